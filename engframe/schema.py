@@ -1,0 +1,195 @@
+"""The tidy frame: its columns, dtypes, levels and metrics, defined once.
+
+Every engframe frame has these seven columns, in this order:
+
+=========  ======================  ==================================================
+column     dtype                   meaning
+=========  ======================  ==================================================
+timestamp  datetime64[ms, UTC]     end of the period the value covers (NaT if unknown)
+skill      Int64                   skill id, ``<NA>`` where the value is not per skill
+agent      Int64                   agent id, ``<NA>`` where the value is not per agent
+metric     category                the API's metric name, verbatim
+value      int64                   the value, exact
+level      category                which part of the response it comes from
+span       category                ``interval`` or ``timeframe``
+=========  ======================  ==================================================
+
+More columns may follow (``source`` when loading a folder).
+
+Examples
+--------
+>>> from engframe import schema
+>>> schema.COLUMNS
+('timestamp', 'skill', 'agent', 'metric', 'value', 'level', 'span')
+>>> schema.LEVELS[:2]
+('account', 'skill_agent')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from engframe.errors import FrameError
+
+__all__ = [
+    "COLUMNS",
+    "DTYPES",
+    "LEVELS",
+    "LEVEL_HAS",
+    "METRICS",
+    "SPANS",
+    "TIMESTAMP_DTYPE",
+    "build_frame",
+    "check_frame",
+    "concat_frames",
+    "empty_frame",
+]
+
+#: The five metrics the API documents, in the spec's order.
+METRICS: Final = (
+    "totalInteractiveChats",
+    "totalNonInteractiveChats",
+    "totalHandlingTime",
+    "nonInteractiveTotalHandlingTime",
+    "connectedEngagements",
+)
+
+#: Where a value comes from in the response.
+LEVELS: Final = ("account", "skill_agent", "skill", "skills_total", "agent", "agents_total")
+
+#: Which ids each level carries: (has skill, has agent).
+LEVEL_HAS: Final = {
+    "account": (False, False),
+    "skill_agent": (True, True),
+    "skill": (True, False),
+    "skills_total": (False, False),
+    "agent": (False, True),
+    "agents_total": (False, False),
+}
+
+#: ``interval``: one interval of ``metricsByIntervals``; ``timeframe``: the whole window.
+SPANS: Final = ("interval", "timeframe")
+
+COLUMNS: Final = ("timestamp", "skill", "agent", "metric", "value", "level", "span")
+
+TIMESTAMP_DTYPE: Final = pd.DatetimeTZDtype(unit="ms", tz="UTC")
+
+DTYPES: Final = {
+    "timestamp": TIMESTAMP_DTYPE,
+    "skill": pd.Int64Dtype(),
+    "agent": pd.Int64Dtype(),
+    "metric": "category",
+    "value": np.dtype("int64"),
+    "level": pd.CategoricalDtype(list(LEVELS)),
+    "span": pd.CategoricalDtype(list(SPANS)),
+}
+
+_NAT: Final = np.iinfo(np.int64).min
+
+
+def build_frame(
+    *,
+    timestamp_ms: np.ndarray,
+    skill: np.ndarray,
+    agent: np.ndarray,
+    metric_codes: np.ndarray,
+    metrics: Sequence[str],
+    value: np.ndarray,
+    level_codes: np.ndarray,
+    span_codes: np.ndarray,
+) -> pd.DataFrame:
+    """Assemble a tidy frame from flat arrays, without copying where it can.
+
+    ``timestamp_ms`` is epoch milliseconds with ``numpy.iinfo(int64).min`` for NaT;
+    ``skill`` and ``agent`` use -1 for missing; the ``*_codes`` index ``metrics``,
+    :data:`LEVELS` and :data:`SPANS`.
+    """
+    stamps = pd.DatetimeIndex(timestamp_ms.astype(np.int64, copy=False).view("M8[ms]"))
+    columns = {
+        "timestamp": stamps.tz_localize("UTC"),
+        "skill": _nullable_ids(skill),
+        "agent": _nullable_ids(agent),
+        "metric": pd.Categorical.from_codes(metric_codes, categories=list(metrics)),
+        "value": value,
+        "level": pd.Categorical.from_codes(level_codes, dtype=DTYPES["level"]),
+        "span": pd.Categorical.from_codes(span_codes, dtype=DTYPES["span"]),
+    }
+    return pd.DataFrame(columns, copy=False)
+
+
+def _nullable_ids(ids: np.ndarray) -> pd.arrays.IntegerArray:
+    ids = ids.astype(np.int64, copy=False)
+    return pd.arrays.IntegerArray(ids, ids < 0)
+
+
+def empty_frame() -> pd.DataFrame:
+    """A tidy frame with no rows and the right dtypes.
+
+    Examples
+    --------
+    >>> from engframe.schema import empty_frame
+    >>> empty_frame().dtypes["value"]
+    dtype('int64')
+    """
+    none = np.zeros(0, np.int64)
+    return build_frame(
+        timestamp_ms=none,
+        skill=none,
+        agent=none,
+        metric_codes=none.astype(np.int8),
+        metrics=list(METRICS),
+        value=none,
+        level_codes=none.astype(np.int8),
+        span_codes=none.astype(np.int8),
+    )
+
+
+def concat_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack tidy frames, keeping categorical columns categorical.
+
+    ``pandas.concat`` turns a categorical column into ``object`` as soon as two frames
+    disagree on its categories (a metric that only one response has); this unites them.
+    """
+    if not frames:
+        return empty_frame()
+    columns = {}
+    for name in frames[0].columns:
+        parts = [frame[name] for frame in frames]
+        if isinstance(parts[0].dtype, pd.CategoricalDtype):
+            columns[name] = pd.Series(union_categoricals(parts, ignore_order=True))
+        else:
+            columns[name] = pd.concat(parts, ignore_index=True)
+    return pd.DataFrame(columns, copy=False)
+
+
+def check_frame(df: object, *, where: str) -> pd.DataFrame:
+    """Raise :class:`FrameError` unless ``df`` is a DataFrame with the tidy columns.
+
+    ``where`` names the function that was handed the frame, for the message.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise FrameError(f"{where}: expected a tidy DataFrame, found {type(df).__name__}")
+    missing = [name for name in COLUMNS if name not in df.columns]
+    if missing:
+        raise FrameError(
+            f"{where}: the frame lacks the tidy column(s) {', '.join(missing)}; "
+            f"it has {', '.join(map(str, df.columns)) or 'no columns'}"
+        )
+    bad_levels = set(df["level"].dropna().unique()) - set(LEVELS)
+    if bad_levels or df["level"].isna().any():
+        found = sorted(map(str, bad_levels)) if bad_levels else ["<NA>"]
+        raise FrameError(
+            f"{where}: column 'level' holds {', '.join(found)}; expected one of {', '.join(LEVELS)}"
+        )
+    bad_spans = set(df["span"].dropna().unique()) - set(SPANS)
+    if bad_spans or df["span"].isna().any():
+        found = sorted(map(str, bad_spans)) if bad_spans else ["<NA>"]
+        raise FrameError(
+            f"{where}: column 'span' holds {', '.join(found)}; expected one of {', '.join(SPANS)}"
+        )
+    return df

@@ -1,0 +1,128 @@
+"""The time window the Engagement Activity API really uses for a query.
+
+The API collects events into 5-minute buckets and widens the requested window to whole
+buckets (spec: "if the time now is 13:29 and time frame is 7 minutes, the API will use
+2 buckets: 13:25 and 13:30"). Interval timestamps mark interval ends; the newest interval
+ends at the next bucket boundary (still filling), and the oldest holds only the remainder
+of the window (spec: now 08:07, ``timeframe=20&interval=10`` gives 08:00-08:10,
+07:50-08:00 and 07:45-07:50).
+
+Pure arithmetic on epoch milliseconds: no clock is read here, ``now_ms`` is always given.
+
+Examples
+--------
+>>> from engframe.window import query_window
+>>> w = query_window(now_ms=1_395_821_220_000, timeframe=20, interval=10)  # 08:07 UTC
+>>> [(i.start_ms, i.end_ms) for i in w.intervals][-1] == (w.end_ms - 600_000, w.end_ms)
+True
+>>> (w.end_ms - w.start_ms) // 60_000
+25
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+__all__ = ["BUCKET_MS", "MAX_TIMEFRAME", "Interval", "Window", "bucket_ceil", "bucket_floor",
+           "query_window"]
+
+#: The API's bucket size: 5 minutes, in milliseconds.
+BUCKET_MS: Final = 300_000
+#: The longest timeframe the API accepts, in minutes (24 hours).
+MAX_TIMEFRAME: Final = 1440
+_MINUTE_MS: Final = 60_000
+
+
+def bucket_floor(ms: int) -> int:
+    """Round epoch milliseconds down to a 5-minute bucket boundary."""
+    return ms // BUCKET_MS * BUCKET_MS
+
+
+def bucket_ceil(ms: int) -> int:
+    """Round epoch milliseconds up to a 5-minute bucket boundary."""
+    return -(-ms // BUCKET_MS) * BUCKET_MS
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """One interval of a response: ``[start_ms, end_ms)`` in epoch milliseconds.
+
+    ``end_ms`` is the timestamp the API gives the interval. ``complete`` says whether the
+    interval had ended when the data was fetched (the newest one usually had not).
+    """
+
+    start_ms: int
+    end_ms: int
+    complete: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The window a query covers once widened to whole buckets.
+
+    Attributes
+    ----------
+    now_ms : int
+        When the query ran [epoch ms].
+    start_ms, end_ms : int
+        The widened window [epoch ms]; ``end_ms`` is ``now_ms`` rounded up to a bucket.
+    intervals : tuple of Interval
+        Oldest first; empty when the query asked for no intervals.
+    """
+
+    now_ms: int
+    start_ms: int
+    end_ms: int
+    intervals: tuple[Interval, ...]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the whole window had ended when the data was fetched."""
+        return self.end_ms <= self.now_ms
+
+
+def query_window(*, now_ms: int, timeframe: int, interval: int | None = None) -> Window:
+    """Compute the window and intervals the API uses for a query run at ``now_ms``.
+
+    Parameters
+    ----------
+    now_ms : int
+        When the query runs [epoch ms, UTC].
+    timeframe : int
+        The requested timeframe [minutes], 1..1440.
+    interval : int, optional
+        The requested interval size [minutes]; ``None`` for a single whole-window span.
+
+    Returns
+    -------
+    Window
+        The widened window, with its intervals oldest first.
+
+    Raises
+    ------
+    ValueError
+        If ``timeframe`` or ``interval`` is not a positive integer.
+
+    Examples
+    --------
+    The spec's 13:29 example: a 7-minute timeframe uses the 13:25 and 13:30 buckets.
+
+    >>> now = 1_395_840_540_000  # 2014-03-26 13:29 UTC
+    >>> w = query_window(now_ms=now, timeframe=7)
+    >>> (now - w.start_ms) // 60_000, (w.end_ms - now) // 60_000
+    (9, 1)
+    """
+    if timeframe <= 0 or (interval is not None and interval <= 0):
+        raise ValueError(f"timeframe and interval must be positive, got {timeframe}, {interval}")
+    end = bucket_ceil(now_ms)
+    start = bucket_floor(now_ms - timeframe * _MINUTE_MS)
+    if interval is None:
+        return Window(now_ms, start, end, ())
+    step = interval * _MINUTE_MS
+    spans = []
+    stop = end
+    while stop > start:
+        spans.append(Interval(max(stop - step, start), stop, stop <= now_ms))
+        stop -= step
+    return Window(now_ms, start, end, tuple(reversed(spans)))
