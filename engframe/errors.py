@@ -7,7 +7,17 @@ from the matching builtin, so code that already catches ``ValueError`` keeps wor
     EngframeError
     ├── ResponseError (ValueError)   a response (or a file holding one) is malformed
     ├── FrameError (ValueError)      a DataFrame is not a tidy engframe frame
-    └── SourceError (OSError)        a file or folder to read is missing or unreadable
+    ├── MetricError (ValueError)     a derived-metric formula or metric name is not usable
+    ├── OptionError (ValueError)     an option's value is not one the function accepts
+    ├── SimConfigError (ValueError)  the simulator (engframe.sim) was given an unusable option
+    ├── SimRequestError (ValueError) the simulated API rejects a request (its HTTP 4xx answer)
+    ├── SourceError (OSError)        a file or folder to read is missing or unreadable
+    ├── DatasetError (OSError)       a history dataset cannot be updated (lock, layout, damage)
+    ├── QueryError (ValueError)      a query parameter is invalid (locally, or the API's 400)
+    ├── ConfigError (ValueError)     an option of the live client is unusable
+    └── APIError (OSError)           the API answered an error, or could not be reached
+        ├── AuthError (PermissionError)  credentials missing or refused (401/403)
+        └── RateLimitError               still 429 Too Many Requests after every retry
 
     EngframeWarning (UserWarning)    something was kept or skipped that you should know of
 """
@@ -16,7 +26,23 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["EngframeError", "EngframeWarning", "FrameError", "ResponseError", "SourceError"]
+__all__ = [
+    "APIError",
+    "AuthError",
+    "ConfigError",
+    "DatasetError",
+    "EngframeError",
+    "EngframeWarning",
+    "FrameError",
+    "MetricError",
+    "OptionError",
+    "QueryError",
+    "RateLimitError",
+    "ResponseError",
+    "SimConfigError",
+    "SimRequestError",
+    "SourceError",
+]
 
 _FOUND_MAX = 60
 
@@ -89,3 +115,155 @@ class SourceError(EngframeError, OSError):
 
 class EngframeWarning(UserWarning):
     """Something in the input was kept aside or skipped; the message says what and where."""
+
+
+class MetricError(EngframeError, ValueError):
+    """A derived-metric formula is malformed, or a metric name is neither raw nor derived."""
+
+
+class SimConfigError(EngframeError, ValueError):
+    """The simulator (:mod:`engframe.sim`) was given an option it cannot use.
+
+    The message names the option, quotes the bad value and says what was expected.
+    """
+
+
+class SimRequestError(EngframeError, ValueError):
+    """The simulated API rejects a request: the error behind one of its HTTP 4xx answers.
+
+    Attributes
+    ----------
+    status : int
+        The HTTP status the simulator answers with (400 for a bad parameter).
+    param : str or None
+        The query parameter at fault, when one is.
+    value : str or None
+        The value it had, as sent (``None`` when it was missing).
+    """
+
+    def __init__(
+        self, message: str, *, status: int = 400, param: str | None = None,
+        value: str | None = None,
+    ) -> None:
+        self.status = status
+        self.param = param
+        self.value = value
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild_sim_request_error, (str(self), self.status, self.param, self.value))
+
+
+def _rebuild_sim_request_error(
+    message: str, status: int, param: str | None, value: str | None
+) -> SimRequestError:
+    return SimRequestError(message, status=status, param=param, value=value)
+
+
+class QueryError(EngframeError, ValueError):
+    """A query parameter is invalid: found before sending, or refused by the API (HTTP 400).
+
+    Attributes
+    ----------
+    parameter : str or None
+        The parameter at fault (``"timeframe"``, ``"skills"``, ...), when known.
+    value : object
+        The bad value as given (``None`` when unknown).
+    rule : str or None
+        What the parameter must be.
+    status : int or None
+        400 when the API refused the query, ``None`` when it was caught locally.
+    url : str or None
+        The request's URL with any secret removed, when the API refused it.
+    server_message : str or None
+        What the API said, when it refused the query.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        parameter: str | None = None,
+        value: Any = None,
+        rule: str | None = None,
+        status: int | None = None,
+        url: str | None = None,
+        server_message: str | None = None,
+    ) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.rule = rule
+        self.status = status
+        self.url = url
+        self.server_message = server_message
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), self.__dict__))
+
+
+class ConfigError(EngframeError, ValueError):
+    """An option of the live client (:class:`engframe.Client`) is unusable.
+
+    The message names the option, quotes the bad value and says what was expected.
+    """
+
+
+class APIError(EngframeError, OSError):
+    """The API answered with an error, or could not be reached at all.
+
+    Attributes
+    ----------
+    status : int or None
+        The HTTP status, ``None`` when no answer came (connection error, timeout).
+    url : str
+        The request's URL with any secret removed.
+    server_message : str or None
+        What the server said (its ``message``/``error`` member or the start of its body).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        url: str = "",
+        server_message: str | None = None,
+    ) -> None:
+        self.status = status
+        self.url = url
+        self.server_message = server_message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), self.__dict__))
+
+
+class AuthError(APIError, PermissionError):
+    """The credentials are missing, malformed or refused (HTTP 401/403, or the token server)."""
+
+
+class RateLimitError(APIError):
+    """The API still answered 429 Too Many Requests after every allowed retry."""
+
+
+def _rebuild(cls: type[Exception], message: str, state: dict[str, Any]) -> Exception:
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    error.__dict__.update(state)
+    return error
+
+
+class OptionError(EngframeError, ValueError):
+    """An option's value is not one the function accepts; the message names the option."""
+
+
+class DatasetError(EngframeError, OSError):
+    """A history dataset (:func:`engframe.export`) cannot be updated or read as one.
+
+    Raised when its lock stays taken past the timeout, when its folders mix partitionings,
+    or when one of its files is damaged; the message names the dataset and the file.
+    """

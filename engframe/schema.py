@@ -154,17 +154,32 @@ def concat_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
     ``pandas.concat`` turns a categorical column into ``object`` as soon as two frames
     disagree on its categories (a metric that only one response has); this unites them.
+    A column only some frames have is missing (NA) in the rows of the others; a ``bool``
+    column becomes the nullable ``boolean`` then.
     """
     if not frames:
         return empty_frame()
+    names = list(dict.fromkeys(name for frame in frames for name in frame.columns))
     columns = {}
-    for name in frames[0].columns:
-        parts = [frame[name] for frame in frames]
+    for name in names:
+        parts = [_column_or_missing(frame, name, frames) for frame in frames]
         if isinstance(parts[0].dtype, pd.CategoricalDtype):
             columns[name] = pd.Series(union_categoricals(parts, ignore_order=True))
         else:
             columns[name] = pd.concat(parts, ignore_index=True)
     return pd.DataFrame(columns, copy=False)
+
+
+def _column_or_missing(frame: pd.DataFrame, name: str, frames: Sequence[pd.DataFrame]) -> pd.Series:
+    dtype = next(f[name].dtype for f in frames if name in f.columns)
+    partial = any(name not in f.columns for f in frames)
+    if partial and dtype == np.dtype(bool):
+        dtype = pd.BooleanDtype()
+    if name in frame.columns:
+        return frame[name].astype(dtype) if partial else frame[name]
+    if isinstance(dtype, pd.CategoricalDtype):
+        return pd.Series(pd.Categorical([None] * len(frame), dtype=dtype))
+    return pd.Series(pd.array([None] * len(frame), dtype=dtype))
 
 
 def check_frame(df: object, *, where: str) -> pd.DataFrame:

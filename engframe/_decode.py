@@ -1,0 +1,184 @@
+"""Decode a response, lazily: JSON bytes or an already-decoded dict, wrapped or not.
+
+A 24-hour response in 5-minute intervals is well over 100 MB of JSON. Decoding all of it
+into Python objects at once would hold several times that in memory, so the document is
+decoded one level at a time: the top level keeps its members as raw JSON spans
+(``msgspec.Raw``) and each interval of ``metricsByIntervals`` is decoded only when the
+flattener reaches it, then dropped. An already-decoded dict goes through the same path.
+
+Parses only: no files are read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import msgspec
+
+from engframe.errors import ResponseError, describe
+
+__all__ = ["Document", "decode_document", "interval_path", "materialize"]
+
+_TOP = dict[str, msgspec.Raw]
+_ITEMS = list[msgspec.Raw]
+_ENVELOPE_KEYS = frozenset({"request", "fetched_at", "response", "from_cache"})
+_JSON_KIND = {"object": "an object", "array": "an array"}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass
+class Document:
+    """One response, unwrapped, with what its envelope says about it.
+
+    Attributes
+    ----------
+    body : dict
+        The response's top-level members; values may still be raw JSON (``msgspec.Raw``).
+    request : dict or None
+        The envelope's ``request`` (account, timeframe, interval, ...), if any.
+    fetched_at_ms : int or None
+        When the response was fetched [epoch ms], if an envelope says so.
+    from_cache : bool or None
+        Whether the envelope says the response came from the HTTP cache.
+    """
+
+    body: dict[str, Any]
+    request: dict[str, Any] | None = None
+    fetched_at_ms: int | None = None
+    from_cache: bool | None = None
+    envelope_extra: dict[str, Any] = field(default_factory=dict)
+
+    def intervals(self) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index, interval)`` for ``metricsByIntervals``, decoding one at a time."""
+        items = self.body.get("metricsByIntervals")
+        if items is None:
+            return
+        if isinstance(items, msgspec.Raw):
+            items = _decode(items, _ITEMS, "metricsByIntervals")
+        elif not isinstance(items, list):
+            raise ResponseError("metricsByIntervals", "an array of intervals", describe(items))
+        for index, item in enumerate(items):
+            yield index, materialize(item, interval_path(index))
+
+
+def interval_path(index: int) -> str:
+    """The JSON path of interval ``index``."""
+    return f"metricsByIntervals[{index}]"
+
+
+def materialize(value: Any, path: str) -> Any:
+    """Decode ``value`` if it is still raw JSON."""
+    if isinstance(value, msgspec.Raw):
+        return _decode(value, Any, path)
+    return value
+
+
+def decode_document(response: Any) -> Document:
+    """Turn JSON bytes/str or a decoded dict into a :class:`Document`.
+
+    Unwraps a saved envelope ``{"request", "fetched_at", "response"}`` and a
+    ``{"meta", "body"}`` wrapper, in either nesting.
+
+    Raises
+    ------
+    ResponseError
+        If the input is not JSON, not an object, or the envelope is malformed.
+    """
+    if isinstance(response, bytes | bytearray | memoryview | str):
+        top = _decode(response, _TOP, "")
+    elif isinstance(response, Mapping):
+        top = dict(response)
+    else:
+        raise ResponseError("", "a JSON object (dict, JSON str or bytes)", describe(response))
+    document = Document(body=top)
+    while True:
+        if _is_envelope(top):
+            _read_envelope(top, document)
+            top = _object(top["response"], "response")
+        elif _is_meta_body(top):
+            top = _object(top["body"], "body")
+        else:
+            break
+    document.body = top
+    return document
+
+
+def _is_envelope(top: Mapping[str, Any]) -> bool:
+    return "response" in top and ("fetched_at" in top or "request" in top)
+
+
+def _is_meta_body(top: Mapping[str, Any]) -> bool:
+    return "body" in top and set(top) <= {"meta", "body"}
+
+
+def _read_envelope(top: Mapping[str, Any], document: Document) -> None:
+    request = materialize(top.get("request"), "request")
+    if request is not None and not isinstance(request, dict):
+        raise ResponseError("request", "an object describing the query", describe(request))
+    if request is not None:
+        document.request = request
+    if "fetched_at" in top:
+        document.fetched_at_ms = _parse_instant(materialize(top["fetched_at"], "fetched_at"))
+    from_cache = materialize(top.get("from_cache"), "from_cache")
+    if from_cache is not None and not isinstance(from_cache, bool):
+        raise ResponseError("from_cache", "true or false", describe(from_cache))
+    document.from_cache = from_cache
+    document.envelope_extra = {
+        key: materialize(value, key) for key, value in top.items() if key not in _ENVELOPE_KEYS
+    }
+
+
+def _parse_instant(value: Any) -> int:
+    """Epoch milliseconds from an ISO-8601 string (UTC if no offset) or an integer."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        try:
+            stamp = datetime.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            if stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=UTC)
+            return (stamp - _EPOCH) // timedelta(milliseconds=1)
+    raise ResponseError(
+        "fetched_at", "an ISO-8601 time such as 2026-11-27T13:29:04.123Z", describe(value)
+    )
+
+
+def _object(value: Any, path: str) -> dict[str, Any]:
+    if isinstance(value, msgspec.Raw):
+        decoded: dict[str, Any] = _decode(value, _TOP, path)
+        return decoded
+    if not isinstance(value, Mapping):
+        raise ResponseError(path, "an object", describe(value))
+    return dict(value)
+
+
+def _decode(data: Any, kind: Any, path: str) -> Any:
+    try:
+        return msgspec.json.decode(data, type=kind)
+    except msgspec.ValidationError as exc:
+        raise _validation_error(exc, path) from None
+    except msgspec.DecodeError as exc:
+        message = str(exc)
+        if "truncated" in message:
+            found = f"JSON cut off after {len(data)} bytes"
+        else:
+            found = f"malformed JSON ({message.removeprefix('JSON is malformed: ')})"
+        raise ResponseError(path, "complete, valid JSON", found) from None
+
+
+def _validation_error(exc: msgspec.ValidationError, path: str) -> ResponseError:
+    # msgspec says e.g. "Expected `object`, got `array`"; only the top-level type is
+    # validated here, so its own path suffix (if any) adds nothing.
+    message = str(exc).split(" - at ", 1)[0]
+    if message.startswith("Expected `"):
+        expected, _, got = message.removeprefix("Expected `").partition("`, got `")
+        return ResponseError(
+            path, _JSON_KIND.get(expected, expected), f"{got.rstrip('`')}"
+        )
+    return ResponseError(path, "valid JSON", message)

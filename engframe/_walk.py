@@ -1,0 +1,213 @@
+"""Walk one section of a response and collect its metric maps, with where each came from.
+
+A *section* is the top level of a response (the whole timeframe) or the ``metricsData`` of
+one interval. Its leaves are the metric maps (``{"totalHandlingTime": 12, ...}``); the walk
+visits containers only (a few per skill), never individual values, and hands whole lists of
+leaves to the vectorised conversion in :mod:`engframe._arrays`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from engframe.errors import EngframeWarning, ResponseError, describe
+from engframe.schema import LEVELS
+
+__all__ = [
+    "ALIASES",
+    "NO_ID",
+    "Block",
+    "Leaves",
+    "expect_object",
+    "member_path",
+    "parse_id",
+    "set_aside",
+    "walk_section",
+]
+
+LEVEL_CODE: Final = {name: code for code, name in enumerate(LEVELS)}
+#: Stands for "no id" in the integer id arrays (real ids are never negative).
+NO_ID: Final = -1
+
+#: Key spellings the documentation also uses, mapped to the JSON examples' spelling.
+ALIASES: Final = {"skillsMetrics": "skillsMetricsPerAgent", "metricsTotal": "metricsTotals"}
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """A run of leaves that share a level and a skill, and the JSON path of their container.
+
+    ``keyed`` blocks are id maps (``metricsPerAgent``): leaf ``i`` sits at
+    ``path["<agent id>"]``; otherwise the block is one leaf at ``path``.
+    """
+
+    first: int
+    path: str
+    keyed: bool
+
+
+@dataclass
+class Leaves:
+    """The metric maps of one section, with parallel lists of their level and id keys."""
+
+    ids: dict[Any, int] = field(default_factory=dict)
+    maps: list[Any] = field(default_factory=list)
+    levels: list[int] = field(default_factory=list)
+    skills: list[int] = field(default_factory=list)
+    agent_keys: list[Any] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
+    #: the spelling a response used where it differs from the JSON examples'
+    spellings: dict[str, str] = field(default_factory=dict)
+    #: members engframe does not know, by JSON path, kept for the user
+    unknown: dict[str, Any] = field(default_factory=dict)
+
+    def add_one(self, level: str, skill: int, leaf: Any, path: str) -> None:
+        self.blocks.append(Block(len(self.maps), path, keyed=False))
+        self.maps.append(leaf)
+        self.levels.append(LEVEL_CODE[level])
+        self.skills.append(skill)
+        self.agent_keys.append(None)
+
+    def add_keyed(self, level: str, skill: int, by_agent: Mapping[Any, Any], path: str) -> None:
+        count = len(by_agent)
+        if not count:
+            return
+        self.blocks.append(Block(len(self.maps), path, keyed=True))
+        self.maps.extend(by_agent.values())
+        self.levels.extend([LEVEL_CODE[level]] * count)
+        self.skills.extend([skill] * count)
+        self.agent_keys.extend(by_agent)
+
+    def skill_id(self, key: Any, path: str) -> int:
+        """The skill id a ``metricsPerSkill`` key stands for (checked once per key)."""
+        known = self.ids.get(key)
+        if known is None:
+            known = self.ids[key] = parse_id(key, path, "skill")
+        return known
+
+    def path_of(self, index: int) -> str:
+        """The JSON path of leaf ``index``."""
+        block = max((b for b in self.blocks if b.first <= index), key=lambda b: b.first)
+        if not block.keyed:
+            return block.path
+        return f"{block.path}[{_quote(self.agent_keys[index])}]"
+
+
+_MAX_ID: Final = 2**63 - 1
+
+
+def parse_id(key: Any, path: str, what: str) -> int:
+    """Turn an id key (a string of decimal digits) into an exact integer."""
+    if isinstance(key, str) and key.isascii() and key.isdigit():
+        number = int(key)
+        if number <= _MAX_ID:
+            return number
+        expected = f"a {what} id that fits in 64 bits"
+    else:
+        expected = f"a numeric {what} id"
+    raise ResponseError(path, expected, describe(key))
+
+
+def _quote(key: Any) -> str:
+    return f'"{key}"' if isinstance(key, str) else repr(key)
+
+
+def member_path(path: str, key: Any) -> str:
+    """The JSON path of member ``key`` of the object at ``path``."""
+    if isinstance(key, str) and key.isidentifier():
+        return f"{path}.{key}" if path else key
+    return f"{path}[{_quote(key)}]"
+
+
+def expect_object(value: Any, path: str, what: str = "an object") -> Mapping[Any, Any]:
+    if not isinstance(value, Mapping):
+        raise ResponseError(path, what, describe(value))
+    return value
+
+
+def _canonical_members(
+    container: Mapping[Any, Any], path: str, known: frozenset[str], leaves: Leaves
+) -> dict[str, tuple[str, Any]]:
+    """Members of ``container`` by canonical name, as ``(path, value)``; others set aside."""
+    found: dict[str, tuple[str, Any]] = {}
+    for key, value in container.items():
+        name = ALIASES.get(key, key) if isinstance(key, str) else key
+        here = member_path(path, key)
+        if name not in known:
+            set_aside(leaves.unknown, here, value)
+            continue
+        if name in found:
+            raise ResponseError(
+                here, f"one of {key!r} and {name!r}, not both", "both in the same object"
+            )
+        if name != key:
+            leaves.spellings[name] = key
+        found[name] = (here, value)
+    return found
+
+
+def set_aside(unknown: dict[str, Any], path: str, value: Any) -> None:
+    """Keep a member engframe does not know in ``unknown``, and warn about it."""
+    unknown[path] = value
+    warnings.warn(
+        f"{path}: engframe does not know this member; it is not flattened but kept in "
+        "df.attrs['unknown_keys']",
+        EngframeWarning,
+        stacklevel=6,
+    )
+
+
+_SECTION: Final = frozenset({"metricsTotals", "skillsMetricsPerAgent", "agentsMetrics"})
+_SKILLS: Final = frozenset({"metricsPerSkill", "metricsTotals"})
+_SKILL: Final = frozenset({"metricsPerAgent", "metricsTotals"})
+_AGENTS: Final = frozenset({"metricsPerAgent", "metricsTotals"})
+
+
+def walk_section(
+    section: Mapping[Any, Any], path: str, leaves: Leaves, *, skip: frozenset[str] = frozenset()
+) -> None:
+    """Collect the leaves of one section (a response's top level or an interval's data)."""
+    members = {k: v for k, v in section.items() if k not in skip}
+    for name, (here, value) in _canonical_members(members, path, _SECTION, leaves).items():
+        if name == "metricsTotals":
+            leaves.add_one("account", NO_ID, value, here)
+        elif name == "skillsMetricsPerAgent":
+            _walk_skills(expect_object(value, here), here, leaves)
+        else:
+            _walk_agents(expect_object(value, here), here, leaves)
+
+
+def _walk_skills(container: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
+    members = _canonical_members(container, path, _SKILLS, leaves)
+    if "metricsPerSkill" in members:
+        here, by_skill = members["metricsPerSkill"]
+        by_skill = expect_object(by_skill, here, "an object of skills by id")
+        for skill_key, skill in by_skill.items():
+            skill_path = f"{here}[{_quote(skill_key)}]"
+            skill_id = leaves.skill_id(skill_key, skill_path)
+            skill = expect_object(skill, skill_path)
+            parts = _canonical_members(skill, skill_path, _SKILL, leaves)
+            if "metricsPerAgent" in parts:
+                agents_path, by_agent = parts["metricsPerAgent"]
+                by_agent = expect_object(by_agent, agents_path, "an object of agents by id")
+                leaves.add_keyed("skill_agent", skill_id, by_agent, agents_path)
+            if "metricsTotals" in parts:
+                totals_path, totals = parts["metricsTotals"]
+                leaves.add_one("skill", skill_id, totals, totals_path)
+    if "metricsTotals" in members:
+        here, totals = members["metricsTotals"]
+        leaves.add_one("skills_total", NO_ID, totals, here)
+
+
+def _walk_agents(container: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
+    members = _canonical_members(container, path, _AGENTS, leaves)
+    if "metricsPerAgent" in members:
+        here, by_agent = members["metricsPerAgent"]
+        by_agent = expect_object(by_agent, here, "an object of agents by id")
+        leaves.add_keyed("agent", NO_ID, by_agent, here)
+    if "metricsTotals" in members:
+        here, totals = members["metricsTotals"]
+        leaves.add_one("agents_total", NO_ID, totals, here)

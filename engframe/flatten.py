@@ -1,0 +1,282 @@
+"""Flatten an Engagement Activity response into the tidy long frame.
+
+The data flows one way: input -> :mod:`engframe._decode` (JSON, lazily, unwrapped) ->
+:mod:`engframe._walk` (containers of one section) -> :mod:`engframe._arrays` (values as
+arrays) -> :func:`engframe.schema.build_frame`.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from engframe import _files
+from engframe._arrays import Chunk, MetricNames, to_chunk
+from engframe._decode import Document, decode_document, interval_path, materialize
+from engframe._walk import Leaves, expect_object, member_path, set_aside, walk_section
+from engframe.errors import ResponseError, describe
+from engframe.schema import METRICS, SPANS, build_frame
+from engframe.window import Window, bucket_ceil, query_window
+
+__all__ = ["flatten"]
+
+_NAT: Final = np.iinfo(np.int64).min
+_SPAN_CODE: Final = {name: code for code, name in enumerate(SPANS)}
+_INTERVAL_MEMBERS: Final = frozenset({"timestamp", "metricsData"})
+_MAX_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
+@dataclass
+class _Flattening:
+    """What the flattener gathers while walking one response."""
+
+    metrics: MetricNames = field(default_factory=lambda: MetricNames(METRICS))
+    ids: dict[Any, int] = field(default_factory=dict)
+    chunks: list[Chunk] = field(default_factory=list)
+    stamps: list[int] = field(default_factory=list)
+    spans: list[int] = field(default_factory=list)
+    spellings: dict[str, str] = field(default_factory=dict)
+    unknown: dict[str, Any] = field(default_factory=dict)
+
+    def section(self, section: Mapping[Any, Any], path: str, stamp: int, span: str,
+                skip: frozenset[str] = frozenset()) -> None:
+        leaves = Leaves(ids=self.ids)
+        walk_section(section, path, leaves, skip=skip)
+        self.chunks.append(to_chunk(leaves, self.metrics))
+        self.stamps.append(stamp)
+        self.spans.append(_SPAN_CODE[span])
+        self.spellings.update(leaves.spellings)
+        self.unknown.update(leaves.unknown)
+
+
+def flatten(response: Any) -> pd.DataFrame:
+    """Flatten one Engagement Activity response into the tidy long frame.
+
+    One row per numeric value of the response, with the columns of
+    :data:`engframe.schema.COLUMNS` (timestamp, skill, agent, metric, value, level, span).
+    Rows follow the response: its intervals in their order, then the whole-timeframe
+    values. Nothing is dropped: zeros are kept, unknown metric names are kept verbatim,
+    and members engframe does not know are reported with a warning and kept in
+    ``df.attrs["unknown_keys"]``.
+
+    Parameters
+    ----------
+    response : dict, str, bytes or path-like
+        A decoded response; its JSON text as ``str`` or ``bytes``; or the path of a
+        ``.json`` or ``.json.gz`` file. A saved envelope
+        ``{"request": {...}, "fetched_at": "...", "response": {...}}`` and a
+        ``{"meta": ..., "body": ...}`` wrapper are unwrapped.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy frame. When an envelope says when the response was fetched, four
+        columns follow the seven: ``account`` (if the request names it), ``fetched_at``,
+        ``start`` (start of the period each row covers) and ``complete`` (whether that
+        period had ended when fetched). ``df.attrs`` carries the envelope's
+        ``query``, ``account``, ``fetched_at``, ``window`` and ``from_cache``.
+
+        Whole-timeframe rows get the window end as timestamp: the newest interval's end,
+        or the envelope's fetch time rounded up to the 5-minute bucket; NaT if neither
+        is known.
+
+    Raises
+    ------
+    ResponseError
+        If the input is not JSON or not a response: the message names the JSON path of
+        the offending element, what was expected there and what was found.
+    SourceError
+        If a path was given and the file cannot be read.
+
+    Examples
+    --------
+    >>> import engframe
+    >>> df = engframe.flatten('{"metricsTotals": {"totalInteractiveChats": 1, '
+    ...                       '"totalHandlingTime": 12}}')
+    >>> df[["metric", "value", "level", "span"]]
+                      metric  value    level       span
+    0  totalInteractiveChats      1  account  timeframe
+    1      totalHandlingTime     12  account  timeframe
+    """
+    if isinstance(response, os.PathLike) or (
+        isinstance(response, str) and not response.lstrip().startswith(("{", "["))
+    ):
+        path = os.fspath(response)
+        data = _files.read_response_bytes(path)
+        try:
+            return _flatten_document(decode_document(data))
+        except ResponseError as exc:
+            raise ResponseError(exc.path, exc.expected, exc.found, source=path) from None
+    return _flatten_document(decode_document(response))
+
+
+def _flatten_document(document: Document) -> pd.DataFrame:
+    with _no_cyclic_gc():
+        return _flatten_unpaused(document)
+
+
+@contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while millions of small dicts are made.
+
+    A large response decodes into millions of dicts and ints, none of them in a cycle;
+    every few hundred of them would trigger a collection that walks all the rest, which
+    costs about a tenth of the flattening time. Reference counting still frees memory.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _flatten_unpaused(document: Document) -> pd.DataFrame:
+    work = _Flattening()
+    seen: dict[int, int] = {}
+    for index, interval in document.intervals():
+        stamp, data = _interval(interval, interval_path(index), work)
+        if stamp in seen:
+            raise ResponseError(
+                f"{interval_path(index)}.timestamp",
+                "a timestamp no other interval has",
+                f"{stamp}, the timestamp of metricsByIntervals[{seen[stamp]}] too",
+            )
+        seen[stamp] = index
+        work.section(data, f"{interval_path(index)}.metricsData", stamp, "interval")
+    body = {key: materialize(value, key) for key, value in document.body.items()
+            if key != "metricsByIntervals"}
+    newest = max(seen, default=None)
+    window = _window(document, newest)
+    end = _window_end(window, newest, document.fetched_at_ms)
+    work.section(body, "", end, "timeframe")
+    frame = _assemble(work)
+    if document.fetched_at_ms is not None:
+        frame = _with_fetch_columns(frame, document, window)
+    frame.attrs.update(_attrs(document, window, work))
+    return frame
+
+
+def _interval(interval: Any, path: str, work: _Flattening) -> tuple[int, Mapping[Any, Any]]:
+    interval = expect_object(interval, path, "an interval object")
+    for key, value in interval.items():
+        if key not in _INTERVAL_MEMBERS:
+            set_aside(work.unknown, member_path(path, key), value)
+    if "timestamp" not in interval:
+        raise ResponseError(path, "a member 'timestamp' (epoch milliseconds)",
+                            f"an interval without one (members: {', '.join(map(str, interval))})")
+    stamp = interval["timestamp"]
+    if not isinstance(stamp, int) or isinstance(stamp, bool) or not 0 <= stamp <= _MAX_MS:
+        raise ResponseError(f"{path}.timestamp", "epoch milliseconds (a non-negative integer)",
+                            describe(stamp))
+    if "metricsData" not in interval:
+        raise ResponseError(path, "a member 'metricsData'",
+                            f"an interval without one (members: {', '.join(map(str, interval))})")
+    data = expect_object(interval["metricsData"], f"{path}.metricsData")
+    return stamp, data
+
+
+def _window(document: Document, newest: int | None) -> Window | None:
+    """The query's window, when the envelope tells enough to work it out."""
+    if document.fetched_at_ms is None:
+        return None
+    request = document.request or {}
+    timeframe = request.get("timeframe")
+    interval = request.get("interval")
+    if not _positive_int(timeframe) or not (interval is None or _positive_int(interval)):
+        return None
+    window = query_window(now_ms=document.fetched_at_ms, timeframe=timeframe, interval=interval)
+    if newest is not None and newest != window.end_ms:
+        # The data's own newest interval end is the better witness of the window end.
+        shift = newest - window.end_ms
+        window = query_window(now_ms=document.fetched_at_ms + shift, timeframe=timeframe,
+                              interval=interval)
+    return window
+
+
+def _window_end(window: Window | None, newest: int | None, fetched_at_ms: int | None) -> int:
+    if window is not None:
+        return window.end_ms
+    if newest is not None:
+        return newest
+    if fetched_at_ms is not None:
+        return bucket_ceil(fetched_at_ms)
+    return int(_NAT)
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
+
+
+def _assemble(work: _Flattening) -> pd.DataFrame:
+    lengths = np.fromiter(map(len, work.chunks), np.int64, len(work.chunks))
+    return build_frame(
+        timestamp_ms=np.repeat(np.array(work.stamps, np.int64), lengths),
+        skill=np.concatenate([c.skills for c in work.chunks]),
+        agent=np.concatenate([c.agents for c in work.chunks]),
+        metric_codes=np.concatenate([c.metric_codes for c in work.chunks]),
+        metrics=work.metrics.names,
+        value=np.concatenate([c.values for c in work.chunks]),
+        level_codes=np.concatenate([c.level_codes for c in work.chunks]),
+        span_codes=np.repeat(np.array(work.spans, np.int8), lengths),
+    )
+
+
+def _with_fetch_columns(frame: pd.DataFrame, document: Document,
+                        window: Window | None) -> pd.DataFrame:
+    fetched = document.fetched_at_ms
+    assert fetched is not None
+    stamps = frame["timestamp"].to_numpy("datetime64[ms]").view(np.int64)
+    is_interval = (frame["span"] == "interval").to_numpy()
+    start = np.full(len(frame), _NAT, np.int64)
+    if window is not None:
+        start[~is_interval] = window.start_ms
+        interval = (document.request or {}).get("interval")
+        if interval is not None:
+            start[is_interval] = np.maximum(stamps[is_interval] - interval * 60_000,
+                                            window.start_ms)
+    known = stamps != _NAT
+    columns: dict[str, Any] = {}
+    account = (document.request or {}).get("account")
+    if isinstance(account, str | int) and not isinstance(account, bool):
+        columns["account"] = pd.Categorical.from_codes(np.zeros(len(frame), np.int8),
+                                                       categories=[str(account)])
+    columns["fetched_at"] = pd.Series(np.full(len(frame), fetched, np.int64).view("M8[ms]"),
+                                      index=frame.index).dt.tz_localize("UTC")
+    columns["start"] = pd.Series(start.view("M8[ms]"), index=frame.index).dt.tz_localize("UTC")
+    columns["complete"] = known & (stamps <= fetched)
+    for name, column in columns.items():
+        frame[name] = column
+    return frame
+
+
+def _attrs(document: Document, window: Window | None, work: _Flattening) -> dict[str, Any]:
+    attrs: dict[str, Any] = {}
+    if document.request is not None:
+        attrs["query"] = dict(document.request)
+        account = document.request.get("account")
+        if account is not None:
+            attrs["account"] = str(account)
+    if document.fetched_at_ms is not None:
+        attrs["fetched_at"] = _iso(document.fetched_at_ms)
+    if window is not None:
+        attrs["window"] = {"start": _iso(window.start_ms), "end": _iso(window.end_ms)}
+    if document.from_cache is not None:
+        attrs["from_cache"] = document.from_cache
+    if work.spellings:
+        attrs["spellings"] = dict(work.spellings)
+    if work.unknown:
+        attrs["unknown_keys"] = dict(work.unknown)
+    return attrs
+
+
+def _iso(ms: int) -> str:
+    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")

@@ -1,0 +1,160 @@
+"""Rebuild the nested response from a tidy frame: the proof that flattening loses nothing."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from engframe.errors import FrameError
+from engframe.schema import LEVEL_HAS, check_frame
+
+__all__ = ["unflatten"]
+
+_NAT: Final = np.iinfo(np.int64).min
+_NO_ID: Final = -1
+
+
+def unflatten(df: pd.DataFrame) -> dict[str, Any]:
+    """Rebuild the response a tidy frame was flattened from.
+
+    ``unflatten(flatten(r)) == r`` for every valid response ``r``: ids become string keys
+    again and values stay integers. Intervals come back in the order their rows appear.
+    Valid here means what the API sends: every metric map holds at least one metric, a
+    skill lists its ``metricsPerAgent`` (possibly empty) and an ``agentsMetrics`` or skills
+    element its ``metricsPerAgent``/``metricsPerSkill`` (possibly empty); such empty maps
+    are rebuilt wherever their parent has values. The spellings a response used
+    (``skillsMetrics``, ``metricsTotal``) come back when ``df.attrs`` still records them.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A tidy frame of one response, as :func:`engframe.flatten` returns it (rows may be
+        filtered or reordered; extra columns are ignored).
+
+    Returns
+    -------
+    dict
+        The response as the API would have sent it (without any envelope).
+
+    Raises
+    ------
+    FrameError
+        If the frame is not a tidy frame, holds several responses, holds derived (float)
+        values, or two rows claim the same value.
+
+    Examples
+    --------
+    >>> import engframe
+    >>> r = {"metricsTotals": {"totalInteractiveChats": 1, "totalHandlingTime": 12}}
+    >>> engframe.unflatten(engframe.flatten(r)) == r
+    True
+    """
+    check_frame(df, where="unflatten")
+    if "source" in df.columns and df["source"].nunique() > 1:
+        raise FrameError(
+            f"unflatten: the frame holds {df['source'].nunique()} responses (column 'source'); "
+            "select one, e.g. df[df['source'] == name]"
+        )
+    if not pd.api.types.is_integer_dtype(df["value"].dtype):
+        raise FrameError(
+            f"unflatten: column 'value' is {df['value'].dtype}; only raw integer values can be "
+            "rebuilt into a response (derived metrics are not part of one)"
+        )
+    spellings = df.attrs.get("spellings", {})
+    builder = _Builder(
+        skills_key=spellings.get("skillsMetricsPerAgent", "skillsMetricsPerAgent"),
+        totals_key=spellings.get("metricsTotals", "metricsTotals"),
+    )
+    columns = zip(
+        df.index.tolist(),
+        (df["span"] == "interval").tolist(),
+        df["timestamp"].to_numpy("datetime64[ms]").view(np.int64).tolist(),
+        df["level"].tolist(),
+        df["skill"].to_numpy(np.int64, na_value=_NO_ID).tolist(),
+        df["agent"].to_numpy(np.int64, na_value=_NO_ID).tolist(),
+        df["metric"].tolist(),
+        df["value"].tolist(),
+        strict=True,
+    )
+    for label, is_interval, stamp, level, skill, agent, metric, value in columns:
+        if is_interval and stamp == _NAT:
+            raise FrameError(f"unflatten: row {label!r} is an interval row without a timestamp")
+        section = builder.interval(stamp) if is_interval else builder.top
+        metrics = builder.metrics(section, level, skill, agent, label)
+        if metric in metrics:
+            raise FrameError(
+                f"unflatten: row {label!r} repeats {metric!r} for level {level}, skill "
+                f"{_show(skill)}, agent {_show(agent)}"
+                + (f" at {pd.Timestamp(stamp, unit='ms', tz='UTC')}" if is_interval else "")
+            )
+        metrics[metric] = value
+    return builder.response()
+
+
+def _show(identifier: int) -> str:
+    return "<NA>" if identifier == _NO_ID else str(identifier)
+
+
+class _Builder:
+    """Nested dicts of a response, created on demand as rows arrive."""
+
+    def __init__(self, *, skills_key: str, totals_key: str) -> None:
+        self.top: dict[str, Any] = {}
+        self.intervals: dict[int, dict[str, Any]] = {}
+        self.skills_key = skills_key
+        self.totals_key = totals_key
+        self._slots: dict[tuple[int, str, int, int], dict[str, Any]] = {}
+
+    def interval(self, stamp: int) -> dict[str, Any]:
+        section = self.intervals.get(stamp)
+        if section is None:
+            section = self.intervals[stamp] = {}
+        return section
+
+    def metrics(
+        self, section: dict[str, Any], level: str, skill: int, agent: int, label: Any
+    ) -> dict[str, Any]:
+        key = (id(section), level, skill, agent)
+        found = self._slots.get(key)
+        if found is None:
+            _check_ids(level, skill, agent, label)
+            found = self._slots[key] = self._create(section, level, skill, agent)
+        return found
+
+    def _create(self, section: dict[str, Any], level: str, skill: int, agent: int) -> dict[str, Any]:
+        totals = self.totals_key
+        if level == "account":
+            return section.setdefault(totals, {})
+        if level in ("skill_agent", "skill", "skills_total"):
+            skills = section.setdefault(self.skills_key, {})
+            by_skill = skills.setdefault("metricsPerSkill", {})
+            if level == "skills_total":
+                return skills.setdefault(totals, {})
+            one = by_skill.setdefault(str(skill), {})
+            by_agent = one.setdefault("metricsPerAgent", {})
+            if level == "skill":
+                return one.setdefault(totals, {})
+            return by_agent.setdefault(str(agent), {})
+        agents = section.setdefault("agentsMetrics", {})
+        by_agent = agents.setdefault("metricsPerAgent", {})
+        if level == "agents_total":
+            return agents.setdefault(totals, {})
+        return by_agent.setdefault(str(agent), {})
+
+    def response(self) -> dict[str, Any]:
+        if not self.intervals:
+            return self.top
+        listed = [{"timestamp": stamp, "metricsData": data} for stamp, data in self.intervals.items()]
+        return {"metricsByIntervals": listed, **self.top}
+
+
+def _check_ids(level: str, skill: int, agent: int, label: Any) -> None:
+    has_skill, has_agent = LEVEL_HAS[level]
+    if has_skill != (skill != _NO_ID) or has_agent != (agent != _NO_ID):
+        raise FrameError(
+            f"unflatten: row {label!r} has level {level!r} with skill {_show(skill)} and agent "
+            f"{_show(agent)}; that level needs "
+            f"{'a' if has_skill else 'no'} skill and {'an' if has_agent else 'no'} agent"
+        )

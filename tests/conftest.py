@@ -1,0 +1,33 @@
+"""Shared fixtures for engframe's tests.
+
+- ``samples_dir``: ``data/samples``, the seven response examples of the API's spec, one JSON
+  file each (see ``data/samples/README.md`` for the request each one answers).
+- ``sample``: a function ``sample(name) -> dict`` that reads one of them, decoded.
+
+Module-specific fixtures live beside their tests (``tests/sim/conftest.py``,
+``tests/client/conftest.py``, ...). No fixture touches the network or the user's home.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+@pytest.fixture
+def samples_dir() -> Path:
+    return SAMPLES_DIR
+
+
+@pytest.fixture
+def sample() -> Callable[[str], Any]:
+    def read(name: str) -> Any:
+        return json.loads((SAMPLES_DIR / f"{name}.json").read_text())
+
+    return read
