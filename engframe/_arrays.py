@@ -16,7 +16,7 @@ from typing import Any, Final, NoReturn
 
 import numpy as np
 
-from engframe._walk import NO_ID, Leaves, member_path, parse_id
+from engframe._walk import NO_ID, Leaves, parse_id, render
 from engframe.errors import ResponseError, describe
 
 __all__ = ["Chunk", "MetricNames", "to_chunk"]
@@ -24,7 +24,7 @@ __all__ = ["Chunk", "MetricNames", "to_chunk"]
 _INT64: Final = np.iinfo(np.int64)
 
 
-class _BadName(Exception):
+class _BadNameError(Exception):
     """A metric name that is not a string (only possible in a dict built in Python)."""
 
 
@@ -42,18 +42,24 @@ class MetricNames:
         found = self.codes.get(name)
         if found is None:
             if not isinstance(name, str):
-                raise _BadName
+                raise _BadNameError
             found = self.codes[name] = len(self.codes)
         return found
 
 
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    """The values of one section as parallel arrays (ids use -1 for "none")."""
+    """The values of one section as arrays.
+
+    ``values`` and ``metric_codes`` have one element per value; ``sizes``, ``levels``,
+    ``skills`` and ``agents`` one per metric map (leaf), ids -1 for "none". Expanding the
+    leaf arrays to one element per value waits until all chunks are in, so it runs once.
+    """
 
     values: np.ndarray
     metric_codes: np.ndarray
-    level_codes: np.ndarray
+    sizes: np.ndarray
+    levels: np.ndarray
     skills: np.ndarray
     agents: np.ndarray
 
@@ -75,7 +81,7 @@ def to_chunk(leaves: Leaves, metrics: MetricNames) -> Chunk:
         _locate(leaves)
     try:
         sizes, metric_codes, raw_values = _unpack(maps, metrics)
-    except _BadName:
+    except _BadNameError:
         _locate(leaves)
     if not _only(raw_values, int):
         _locate(leaves)
@@ -87,9 +93,10 @@ def to_chunk(leaves: Leaves, metrics: MetricNames) -> Chunk:
     return Chunk(
         values=values,
         metric_codes=metric_codes,
-        level_codes=np.repeat(np.array(leaves.levels, np.int8), sizes),
-        skills=np.repeat(np.array(leaves.skills, np.int64), sizes),
-        agents=np.repeat(_agent_ids(leaves), sizes),
+        sizes=np.broadcast_to(np.asarray(sizes, np.int64), len(maps)),
+        levels=np.array(leaves.levels, np.int8),
+        skills=np.array(leaves.skills, np.int64),
+        agents=_agent_ids(leaves),
     )
 
 
@@ -139,9 +146,9 @@ def _locate(leaves: Leaves) -> NoReturn:
     for index, leaf in enumerate(leaves.maps):
         path = leaves.path_of(index)
         if not isinstance(leaf, dict):
-            raise ResponseError(path, "an object of metric values", describe(leaf))
+            raise ResponseError(render(path), "an object of metric values", describe(leaf))
         for name, value in leaf.items():
-            where = member_path(path, name)
+            where = render((*path, name))
             if not isinstance(name, str):
                 raise ResponseError(where, "a metric name (a string)", describe(name))
             if not isinstance(value, int) or isinstance(value, bool):

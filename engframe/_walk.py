@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any, Final
 
 from engframe.errors import EngframeWarning, ResponseError, describe
@@ -24,6 +25,7 @@ __all__ = [
     "expect_object",
     "member_path",
     "parse_id",
+    "render",
     "set_aside",
     "walk_section",
 ]
@@ -36,6 +38,23 @@ NO_ID: Final = -1
 ALIASES: Final = {"skillsMetrics": "skillsMetricsPerAgent", "metricsTotal": "metricsTotals"}
 
 
+#: A JSON path, rendered only when a message needs it: the section's own path, then keys.
+Path = tuple[Any, ...]
+#: Members whose own members are ids, so the path shows them as ``["123"]``.
+_ID_MAPS: Final = frozenset({"metricsPerSkill", "metricsPerAgent"})
+
+
+def render(path: Path) -> str:
+    """The text of a JSON path, e.g. ``agentsMetrics.metricsPerAgent["agentX"]``."""
+    text = path[0]
+    for parent, key in pairwise(path):
+        if parent in _ID_MAPS or not (isinstance(key, str) and key.isidentifier()):
+            text = f"{text}[{_quote(key)}]"
+        else:
+            text = f"{text}.{key}" if text else key
+    return str(text)
+
+
 @dataclass(frozen=True, slots=True)
 class Block:
     """A run of leaves that share a level and a skill, and the JSON path of their container.
@@ -45,7 +64,7 @@ class Block:
     """
 
     first: int
-    path: str
+    path: Path
     keyed: bool
 
 
@@ -64,14 +83,14 @@ class Leaves:
     #: members engframe does not know, by JSON path, kept for the user
     unknown: dict[str, Any] = field(default_factory=dict)
 
-    def add_one(self, level: str, skill: int, leaf: Any, path: str) -> None:
+    def add_one(self, level: str, skill: int, leaf: Any, path: Path) -> None:
         self.blocks.append(Block(len(self.maps), path, keyed=False))
         self.maps.append(leaf)
         self.levels.append(LEVEL_CODE[level])
         self.skills.append(skill)
         self.agent_keys.append(None)
 
-    def add_keyed(self, level: str, skill: int, by_agent: Mapping[Any, Any], path: str) -> None:
+    def add_keyed(self, level: str, skill: int, by_agent: Mapping[Any, Any], path: Path) -> None:
         count = len(by_agent)
         if not count:
             return
@@ -81,25 +100,25 @@ class Leaves:
         self.skills.extend([skill] * count)
         self.agent_keys.extend(by_agent)
 
-    def skill_id(self, key: Any, path: str) -> int:
+    def skill_id(self, key: Any, path: Path) -> int:
         """The skill id a ``metricsPerSkill`` key stands for (checked once per key)."""
         known = self.ids.get(key)
         if known is None:
             known = self.ids[key] = parse_id(key, path, "skill")
         return known
 
-    def path_of(self, index: int) -> str:
+    def path_of(self, index: int) -> Path:
         """The JSON path of leaf ``index``."""
         block = max((b for b in self.blocks if b.first <= index), key=lambda b: b.first)
         if not block.keyed:
             return block.path
-        return f"{block.path}[{_quote(self.agent_keys[index])}]"
+        return (*block.path, self.agent_keys[index])
 
 
 _MAX_ID: Final = 2**63 - 1
 
 
-def parse_id(key: Any, path: str, what: str) -> int:
+def parse_id(key: Any, path: Path, what: str) -> int:
     """Turn an id key (a string of decimal digits) into an exact integer."""
     if isinstance(key, str) and key.isascii() and key.isdigit():
         number = int(key)
@@ -108,7 +127,7 @@ def parse_id(key: Any, path: str, what: str) -> int:
         expected = f"a {what} id that fits in 64 bits"
     else:
         expected = f"a numeric {what} id"
-    raise ResponseError(path, expected, describe(key))
+    raise ResponseError(render(path), expected, describe(key))
 
 
 def _quote(key: Any) -> str:
@@ -117,35 +136,34 @@ def _quote(key: Any) -> str:
 
 def member_path(path: str, key: Any) -> str:
     """The JSON path of member ``key`` of the object at ``path``."""
-    if isinstance(key, str) and key.isidentifier():
-        return f"{path}.{key}" if path else key
-    return f"{path}[{_quote(key)}]"
+    return render((path, key))
 
 
-def expect_object(value: Any, path: str, what: str = "an object") -> Mapping[Any, Any]:
+def expect_object(value: Any, path: Path | str, what: str = "an object") -> Mapping[Any, Any]:
     if not isinstance(value, Mapping):
-        raise ResponseError(path, what, describe(value))
+        where = path if isinstance(path, str) else render(path)
+        raise ResponseError(where, what, describe(value))
     return value
 
 
-def _canonical_members(
-    container: Mapping[Any, Any], path: str, known: frozenset[str], leaves: Leaves
-) -> dict[str, tuple[str, Any]]:
-    """Members of ``container`` by canonical name, as ``(path, value)``; others set aside."""
-    found: dict[str, tuple[str, Any]] = {}
+def _members(
+    container: Mapping[Any, Any], path: Path, known: frozenset[str], leaves: Leaves
+) -> Mapping[Any, Any]:
+    """Members of ``container`` by their JSON examples' spelling; unknown ones set aside."""
+    if known.issuperset(container):
+        return container  # the usual case: nothing to rename or set aside
+    found: dict[str, Any] = {}
     for key, value in container.items():
         name = ALIASES.get(key, key) if isinstance(key, str) else key
-        here = member_path(path, key)
         if name not in known:
-            set_aside(leaves.unknown, here, value)
+            set_aside(leaves.unknown, render((*path, key)), value)
             continue
         if name in found:
-            raise ResponseError(
-                here, f"one of {key!r} and {name!r}, not both", "both in the same object"
-            )
+            raise ResponseError(render((*path, key)), f"one of {key!r} and {name!r}, not both",
+                                "both in the same object")
         if name != key:
             leaves.spellings[name] = key
-        found[name] = (here, value)
+        found[name] = value
     return found
 
 
@@ -166,48 +184,49 @@ _SKILL: Final = frozenset({"metricsPerAgent", "metricsTotals"})
 _AGENTS: Final = frozenset({"metricsPerAgent", "metricsTotals"})
 
 
-def walk_section(
-    section: Mapping[Any, Any], path: str, leaves: Leaves, *, skip: frozenset[str] = frozenset()
-) -> None:
-    """Collect the leaves of one section (a response's top level or an interval's data)."""
-    members = {k: v for k, v in section.items() if k not in skip}
-    for name, (here, value) in _canonical_members(members, path, _SECTION, leaves).items():
-        if name == "metricsTotals":
-            leaves.add_one("account", NO_ID, value, here)
-        elif name == "skillsMetricsPerAgent":
-            _walk_skills(expect_object(value, here), here, leaves)
-        else:
-            _walk_agents(expect_object(value, here), here, leaves)
+def walk_section(section: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
+    """Collect the leaves of one section (a response's top level or an interval's data).
+
+    ``path`` is the section's JSON path (``""`` for the top level).
+    """
+    members = _members(section, (path,), _SECTION, leaves)
+    if "metricsTotals" in members:
+        leaves.add_one("account", NO_ID, members["metricsTotals"], (path, "metricsTotals"))
+    if "skillsMetricsPerAgent" in members:
+        here = (path, leaves.spellings.get("skillsMetricsPerAgent", "skillsMetricsPerAgent"))
+        _walk_skills(expect_object(members["skillsMetricsPerAgent"], here), here, leaves)
+    if "agentsMetrics" in members:
+        here = (path, "agentsMetrics")
+        _walk_agents(expect_object(members["agentsMetrics"], here), here, leaves)
 
 
-def _walk_skills(container: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
-    members = _canonical_members(container, path, _SKILLS, leaves)
+def _walk_skills(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> None:
+    members = _members(container, path, _SKILLS, leaves)
     if "metricsPerSkill" in members:
-        here, by_skill = members["metricsPerSkill"]
-        by_skill = expect_object(by_skill, here, "an object of skills by id")
+        here = (*path, "metricsPerSkill")
+        by_skill = expect_object(members["metricsPerSkill"], here, "an object of skills by id")
         for skill_key, skill in by_skill.items():
-            skill_path = f"{here}[{_quote(skill_key)}]"
+            skill_path = (*here, skill_key)
             skill_id = leaves.skill_id(skill_key, skill_path)
             skill = expect_object(skill, skill_path)
-            parts = _canonical_members(skill, skill_path, _SKILL, leaves)
+            parts = _members(skill, skill_path, _SKILL, leaves)
             if "metricsPerAgent" in parts:
-                agents_path, by_agent = parts["metricsPerAgent"]
-                by_agent = expect_object(by_agent, agents_path, "an object of agents by id")
+                agents_path = (*skill_path, "metricsPerAgent")
+                by_agent = expect_object(parts["metricsPerAgent"], agents_path,
+                                         "an object of agents by id")
                 leaves.add_keyed("skill_agent", skill_id, by_agent, agents_path)
             if "metricsTotals" in parts:
-                totals_path, totals = parts["metricsTotals"]
-                leaves.add_one("skill", skill_id, totals, totals_path)
+                leaves.add_one("skill", skill_id, parts["metricsTotals"],
+                               (*skill_path, "metricsTotals"))
     if "metricsTotals" in members:
-        here, totals = members["metricsTotals"]
-        leaves.add_one("skills_total", NO_ID, totals, here)
+        leaves.add_one("skills_total", NO_ID, members["metricsTotals"], (*path, "metricsTotals"))
 
 
-def _walk_agents(container: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
-    members = _canonical_members(container, path, _AGENTS, leaves)
+def _walk_agents(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> None:
+    members = _members(container, path, _AGENTS, leaves)
     if "metricsPerAgent" in members:
-        here, by_agent = members["metricsPerAgent"]
-        by_agent = expect_object(by_agent, here, "an object of agents by id")
+        here = (*path, "metricsPerAgent")
+        by_agent = expect_object(members["metricsPerAgent"], here, "an object of agents by id")
         leaves.add_keyed("agent", NO_ID, by_agent, here)
     if "metricsTotals" in members:
-        here, totals = members["metricsTotals"]
-        leaves.add_one("agents_total", NO_ID, totals, here)
+        leaves.add_one("agents_total", NO_ID, members["metricsTotals"], (*path, "metricsTotals"))

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ from engframe._arrays import Chunk, MetricNames, to_chunk
 from engframe._decode import Document, decode_document, interval_path, materialize
 from engframe._walk import Leaves, expect_object, member_path, set_aside, walk_section
 from engframe.errors import ResponseError, describe
-from engframe.schema import METRICS, SPANS, build_frame
+from engframe.schema import METRICS, SPANS, build_frame, categorical
 from engframe.window import Window, bucket_ceil, query_window
 
 __all__ = ["flatten"]
@@ -45,10 +45,9 @@ class _Flattening:
     spellings: dict[str, str] = field(default_factory=dict)
     unknown: dict[str, Any] = field(default_factory=dict)
 
-    def section(self, section: Mapping[Any, Any], path: str, stamp: int, span: str,
-                skip: frozenset[str] = frozenset()) -> None:
+    def section(self, section: Mapping[Any, Any], path: str, stamp: int, span: str) -> None:
         leaves = Leaves(ids=self.ids)
-        walk_section(section, path, leaves, skip=skip)
+        walk_section(section, path, leaves)
         self.chunks.append(to_chunk(leaves, self.metrics))
         self.stamps.append(stamp)
         self.spans.append(_SPAN_CODE[span])
@@ -212,20 +211,26 @@ def _window_end(window: Window | None, newest: int | None, fetched_at_ms: int | 
     return int(_NAT)
 
 
-def _positive_int(value: Any) -> bool:
+def _positive_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 def _assemble(work: _Flattening) -> pd.DataFrame:
-    lengths = np.fromiter(map(len, work.chunks), np.int64, len(work.chunks))
+    chunks = work.chunks
+    lengths = np.fromiter(map(len, chunks), np.int64, len(chunks))
+    sizes = np.concatenate([c.sizes for c in chunks])
+
+    def per_value(name: str) -> np.ndarray:
+        return np.repeat(np.concatenate([getattr(c, name) for c in chunks]), sizes)
+
     return build_frame(
         timestamp_ms=np.repeat(np.array(work.stamps, np.int64), lengths),
-        skill=np.concatenate([c.skills for c in work.chunks]),
-        agent=np.concatenate([c.agents for c in work.chunks]),
-        metric_codes=np.concatenate([c.metric_codes for c in work.chunks]),
+        skill=per_value("skills"),
+        agent=per_value("agents"),
+        metric_codes=np.concatenate([c.metric_codes for c in chunks]),
         metrics=work.metrics.names,
-        value=np.concatenate([c.values for c in work.chunks]),
-        level_codes=np.concatenate([c.level_codes for c in work.chunks]),
+        value=np.concatenate([c.values for c in chunks]),
+        level_codes=per_value("levels"),
         span_codes=np.repeat(np.array(work.spans, np.int8), lengths),
     )
 
@@ -247,8 +252,7 @@ def _with_fetch_columns(frame: pd.DataFrame, document: Document,
     columns: dict[str, Any] = {}
     account = (document.request or {}).get("account")
     if isinstance(account, str | int) and not isinstance(account, bool):
-        columns["account"] = pd.Categorical.from_codes(np.zeros(len(frame), np.int8),
-                                                       categories=[str(account)])
+        columns["account"] = categorical(np.zeros(len(frame), np.int8), [str(account)])
     columns["fetched_at"] = pd.Series(np.full(len(frame), fetched, np.int64).view("M8[ms]"),
                                       index=frame.index).dt.tz_localize("UTC")
     columns["start"] = pd.Series(start.view("M8[ms]"), index=frame.index).dt.tz_localize("UTC")

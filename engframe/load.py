@@ -12,7 +12,7 @@ import pandas as pd
 from engframe import _files
 from engframe.errors import SourceError
 from engframe.flatten import flatten
-from engframe.schema import concat_frames
+from engframe.schema import categorical, concat_frames
 
 __all__ = ["load"]
 
@@ -78,5 +78,5 @@ def _load_folder(folder: Path, *, recursive: bool) -> pd.DataFrame:
     names = [path.relative_to(folder).as_posix() for path in files]
     stacked = concat_frames(frames)
     codes = np.repeat(np.arange(len(files), dtype=np.int32), [len(f) for f in frames])
-    stacked["source"] = pd.Categorical.from_codes(codes, categories=names)
+    stacked["source"] = categorical(codes, names)
     return stacked

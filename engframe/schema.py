@@ -28,7 +28,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -40,11 +40,14 @@ __all__ = [
     "COLUMNS",
     "DTYPES",
     "LEVELS",
+    "LEVEL_DTYPE",
     "LEVEL_HAS",
     "METRICS",
     "SPANS",
+    "SPAN_DTYPE",
     "TIMESTAMP_DTYPE",
     "build_frame",
+    "categorical",
     "check_frame",
     "concat_frames",
     "empty_frame",
@@ -78,15 +81,17 @@ SPANS: Final = ("interval", "timeframe")
 COLUMNS: Final = ("timestamp", "skill", "agent", "metric", "value", "level", "span")
 
 TIMESTAMP_DTYPE: Final = pd.DatetimeTZDtype(unit="ms", tz="UTC")
+LEVEL_DTYPE: Final = pd.CategoricalDtype(list(LEVELS))
+SPAN_DTYPE: Final = pd.CategoricalDtype(list(SPANS))
 
-DTYPES: Final = {
+DTYPES: Final[dict[str, Any]] = {
     "timestamp": TIMESTAMP_DTYPE,
     "skill": pd.Int64Dtype(),
     "agent": pd.Int64Dtype(),
     "metric": "category",
     "value": np.dtype("int64"),
-    "level": pd.CategoricalDtype(list(LEVELS)),
-    "span": pd.CategoricalDtype(list(SPANS)),
+    "level": LEVEL_DTYPE,
+    "span": SPAN_DTYPE,
 }
 
 _NAT: Final = np.iinfo(np.int64).min
@@ -114,12 +119,17 @@ def build_frame(
         "timestamp": stamps.tz_localize("UTC"),
         "skill": _nullable_ids(skill),
         "agent": _nullable_ids(agent),
-        "metric": pd.Categorical.from_codes(metric_codes, categories=list(metrics)),
+        "metric": categorical(metric_codes, metrics),
         "value": value,
-        "level": pd.Categorical.from_codes(level_codes, dtype=DTYPES["level"]),
-        "span": pd.Categorical.from_codes(span_codes, dtype=DTYPES["span"]),
+        "level": pd.Categorical.from_codes(level_codes, dtype=LEVEL_DTYPE),
+        "span": pd.Categorical.from_codes(span_codes, dtype=SPAN_DTYPE),
     }
     return pd.DataFrame(columns, copy=False)
+
+
+def categorical(codes: np.ndarray, categories: Sequence[str]) -> Any:
+    """A categorical of string ``categories`` from integer ``codes`` (-1 for missing)."""
+    return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(categories)))
 
 
 def _nullable_ids(ids: np.ndarray) -> pd.arrays.IntegerArray:
@@ -177,9 +187,7 @@ def _column_or_missing(frame: pd.DataFrame, name: str, frames: Sequence[pd.DataF
         dtype = pd.BooleanDtype()
     if name in frame.columns:
         return frame[name].astype(dtype) if partial else frame[name]
-    if isinstance(dtype, pd.CategoricalDtype):
-        return pd.Series(pd.Categorical([None] * len(frame), dtype=dtype))
-    return pd.Series(pd.array([None] * len(frame), dtype=dtype))
+    return pd.Series(np.full(len(frame), None, dtype=object)).astype(dtype)
 
 
 def check_frame(df: object, *, where: str) -> pd.DataFrame:

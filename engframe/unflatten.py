@@ -123,7 +123,7 @@ class _Builder:
             found = self._slots[key] = self._create(section, level, skill, agent)
         return found
 
-    def _create(self, section: dict[str, Any], level: str, skill: int, agent: int) -> dict[str, Any]:
+    def _create(self, section: dict[str, Any], level: str, skill: int, agent: int) -> Any:
         totals = self.totals_key
         if level == "account":
             return section.setdefault(totals, {})
@@ -146,7 +146,9 @@ class _Builder:
     def response(self) -> dict[str, Any]:
         if not self.intervals:
             return self.top
-        listed = [{"timestamp": stamp, "metricsData": data} for stamp, data in self.intervals.items()]
+        listed = [
+            {"timestamp": stamp, "metricsData": data} for stamp, data in self.intervals.items()
+        ]
         return {"metricsByIntervals": listed, **self.top}
 
 

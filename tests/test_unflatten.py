@@ -1,0 +1,62 @@
+"""engframe.unflatten: rebuilding responses, and refusing frames that are not one response."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import engframe
+
+
+def test_ids_come_back_as_string_keys_and_values_as_ints(sample):
+    rebuilt = engframe.unflatten(engframe.flatten(sample("skill_2")))
+    agent = rebuilt["skillsMetricsPerAgent"]["metricsPerSkill"]["2"]["metricsPerAgent"]["3"]
+    assert all(type(v) is int for v in agent.values())
+    assert list(rebuilt["skillsMetricsPerAgent"]["metricsPerSkill"]) == ["2"]
+
+
+def test_shuffled_rows_rebuild_the_same_response(sample):
+    response = sample("skills_all_agent_3")
+    df = engframe.flatten(response).sample(frac=1, random_state=7)
+    assert engframe.unflatten(df) == response
+
+
+def test_a_folder_frame_must_be_narrowed_to_one_source(samples_dir):
+    df = engframe.load(samples_dir)
+    with pytest.raises(engframe.FrameError, match="select one"):
+        engframe.unflatten(df)
+    one = df[df["source"] == "account.json"]
+    assert engframe.unflatten(one) == {"metricsTotals": {
+        "totalInteractiveChats": 1, "totalNonInteractiveChats": 2, "totalHandlingTime": 12,
+        "nonInteractiveTotalHandlingTime": 13, "connectedEngagements": 3}}
+
+
+def test_duplicate_rows_are_refused(sample):
+    df = engframe.flatten(sample("account"))
+    with pytest.raises(engframe.FrameError, match="repeats 'totalHandlingTime'"):
+        engframe.unflatten(pd.concat([df, df.iloc[[2]]]))
+
+
+def test_float_values_are_refused(sample):
+    df = engframe.flatten(sample("account"))
+    df["value"] = df["value"].astype(float)
+    with pytest.raises(engframe.FrameError, match="float64"):
+        engframe.unflatten(df)
+
+
+def test_level_and_ids_must_agree(sample):
+    df = engframe.flatten(sample("account"))
+    df.loc[0, "skill"] = 5
+    with pytest.raises(engframe.FrameError, match=r"level 'account'.*needs no skill"):
+        engframe.unflatten(df)
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(engframe.FrameError, match=r"lacks the tidy column.*span"):
+        engframe.unflatten(pd.DataFrame({"timestamp": [], "skill": [], "agent": [],
+                                         "metric": [], "value": [], "level": []}))
+
+
+def test_not_a_frame():
+    with pytest.raises(engframe.FrameError, match="found dict"):
+        engframe.unflatten({"metricsTotals": {}})  # type: ignore[arg-type]
