@@ -1,0 +1,134 @@
+"""Pick one level and one span of a tidy frame: the safe first step of any aggregation.
+
+A tidy frame holds observations and the API's own totals side by side (agents, their
+skill's total, all skills' total; intervals and the whole timeframe). Summing across
+levels or spans counts the same chat two or three times. Everything that aggregates
+goes through :func:`select` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Final
+
+import pandas as pd
+
+from engframe.errors import FrameError, OptionError
+from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
+
+__all__ = ["LEVEL_PREFERENCE", "TIME_KEYS", "choose_level", "choose_span", "select"]
+
+#: Which level answers a question about (skill?, agent?) when none is named: the first
+#: of these present in the frame. ``skill`` prefers the API's per-skill totals (they
+#: count every agent of the skill) to a sum over the agents listed inside the skill.
+LEVEL_PREFERENCE: Final[dict[tuple[bool, bool], tuple[str, ...]]] = {
+    (True, True): ("skill_agent",),
+    (True, False): ("skill", "skill_agent"),
+    (False, True): ("agent", "skill_agent"),
+    (False, False): ("account", "skills_total", "agents_total"),
+}
+
+#: ``by`` keys that split time: asking for them makes ``interval`` the default span.
+TIME_KEYS: Final = frozenset({"timestamp", "start", "day", "hour"})
+
+
+def _present(df: pd.DataFrame, column: str) -> list[str]:
+    return [str(v) for v in df[column].drop_duplicates().dropna()]
+
+
+def choose_level(df: pd.DataFrame, *, by: Collection[str], level: str | None, where: str) -> str:
+    """Return ``level`` checked against ``by``, or the preferred level present in ``df``."""
+    wants = ("skill" in by, "agent" in by)
+    if level is not None:
+        if level not in LEVELS:
+            raise OptionError(f"{where}: level={level!r} is not one of {', '.join(LEVELS)}")
+        has = LEVEL_HAS[level]
+        for key, wanted, carried in zip(("skill", "agent"), wants, has, strict=True):
+            if wanted and not carried:
+                raise OptionError(
+                    f"{where}: by={list(by)!r} asks for {key!r} but level={level!r} "
+                    f"has no {key} ids; pick a level that has them"
+                )
+        return level
+    present = set(_present(df, "level"))
+    for candidate in LEVEL_PREFERENCE[wants]:
+        if candidate in present:
+            return candidate
+    if df.empty:
+        return LEVEL_PREFERENCE[wants][0]
+    raise FrameError(
+        f"{where}: no level able to answer by={list(by)!r} is in the frame "
+        f"(wanted one of {', '.join(LEVEL_PREFERENCE[wants])}; "
+        f"found {', '.join(sorted(present)) or 'none'})"
+    )
+
+
+def choose_span(df: pd.DataFrame, *, by: Collection[str], span: str | None, where: str) -> str:
+    """Return ``span`` checked, or ``interval`` when ``by`` splits time, else the whole timeframe.
+
+    Without a time key the API's own whole-timeframe values are preferred; a frame that
+    has only intervals is summed over them.
+    """
+    if span is not None:
+        if span not in SPANS:
+            raise OptionError(f"{where}: span={span!r} is not one of {', '.join(SPANS)}")
+        return span
+    present = set(_present(df, "span"))
+    if TIME_KEYS & set(by) and "interval" in present:
+        return "interval"
+    return "timeframe" if "timeframe" in present else "interval"
+
+
+def select(
+    df: pd.DataFrame,
+    *,
+    level: str | None = None,
+    span: str | None = None,
+    by: Collection[str] = (),
+) -> pd.DataFrame:
+    """Keep the rows of exactly one level and one span, so that sums count each chat once.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A tidy frame.
+    level : str, optional
+        One of :data:`engframe.schema.LEVELS`. Default: the first present of
+        :data:`LEVEL_PREFERENCE` for the ids that ``by`` asks for (``account``, then
+        ``skills_total``, then ``agents_total`` when it asks for none).
+    span : str, optional
+        ``interval`` or ``timeframe``. Default: ``interval`` when ``by`` splits time and
+        the frame has intervals, else ``timeframe`` when present, else ``interval``.
+    by : collection of str
+        The grouping you are about to use; only steers the defaults.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows (a copy), same columns and attributes.
+
+    Raises
+    ------
+    FrameError
+        If ``df`` is not a tidy frame, or holds no level able to answer ``by``.
+    OptionError
+        If ``level`` or ``span`` is unknown, or ``level`` lacks an id ``by`` asks for.
+
+    Examples
+    --------
+    >>> import engframe
+    >>> from engframe.derive import select
+    >>> df = engframe.flatten("data/samples/skills_all_agent_3.json")
+    >>> select(df, by=["agent"])["level"].unique().tolist()
+    ['agent']
+    """
+    where = "select"
+    check_frame(df, where=where)
+    chosen_level = choose_level(df, by=by, level=level, where=where)
+    chosen_span = choose_span(df, by=by, span=span, where=where)
+    keep = (df["level"] == chosen_level).to_numpy(bool) & (df["span"] == chosen_span).to_numpy(
+        bool
+    )
+    out = df.loc[keep].reset_index(drop=True)
+    out.attrs = dict(df.attrs)
+    return out
