@@ -283,4 +283,6 @@ def _attrs(document: Document, window: Window | None, work: _Flattening) -> dict
 
 
 def _iso(ms: int) -> str:
-    return pd.Timestamp(ms, unit="ms", tz="UTC").isoformat().replace("+00:00", "Z")
+    stamp = pd.Timestamp(ms, unit="ms", tz="UTC")
+    text = stamp.isoformat(timespec="milliseconds" if ms % 1000 else "seconds")
+    return text.replace("+00:00", "Z")

@@ -10,24 +10,58 @@ import numpy as np
 import pandas as pd
 
 from engframe import _files
-from engframe.errors import SourceError
+from engframe.client import load_live
+from engframe.errors import QueryError, SourceError
 from engframe.flatten import flatten
+from engframe.query import IdsLike
 from engframe.schema import categorical, concat_frames
 
 __all__ = ["load"]
 
 
-def load(source: Any = None, /, *, recursive: bool = False) -> pd.DataFrame:
-    """Load Engagement Activity data as one tidy frame.
+def load(
+    source: Any = None,
+    /,
+    *,
+    account: str | int | None = None,
+    timeframe: int | None = None,
+    interval: int | None = None,
+    skills: IdsLike = None,
+    agents: IdsLike = None,
+    auth: Any = None,
+    refresh: bool = False,
+    recursive: bool = False,
+    **client_options: Any,
+) -> pd.DataFrame:
+    """Load Engagement Activity data as one tidy frame, from saved responses or the API.
+
+    Give either a ``source`` to read, or a query (``timeframe``, and ``account`` unless
+    ``$LP_ACCOUNT`` is set) to fetch from the live API.
 
     Parameters
     ----------
-    source : path-like, dict, str or bytes
+    source : path-like, dict, str or bytes, optional
         A saved response file (``.json`` or ``.json.gz``, plain or in the envelope the
         live client saves); a folder of such files; or anything :func:`engframe.flatten`
         takes.
+    account : str or int, optional
+        Fetch from the live API for this account (``$LP_ACCOUNT`` when omitted).
+    timeframe : int, optional
+        Minutes to fetch, 1..1440; giving it (or ``account``) means a live fetch.
+    interval : int, optional
+        Interval size [minutes], at least 5 and a divisor of ``timeframe``.
+    skills, agents : "all", iterable of int or comma string, optional
+        The skills and agents to split the values by.
+    auth : optional
+        Credentials (see :class:`engframe.Client`); ``None`` reads the ``LP_*``
+        environment variables.
+    refresh : bool, default False
+        Ask the API even when a fresh answer is in the HTTP cache.
     recursive : bool, default False
         For a folder: also read the files in its subfolders.
+    **client_options
+        Other options of :class:`engframe.Client` for a live fetch (``domain``, ``cache``,
+        ``offline``, ``save_raw``, ``timeout``, ...).
 
     Returns
     -------
@@ -43,6 +77,8 @@ def load(source: Any = None, /, *, recursive: bool = False) -> pd.DataFrame:
         If the path does not exist or a folder holds no ``.json``/``.json.gz`` file.
     ResponseError
         If a response is malformed; the message names the file and the JSON path.
+    QueryError, AuthError, RateLimitError, APIError
+        From a live fetch (see :class:`engframe.Client`).
 
     Examples
     --------
@@ -53,6 +89,22 @@ def load(source: Any = None, /, *, recursive: bool = False) -> pd.DataFrame:
     >>> int(df.loc[df["source"] == "account.json", "value"].sum())
     31
     """
+    live = account is not None or timeframe is not None
+    if live:
+        if source is not None:
+            raise QueryError("engframe.load: give a source to read or a query to fetch, not "
+                             "both", parameter="source", rule="a file or a live query")
+        if timeframe is None:
+            raise QueryError("engframe.load: a live fetch needs timeframe= (minutes, 1..1440)",
+                             parameter="timeframe", rule="an integer from 1 to 1440")
+        return load_live(account=account, timeframe=timeframe, interval=interval,
+                         skills=skills, agents=agents, auth=auth, refresh=refresh,
+                         **client_options)
+    if client_options or auth is not None or interval is not None or skills is not None or (
+        agents is not None
+    ):
+        raise QueryError("engframe.load: query options need a live query (timeframe=...)",
+                         parameter="timeframe", rule="given with interval, skills, agents")
     if isinstance(source, str | os.PathLike) and not _is_json_text(source):
         path = Path(source)
         if path.is_dir():

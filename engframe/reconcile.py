@@ -149,6 +149,10 @@ def _check(df: pd.DataFrame, relation: Relation, response: list[str]) -> pd.Data
         **({"level": ("level", "first")} if "level" not in keys else {}),
     )
     out = grouped.reset_index()
+    if relation.parts is None and response:
+        # In a frame of several responses, only those with intervals have this relation.
+        with_intervals = work.loc[is_part, response].drop_duplicates()
+        out = out.merge(with_intervals, on=response, how="inner")
     if "timestamp" not in keys:
         out["timestamp"] = out["_end"].fillna(out["_last"])
     if "span" not in keys:

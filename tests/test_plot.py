@@ -97,7 +97,7 @@ def test_timeseries_draws_on_the_given_axes() -> None:
 
 
 def test_timeseries_accepts_a_user_formula() -> None:
-    f = engframe.derive.formula("handled", ["totalInteractiveChats", "totalNonInteractiveChats"],
+    f = engframe.formula("handled", ["totalInteractiveChats", "totalNonInteractiveChats"],
                                 unit="chats")
     ax = plot.timeseries(sample_frame("account_intervals"), f)
     assert ax.get_ylabel() == "handled [chats]"

@@ -215,3 +215,10 @@ def test_not_a_frame_raises_frame_error() -> None:
         reconcile([1, 2])  # type: ignore[arg-type]
     with pytest.raises(FrameError):
         summarize(pd.DataFrame({"a": [1]}))
+
+
+def test_folder_of_responses_with_and_without_intervals_is_all_ok(samples_dir):
+    df = engframe.load(samples_dir)
+    checks = reconcile(df)
+    assert set(checks["status"].astype(str)) == {"ok"}
+    assert set(checks["source"].astype(str)) >= {"agent_2_intervals.json", "skill_2.json"}

@@ -1,0 +1,606 @@
+"""The live client: fetch Engagement Activity responses and turn them into the tidy frame.
+
+The data flows one way: :class:`~engframe.query.Query` (checked before any traffic) ->
+:class:`~engframe.discovery.Discovery` (which host) -> :class:`~engframe.transport.Transport`
+(signed, cached, retried) -> the saved-envelope form
+``{"request", "fetched_at", "from_cache", "response"}`` -> :func:`engframe.flatten`.
+
+Long id lists
+-------------
+There is no POST form of the method, so a query whose URL would pass ``max_url_length``
+(default :data:`DEFAULT_MAX_URL_LENGTH`) is split into several requests, each id in exactly
+one of them (:func:`engframe.query.split_query`). :meth:`Client.frame` merges their frames
+into one by **recomputing the totals**: rows with the same timestamp, skill, agent,
+metric, level and span are summed. Rows of one id come from one request and stay as they
+are; ``skills_total``/``agents_total`` rows (and, when both lists were split, the per-skill
+and per-agent rows of the other list) become the sum of the per-request values, which is
+what one request would have answered, because the API restricts every section to the
+asked skills *and* agents. Handling times are shown in whole seconds, each value rounded
+on its own ("totals may not add up due to rounding differences"), so a recomputed total
+may differ from the one a single request would give by up to a second per request.
+``df.attrs["requests"]`` says how many requests the frame merges. Should a 5-minute
+bucket boundary pass between two requests, the earlier ones are fetched again so that all
+parts share one window.
+
+Examples
+--------
+>>> import engframe
+>>> from engframe.client import Client
+>>> client = Client("56072331", auth="my-token", cache=False)  # doctest: +SKIP
+>>> df = client.frame(timeframe=60, interval=15, skills="all")   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+import pandas as pd
+import requests
+
+from engframe.auth import ENV_ACCOUNT, Auth, resolve_auth
+from engframe.discovery import (
+    DATA_SERVICE,
+    DEFAULT_CSDS_URL,
+    DEFAULT_DOMAIN_TTL,
+    TOKEN_SERVICE,
+    Discovery,
+)
+from engframe.errors import AuthError, ConfigError, QueryError, ResponseError
+from engframe.flatten import flatten
+from engframe.query import IdsLike, Query, check_account, split_query
+from engframe.schema import COLUMNS, concat_frames
+from engframe.transport import (
+    DEFAULT_EXPIRE_AFTER,
+    DEFAULT_TIMEOUT,
+    FETCHED_AT_HEADER,
+    CacheOption,
+    RetryPolicy,
+    Transport,
+    make_session,
+    redact_url,
+)
+from engframe.window import bucket_ceil
+
+__all__ = ["DEFAULT_MAX_URL_LENGTH", "Client", "load_live", "merge_parts"]
+
+#: The longest URL the client sends [characters]. Well under the 8000 octets RFC 9110
+#: asks every party to support, leaving room for proxies that stop at 4 KiB; about 350
+#: ten-digit ids fit in one request.
+DEFAULT_MAX_URL_LENGTH: Final = 4000
+_DATA_PATH: Final = "/operations/api/account/{account}/engactivity"
+_TOKEN_PATH: Final = "/sentinel/api/account/{account}/app/token?v=1.0"
+_KEYS: Final = tuple(name for name in COLUMNS if name != "value")
+#: How merged rows combine the optional per-row columns of the parts.
+_MERGE_RULES: Final = {"value": "sum", "fetched_at": "max", "complete": "min"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """One answer, before decoding: what was asked, when it came, and its bytes."""
+
+    query: Query
+    url: str  # secrets removed
+    fetched_at_ms: int
+    from_cache: bool
+    content: bytes
+
+
+def _iso(ms: int) -> str:
+    moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+class Client:
+    """A connection to one LivePerson account's Engagement Activity API.
+
+    Parameters
+    ----------
+    account : str or int, optional
+        The account id; ``$LP_ACCOUNT`` when omitted.
+    auth : Auth, str, tuple of str or requests auth, optional
+        Credentials (see :func:`engframe.auth.resolve_auth`): a bearer token string,
+        ``(client_id, client_secret)`` for OAuth 2.0, the four OAuth 1.0 values, or an
+        :class:`~engframe.auth.Auth`. ``None`` reads the ``LP_*`` environment variables.
+    domain : str or mapping, optional
+        The Engagement Activity host (``"va-a.data.liveperson.net"`` or a base URL),
+        skipping the Domain API lookup; or a mapping of service name to host.
+    csds_url : str, default DEFAULT_CSDS_URL
+        The Domain API; its scheme is used for the hosts it names.
+    session : requests.Session, optional
+        Send with this session instead of a new one (a ``requests_cache.CachedSession``
+        keeps its own cache settings); ``cache`` must then be left at its default.
+    cache : bool, str, path-like or requests_cache backend, default True
+        The HTTP cache: ``True`` for a sqlite file in the user cache directory (see
+        :func:`engframe.transport.default_cache_path`), a path for a sqlite file there,
+        a requests-cache backend, or ``False`` for none.
+    expire_after : float, default DEFAULT_EXPIRE_AFTER
+        How long a cached answer stays fresh [s].
+    offline : bool, default False
+        Answer from the cache only, whatever the age of the answers; send nothing.
+        Credentials are then not needed.
+    timeout : float, default DEFAULT_TIMEOUT
+        Seconds to connect and to read, per attempt.
+    retry : RetryPolicy, optional
+        Retry waits and limits; LivePerson's policy by default.
+    max_url_length : int, default DEFAULT_MAX_URL_LENGTH
+        Longer requests are split (see the module docstring).
+    save_raw : str or path-like, optional
+        A directory where every answer is saved as an envelope
+        ``{"request", "fetched_at", "from_cache", "response"}`` that
+        :func:`engframe.flatten` and :func:`engframe.load` read back. No secret is saved.
+    domain_ttl : float, default DEFAULT_DOMAIN_TTL
+        How long a looked-up host is kept [s].
+    clock : callable, default time.time
+        The current time [s since the epoch]: fetch times, token expiry, retry budget.
+    sleep : callable, default time.sleep
+        Waits between retries.
+    environ : mapping, optional
+        Where to read ``LP_*`` variables; ``os.environ`` by default.
+
+    Raises
+    ------
+    QueryError
+        If the account id is missing or not digits.
+    AuthError
+        If no credentials are given or found in the environment (unless offline).
+    ConfigError
+        If another option is unusable.
+
+    Examples
+    --------
+    >>> from engframe.client import Client
+    >>> client = Client("56072331", auth="token", domain="va-a.data.liveperson.net",
+    ...                 cache=False)
+    >>> client
+    Client(account='56072331', auth=BearerToken(token=<hidden>), cache=off)
+    >>> client.close()
+    """
+
+    def __init__(
+        self,
+        account: str | int | None = None,
+        *,
+        auth: Any = None,
+        domain: str | Mapping[str, str] | None = None,
+        csds_url: str = DEFAULT_CSDS_URL,
+        session: requests.Session | None = None,
+        cache: CacheOption = True,
+        expire_after: float = DEFAULT_EXPIRE_AFTER,
+        offline: bool = False,
+        timeout: float = DEFAULT_TIMEOUT,
+        retry: RetryPolicy | None = None,
+        max_url_length: int = DEFAULT_MAX_URL_LENGTH,
+        save_raw: str | os.PathLike[str] | None = None,
+        domain_ttl: float = DEFAULT_DOMAIN_TTL,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        env = os.environ if environ is None else environ
+        if account is None:
+            if not env.get(ENV_ACCOUNT):
+                raise QueryError(f"account is missing: pass it or set {ENV_ACCOUNT}",
+                                 parameter="account", rule="a LivePerson account id")
+            account = env[ENV_ACCOUNT]
+        self.account = check_account(account)
+        self._auth = _credentials(auth, env, offline=offline)
+        if session is not None and cache is not True:
+            raise ConfigError("pass either session= or cache=, not both: a session you bring "
+                              "keeps its own cache settings")
+        if session is not None and not isinstance(session, requests.Session):
+            raise ConfigError(f"session is invalid (a {type(session).__name__}): it must be "
+                              "a requests.Session")
+        if not isinstance(max_url_length, int) or max_url_length < 1:
+            raise ConfigError(f"max_url_length={max_url_length!r} is invalid: it must be a "
+                              "positive integer")
+        self.max_url_length = max_url_length
+        self._owns_session = session is None
+        self._transport = Transport(
+            make_session(cache, expire_after=expire_after) if session is None else session,
+            timeout=timeout,
+            retry=RetryPolicy() if retry is None else retry,
+            offline=offline,
+            clock=clock,
+            sleep=sleep,
+        )
+        self._domain_ttl = domain_ttl
+        if domain is not None and not isinstance(domain, str | Mapping):
+            raise ConfigError(f"domain is invalid (a {type(domain).__name__}): it must be a "
+                              "host such as 'va-a.data.liveperson.net', a base URL, or a "
+                              "mapping of service name to host")
+        overrides = {DATA_SERVICE: domain} if isinstance(domain, str) else domain
+        self._discovery = Discovery(self._get_json, csds_url=csds_url, overrides=overrides,
+                                    ttl=domain_ttl, clock=clock)
+        self._clock = clock
+        if save_raw is not None and not isinstance(save_raw, str | os.PathLike):
+            raise ConfigError(f"save_raw is invalid (a {type(save_raw).__name__}): it must be "
+                              "a directory path")
+        self.save_raw = None if save_raw is None else Path(save_raw)
+
+    # -- public ---------------------------------------------------------------------------
+
+    def fetch(
+        self,
+        *,
+        timeframe: int,
+        interval: int | None = None,
+        skills: IdsLike = None,
+        agents: IdsLike = None,
+        refresh: bool = False,
+    ) -> dict[str, Any]:
+        """Fetch one response, as a saved envelope (a dict).
+
+        Parameters
+        ----------
+        timeframe : int
+            The window [minutes], 1..1440, ending now.
+        interval : int, optional
+            Interval size [minutes]: >= 5, <= timeframe, a divisor of it.
+        skills, agents : "all", int, str or iterable of int, optional
+            Break the values down by these skills or agents (see :class:`Query`).
+        refresh : bool, default False
+            Ask the API even if a fresh answer is cached.
+
+        Returns
+        -------
+        dict
+            ``{"request": {"account", "timeframe", "interval", "skillIds", "agentIds",
+            "v"}, "fetched_at": "...Z", "from_cache": bool, "response": {...}}``.
+
+        Raises
+        ------
+        QueryError
+            If a parameter is invalid (before sending, or the API's 400), or the URL
+            would be too long for one request (use :meth:`fetch_parts` or :meth:`frame`).
+        AuthError, RateLimitError, APIError
+            If the API refuses, stays busy or fails.
+        ResponseError
+            If the answer is not a JSON object.
+
+        Examples
+        --------
+        >>> envelope = client.fetch(timeframe=60, skills=[2])  # doctest: +SKIP
+        >>> envelope["request"]["skillIds"]                    # doctest: +SKIP
+        '2'
+        """
+        query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
+        parts = self._split(query)
+        if len(parts) > 1:
+            raise QueryError(
+                f"the query's URL would be longer than max_url_length={self.max_url_length}; "
+                f"it needs {len(parts)} requests: use fetch_parts() or frame()",
+                parameter="skills" if query.skills != parts[0].skills else "agents",
+                rule=f"few enough ids for a URL of at most {self.max_url_length} characters",
+            )
+        return self._envelope(self._get(query, refresh=refresh))
+
+    def fetch_parts(
+        self,
+        *,
+        timeframe: int,
+        interval: int | None = None,
+        skills: IdsLike = None,
+        agents: IdsLike = None,
+        refresh: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Fetch a query as one or more envelopes, split where the URL would be too long.
+
+        Parameters are those of :meth:`fetch`.
+
+        Returns
+        -------
+        list of dict
+            One envelope per request, each id of a split list in exactly one.
+
+        Raises
+        ------
+        QueryError, AuthError, RateLimitError, APIError, ResponseError
+            As :meth:`fetch`.
+
+        Examples
+        --------
+        >>> parts = client.fetch_parts(timeframe=60, agents=range(1, 2000))  # doctest: +SKIP
+        >>> len(parts)                                                      # doctest: +SKIP
+        6
+        """
+        query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
+        return [self._envelope(fetched) for fetched in self._get_all(query, refresh=refresh)]
+
+    def frame(
+        self,
+        *,
+        timeframe: int,
+        interval: int | None = None,
+        skills: IdsLike = None,
+        agents: IdsLike = None,
+        refresh: bool = False,
+    ) -> pd.DataFrame:
+        """Fetch a query and return the tidy frame (split requests merged into one).
+
+        Parameters are those of :meth:`fetch`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The tidy frame of :func:`engframe.flatten`, with the columns ``account``,
+            ``fetched_at``, ``start`` and ``complete`` after the seven. ``df.attrs``
+            holds ``account``, ``query`` (as asked, before any split), ``window``
+            (``start``/``end``), ``fetched_at`` (the latest answer's), ``from_cache``
+            (whether every answer came from the cache) and ``requests`` (how many).
+
+        Raises
+        ------
+        QueryError, AuthError, RateLimitError, APIError, ResponseError
+            As :meth:`fetch`.
+
+        Examples
+        --------
+        >>> df = client.frame(timeframe=1440, interval=60, skills="all")  # doctest: +SKIP
+        >>> df.attrs["requests"]                                         # doctest: +SKIP
+        1
+        """
+        query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
+        fetched = self._get_all(query, refresh=refresh)
+        frames = [self._flatten(part) for part in fetched]
+        merged = merge_parts(frames)
+        latest = max(range(len(fetched)), key=lambda i: fetched[i].fetched_at_ms)
+        attrs = {**frames[latest].attrs}
+        for part in frames:
+            for key in ("spellings", "unknown_keys"):
+                if key in part.attrs:
+                    attrs[key] = {**attrs.get(key, {}), **part.attrs[key]}
+        attrs["query"] = {"account": self.account, **query.request_fields()}
+        attrs["from_cache"] = all(part.from_cache for part in fetched)
+        attrs["requests"] = len(fetched)
+        merged.attrs = attrs
+        return merged
+
+    def close(self) -> None:
+        """Close the session (if the client made it) and its cache file.
+
+        Examples
+        --------
+        >>> Client("1", auth="t", domain="h", cache=False).close()
+        """
+        if self._owns_session:
+            self._transport.session.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        cache = "on" if self._transport.cached else "off"
+        offline = ", offline" if self._transport.offline else ""
+        return f"Client(account={self.account!r}, auth={self._auth!r}, cache={cache}{offline})"
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _data_url(self) -> str:
+        base = self._discovery.base_url(self.account, DATA_SERVICE)
+        return base + _DATA_PATH.format(account=self.account)
+
+    def _split(self, query: Query) -> tuple[Query, ...]:
+        prefix = len(self._data_url()) + 1  # the "?"
+        return split_query(query, room=self.max_url_length - prefix)
+
+    def _get_all(self, query: Query, *, refresh: bool) -> list[_Fetched]:
+        parts = self._split(query)
+        fetched = [self._get(part, refresh=refresh) for part in parts]
+        ends = [bucket_ceil(part.fetched_at_ms) for part in fetched]
+        if len(set(ends)) > 1 and not self._transport.offline:
+            # A bucket boundary passed between requests: fetch the older ones again so
+            # every part covers the same window.
+            newest = max(ends)
+            fetched = [part if end == newest else self._get(part.query, refresh=True)
+                       for part, end in zip(fetched, ends, strict=True)]
+        return fetched
+
+    def _get(self, query: Query, *, refresh: bool) -> _Fetched:
+        url = f"{self._data_url()}?{query.query_string()}"
+        sign, renew = self._signing()
+        response = self._transport.get(url, sign=sign, renew=renew, refresh=refresh)
+        stamp = response.headers.get(FETCHED_AT_HEADER, "")
+        fetched_at = int(stamp) if stamp.isdigit() else round(self._clock() * 1000)
+        return _Fetched(query, redact_url(url), fetched_at,
+                        bool(getattr(response, "from_cache", False)), response.content)
+
+    def _signing(self) -> tuple[Callable[[], requests.auth.AuthBase] | None,
+                                Callable[[], bool] | None]:
+        auth = self._auth
+        if auth is None:
+            return None, None
+
+        def sign() -> requests.auth.AuthBase:
+            token_url = self._token_url() if auth.needs_token_server else None
+            return auth.signer(now=self._clock(), token_url=token_url, post=self._post_token)
+
+        return sign, auth.forget
+
+    def _token_url(self) -> str:
+        base = self._discovery.base_url(self.account, TOKEN_SERVICE)
+        return base + _TOKEN_PATH.format(account=self.account)
+
+    def _post_token(self, url: str, body: str) -> str:
+        return self._transport.post_form(url, body).text
+
+    def _get_json(self, url: str) -> Any:
+        response = self._transport.get(url, expire_after=self._domain_ttl)
+        try:
+            return msgspec.json.decode(response.content)
+        except msgspec.DecodeError as exc:
+            self._transport.evict(url)
+            raise ResponseError("", "a JSON document", str(exc), source=redact_url(url)) from None
+
+    def _head(self, fetched: _Fetched) -> dict[str, Any]:
+        return {
+            "request": {"account": self.account, **fetched.query.request_fields()},
+            "fetched_at": _iso(fetched.fetched_at_ms),
+            "from_cache": fetched.from_cache,
+        }
+
+    def _envelope(self, fetched: _Fetched) -> dict[str, Any]:
+        try:
+            response = msgspec.json.decode(fetched.content)
+        except msgspec.DecodeError as exc:
+            self._unusable(fetched)
+            raise ResponseError("", "a JSON document", f"{exc} ({len(fetched.content)} bytes)",
+                                source=fetched.url) from None
+        if not isinstance(response, dict):
+            self._unusable(fetched)
+            raise ResponseError("", "a JSON object", type(response).__name__,
+                                source=fetched.url)
+        self._save(fetched)
+        return {**self._head(fetched), "response": response}
+
+    def _flatten(self, fetched: _Fetched) -> pd.DataFrame:
+        try:
+            frame = flatten(self._envelope_bytes(fetched))
+        except ResponseError as exc:
+            self._unusable(fetched)
+            if not exc.path:  # the envelope is ours: only the answer's JSON can break it
+                raise ResponseError("", "complete, valid JSON", f"broken or cut-off JSON "
+                                    f"({len(fetched.content)} bytes received)",
+                                    source=fetched.url) from None
+            path = "" if exc.path == "response" else exc.path
+            raise ResponseError(path, exc.expected, exc.found, source=fetched.url) from None
+        self._save(fetched)
+        return frame
+
+    def _envelope_bytes(self, fetched: _Fetched) -> bytes:
+        head = json.dumps(self._head(fetched), separators=(",", ":")).encode()
+        return head[:-1] + b',"response":' + fetched.content + b"}"
+
+    def _unusable(self, fetched: _Fetched) -> None:
+        # A broken answer must not be served again from the cache.
+        self._transport.evict(f"{self._data_url()}?{fetched.query.query_string()}")
+
+    def _save(self, fetched: _Fetched) -> None:
+        if self.save_raw is None:
+            return
+        self.save_raw.mkdir(parents=True, exist_ok=True)
+        stamp = _iso(fetched.fetched_at_ms).replace("-", "").replace(":", "").replace(".", "")
+        digest = hashlib.sha256(fetched.query.query_string().encode()).hexdigest()[:10]
+        target = self.save_raw / f"engactivity_{self.account}_{stamp}_{digest}.json"
+        handle, temporary = tempfile.mkstemp(dir=self.save_raw, suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(self._envelope_bytes(fetched))
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+
+def _credentials(auth: Any, environ: Mapping[str, str], *, offline: bool) -> Auth | None:
+    try:
+        return resolve_auth(auth, environ=environ)
+    except AuthError:
+        if offline and auth is None:
+            return None  # offline nothing is sent, so nothing needs signing
+        raise
+
+
+def merge_parts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Merge the frames of a split query into one, recomputing the totals.
+
+    Rows with equal timestamp, skill, agent, metric, level and span (and ``account`` and
+    ``start`` when present) become one whose value is the sum; ``fetched_at`` keeps the
+    latest, ``complete`` is true only if true in every part. Rows appear in the order
+    their key first appears.
+
+    Parameters
+    ----------
+    frames : sequence of DataFrame
+        Tidy frames of disjoint parts of one query, as :meth:`Client.frame` fetches them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One tidy frame (the one frame itself when given one).
+
+    Examples
+    --------
+    >>> import engframe
+    >>> a = engframe.flatten({"agentsMetrics": {"metricsPerAgent": {"1": {"x": 2}},
+    ...                                         "metricsTotals": {"x": 2}}})
+    >>> b = engframe.flatten({"agentsMetrics": {"metricsPerAgent": {"2": {"x": 3}},
+    ...                                         "metricsTotals": {"x": 3}}})
+    >>> merge_parts([a, b])[["agent", "value", "level"]]
+       agent  value         level
+    0      1      2         agent
+    1   <NA>      5  agents_total
+    2      2      3         agent
+    """
+    if len(frames) == 1:
+        return frames[0]
+    stacked = concat_frames(list(frames))
+    keys = [*_KEYS, *(name for name in ("account", "start") if name in stacked.columns)]
+    rules = {name: _MERGE_RULES.get(name, "first") for name in stacked.columns
+             if name not in keys}
+    merged = (stacked.groupby(keys, observed=True, dropna=False, sort=False)
+              .agg(rules).reset_index())
+    merged = merged[list(stacked.columns)]
+    for name in stacked.columns:
+        if merged[name].dtype != stacked[name].dtype:
+            merged[name] = merged[name].astype(stacked[name].dtype)
+    return merged
+
+
+def load_live(
+    *,
+    account: str | int | None,
+    timeframe: int,
+    interval: int | None = None,
+    skills: IdsLike = None,
+    agents: IdsLike = None,
+    auth: Any = None,
+    refresh: bool = False,
+    **client_kwargs: Any,
+) -> pd.DataFrame:
+    """Fetch a query from the live API as the tidy frame (what ``engframe.load(account=...)`` does).
+
+    Parameters
+    ----------
+    account : str or int or None
+        The account id (``None``: ``$LP_ACCOUNT``).
+    timeframe, interval, skills, agents
+        The query (see :meth:`Client.fetch`).
+    auth : optional
+        Credentials (see :class:`Client`); ``None`` reads the environment.
+    refresh : bool, default False
+        Ask the API even if a fresh answer is cached.
+    **client_kwargs
+        Any other option of :class:`Client` (``cache``, ``offline``, ``save_raw``, ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy frame, as :meth:`Client.frame` returns it.
+
+    Raises
+    ------
+    QueryError, AuthError, RateLimitError, APIError, ResponseError, ConfigError
+        As :class:`Client` and :meth:`Client.frame`.
+
+    Examples
+    --------
+    >>> df = load_live(account="56072331", timeframe=1440, interval=60,
+    ...                skills="all", agents="all")  # doctest: +SKIP
+    """
+    query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
+    with Client(account, auth=auth, **client_kwargs) as client:
+        return client.frame(timeframe=query.timeframe, interval=query.interval,
+                            skills=query.skills, agents=query.agents, refresh=refresh)

@@ -1,0 +1,211 @@
+"""Where an account's services live: LivePerson's Domain API (CSDS), looked up and cached.
+
+The Engagement Activity host (service ``leDataReporting``) and the OAuth 2.0 token server
+(service ``sentinel``) differ by account and change rarely, so each answer is kept in
+memory for hours (and, through the HTTP cache, on disk as long). The Domain API's own
+URL (``csds_url``) also gives the scheme used for the hosts it names; a test server on
+``http://127.0.0.1:PORT`` therefore yields ``http://`` hosts.
+
+Examples
+--------
+>>> from engframe.discovery import parse_base_uri
+>>> parse_base_uri({"service": "leDataReporting", "account": "56072331",
+...                 "baseURI": "va-a.data.liveperson.net"}, service="leDataReporting")
+'va-a.data.liveperson.net'
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+from engframe.errors import ConfigError, ResponseError, describe
+
+__all__ = [
+    "DATA_SERVICE",
+    "DEFAULT_CSDS_URL",
+    "DEFAULT_DOMAIN_TTL",
+    "TOKEN_SERVICE",
+    "Discovery",
+    "base_url",
+    "csds_lookup_url",
+    "parse_base_uri",
+]
+
+#: LivePerson's Domain API.
+DEFAULT_CSDS_URL: Final = "https://api.liveperson.net"
+#: The service that serves the Engagement Activity method (case-sensitive).
+DATA_SERVICE: Final = "leDataReporting"
+#: The OAuth 2.0 token server.
+TOKEN_SERVICE: Final = "sentinel"
+#: How long a looked-up host is trusted [s].
+DEFAULT_DOMAIN_TTL: Final = 6 * 3600.0
+
+#: Fetches and decodes a JSON document: ``get_json(url) -> object``.
+GetJson = Callable[[str], Any]
+
+
+def csds_lookup_url(csds_url: str, account: str, service: str) -> str:
+    """The Domain API URL that names ``service``'s host for ``account``.
+
+    Examples
+    --------
+    >>> csds_lookup_url("https://api.liveperson.net", "56072331", "sentinel")
+    'https://api.liveperson.net/api/account/56072331/service/sentinel/baseURI.json?version=1.0'
+    """
+    path = f"/api/account/{account}/service/{service}/baseURI.json?version=1.0"
+    return csds_url.rstrip("/") + path
+
+
+def parse_base_uri(document: Any, *, service: str) -> str:
+    """The host in a Domain API answer.
+
+    Parameters
+    ----------
+    document : object
+        The decoded answer, ``{"service": ..., "account": ..., "baseURI": "host"}``.
+    service : str
+        The service asked for (to check the answer is about it, when it says).
+
+    Returns
+    -------
+    str
+        The host, possibly with a port: ``"va-a.data.liveperson.net"``.
+
+    Raises
+    ------
+    ResponseError
+        If the answer has no usable ``baseURI`` or names another service.
+
+    Examples
+    --------
+    >>> parse_base_uri({"baseURI": "127.0.0.1:8080"}, service="sentinel")
+    '127.0.0.1:8080'
+    """
+    if not isinstance(document, dict):
+        raise ResponseError("", "a Domain API object with a member 'baseURI'", describe(document))
+    named = document.get("service")
+    if named is not None and named != service:
+        raise ResponseError("service", f"the service asked for, {service!r}", describe(named))
+    host = document.get("baseURI")
+    if not isinstance(host, str) or not host.strip() or any(c.isspace() for c in host.strip()):
+        raise ResponseError("baseURI", "a host name such as 'va-a.data.liveperson.net'",
+                            describe(host))
+    return host.strip().rstrip("/")
+
+
+def base_url(host: str, *, scheme: str) -> str:
+    """``scheme://host`` for a bare host; a URL that has a scheme is kept as it is.
+
+    Examples
+    --------
+    >>> base_url("va-a.data.liveperson.net", scheme="https")
+    'https://va-a.data.liveperson.net'
+    >>> base_url("http://127.0.0.1:8080/", scheme="https")
+    'http://127.0.0.1:8080'
+    """
+    host = host.strip().rstrip("/")
+    return host if "://" in host else f"{scheme}://{host}"
+
+
+class Discovery:
+    """Looks up service hosts through the Domain API and remembers them for hours.
+
+    Parameters
+    ----------
+    get_json : callable
+        Fetches a URL and returns its decoded JSON (the client passes its transport's,
+        so lookups are retried, timed out and cached like any request).
+    csds_url : str, default DEFAULT_CSDS_URL
+        The Domain API's base URL; its scheme is used for the hosts it names.
+    overrides : mapping of str to str, optional
+        Hosts (or base URLs) to use instead of looking up, by service name.
+    ttl : float, default DEFAULT_DOMAIN_TTL
+        How long a looked-up host is kept [s].
+    clock : callable, default time.time
+        The current time [s since the epoch].
+
+    Raises
+    ------
+    ConfigError
+        If ``csds_url`` is not an http(s) URL or ``ttl`` is negative.
+
+    Examples
+    --------
+    >>> d = Discovery(lambda url: {"baseURI": "h.example"}, csds_url="https://csds.example")
+    >>> d.base_url("56072331", "leDataReporting")
+    'https://h.example'
+    """
+
+    def __init__(
+        self,
+        get_json: GetJson,
+        *,
+        csds_url: str = DEFAULT_CSDS_URL,
+        overrides: Mapping[str, str] | None = None,
+        ttl: float = DEFAULT_DOMAIN_TTL,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        parts = urlsplit(csds_url) if isinstance(csds_url, str) else None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ConfigError(f"csds_url={csds_url!r} is invalid: it must be an http(s) URL "
+                              f"such as {DEFAULT_CSDS_URL!r}")
+        if not isinstance(ttl, int | float) or ttl < 0:
+            raise ConfigError(f"ttl={ttl!r} is invalid: it must be seconds >= 0")
+        self.csds_url = csds_url.rstrip("/")
+        self.scheme = parts.scheme
+        self.ttl = float(ttl)
+        self._get_json = get_json
+        self._clock = clock
+        self._overrides = {service: base_url(host, scheme=self.scheme)
+                           for service, host in (overrides or {}).items()}
+        self._known: dict[tuple[str, str], tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def base_url(self, account: str, service: str) -> str:
+        """The base URL (``scheme://host``) of ``service`` for ``account``.
+
+        Parameters
+        ----------
+        account : str
+            The account id.
+        service : str
+            The service name, case-sensitive (:data:`DATA_SERVICE`, :data:`TOKEN_SERVICE`).
+
+        Returns
+        -------
+        str
+            The base URL, without a trailing slash.
+
+        Raises
+        ------
+        ResponseError
+            If the Domain API's answer names no host.
+        APIError, AuthError, QueryError
+            If the Domain API cannot be reached or refuses the lookup.
+
+        Examples
+        --------
+        >>> d = Discovery(lambda url: {}, overrides={"leDataReporting": "h.example"})
+        >>> d.base_url("1", "leDataReporting")
+        'https://h.example'
+        """
+        if service in self._overrides:
+            return self._overrides[service]
+        now = self._clock()
+        with self._lock:
+            known = self._known.get((account, service))
+        if known is not None and now < known[1]:
+            return known[0]
+        url = csds_lookup_url(self.csds_url, account, service)
+        try:
+            host = parse_base_uri(self._get_json(url), service=service)
+        except ResponseError as exc:
+            raise ResponseError(exc.path, exc.expected, exc.found, source=url) from None
+        found = base_url(host, scheme=self.scheme)
+        with self._lock:
+            self._known[(account, service)] = (found, now + self.ttl)
+        return found

@@ -1,0 +1,194 @@
+"""Tidy frames as parquet files that BI tools read, and that come back exactly.
+
+:func:`to_parquet` writes with pyarrow: timestamps as millisecond UTC (``INT64
+TIMESTAMP(MILLIS, isAdjustedToUTC=true)``, never nanoseconds, never INT96), categorical
+columns as dictionary-encoded strings, snappy compression by default, the tidy column
+names. The file's key-value metadata holds the engframe version, the layout, the query
+behind the frame (account, timeframe, interval, skills, agents, fetched_at) and the
+frame's exact dtypes; never a credential. :func:`read_parquet` rebuilds the very frame
+that was written: dtypes, category order, ``<NA>`` ids, timestamps, and ``df.attrs``.
+
+The wide layout (``layout="wide"``) has one column per metric instead of the ``metric``
+and ``value`` columns; :func:`read_parquet` turns it back into the long frame.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from engframe import _meta
+from engframe._arrow import column_specs, default_specs, to_frame, to_table
+from engframe._atomic import replace_file
+from engframe._wide import from_wide, to_wide
+from engframe.errors import FrameError, OptionError, SourceError
+from engframe.schema import check_frame
+
+__all__ = [
+    "COMPRESSIONS",
+    "DEFAULT_COMPRESSION",
+    "DEFAULT_LAYOUT",
+    "LAYOUTS",
+    "read_parquet",
+    "to_parquet",
+]
+
+Layout = Literal["long", "wide"]
+#: ``long``: the tidy frame as it is; ``wide``: one column per metric.
+LAYOUTS: Final = ("long", "wide")
+DEFAULT_LAYOUT: Final[Layout] = "long"
+#: The codecs pyarrow writes (``"none"`` for uncompressed).
+COMPRESSIONS: Final = ("snappy", "zstd", "gzip", "brotli", "lz4", "none")
+DEFAULT_COMPRESSION: Final = "snappy"
+#: How every engframe parquet file is written (the dataset's partitions too).
+WRITE_OPTIONS: Final[Mapping[str, Any]] = {
+    "version": "2.6",
+    "coerce_timestamps": "ms",
+    "allow_truncated_timestamps": False,
+    "use_deprecated_int96_timestamps": False,
+    "use_dictionary": True,
+}
+
+
+def to_parquet(
+    df: pd.DataFrame,
+    path: str | os.PathLike[str],
+    *,
+    compression: str = DEFAULT_COMPRESSION,
+    layout: Layout = DEFAULT_LAYOUT,
+    metadata: Mapping[str, str] | None = None,
+) -> None:
+    """Write a tidy frame (raw or derived) to one parquet file.
+
+    The file is written beside ``path`` and renamed over it, so an interrupted write
+    never leaves a half file at ``path``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A tidy frame (:func:`engframe.flatten`, :func:`engframe.load` or a derived one);
+        ``value`` may be integer (raw counts and seconds) or float (derived metrics).
+        Its index is not stored.
+    path : str or path-like
+        The file to write; its folder must exist.
+    compression : str, default "snappy"
+        One of :data:`COMPRESSIONS`.
+    layout : {"long", "wide"}, default "long"
+        ``"long"`` stores the frame as it is. ``"wide"`` stores one column per metric
+        (integer for raw frames, float for derived ones) beside the other columns
+        (timestamp, skill, agent, level, span, and account, fetched_at, start, complete,
+        source when present); an empty cell means the frame had no such row.
+    metadata : mapping of str to str, optional
+        Extra key-value pairs for the file's metadata. Keys starting with ``engframe.``
+        are engframe's own; credential-like pairs are left out with a warning.
+
+    Raises
+    ------
+    FrameError
+        If ``df`` is not a tidy frame, its ``value`` is not numeric, or (wide layout)
+        two rows share a key and a metric.
+    OptionError
+        If ``compression``, ``layout`` or ``metadata`` is not one engframe accepts.
+    OSError
+        If the file cannot be written.
+
+    Examples
+    --------
+    >>> import engframe, tempfile, os
+    >>> df = engframe.flatten('{"metricsTotals": {"totalInteractiveChats": 3}}')
+    >>> path = os.path.join(tempfile.mkdtemp(), "chats.parquet")
+    >>> engframe.to_parquet(df, path)
+    >>> engframe.read_parquet(path).equals(df)
+    True
+    """
+    df = check_frame(df, where="to_parquet")
+    _choose(compression, COMPRESSIONS, "compression")
+    _choose(layout, LAYOUTS, "layout")
+    value = df["value"].dtype
+    if not (isinstance(value, np.dtype) and value.kind in "iuf"):
+        raise FrameError(f"to_parquet: column 'value' must hold int or float numbers "
+                         f"(numpy int64 or float64), found dtype {value}")
+    specs = column_specs(df)
+    table = to_table(df, where="to_parquet") if layout == "long" else to_wide(
+        df, where="to_parquet")
+    pairs = _meta.build(layout=layout, query=_meta.query_of(df), specs=specs, extra=metadata,
+                        where="to_parquet")
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), **pairs})
+    replace_file(
+        Path(path),
+        lambda tmp: pq.write_table(table, tmp, compression=compression, **WRITE_OPTIONS),
+        durable=False,
+    )
+
+
+def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read a parquet file written by :func:`to_parquet` back into the frame written.
+
+    Files in the wide layout come back long. Files engframe did not write are read with
+    the tidy dtypes for the tidy columns.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The parquet file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The frame, with the dtypes it was written with. ``df.attrs`` holds the query
+        the file records (``query``, ``account``, ``fetched_at``, as
+        :func:`engframe.flatten` spells them) and any extra ``metadata``.
+
+    Raises
+    ------
+    SourceError
+        If the file is missing or is not a readable parquet file.
+    FrameError
+        If a file engframe did not write lacks the tidy columns.
+
+    Examples
+    --------
+    >>> import engframe, tempfile, os
+    >>> df = engframe.flatten('{"metricsTotals": {"totalHandlingTime": 120}}')
+    >>> path = os.path.join(tempfile.mkdtemp(), "aht.parquet")
+    >>> engframe.to_parquet(df, path, layout="wide")
+    >>> engframe.read_parquet(path)[["metric", "value"]]
+                  metric  value
+    0  totalHandlingTime    120
+    """
+    table = _read_table(Path(path))
+    layout, query, specs, extra = _meta.parse(table.schema.metadata)
+    if layout == "wide":
+        if specs is None:
+            raise SourceError(f"{path}: a wide engframe file without its column metadata")
+        df = from_wide(table, specs)
+    else:
+        df = to_frame(table, specs or default_specs(table.schema))
+        if specs is None:
+            check_frame(df, where=f"read_parquet({os.fspath(path)!r})")
+    df.attrs.update(_meta.attrs_of(query, extra))
+    return df
+
+
+def _read_table(path: Path) -> pa.Table:
+    if path.is_dir():
+        raise SourceError(f"{path}: is a folder; engframe.read_dataset reads a history dataset")
+    try:
+        return pq.read_table(path)
+    except FileNotFoundError:
+        raise SourceError(f"{path}: no such file") from None
+    except (pa.ArrowException, OSError) as exc:
+        raise SourceError(f"{path}: not a readable parquet file ({exc})") from None
+
+
+def _choose(value: object, allowed: tuple[str, ...], name: str) -> None:
+    if value not in allowed:
+        raise OptionError(f"to_parquet: {name} must be one of {', '.join(map(repr, allowed))}, "
+                          f"found {value!r}")

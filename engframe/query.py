@@ -1,0 +1,362 @@
+"""The query: its parameters checked before any traffic, its query string, and its splitting.
+
+A :class:`Query` holds the Engagement Activity parameters in normal form: ``timeframe``
+and ``interval`` in minutes, and ``skills``/``agents`` each ``None`` (not sent), ``"all"``
+or a tuple of positive integer ids. Building one checks every rule of the spec, so a bad
+query fails here, with a :class:`~engframe.errors.QueryError` naming the parameter, the bad
+value and the rule, before anything goes over the network.
+
+There is no POST form of the method, so a long id list can make the URL too long for the
+servers on the way. :func:`split_query` cuts such a query into several whose query strings
+each fit a given room; the client fetches them all and merges the results.
+
+Examples
+--------
+>>> from engframe.query import Query
+>>> q = Query(timeframe=60, interval=30, skills=[4, 15, 3], agents="all")
+>>> q.query_string()
+'timeframe=60&v=1&interval=30&skillIds=4,15,3&agentIds=all'
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal, TypeAlias
+
+from engframe.errors import QueryError
+from engframe.window import MAX_TIMEFRAME
+
+__all__ = [
+    "API_VERSION",
+    "MAX_ID",
+    "MIN_INTERVAL",
+    "Ids",
+    "IdsLike",
+    "Query",
+    "check_account",
+    "split_query",
+]
+
+#: The method's version, sent as ``v``.
+API_VERSION: Final = 1
+#: The shortest interval the API accepts [minutes].
+MIN_INTERVAL: Final = 5
+#: The largest id the tidy frame holds exactly (``Int64``).
+MAX_ID: Final = 2**63 - 1
+_ALL: Final = "all"
+_PARAM_NAMES: Final = {"skills": "skillIds", "agents": "agentIds"}
+_SHOWN_ITEMS: Final = 60
+
+#: A selection of ids in normal form: not sent, every id, or these ids.
+Ids: TypeAlias = Literal["all"] | tuple[int, ...] | None
+#: What a caller may give for a selection of ids.
+IdsLike: TypeAlias = str | int | Iterable[int | str] | None
+
+
+def _fail(parameter: str, value: Any, rule: str, detail: str = "") -> QueryError:
+    shown = repr(value)
+    if len(shown) > _SHOWN_ITEMS:
+        shown = shown[: _SHOWN_ITEMS - 3] + "..."
+    return QueryError(
+        f"{parameter}={shown} is invalid{detail}: {parameter} must be {rule}",
+        parameter=parameter,
+        value=value,
+        rule=rule,
+    )
+
+
+def _integer(value: Any) -> int | None:
+    """``value`` as an int when it is an integer (numpy's too), else ``None``."""
+    if isinstance(value, bool | str | bytes | float):
+        return None
+    try:
+        return operator.index(value)
+    except TypeError:
+        return None
+
+
+def check_account(account: Any) -> str:
+    """Check a LivePerson account id and return it as a string.
+
+    Parameters
+    ----------
+    account : str or int
+        The account id, for example ``"56072331"``.
+
+    Returns
+    -------
+    str
+        The id as digits.
+
+    Raises
+    ------
+    QueryError
+        If the id is not made of digits only.
+
+    Examples
+    --------
+    >>> check_account(56072331)
+    '56072331'
+    """
+    rule = "a LivePerson account id made of digits, such as '56072331'"
+    number = _integer(account)
+    if number is not None and number > 0:
+        return str(number)
+    if isinstance(account, str) and account.strip().isascii() and account.strip().isdigit():
+        return account.strip()
+    raise _fail("account", account, rule)
+
+
+def _check_timeframe(timeframe: Any) -> int:
+    rule = f"an integer number of minutes from 1 to {MAX_TIMEFRAME}"
+    number = _integer(timeframe)
+    if number is None or not 1 <= number <= MAX_TIMEFRAME:
+        raise _fail("timeframe", timeframe, rule)
+    return number
+
+
+def _check_interval(interval: Any, timeframe: int) -> int | None:
+    if interval is None:
+        return None
+    rule = (f"None or an integer number of minutes, at least {MIN_INTERVAL}, at most the "
+            f"timeframe ({timeframe}) and a divisor of it")
+    number = _integer(interval)
+    if number is None or number < MIN_INTERVAL or number > timeframe or timeframe % number:
+        raise _fail("interval", interval, rule)
+    return number
+
+
+def _check_ids(parameter: str, ids: Any) -> Ids:
+    rule = ("None, 'all', a positive integer id, a comma-separated string of ids "
+            "or an iterable of them")
+    if ids is None:
+        return None
+    if isinstance(ids, str):
+        if ids.strip().lower() == _ALL:
+            return _ALL
+        items: list[Any] = ids.split(",")
+    elif isinstance(ids, bytes | bytearray | Mapping | bool | float):
+        raise _fail(parameter, ids, rule)
+    elif _integer(ids) is not None:
+        items = [ids]
+    elif isinstance(ids, Iterable):
+        items = list(ids)
+    else:
+        raise _fail(parameter, ids, rule)
+    if not items:
+        raise _fail(parameter, ids, rule, " (no id in it)")
+    checked: dict[int, None] = {}
+    for position, item in enumerate(items):
+        number = _id(item)
+        if number is None:
+            raise _fail(parameter, ids, rule, f" (item {position} is {item!r}, "
+                                              f"not a positive integer below 2**63)")
+        checked[number] = None
+    return tuple(checked)
+
+
+def _id(item: Any) -> int | None:
+    number = _integer(item)
+    if number is None and isinstance(item, str):
+        text = item.strip()
+        number = int(text) if text.isascii() and text.isdigit() else None
+    return number if number is not None and 0 < number <= MAX_ID else None
+
+
+def _csv(ids: Ids) -> str | None:
+    if ids is None or ids == _ALL:
+        return ids
+    return ",".join(map(str, ids))
+
+
+@dataclass(frozen=True, slots=True, init=False)
+class Query:
+    """One Engagement Activity query, checked and in normal form.
+
+    Parameters
+    ----------
+    timeframe : int
+        The window [minutes], 1..1440, ending now.
+    interval : int, optional
+        Interval size [minutes]: at least 5, at most ``timeframe`` and a divisor of it.
+        ``None`` asks for whole-timeframe values only.
+    skills, agents : "all", int, str or iterable of int, optional
+        The skills or agents to break the values down by: ``"all"``, one id, a
+        comma-separated string ``"4,15,3"`` or an iterable of positive integer ids
+        (repeats are dropped, order kept). ``None`` leaves the parameter out.
+
+    Raises
+    ------
+    QueryError
+        If a parameter breaks a rule; the error's ``parameter``, ``value`` and ``rule``
+        say which, what and why.
+
+    Examples
+    --------
+    >>> Query(timeframe=1440, interval=60, skills="all").skills
+    'all'
+    >>> Query(timeframe=60, agents="12, 34").agents
+    (12, 34)
+    """
+
+    timeframe: int
+    interval: int | None
+    skills: Ids
+    agents: Ids
+
+    def __init__(
+        self,
+        *,
+        timeframe: int,
+        interval: int | None = None,
+        skills: IdsLike = None,
+        agents: IdsLike = None,
+    ) -> None:
+        checked = _check_timeframe(timeframe)
+        object.__setattr__(self, "timeframe", checked)
+        object.__setattr__(self, "interval", _check_interval(interval, checked))
+        object.__setattr__(self, "skills", _check_ids("skills", skills))
+        object.__setattr__(self, "agents", _check_ids("agents", agents))
+
+    def params(self) -> dict[str, str]:
+        """The URL parameters as sent, in a fixed order (absent ones left out).
+
+        Examples
+        --------
+        >>> Query(timeframe=20, interval=10).params()
+        {'timeframe': '20', 'v': '1', 'interval': '10'}
+        """
+        params = {"timeframe": str(self.timeframe), "v": str(API_VERSION)}
+        if self.interval is not None:
+            params["interval"] = str(self.interval)
+        for field, name in _PARAM_NAMES.items():
+            text = _csv(getattr(self, field))
+            if text is not None:
+                params[name] = text
+        return params
+
+    def query_string(self) -> str:
+        """The query string, ids comma-separated as the spec writes them (``skillIds=4,15,3``).
+
+        Examples
+        --------
+        >>> Query(timeframe=7, skills=[2]).query_string()
+        'timeframe=7&v=1&skillIds=2'
+        """
+        # Ids are digits and "all", timeframe and interval integers: nothing needs quoting.
+        return "&".join(f"{name}={value}" for name, value in self.params().items())
+
+    def request_fields(self) -> dict[str, Any]:
+        """The query as a saved envelope's ``request`` records it (without the account).
+
+        Examples
+        --------
+        >>> Query(timeframe=60, agents=[12, 34]).request_fields()
+        {'timeframe': 60, 'interval': None, 'skillIds': None, 'agentIds': '12,34', 'v': 1}
+        """
+        return {
+            "timeframe": self.timeframe,
+            "interval": self.interval,
+            "skillIds": _csv(self.skills),
+            "agentIds": _csv(self.agents),
+            "v": API_VERSION,
+        }
+
+    def replace_ids(self, *, skills: Ids, agents: Ids) -> Query:
+        """The same query with other id selections (used to split a long one).
+
+        Examples
+        --------
+        >>> Query(timeframe=60, skills=[1, 2]).replace_ids(skills=(2,), agents=None).skills
+        (2,)
+        """
+        return Query(timeframe=self.timeframe, interval=self.interval, skills=skills,
+                     agents=agents)
+
+
+def _chunks(ids: tuple[int, ...], room: int) -> list[tuple[int, ...]] | None:
+    """Cut ids into runs whose comma-joined text fits ``room`` characters (None if one can't)."""
+    chunks: list[tuple[int, ...]] = []
+    current: list[int] = []
+    used = 0
+    for number in ids:
+        width = len(str(number))
+        if width > room:
+            return None
+        extra = width + (1 if current else 0)
+        if used + extra > room:
+            chunks.append(tuple(current))
+            current, used = [], 0
+            extra = width
+        current.append(number)
+        used += extra
+    chunks.append(tuple(current))
+    return chunks
+
+
+def split_query(query: Query, *, room: int) -> tuple[Query, ...]:
+    """Split a query whose query string is longer than ``room`` into queries that fit.
+
+    The longer id list is cut into consecutive runs while the other is sent whole; only if
+    the other list alone leaves no room are both cut, and every run of one is then paired
+    with every run of the other. ``"all"`` is never cut. Each id lands in exactly one
+    run, so the parts are disjoint and, together, ask for what ``query`` asks for.
+
+    Parameters
+    ----------
+    query : Query
+        The query to split.
+    room : int
+        The longest query string allowed [characters].
+
+    Returns
+    -------
+    tuple of Query
+        ``(query,)`` when it fits; otherwise the parts, in id order.
+
+    Raises
+    ------
+    QueryError
+        If even one id per part does not fit into ``room`` (the parameter named is
+        ``max_url_length``).
+
+    Examples
+    --------
+    >>> parts = split_query(Query(timeframe=60, agents=range(1, 1001)), room=200)
+    >>> len(parts), sum(len(p.agents) for p in parts)
+    (23, 1000)
+    """
+    if len(query.query_string()) <= room:
+        return (query,)
+    lists = {field: getattr(query, field) for field in _PARAM_NAMES
+             if isinstance(getattr(query, field), tuple)}
+    base = len(Query(timeframe=query.timeframe, interval=query.interval).query_string())
+    named = {field: len(f"&{_PARAM_NAMES[field]}=") for field in _PARAM_NAMES}
+    fixed = base + sum(named[field] for field in _PARAM_NAMES if getattr(query, field) is not None)
+    whole = {field: len(_csv(getattr(query, field)) or "") for field in _PARAM_NAMES}
+    # Cut the longer list first, keeping the other whole.
+    for field in sorted(lists, key=lambda name: -whole[name]):
+        others = sum(width for name, width in whole.items() if name != field)
+        chunks = _chunks(lists[field], room - fixed - others)
+        if chunks is not None:
+            return tuple(
+                query.replace_ids(**{**_ids_of(query), field: chunk}) for chunk in chunks
+            )
+    if len(lists) == 2:
+        halves = {field: _chunks(ids, (room - fixed) // 2) for field, ids in lists.items()}
+        skills, agents = halves["skills"], halves["agents"]
+        if skills is not None and agents is not None:
+            return tuple(query.replace_ids(skills=s, agents=a) for s in skills for a in agents)
+    raise QueryError(
+        f"max_url_length leaves only {room} characters for the query string, too few for "
+        f"even one id per request (the query string without ids takes {fixed})",
+        parameter="max_url_length",
+        value=room,
+        rule="long enough for the query string with at least one id of each list",
+    )
+
+
+def _ids_of(query: Query) -> dict[str, Ids]:
+    return {"skills": query.skills, "agents": query.agents}

@@ -1,0 +1,48 @@
+"""A local stand-in for LivePerson's Engagement Activity API, with a seeded contact center.
+
+A real HTTP server on 127.0.0.1 with the real paths (Domain API, OAuth 2.0 token endpoint,
+engactivity), the API's exact response shapes and window arithmetic, authentication,
+rate limits and injectable faults. The numbers come from a deterministic model of a chat
+contact center: the same seed and clock give the same bytes.
+
+Modules, in the order data flows: :mod:`~engframe.sim.model` (the center and its chats),
+:mod:`~engframe.sim.aggregate` (the five metrics), :mod:`~engframe.sim.render` (response
+shapes), :mod:`~engframe.sim.query` (parameter validation), :mod:`~engframe.sim.auth`,
+:mod:`~engframe.sim.limits`, :mod:`~engframe.sim.faults`, :mod:`~engframe.sim.app`
+(request to reply), :mod:`~engframe.sim.server` (sockets and threads),
+:mod:`~engframe.sim.cli` (``engframe sim``).
+
+Examples
+--------
+>>> from engframe import sim
+>>> with sim.serve(seed=1, now=1_395_821_220_000) as server:
+...     server.account
+'56072331'
+"""
+
+from engframe.sim.app import DEFAULT_ACCOUNT
+from engframe.sim.auth import Credentials
+from engframe.sim.cli import main, run
+from engframe.sim.clock import ManualClock
+from engframe.sim.faults import FaultPlan, Faults
+from engframe.sim.model import Center, CenterConfig
+from engframe.sim.query import EngQuery, parse_query
+from engframe.sim.render import build_response
+from engframe.sim.server import SimServer, serve
+
+__all__ = [
+    "DEFAULT_ACCOUNT",
+    "Center",
+    "CenterConfig",
+    "Credentials",
+    "EngQuery",
+    "FaultPlan",
+    "Faults",
+    "ManualClock",
+    "SimServer",
+    "build_response",
+    "main",
+    "parse_query",
+    "run",
+    "serve",
+]

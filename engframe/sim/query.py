@@ -1,0 +1,150 @@
+"""Parse and validate an engactivity query string the way the real API does.
+
+The rules come from the spec's parameter table: ``timeframe`` is required, numeric and at
+most 1440 minutes; ``v`` is required and numeric; ``interval`` is at least 5 minutes, at
+most the timeframe and a divisor of it; ``skillIds``/``agentIds`` are comma-separated
+numeric ids or ``all``. Anything else is a :class:`~engframe.errors.SimRequestError` that
+the server answers with HTTP 400 and a JSON body naming the parameter and the bad value.
+
+Examples
+--------
+>>> from engframe.sim.query import parse_query
+>>> q = parse_query({"timeframe": ["60"], "v": ["1"], "interval": ["30"], "skillIds": ["4,15"]})
+>>> q.timeframe, q.interval, q.skill_ids, q.agent_ids
+(60, 30, (4, 15), None)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal, NoReturn, TypeAlias
+
+from engframe.errors import SimRequestError
+from engframe.window import MAX_TIMEFRAME
+
+__all__ = ["ALL", "MIN_INTERVAL", "EngQuery", "IdSelection", "parse_query"]
+
+#: The value of ``skillIds``/``agentIds`` that asks for every id with data.
+ALL: Final = "all"
+#: The smallest interval the API accepts [minutes].
+MIN_INTERVAL: Final = 5
+#: A requested id list: not sent (``None``), ``"all"``, or the ids in the order sent.
+IdSelection: TypeAlias = "tuple[int, ...] | Literal['all'] | None"
+
+_MINUTES = re.compile(r"[0-9]{1,9}")
+_VERSION = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?")
+_ID = re.compile(r"[0-9]{1,19}")
+_MAX_ID: Final = 2**63 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class EngQuery:
+    """A valid engactivity query.
+
+    Attributes
+    ----------
+    timeframe : int
+        Minutes back from now, 1..1440.
+    interval : int or None
+        Interval size [minutes], or ``None`` for the whole timeframe only.
+    skill_ids, agent_ids : tuple of int, "all" or None
+        The ids asked for; ``None`` when the parameter was not sent.
+    version : str
+        The ``v`` parameter as sent.
+    """
+
+    timeframe: int
+    interval: int | None = None
+    skill_ids: IdSelection = None
+    agent_ids: IdSelection = None
+    version: str = "1"
+
+
+def parse_query(params: Mapping[str, Sequence[str] | str]) -> EngQuery:
+    """Validate engactivity query parameters.
+
+    Parameters
+    ----------
+    params : mapping of str to str or sequence of str
+        The query, as from :func:`urllib.parse.parse_qs` (a parameter sent twice counts
+        by its first value). Unknown parameters are ignored, like the real API does.
+
+    Returns
+    -------
+    EngQuery
+        The parsed query.
+
+    Raises
+    ------
+    SimRequestError
+        With ``status`` 400, ``param`` and ``value`` set, for a missing or bad parameter.
+
+    Examples
+    --------
+    >>> parse_query({"timeframe": "1440", "v": "1", "agentIds": "all"}).agent_ids
+    'all'
+    >>> parse_query({"timeframe": "60", "v": "1", "interval": "31"})
+    Traceback (most recent call last):
+    ...
+    engframe.errors.SimRequestError: interval: expected a divisor of timeframe=60, found '31'
+    """
+    timeframe = _minutes(params, "timeframe", low=1, high=MAX_TIMEFRAME)
+    version = _first(params, "v")
+    if version is None or not _VERSION.fullmatch(version):
+        _reject("v", version, "a numeric API version such as 1")
+    interval = None
+    if _first(params, "interval") is not None:
+        interval = _minutes(params, "interval", low=MIN_INTERVAL, high=timeframe)
+        if timeframe % interval:
+            _reject("interval", str(interval), f"a divisor of timeframe={timeframe}",
+                    raw=_first(params, "interval"))
+    return EngQuery(
+        timeframe=timeframe,
+        interval=interval,
+        skill_ids=_ids(params, "skillIds"),
+        agent_ids=_ids(params, "agentIds"),
+        version=str(version),
+    )
+
+
+def _first(params: Mapping[str, Sequence[str] | str], name: str) -> str | None:
+    value = params.get(name)
+    if value is None or isinstance(value, str):
+        return value
+    return value[0] if len(value) else None
+
+
+def _minutes(params: Mapping[str, Sequence[str] | str], name: str, *, low: int, high: int) -> int:
+    text = _first(params, name)
+    if text is None or not _MINUTES.fullmatch(text):
+        _reject(name, text, f"a whole number of minutes {low}..{high}")
+    value = int(text)
+    if not low <= value <= high:
+        _reject(name, text, f"a whole number of minutes {low}..{high}")
+    return value
+
+
+def _ids(params: Mapping[str, Sequence[str] | str], name: str) -> IdSelection:
+    text = _first(params, name)
+    if text is None:
+        return None
+    if text.strip().lower() == ALL:
+        return ALL
+    ids = []
+    for position, item in enumerate(text.split(","), start=1):
+        item = item.strip()
+        if not _ID.fullmatch(item) or int(item) > _MAX_ID:
+            what = "is empty" if not item else f"is {item!r}"
+            _reject(name, text, f"comma-separated numeric ids or 'all' (item {position} {what})")
+        ids.append(int(item))
+    return tuple(ids)
+
+
+def _reject(name: str, value: str | None, expected: str, *, raw: str | None = None) -> NoReturn:
+    shown = value if raw is None else raw
+    found = "nothing (the parameter is required)" if shown is None else repr(shown)
+    raise SimRequestError(
+        f"{name}: expected {expected}, found {found}", status=400, param=name, value=shown
+    )

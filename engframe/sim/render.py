@@ -1,0 +1,237 @@
+"""Build an engactivity response, in the API's exact shapes, from the simulated center.
+
+Which sections a response has follows the spec's examples:
+
+=====================  ===================================================
+asked for              sections (also inside each interval's metricsData)
+=====================  ===================================================
+neither ids            ``metricsTotals`` (the account)
+``skillIds``           ``skillsMetricsPerAgent``
+``agentIds``           ``agentsMetrics``
+both                   ``skillsMetricsPerAgent`` then ``agentsMetrics``
+=====================  ===================================================
+
+With both, each section holds the chats of the asked agents on the asked skills (the spec's
+``skillIds=all&agentIds=3`` example). A skill or agent with no event in a period is left
+out of that period's map; totals are always there, zeros when nothing happened. With an
+``interval``, ``metricsByIntervals`` comes first, newest interval first (as in the spec's
+example), each stamped with its end [epoch ms]; the whole-timeframe sections follow.
+Maps are ordered by ascending id.
+
+Examples
+--------
+>>> from engframe.sim.model import Center
+>>> from engframe.sim.query import EngQuery
+>>> body = build_response(Center(seed=1), EngQuery(timeframe=60, interval=30),
+...                       now_ms=1_395_821_220_000)
+>>> list(body), len(body["metricsByIntervals"])
+(['metricsByIntervals', 'metricsTotals'], 3)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import msgspec
+import numpy as np
+
+from engframe.schema import METRICS
+from engframe.sim.aggregate import Events, group, select_events, to_shown
+from engframe.sim.model import Center
+from engframe.sim.query import ALL, EngQuery, IdSelection
+from engframe.window import query_window
+
+__all__ = [
+    "AGENTS_KEY",
+    "DEFAULT_NEWEST_FIRST",
+    "REFRESH_MS",
+    "SKILLS_KEY",
+    "TOTALS_KEY",
+    "build_response",
+    "encode",
+]
+
+SKILLS_KEY: Final = "skillsMetricsPerAgent"
+AGENTS_KEY: Final = "agentsMetrics"
+TOTALS_KEY: Final = "metricsTotals"
+PER_SKILL_KEY: Final = "metricsPerSkill"
+PER_AGENT_KEY: Final = "metricsPerAgent"
+#: The API's data refreshes every 10 seconds: events after the last refresh are not shown.
+REFRESH_MS: Final = 10_000
+#: Intervals newest first, as in this method's example in the spec.
+DEFAULT_NEWEST_FIRST: Final = True
+
+_Data = dict[str, Any]
+
+
+def build_response(
+    center: Center,
+    query: EngQuery,
+    *,
+    now_ms: int,
+    newest_first: bool = DEFAULT_NEWEST_FIRST,
+    refresh_ms: int = REFRESH_MS,
+) -> dict[str, Any]:
+    """The engactivity response for ``query`` asked at ``now_ms``.
+
+    Parameters
+    ----------
+    center : Center
+        The simulated contact center.
+    query : EngQuery
+        A validated query (see :func:`engframe.sim.query.parse_query`).
+    now_ms : int
+        When the query is asked [epoch ms, UTC]; the window comes from
+        :func:`engframe.window.query_window`.
+    newest_first : bool, optional
+        Order of ``metricsByIntervals``; the API has been seen both ways.
+    refresh_ms : int, optional
+        Data refresh period [ms]: events later than ``now_ms`` rounded down to it are not
+        shown yet.
+
+    Returns
+    -------
+    dict
+        The decoded JSON response.
+
+    Examples
+    --------
+    >>> from engframe.sim.model import Center
+    >>> from engframe.sim.query import EngQuery
+    >>> body = build_response(Center(seed=1), EngQuery(timeframe=1440, skill_ids="all",
+    ...                       agent_ids="all"), now_ms=1_395_821_220_000)
+    >>> list(body)
+    ['skillsMetricsPerAgent', 'agentsMetrics']
+    """
+    window = query_window(now_ms=now_ms, timeframe=query.timeframe, interval=query.interval)
+    if window.intervals:
+        edges = [span.start_ms for span in window.intervals] + [window.end_ms]
+    else:
+        edges = [window.start_ms, window.end_ms]
+    events = select_events(
+        center.chats(window.start_ms, window.end_ms),
+        edges_ms=np.asarray(edges, dtype=np.int64),
+        visible_ms=now_ms - now_ms % refresh_ms,
+        skill_mask=_mask(center.skill_ids, query.skill_ids),
+        agent_mask=_mask(center.agent_ids, query.agent_ids),
+    )
+    response: dict[str, Any] = {}
+    if window.intervals:
+        per_interval = _metrics_data(center, query, events, by_interval=True)
+        entries = [
+            {"timestamp": span.end_ms, "metricsData": data}
+            for span, data in zip(window.intervals, per_interval, strict=True)
+        ]
+        response["metricsByIntervals"] = entries[::-1] if newest_first else entries
+    response.update(_metrics_data(center, query, events, by_interval=False)[0])
+    return response
+
+
+def encode(response: dict[str, Any]) -> bytes:
+    """Compact JSON bytes of a response, keys in insertion order (deterministic).
+
+    Parameters
+    ----------
+    response : dict
+        A response from :func:`build_response`.
+
+    Returns
+    -------
+    bytes
+        UTF-8 JSON.
+
+    Examples
+    --------
+    >>> encode({"metricsTotals": {"totalInteractiveChats": 1}})
+    b'{"metricsTotals":{"totalInteractiveChats":1}}'
+    """
+    return msgspec.json.encode(response)
+
+
+def _mask(ids: np.ndarray, selection: IdSelection) -> np.ndarray:
+    if selection is None or selection == ALL:
+        return np.ones(len(ids), dtype=bool)
+    return np.isin(ids, np.asarray(selection, dtype=np.int64))
+
+
+def _metrics_data(
+    center: Center, query: EngQuery, events: Events, *, by_interval: bool
+) -> list[_Data]:
+    """One ``metricsData`` per interval (or a single one for the whole timeframe)."""
+    count = events.shape[0] if by_interval else 1
+    data: list[_Data] = [{} for _ in range(count)]
+    skills, agents = query.skill_ids is not None, query.agent_ids is not None
+    if not skills and not agents:
+        totals = _totals(events, by_interval=by_interval, count=count)
+        for target, metrics in zip(data, totals, strict=True):
+            target[TOTALS_KEY] = metrics
+    if skills:
+        for target, section in zip(
+            data, _skills_section(center, events, by_interval=by_interval, count=count),
+            strict=True,
+        ):
+            target[SKILLS_KEY] = section
+    if agents:
+        for target, section in zip(
+            data, _agents_section(center, events, by_interval=by_interval, count=count),
+            strict=True,
+        ):
+            target[AGENTS_KEY] = section
+    return data
+
+
+def _zeros() -> dict[str, int]:
+    return dict.fromkeys(METRICS, 0)
+
+
+def _rows(raw: np.ndarray) -> list[dict[str, int]]:
+    return [dict(zip(METRICS, row, strict=True)) for row in to_shown(raw).tolist()]
+
+
+def _totals(events: Events, *, by_interval: bool, count: int) -> list[dict[str, int]]:
+    totals = [_zeros() for _ in range(count)]
+    grouped = group(events, by_interval=by_interval)
+    for position, metrics in zip(grouped.interval.tolist(), _rows(grouped.raw), strict=True):
+        totals[position] = metrics
+    return totals
+
+
+def _skills_section(
+    center: Center, events: Events, *, by_interval: bool, count: int
+) -> list[_Data]:
+    per_skill: list[dict[str, _Data]] = [{} for _ in range(count)]
+    skill = group(events, by_interval=by_interval, by_skill=True)
+    skill_keys = center.skill_ids[skill.skill].astype(str).tolist()
+    for position, key, metrics in zip(
+        skill.interval.tolist(), skill_keys, _rows(skill.raw), strict=True
+    ):
+        per_skill[position][key] = {PER_AGENT_KEY: {}, TOTALS_KEY: metrics}
+    cell = group(events, by_interval=by_interval, by_skill=True, by_agent=True)
+    cell_skills = center.skill_ids[cell.skill].astype(str).tolist()
+    cell_agents = center.agent_ids[cell.agent].astype(str).tolist()
+    for position, key, agent, metrics in zip(
+        cell.interval.tolist(), cell_skills, cell_agents, _rows(cell.raw), strict=True
+    ):
+        per_skill[position][key][PER_AGENT_KEY][agent] = metrics
+    totals = _totals(events, by_interval=by_interval, count=count)
+    return [
+        {PER_SKILL_KEY: skills, TOTALS_KEY: total}
+        for skills, total in zip(per_skill, totals, strict=True)
+    ]
+
+
+def _agents_section(
+    center: Center, events: Events, *, by_interval: bool, count: int
+) -> list[_Data]:
+    per_agent: list[dict[str, dict[str, int]]] = [{} for _ in range(count)]
+    agent = group(events, by_interval=by_interval, by_agent=True)
+    agent_keys = center.agent_ids[agent.agent].astype(str).tolist()
+    for position, key, metrics in zip(
+        agent.interval.tolist(), agent_keys, _rows(agent.raw), strict=True
+    ):
+        per_agent[position][key] = metrics
+    totals = _totals(events, by_interval=by_interval, count=count)
+    return [
+        {PER_AGENT_KEY: agents, TOTALS_KEY: total}
+        for agents, total in zip(per_agent, totals, strict=True)
+    ]

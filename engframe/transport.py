@@ -1,0 +1,629 @@
+"""HTTP for the live client: the cached session, timeouts, and the one retry loop.
+
+Every request engframe sends goes through :meth:`Transport.send`, which
+
+- signs each attempt anew (an OAuth 1.0 nonce is never reused, an expired token renewed);
+- waits and retries where LivePerson's retry policy says to (:class:`RetryPolicy`):
+  429 after at least a second, backing off exponentially with jitter and honouring a
+  ``Retry-After`` header; 5xx and connection errors three times, pausing 5, 10 and 15 s;
+  never longer than ``max_total`` seconds in all;
+- fails at once on other 4xx, raising the error that says what to do
+  (:class:`~engframe.errors.QueryError`, :class:`~engframe.errors.AuthError`, ...);
+- sends every request with a timeout.
+
+GET answers are cached with requests-cache (:func:`make_session`): a sqlite file in the
+user's cache directory, fresh for a minute by default. Cache keys leave out the
+``Authorization`` header and every OAuth parameter, so a repeated call is a hit whoever
+signs it, and those values are removed from what is stored.
+
+Examples
+--------
+>>> from engframe.transport import RetryPolicy
+>>> RetryPolicy().pause_5xx(0), RetryPolicy().pause_5xx(2)
+(5.0, 15.0)
+"""
+
+from __future__ import annotations
+
+import email.utils
+import importlib.metadata
+import json
+import os
+import random as _random
+import re
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+import requests_cache
+from requests_cache.backends.base import BaseCache
+
+from engframe.errors import APIError, AuthError, ConfigError, QueryError, RateLimitError
+
+__all__ = [
+    "API_ERRORS",
+    "CACHE_DIR_ENV",
+    "CACHE_FILE_NAME",
+    "DEFAULT_EXPIRE_AFTER",
+    "DEFAULT_TIMEOUT",
+    "FETCHED_AT_HEADER",
+    "IGNORED_PARAMETERS",
+    "TOKEN_ERRORS",
+    "CacheOption",
+    "RetryPolicy",
+    "Signer",
+    "Transport",
+    "default_cache_path",
+    "make_session",
+    "redact_url",
+]
+
+#: Seconds to wait for the server to connect and to answer (each, per attempt).
+DEFAULT_TIMEOUT: Final = 30.0
+#: How long a cached answer stays fresh [s]: the API refreshes every 10 s.
+DEFAULT_EXPIRE_AFTER: Final = 60
+#: Environment variable naming the cache directory (overrides the platform's default).
+CACHE_DIR_ENV: Final = "ENGFRAME_CACHE_DIR"
+CACHE_FILE_NAME: Final = "http_cache.sqlite"
+#: Header engframe adds to a fresh answer before it is cached: the client's clock [epoch ms].
+FETCHED_AT_HEADER: Final = "X-Engframe-Fetched-At"
+#: Headers and parameters left out of cache keys and removed from stored requests.
+IGNORED_PARAMETERS: Final = (
+    "Authorization", "Proxy-Authorization", "Cookie", "access_token", "client_id",
+    "client_secret", "oauth_consumer_key", "oauth_nonce", "oauth_signature",
+    "oauth_signature_method", "oauth_timestamp", "oauth_token", "oauth_version",
+)
+_SECRET_PARAM: Final = re.compile(r"(?i)^(oauth_.*|.*token.*|.*secret.*|.*password.*|.*key)$")
+_MESSAGE_MAX: Final = 300
+#: Failures worth another attempt, like a 5xx: the connection broke or timed out.
+_TRANSIENT: Final = (
+    requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+    requests.exceptions.ContentDecodingError,
+)
+_FOREVER: Final = 10 * 365 * 24 * 3600
+
+#: Makes the ``requests`` auth for one attempt (``None``: send unsigned).
+Signer = Callable[[], requests.auth.AuthBase | None]
+#: What ``cache=`` may be: True (the default file), False (off), a file path, a backend.
+CacheOption = bool | str | os.PathLike[str] | BaseCache
+
+#: The error each failing status raises on API calls (anything else: APIError).
+API_ERRORS: Final[Mapping[int, type[Exception]]] = {
+    400: QueryError, 401: AuthError, 403: AuthError, 429: RateLimitError,
+}
+#: The same for the token server: any refusal there is about the credentials.
+TOKEN_ERRORS: Final[Mapping[int, type[Exception]]] = {
+    400: AuthError, 401: AuthError, 403: AuthError, 429: RateLimitError,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """When to retry a failed request, and how long to wait first.
+
+    Parameters
+    ----------
+    retries_5xx : int, default 3
+        Retries after a 5xx answer or a connection error (timeouts included).
+    pauses_5xx : tuple of float, default (5, 10, 15)
+        The pause before each of those retries [s]; the last repeats.
+    retries_429 : int, default 8
+        Retries after 429 Too Many Requests.
+    first_wait_429 : float, default 1
+        The first wait after a 429 [s]; it doubles on each further 429. LivePerson asks
+        for at least one second.
+    max_wait_429 : float, default 30
+        The longest single wait after a 429 [s], before jitter.
+    jitter : float, default 0.5
+        Each 429 wait is stretched by a random fraction up to this, so that clients
+        that were refused together do not come back together.
+    max_total : float, default 120
+        The most time one request may take with all its retries [s]: a retry whose wait
+        would end later is not made.
+
+    Raises
+    ------
+    ConfigError
+        If a count is negative or a time is not a positive number.
+
+    Examples
+    --------
+    >>> fast = RetryPolicy(pauses_5xx=(0.01,), first_wait_429=0.01, max_total=5)
+    >>> fast.wait_429(0, retry_after=None, draw=0.0)
+    0.01
+    """
+
+    retries_5xx: int = 3
+    pauses_5xx: tuple[float, ...] = (5.0, 10.0, 15.0)
+    retries_429: int = 8
+    first_wait_429: float = 1.0
+    max_wait_429: float = 30.0
+    jitter: float = 0.5
+    max_total: float = 120.0
+
+    def __post_init__(self) -> None:
+        for name in ("retries_5xx", "retries_429"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"RetryPolicy {name}={value!r} is invalid: it must be an "
+                                  "integer >= 0")
+        pauses = self.pauses_5xx
+        if (not isinstance(pauses, tuple) or not pauses
+                or not all(_nonnegative(p) for p in pauses)):
+            raise ConfigError(f"RetryPolicy pauses_5xx={pauses!r} is invalid: it must be a "
+                              "non-empty tuple of seconds >= 0")
+        for name in ("first_wait_429", "max_wait_429", "jitter", "max_total"):
+            if not _nonnegative(getattr(self, name)):
+                raise ConfigError(f"RetryPolicy {name}={getattr(self, name)!r} is invalid: "
+                                  "it must be a number >= 0")
+
+    def pause_5xx(self, retry: int) -> float:
+        """The pause before 5xx retry number ``retry`` (0-based) [s].
+
+        Examples
+        --------
+        >>> RetryPolicy().pause_5xx(5)
+        15.0
+        """
+        return float(self.pauses_5xx[min(retry, len(self.pauses_5xx) - 1)])
+
+    def wait_429(self, retry: int, *, retry_after: float | None, draw: float) -> float:
+        """The wait before 429 retry number ``retry`` (0-based) [s].
+
+        ``Retry-After``, when the server sends it, sets the wait (never under
+        ``first_wait_429``); otherwise it doubles from ``first_wait_429`` up to
+        ``max_wait_429``. ``draw`` in [0, 1) picks the jitter.
+
+        Examples
+        --------
+        >>> RetryPolicy(jitter=0).wait_429(3, retry_after=None, draw=0.5)
+        8.0
+        >>> RetryPolicy(jitter=0).wait_429(0, retry_after=7, draw=0.5)
+        7.0
+        """
+        if retry_after is not None:
+            base = max(retry_after, self.first_wait_429)
+        else:
+            base = min(self.first_wait_429 * 2.0**retry, self.max_wait_429)
+        return base * (1.0 + self.jitter * draw)
+
+
+def _nonnegative(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+
+
+def default_cache_path(*, environ: Mapping[str, str] | None = None) -> Path:
+    """Where the HTTP cache lives unless told otherwise.
+
+    ``$ENGFRAME_CACHE_DIR`` if set; else the platform's user cache directory:
+    ``$XDG_CACHE_HOME/engframe`` (``~/.cache/engframe``) on Linux,
+    ``~/Library/Caches/engframe`` on macOS, ``%LOCALAPPDATA%\\engframe\\Cache`` on Windows.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        Where to read the variables; ``os.environ`` by default.
+
+    Returns
+    -------
+    pathlib.Path
+        The sqlite file's path (its directory may not exist yet).
+
+    Examples
+    --------
+    >>> default_cache_path(environ={"ENGFRAME_CACHE_DIR": "/tmp/ef"}).as_posix()
+    '/tmp/ef/http_cache.sqlite'
+    """
+    env = os.environ if environ is None else environ
+    if env.get(CACHE_DIR_ENV):
+        return Path(env[CACHE_DIR_ENV]) / CACHE_FILE_NAME
+    if sys.platform == "win32" and env.get("LOCALAPPDATA"):
+        return Path(env["LOCALAPPDATA"]) / "engframe" / "Cache" / CACHE_FILE_NAME
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "engframe" / CACHE_FILE_NAME
+    base = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return base / "engframe" / CACHE_FILE_NAME
+
+
+def make_session(
+    cache: CacheOption = True, *, expire_after: float = DEFAULT_EXPIRE_AFTER
+) -> requests.Session:
+    """Make the session the client sends with: cached unless ``cache`` is False.
+
+    Parameters
+    ----------
+    cache : bool, str, path-like or requests_cache BaseCache, default True
+        ``True``: a sqlite file at :func:`default_cache_path`; a path: a sqlite file
+        there (a directory gets ``http_cache.sqlite`` inside); a requests-cache backend:
+        that backend; ``False``: no cache.
+    expire_after : float, default DEFAULT_EXPIRE_AFTER
+        How long an answer stays fresh [s].
+
+    Returns
+    -------
+    requests.Session
+        A ``requests_cache.CachedSession``, or a plain session when ``cache`` is False.
+
+    Raises
+    ------
+    ConfigError
+        If ``cache`` or ``expire_after`` is of the wrong kind.
+
+    Examples
+    --------
+    >>> make_session(False).__class__.__name__
+    'Session'
+    """
+    if not _nonnegative(expire_after):
+        raise ConfigError(f"expire_after={expire_after!r} is invalid: it must be seconds >= 0")
+    if cache is False:
+        session = requests.Session()
+    else:
+        backend: BaseCache | str
+        if isinstance(cache, BaseCache):
+            backend, name = cache, "engframe"
+        elif cache is True or isinstance(cache, str | os.PathLike):
+            path = default_cache_path() if cache is True else Path(os.fspath(cache))
+            if path.is_dir():
+                path = path / CACHE_FILE_NAME
+            path.parent.mkdir(parents=True, exist_ok=True)
+            backend, name = "sqlite", str(path)
+        else:
+            raise ConfigError(
+                f"cache is invalid (a {type(cache).__name__}): it must be True (the user "
+                "cache directory), False (no cache), a file path or a requests_cache backend"
+            )
+        session = requests_cache.CachedSession(
+            name,
+            backend=backend,
+            expire_after=expire_after,
+            allowable_codes=(200,),
+            allowable_methods=("GET",),
+            ignored_parameters=IGNORED_PARAMETERS,
+            match_headers=False,
+            cache_control=False,
+            stale_if_error=False,
+        )
+    session.headers["User-Agent"] = f"engframe/{_version()} {requests.utils.default_user_agent()}"
+    session.headers["Accept"] = "application/json"
+    return session
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("engframe")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def redact_url(url: str) -> str:
+    """The URL with the values of secret-looking query parameters replaced by ``***``.
+
+    Examples
+    --------
+    >>> redact_url("https://h/p?timeframe=60&access_token=abc")
+    'https://h/p?timeframe=60&access_token=***'
+    """
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    pairs = [(name, "***" if _SECRET_PARAM.match(name) else value)
+             for name, value in parse_qsl(parts.query, keep_blank_values=True)]
+    query = urlencode(pairs, safe=",*")
+    netloc = parts.netloc.rsplit("@", 1)[-1]  # user:password@host
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def server_message(response: requests.Response) -> str | None:
+    """What the server said in an error answer: its JSON message, else the text's start."""
+    text = response.text if response.content else ""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        document = None
+    if isinstance(document, dict):
+        for key in ("message", "error_description", "errorMessage", "error", "detail"):
+            if isinstance(document.get(key), str | int):
+                return str(document[key])[:_MESSAGE_MAX]
+    title = re.search(r"(?is)<title>(.*?)</title>", text)
+    if title:
+        text = title.group(1)
+    text = " ".join(re.sub(r"<[^>]+>", " ", text).split())
+    return text[:_MESSAGE_MAX] or None
+
+
+def _retry_after(response: requests.Response, now: float) -> float | None:
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(when.timestamp() - now, 0.0)
+
+
+@dataclass
+class Transport:
+    """Sends requests: signing, caching options, timeouts and retries, in one place.
+
+    Parameters
+    ----------
+    session : requests.Session
+        What sends the requests; a ``requests_cache.CachedSession`` enables the cache
+        options (``refresh``, ``offline``, ``expire_after``).
+    timeout : float, default DEFAULT_TIMEOUT
+        Seconds to connect and to read, per attempt.
+    retry : RetryPolicy
+        When and how long to wait before retrying.
+    offline : bool, default False
+        Answer only from the cache (stale answers included); nothing is sent.
+    clock : callable, default time.time
+        The current time [s since the epoch]; tests inject a fake one.
+    sleep : callable, default time.sleep
+        Waits that many seconds; tests inject a fake one.
+    random : callable, default random.random
+        Draws the jitter in [0, 1).
+
+    Examples
+    --------
+    >>> t = Transport(make_session(False), timeout=5.0)
+    >>> t.timeout
+    5.0
+    """
+
+    session: requests.Session
+    timeout: float = DEFAULT_TIMEOUT
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    offline: bool = False
+    clock: Callable[[], float] = time.time
+    sleep: Callable[[float], None] = time.sleep
+    random: Callable[[], float] = _random.random
+
+    def __post_init__(self) -> None:
+        if not _nonnegative(self.timeout) or not self.timeout:
+            raise ConfigError(f"timeout={self.timeout!r} is invalid: it must be seconds > 0")
+        if not isinstance(self.retry, RetryPolicy):
+            raise ConfigError(f"retry is invalid (a {type(self.retry).__name__}): it must be "
+                              "an engframe.transport.RetryPolicy")
+        if self.offline and not self.cached:
+            raise ConfigError("offline=True needs the cache: leave cache= on, or pass a "
+                              "requests_cache.CachedSession as session=")
+
+    @property
+    def cached(self) -> bool:
+        """Whether answers are cached (the session is a requests-cache session)."""
+        return isinstance(self.session, requests_cache.CacheMixin)
+
+    def get(
+        self,
+        url: str,
+        *,
+        sign: Signer | None = None,
+        renew: Callable[[], bool] | None = None,
+        refresh: bool = False,
+        expire_after: float | None = None,
+        errors: Mapping[int, type[Exception]] = API_ERRORS,
+    ) -> requests.Response:
+        """GET ``url``, from the cache when fresh there, with retries.
+
+        Parameters
+        ----------
+        url : str
+            The full URL, query string included.
+        sign : callable, optional
+            Makes the auth for each attempt.
+        renew : callable, optional
+            Called once after a 401 to drop a cached token; a true result retries.
+        refresh : bool, default False
+            Skip a cached answer and store the new one.
+        expire_after : float, optional
+            Freshness for this answer [s], instead of the session's.
+        errors : mapping, default API_ERRORS
+            The exception for each failing status.
+
+        Returns
+        -------
+        requests.Response
+            A 2xx answer; ``response.from_cache`` tells whether it came from the cache.
+
+        Raises
+        ------
+        QueryError, AuthError, RateLimitError, APIError
+            As :data:`API_ERRORS` says, once retries are spent; ``APIError`` too when
+            offline and the answer is not cached.
+
+        Examples
+        --------
+        >>> t = Transport(make_session(False), offline=False)
+        >>> callable(t.get)
+        True
+        """
+        options: dict[str, Any] = {}
+        if self.cached:
+            options["force_refresh"] = refresh and not self.offline
+            options["only_if_cached"] = self.offline
+            if expire_after is not None:
+                options["expire_after"] = expire_after
+            if self.offline:
+                # Offline, an old answer beats none: accept any age.
+                options["headers"] = {"Cache-Control": f"max-stale={_FOREVER}"}
+        options["hooks"] = {"response": [self._stamp]}
+        if self.offline:
+            sign = renew = None  # nothing is sent, so nothing is signed
+        elif self.cached and not refresh:
+            # A fresh cached answer needs no signature (and no token fetched for one).
+            probe = {**options, "only_if_cached": True}
+            hit = self.session.request("GET", url, timeout=self.timeout, **probe)
+            if hit.status_code == 200:
+                return hit
+        return self.send("GET", url, sign=sign, renew=renew, errors=errors, **options)
+
+    def evict(self, url: str) -> None:
+        """Drop the cached answer to a GET of ``url`` (one that proved unusable).
+
+        Examples
+        --------
+        >>> Transport(make_session(False)).evict("https://h/p")  # no cache: nothing to do
+        """
+        if self.cached:
+            self.session.cache.delete(urls=[url])  # type: ignore[attr-defined]
+
+    def post_form(
+        self,
+        url: str,
+        body: str,
+        *,
+        errors: Mapping[int, type[Exception]] = TOKEN_ERRORS,
+    ) -> requests.Response:
+        """POST a form body (never cached), with retries.
+
+        Parameters
+        ----------
+        url : str
+            Where to post.
+        body : str
+            The ``application/x-www-form-urlencoded`` body.
+        errors : mapping, default TOKEN_ERRORS
+            The exception for each failing status.
+
+        Returns
+        -------
+        requests.Response
+            A 2xx answer.
+
+        Raises
+        ------
+        AuthError, RateLimitError, APIError
+            As ``errors`` says, once retries are spent.
+
+        Examples
+        --------
+        >>> callable(Transport(make_session(False)).post_form)
+        True
+        """
+        if self.offline:
+            raise APIError(f"offline: cannot post to {redact_url(url)}", url=redact_url(url))
+        headers = {"Content-Type": "application/x-www-form-urlencoded"}
+        return self.send("POST", url, data=body, headers=headers, errors=errors)
+
+    def send(
+        self,
+        method: str,
+        url: str,
+        *,
+        sign: Signer | None = None,
+        renew: Callable[[], bool] | None = None,
+        errors: Mapping[int, type[Exception]] = API_ERRORS,
+        **options: Any,
+    ) -> requests.Response:
+        """Send one request, retrying as :attr:`retry` says; the one retry loop of engframe.
+
+        Parameters
+        ----------
+        method, url : str
+            The request.
+        sign : callable, optional
+            Makes the auth for each attempt (called again before every retry).
+        renew : callable, optional
+            Called once after a 401 to drop a cached token; a true result retries.
+        errors : mapping, default API_ERRORS
+            The exception for each failing status.
+        **options
+            Passed on to ``session.request`` (headers, data, cache options).
+
+        Returns
+        -------
+        requests.Response
+            A 2xx answer.
+
+        Raises
+        ------
+        QueryError, AuthError, RateLimitError, APIError
+            As ``errors`` says, once retries are spent.
+
+        Examples
+        --------
+        >>> callable(Transport(make_session(False)).send)
+        True
+        """
+        shown = redact_url(url)
+        deadline = self.clock() + self.retry.max_total
+        retries_5xx = retries_429 = 0
+        renewed = False
+        while True:
+            auth = sign() if sign is not None else None
+            try:
+                response = self.session.request(method, url, auth=auth, timeout=self.timeout,
+                                                **options)
+            except _TRANSIENT as exc:
+                failure: str | requests.Response = f"{type(exc).__name__}: {exc}"
+            except requests.RequestException as exc:
+                raise APIError(f"cannot send to {shown}: {type(exc).__name__}: {exc}",
+                               url=shown) from None
+            else:
+                if response.ok:
+                    return response
+                failure = response
+            status = None if isinstance(failure, str) else failure.status_code
+            if self.offline and status == 504:
+                raise APIError(f"offline: no cached answer for {shown}; fetch it once online",
+                               status=None, url=shown)
+            if status == 401 and renew is not None and not renewed and renew():
+                renewed = True
+                continue
+            if status == 429 and retries_429 < self.retry.retries_429:
+                assert not isinstance(failure, str)
+                wait = self.retry.wait_429(retries_429, draw=self.random(),
+                                           retry_after=_retry_after(failure, self.clock()))
+                retries_429 += 1
+            elif (status is None or status >= 500) and retries_5xx < self.retry.retries_5xx:
+                wait = self.retry.pause_5xx(retries_5xx)
+                retries_5xx += 1
+            else:
+                raise _error(failure, shown, errors, retries_5xx + retries_429)
+            if self.clock() + wait > deadline:
+                raise _error(failure, shown, errors, retries_5xx + retries_429,
+                             note=f"; gave up: the next wait ({wait:.1f} s) would pass the "
+                                  f"{self.retry.max_total:g} s budget")
+            self.sleep(wait)
+
+    def _stamp(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        # Hooks run before requests-cache stores a fresh answer and again on a cached one:
+        # stamp only the first time, so a cache hit keeps its original fetch time.
+        if FETCHED_AT_HEADER not in response.headers:
+            response.headers[FETCHED_AT_HEADER] = str(round(self.clock() * 1000))
+
+
+def _error(
+    failure: str | requests.Response,
+    url: str,
+    errors: Mapping[int, type[Exception]],
+    retries: int,
+    note: str = "",
+) -> Exception:
+    tried = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+    if isinstance(failure, str):
+        return APIError(f"could not reach {url}{tried}: {failure}{note}", url=url)
+    status = failure.status_code
+    said = server_message(failure)
+    reason = failure.reason or ""
+    message = f"HTTP {status} {reason}".rstrip() + f" from {url}{tried}"
+    if said:
+        message += f": {said}"
+    message += note
+    kind = errors.get(status, APIError)
+    if kind is QueryError:
+        return QueryError(f"the API refused the query: {message}", status=status, url=url,
+                          server_message=said)
+    assert issubclass(kind, APIError)
+    return kind(message, status=status, url=url, server_message=said)

@@ -1,0 +1,91 @@
+"""engframe.discovery: hosts from the Domain API, remembered for hours, overridable."""
+
+from __future__ import annotations
+
+import pytest
+
+from engframe.discovery import Discovery, base_url, csds_lookup_url, parse_base_uri
+from engframe.errors import ConfigError, ResponseError
+
+from .conftest import FakeClock
+
+
+class Domains:
+    """A Domain API in memory: answers every lookup with ``host``, counting them."""
+
+    def __init__(self, host: str = "va-a.data.liveperson.net") -> None:
+        self.host = host
+        self.urls: list[str] = []
+
+    def __call__(self, url: str) -> object:
+        self.urls.append(url)
+        return {"service": url.split("/service/")[1].split("/")[0], "baseURI": self.host}
+
+
+def test_the_lookup_url_is_liveperson_s() -> None:
+    assert csds_lookup_url("https://api.liveperson.net/", "56072331", "leDataReporting") == (
+        "https://api.liveperson.net/api/account/56072331/service/leDataReporting/"
+        "baseURI.json?version=1.0")
+
+
+def test_a_discovered_host_gets_the_csds_scheme() -> None:
+    discovery = Discovery(Domains("127.0.0.1:8080"), csds_url="http://127.0.0.1:8080")
+    assert discovery.base_url("1", "sentinel") == "http://127.0.0.1:8080"
+
+
+def test_a_host_is_looked_up_once_while_fresh(clock: FakeClock) -> None:
+    domains = Domains()
+    discovery = Discovery(domains, clock=clock, ttl=3600)
+    discovery.base_url("1", "leDataReporting")
+    clock.advance(3599)
+    discovery.base_url("1", "leDataReporting")
+    assert len(domains.urls) == 1
+
+
+def test_a_host_is_looked_up_again_after_its_ttl(clock: FakeClock) -> None:
+    domains = Domains()
+    discovery = Discovery(domains, clock=clock, ttl=3600)
+    discovery.base_url("1", "leDataReporting")
+    clock.advance(3600)
+    discovery.base_url("1", "leDataReporting")
+    assert len(domains.urls) == 2
+
+
+def test_each_service_and_account_is_looked_up_on_its_own() -> None:
+    domains = Domains()
+    discovery = Discovery(domains)
+    for account in ("1", "2"):
+        for service in ("leDataReporting", "sentinel"):
+            discovery.base_url(account, service)
+    assert len(domains.urls) == 4
+
+
+def test_an_override_skips_the_lookup() -> None:
+    domains = Domains()
+    discovery = Discovery(domains, overrides={"leDataReporting": "my.host"})
+    assert discovery.base_url("1", "leDataReporting") == "https://my.host"
+    assert domains.urls == []
+
+
+@pytest.mark.parametrize("answer", [[], {"baseURI": ""}, {"baseURI": 5}, {"x": 1},
+                                    {"baseURI": "a host"}])
+def test_an_answer_without_a_host_is_a_response_error_naming_the_url(answer: object) -> None:
+    discovery = Discovery(lambda url: answer)
+    with pytest.raises(ResponseError) as caught:
+        discovery.base_url("1", "leDataReporting")
+    assert caught.value.source is not None and "/service/leDataReporting/" in caught.value.source
+
+
+def test_an_answer_about_another_service_is_refused() -> None:
+    with pytest.raises(ResponseError, match="service"):
+        parse_base_uri({"service": "sentinel", "baseURI": "h"}, service="leDataReporting")
+
+
+def test_a_base_url_keeps_its_own_scheme() -> None:
+    assert base_url("http://h:1/", scheme="https") == "http://h:1"
+
+
+@pytest.mark.parametrize("csds_url", ["api.liveperson.net", "ftp://x", "", 5])
+def test_a_csds_url_must_be_http(csds_url: object) -> None:
+    with pytest.raises(ConfigError, match="csds_url"):
+        Discovery(lambda url: {}, csds_url=csds_url)  # type: ignore[arg-type]

@@ -1,0 +1,311 @@
+"""engframe.parquet: tidy frames to parquet files and back, exactly.
+
+Fixtures (local to this file):
+
+- ``envelope_frame``: the spec's skills-and-agents sample flattened from a saved envelope,
+  so it has the optional columns (account, fetched_at, start, complete) and query attrs.
+- ``derived_frame``: a derived-looking frame: the tidy columns with float64 values,
+  NaN included.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import engframe
+from engframe.errors import EngframeWarning, FrameError, OptionError, SourceError
+from engframe.parquet import read_parquet, to_parquet
+from engframe.schema import LEVELS, METRICS, SPANS, build_frame, empty_frame
+
+SORT_KEY = ["timestamp", "span", "level", "skill", "agent", "metric"]
+ENVELOPE_REQUEST = {"account": "56072331", "timeframe": 1440, "interval": 60,
+                    "skillIds": "all", "agentIds": "3", "v": 1}
+
+
+@pytest.fixture
+def envelope_frame(sample) -> pd.DataFrame:
+    envelope = {"request": ENVELOPE_REQUEST, "fetched_at": "2014-10-07T11:19:04.123Z",
+                "response": sample("agent_2_intervals")}
+    return engframe.flatten(envelope)
+
+
+@pytest.fixture
+def derived_frame() -> pd.DataFrame:
+    n = 12
+    frame = build_frame(
+        timestamp_ms=1_795_000_000_000 + 300_000 * (np.arange(n) // 4),
+        skill=np.where(np.arange(n) % 2 == 0, 2_152_260_212, -1),
+        agent=np.full(n, 3_705_342_610),
+        metric_codes=(np.arange(n) % 4).astype(np.int8),
+        metrics=["aht", "chats_per_hour", "share", "unused"],
+        value=np.zeros(n, np.int64),
+        level_codes=np.where(np.arange(n) % 2 == 0, 1, 4).astype(np.int8),
+        span_codes=np.zeros(n, np.int8),
+    )
+    values = np.linspace(0.5, 700.25, n)
+    values[3] = np.nan
+    return frame.assign(value=values)
+
+
+def _round_trip(df: pd.DataFrame, path: Path, **options) -> pd.DataFrame:
+    to_parquet(df, path, **options)
+    return read_parquet(path)
+
+
+def _canonical(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values(SORT_KEY, kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("name", ["account", "account_intervals", "agent_2_intervals",
+                                  "skill_2", "skill_agent_no_data", "skill_no_data_intervals",
+                                  "skills_all_agent_3"])
+def test_raw_sample_frames_round_trip_exactly(name, samples_dir, tmp_path):
+    df = engframe.flatten(samples_dir / f"{name}.json")
+    pd.testing.assert_frame_equal(_round_trip(df, tmp_path / "f.parquet"), df, check_exact=True)
+
+
+def test_envelope_frame_round_trips_with_optional_columns(envelope_frame, tmp_path):
+    back = _round_trip(envelope_frame, tmp_path / "f.parquet")
+    pd.testing.assert_frame_equal(back, envelope_frame, check_exact=True)
+    assert list(back.columns[7:]) == ["account", "fetched_at", "start", "complete"]
+
+
+def test_derived_float_values_round_trip_exactly(derived_frame, tmp_path):
+    back = _round_trip(derived_frame, tmp_path / "f.parquet")
+    pd.testing.assert_frame_equal(back, derived_frame, check_exact=True)
+    assert back["value"].dtype == np.float64
+
+
+def test_wide_layout_round_trips_raw_frames(envelope_frame, tmp_path):
+    back = _round_trip(envelope_frame, tmp_path / "f.parquet", layout="wide")
+    pd.testing.assert_frame_equal(_canonical(back), _canonical(envelope_frame), check_exact=True)
+
+
+def test_wide_layout_round_trips_derived_frames_keeping_nan_apart_from_absent(
+        derived_frame, tmp_path):
+    back = _round_trip(derived_frame, tmp_path / "f.parquet", layout="wide")
+    pd.testing.assert_frame_equal(_canonical(back), _canonical(derived_frame), check_exact=True)
+    assert back["value"].isna().sum() == 1
+
+
+def test_wide_layout_has_one_column_per_metric_of_the_value_type(envelope_frame,
+                                                                  derived_frame, tmp_path):
+    to_parquet(envelope_frame, tmp_path / "raw.parquet", layout="wide")
+    to_parquet(derived_frame, tmp_path / "derived.parquet", layout="wide")
+    raw = pq.read_schema(tmp_path / "raw.parquet")
+    derived = pq.read_schema(tmp_path / "derived.parquet")
+    assert all(raw.field(m).type == pa.int64() for m in METRICS)
+    assert "metric" not in raw.names and "value" not in raw.names
+    assert derived.field("aht").type == pa.float64()
+    wide = duckdb.sql(f"select * from '{tmp_path / 'raw.parquet'}'").df()
+    assert len(wide) * len(METRICS) == len(envelope_frame)
+
+
+def test_wide_layout_refuses_two_values_for_one_key_and_metric(envelope_frame, tmp_path):
+    doubled = pd.concat([envelope_frame, envelope_frame.iloc[:1]], ignore_index=True)
+    with pytest.raises(FrameError, match="more than one value"):
+        to_parquet(doubled, tmp_path / "f.parquet", layout="wide")
+
+
+def test_timestamps_are_utc_milliseconds_not_nanoseconds_or_int96(envelope_frame, tmp_path):
+    to_parquet(envelope_frame, tmp_path / "f.parquet")
+    schema = pq.ParquetFile(tmp_path / "f.parquet").schema
+    for name in ("timestamp", "fetched_at", "start"):
+        column = schema.column(schema.names.index(name))
+        assert column.physical_type == "INT64"
+        logical = json.loads(column.logical_type.to_json())
+        assert (logical["Type"], logical["isAdjustedToUTC"], logical["timeUnit"]) == (
+            "Timestamp", True, "milliseconds")
+
+
+def test_nanosecond_frames_are_stored_as_milliseconds_and_come_back_in_their_unit(
+        envelope_frame, tmp_path):
+    ns = envelope_frame.assign(timestamp=envelope_frame["timestamp"].astype(
+        "datetime64[ns, UTC]"))
+    back = _round_trip(ns, tmp_path / "f.parquet")
+    assert pq.read_schema(tmp_path / "f.parquet").field("timestamp").type == pa.timestamp(
+        "ms", tz="UTC")
+    pd.testing.assert_frame_equal(back, ns, check_exact=True)
+
+
+def test_sub_millisecond_timestamps_are_refused(envelope_frame, tmp_path):
+    stamps = envelope_frame["timestamp"].astype("datetime64[ns, UTC]") + pd.Timedelta(1, "ns")
+    with pytest.raises(FrameError, match="finer than a millisecond"):
+        to_parquet(envelope_frame.assign(timestamp=stamps), tmp_path / "f.parquet")
+
+
+def test_categorical_columns_are_dictionary_encoded_strings(envelope_frame, tmp_path):
+    to_parquet(envelope_frame, tmp_path / "f.parquet")
+    meta = pq.ParquetFile(tmp_path / "f.parquet").metadata
+    schema = pq.read_schema(tmp_path / "f.parquet")
+    names = schema.names
+    for name in ("metric", "level", "span", "account"):
+        assert pa.types.is_dictionary(schema.field(name).type)
+        assert pa.types.is_string(schema.field(name).type.value_type)
+        chunk = meta.row_group(0).column(names.index(name))
+        assert chunk.physical_type == "BYTE_ARRAY"
+        assert "RLE_DICTIONARY" in chunk.encodings
+
+
+def test_compression_is_snappy_by_default_and_configurable(envelope_frame, tmp_path):
+    to_parquet(envelope_frame, tmp_path / "a.parquet")
+    to_parquet(envelope_frame, tmp_path / "b.parquet", compression="zstd")
+    assert pq.ParquetFile(tmp_path / "a.parquet").metadata.row_group(0).column(0).compression \
+        == "SNAPPY"
+    assert pq.ParquetFile(tmp_path / "b.parquet").metadata.row_group(0).column(0).compression \
+        == "ZSTD"
+
+
+def test_metadata_records_version_layout_and_query(envelope_frame, tmp_path):
+    to_parquet(envelope_frame, tmp_path / "f.parquet", metadata={"team": "north"})
+    meta = pq.read_schema(tmp_path / "f.parquet").metadata
+    assert meta[b"engframe.version"] == engframe.__version__.encode()
+    assert meta[b"engframe.layout"] == b"long"
+    assert json.loads(meta[b"engframe.query"]) == {
+        "account": "56072331", "timeframe": 1440, "interval": 60, "skills": "all",
+        "agents": "3", "fetched_at": envelope_frame.attrs["fetched_at"]}
+    assert meta[b"team"] == b"north"
+
+
+def test_read_parquet_gives_the_query_back_in_attrs(envelope_frame, tmp_path):
+    back = _round_trip(envelope_frame, tmp_path / "f.parquet")
+    assert back.attrs["account"] == "56072331"
+    assert back.attrs["fetched_at"] == envelope_frame.attrs["fetched_at"]
+    assert back.attrs["query"] == {"account": "56072331", "timeframe": 1440, "interval": 60,
+                                   "skillIds": "all", "agentIds": "3"}
+
+
+SECRETS = ("s3cr3t-client-value", "tok-9f8e7d6c5b4a", "hmac-sig-0123456789")
+
+
+def test_metadata_never_holds_a_credential(envelope_frame, tmp_path):
+    envelope_frame.attrs["query"] = {**envelope_frame.attrs["query"],
+                                     "client_secret": SECRETS[0], "access_token": SECRETS[1]}
+    envelope_frame.attrs["token"] = SECRETS[1]
+    extra = {"Authorization": f"Bearer {SECRETS[1]}", "note": f"oauth_signature={SECRETS[2]}",
+             "app_key": SECRETS[0], "team": "north"}
+    with pytest.warns(EngframeWarning, match="credential-like") as caught:
+        to_parquet(envelope_frame, tmp_path / "f.parquet", metadata=extra)
+    raw = (tmp_path / "f.parquet").read_bytes()
+    assert not any(secret.encode() in raw for secret in SECRETS)
+    assert not any(secret in str(w.message) for w in caught for secret in SECRETS)
+    assert pq.read_schema(tmp_path / "f.parquet").metadata[b"team"] == b"north"
+
+
+def test_a_clean_frame_writes_without_warnings(envelope_frame, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        to_parquet(envelope_frame, tmp_path / "f.parquet")
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"layout": "tall"}, "layout"),
+    ({"compression": "zip"}, "compression"),
+    ({"metadata": {"engframe.version": "9"}}, "reserved"),
+    ({"metadata": {"team": 7}}, "str to str"),
+])
+def test_unusable_options_raise_option_error(envelope_frame, tmp_path, options, match):
+    with pytest.raises(OptionError, match=match):
+        to_parquet(envelope_frame, tmp_path / "f.parquet", **options)
+
+
+def test_a_frame_that_is_not_tidy_raises_frame_error(tmp_path):
+    with pytest.raises(FrameError, match="lacks the tidy column"):
+        to_parquet(pd.DataFrame({"a": [1]}), tmp_path / "f.parquet")
+
+
+def test_a_non_numeric_value_column_raises_frame_error(envelope_frame, tmp_path):
+    with pytest.raises(FrameError, match="'value'"):
+        to_parquet(envelope_frame.assign(value="x"), tmp_path / "f.parquet")
+
+
+def test_reading_a_missing_file_raises_source_error(tmp_path):
+    with pytest.raises(SourceError, match="no such file"):
+        read_parquet(tmp_path / "missing.parquet")
+
+
+def test_reading_a_file_that_is_not_parquet_raises_source_error(tmp_path):
+    (tmp_path / "f.parquet").write_text("not parquet")
+    with pytest.raises(SourceError, match="not a readable parquet file"):
+        read_parquet(tmp_path / "f.parquet")
+
+
+def test_a_file_written_by_pandas_is_read_with_the_tidy_dtypes(envelope_frame, tmp_path):
+    plain = envelope_frame.astype({"metric": str, "level": str, "span": str, "account": str})
+    pq.write_table(pa.Table.from_pandas(plain, preserve_index=False).replace_schema_metadata(),
+                   tmp_path / "f.parquet")
+    back = read_parquet(tmp_path / "f.parquet")
+    assert back.dtypes.to_dict() == envelope_frame.dtypes.to_dict()
+    assert back["skill"].isna().equals(envelope_frame["skill"].isna())
+
+
+def test_an_empty_frame_round_trips(tmp_path):
+    df = empty_frame()
+    pd.testing.assert_frame_equal(_round_trip(df, tmp_path / "f.parquet"), df)
+    pd.testing.assert_frame_equal(_round_trip(df, tmp_path / "w.parquet", layout="wide"), df)
+
+
+def test_an_interrupted_write_leaves_the_old_file(envelope_frame, tmp_path, monkeypatch):
+    to_parquet(envelope_frame, tmp_path / "f.parquet")
+    before = (tmp_path / "f.parquet").read_bytes()
+
+    def broken(table, where, **options):
+        Path(where).write_bytes(b"PAR1 half")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(pq, "write_table", broken)
+    with pytest.raises(OSError, match="disk full"):
+        to_parquet(envelope_frame.iloc[:3], tmp_path / "f.parquet")
+    assert (tmp_path / "f.parquet").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["f.parquet"]
+
+
+@st.composite
+def tidy_frames(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(0, 40))
+    ints = st.integers(-1, 2**63 - 1)
+    metrics = draw(st.lists(st.sampled_from(METRICS) | st.text(min_size=1, max_size=8),
+                            min_size=1, max_size=6, unique=True))
+    arrays = {
+        "timestamp_ms": np.array(draw(st.lists(st.integers(0, 2**42), min_size=n, max_size=n)),
+                                 np.int64),
+        "skill": np.array(draw(st.lists(ints, min_size=n, max_size=n)), np.int64),
+        "agent": np.array(draw(st.lists(ints, min_size=n, max_size=n)), np.int64),
+        "metric_codes": np.array(draw(st.lists(st.integers(0, len(metrics) - 1), min_size=n,
+                                               max_size=n)), np.int8),
+        "value": np.array(draw(st.lists(st.integers(-(2**63), 2**63 - 1), min_size=n,
+                                        max_size=n)), np.int64),
+        "level_codes": np.array(draw(st.lists(st.integers(0, len(LEVELS) - 1), min_size=n,
+                                              max_size=n)), np.int8),
+        "span_codes": np.array(draw(st.lists(st.integers(0, len(SPANS) - 1), min_size=n,
+                                             max_size=n)), np.int8),
+    }
+    frame = build_frame(metrics=metrics, **arrays)
+    if draw(st.booleans()):
+        floats = st.floats(allow_nan=True, allow_infinity=True)
+        frame["value"] = np.array(draw(st.lists(floats, min_size=n, max_size=n)), np.float64)
+    return frame
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(df=tidy_frames(), layout=st.sampled_from(["long", "wide"]))
+def test_any_tidy_frame_round_trips_exactly(df, layout, tmp_path):
+    if layout == "wide":
+        key = ["timestamp", "skill", "agent", "level", "span", "metric"]
+        df = df.drop_duplicates(key).reset_index(drop=True)
+    back = _round_trip(df, tmp_path / "f.parquet", layout=layout)
+    if layout == "wide":
+        back, df = _canonical(back), _canonical(df)
+    pd.testing.assert_frame_equal(back, df, check_exact=True)
