@@ -15,7 +15,7 @@ from itertools import pairwise
 from typing import Any, Final
 
 from engframe.errors import EngframeWarning, ResponseError, describe
-from engframe.schema import LEVELS
+from engframe.schema import LEVELS, MAX_ID
 
 __all__ = [
     "ALIASES",
@@ -115,14 +115,11 @@ class Leaves:
         return (*block.path, self.agent_keys[index])
 
 
-_MAX_ID: Final = 2**63 - 1
-
-
 def parse_id(key: Any, path: Path, what: str) -> int:
     """Turn an id key (a string of decimal digits) into an exact integer."""
     if isinstance(key, str) and key.isascii() and key.isdigit():
         number = int(key)
-        if number <= _MAX_ID:
+        if number <= MAX_ID:
             return number
         expected = f"a {what} id that fits in 64 bits"
     else:

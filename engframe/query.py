@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias
 
 from engframe.errors import QueryError
-from engframe.window import MAX_TIMEFRAME
+from engframe.schema import MAX_ID
+from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL
 
 __all__ = [
     "API_VERSION",
@@ -41,10 +42,6 @@ __all__ = [
 
 #: The method's version, sent as ``v``.
 API_VERSION: Final = 1
-#: The shortest interval the API accepts [minutes].
-MIN_INTERVAL: Final = 5
-#: The largest id the tidy frame holds exactly (``Int64``).
-MAX_ID: Final = 2**63 - 1
 _ALL: Final = "all"
 _PARAM_NAMES: Final = {"skills": "skillIds", "agents": "agentIds"}
 _SHOWN_ITEMS: Final = 60

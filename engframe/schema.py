@@ -42,6 +42,7 @@ __all__ = [
     "LEVELS",
     "LEVEL_DTYPE",
     "LEVEL_HAS",
+    "MAX_ID",
     "METRICS",
     "SPANS",
     "SPAN_DTYPE",
@@ -74,6 +75,9 @@ LEVEL_HAS: Final = {
     "agent": (False, True),
     "agents_total": (False, False),
 }
+
+#: The largest skill or agent id (ids are exact 64-bit integers).
+MAX_ID: Final = 2**63 - 1
 
 #: ``interval``: one interval of ``metricsByIntervals``; ``timeframe``: the whole window.
 SPANS: Final = ("interval", "timeframe")

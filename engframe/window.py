@@ -24,13 +24,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["BUCKET_MS", "MAX_TIMEFRAME", "Interval", "Window", "bucket_ceil", "bucket_floor",
-           "query_window"]
+__all__ = ["BUCKET_MS", "MAX_TIMEFRAME", "MIN_INTERVAL", "Interval", "Window", "bucket_ceil",
+           "bucket_floor", "query_window"]
 
 #: The API's bucket size: 5 minutes, in milliseconds.
 BUCKET_MS: Final = 300_000
 #: The longest timeframe the API accepts, in minutes (24 hours).
 MAX_TIMEFRAME: Final = 1440
+#: The smallest interval the API accepts, in minutes.
+MIN_INTERVAL: Final = 5
 _MINUTE_MS: Final = 60_000
 
 

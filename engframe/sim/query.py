@@ -22,21 +22,19 @@ from dataclasses import dataclass
 from typing import Final, Literal, NoReturn, TypeAlias
 
 from engframe.errors import SimRequestError
-from engframe.window import MAX_TIMEFRAME
+from engframe.schema import MAX_ID
+from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL
 
 __all__ = ["ALL", "MIN_INTERVAL", "EngQuery", "IdSelection", "parse_query"]
 
 #: The value of ``skillIds``/``agentIds`` that asks for every id with data.
 ALL: Final = "all"
-#: The smallest interval the API accepts [minutes].
-MIN_INTERVAL: Final = 5
 #: A requested id list: not sent (``None``), ``"all"``, or the ids in the order sent.
 IdSelection: TypeAlias = "tuple[int, ...] | Literal['all'] | None"
 
 _MINUTES = re.compile(r"[0-9]{1,9}")
 _VERSION = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?")
 _ID = re.compile(r"[0-9]{1,19}")
-_MAX_ID: Final = 2**63 - 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +133,7 @@ def _ids(params: Mapping[str, Sequence[str] | str], name: str) -> IdSelection:
     ids = []
     for position, item in enumerate(text.split(","), start=1):
         item = item.strip()
-        if not _ID.fullmatch(item) or int(item) > _MAX_ID:
+        if not _ID.fullmatch(item) or int(item) > MAX_ID:
             what = "is empty" if not item else f"is {item!r}"
             _reject(name, text, f"comma-separated numeric ids or 'all' (item {position} {what})")
         ids.append(int(item))
