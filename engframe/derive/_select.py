@@ -8,12 +8,13 @@ goes through :func:`select` first.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection
 from typing import Final
 
 import pandas as pd
 
-from engframe.errors import FrameError, OptionError
+from engframe.errors import EngframeWarning, FrameError, OptionError
 from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
 
 __all__ = ["LEVEL_PREFERENCE", "TIME_KEYS", "choose_level", "choose_span", "select"]
@@ -53,6 +54,7 @@ def choose_level(df: pd.DataFrame, *, by: Collection[str], level: str | None, wh
     present = set(_present(df, "level"))
     for candidate in LEVEL_PREFERENCE[wants]:
         if candidate in present:
+            _warn_left_out(df, candidate, where=where)
             return candidate
     if df.empty:
         return LEVEL_PREFERENCE[wants][0]
@@ -61,6 +63,23 @@ def choose_level(df: pd.DataFrame, *, by: Collection[str], level: str | None, wh
         f"(wanted one of {', '.join(LEVEL_PREFERENCE[wants])}; "
         f"found {', '.join(sorted(present)) or 'none'})"
     )
+
+
+def _warn_left_out(df: pd.DataFrame, level: str, *, where: str) -> None:
+    """Warn when a frame of several responses has some without the level chosen for all."""
+    if "source" not in df.columns:
+        return
+    having = set(df.loc[(df["level"] == level).to_numpy(bool), "source"].dropna().astype(str))
+    missing = sorted(set(df["source"].dropna().astype(str)) - having)
+    if missing:
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        shown = ", ".join(missing[:5]) + more
+        warnings.warn(
+            f"{where}: level {level!r} was chosen for the whole frame, and {len(missing)} "
+            f"source(s) have no rows at it and are left out: {shown}; pass level= to choose",
+            EngframeWarning,
+            stacklevel=4,
+        )
 
 
 def choose_span(df: pd.DataFrame, *, by: Collection[str], span: str | None, where: str) -> str:
