@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -47,6 +46,7 @@ import msgspec
 import pandas as pd
 import requests
 
+from engframe._atomic import replace_file
 from engframe.auth import ENV_ACCOUNT, Auth, resolve_auth
 from engframe.discovery import (
     DATA_SERVICE,
@@ -494,14 +494,12 @@ class Client:
         stamp = _iso(fetched.fetched_at_ms).replace("-", "").replace(":", "").replace(".", "")
         digest = hashlib.sha256(fetched.query.query_string().encode()).hexdigest()[:10]
         target = self.save_raw / f"engactivity_{self.account}_{stamp}_{digest}.json"
-        handle, temporary = tempfile.mkstemp(dir=self.save_raw, suffix=".part")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(self._envelope_bytes(fetched))
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        content = self._envelope_bytes(fetched)
+
+        def write(temporary: Path) -> None:
+            temporary.write_bytes(content)
+
+        replace_file(target, write, durable=False)
 
 
 def _credentials(auth: Any, environ: Mapping[str, str], *, offline: bool) -> Auth | None:
