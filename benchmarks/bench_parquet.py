@@ -178,7 +178,7 @@ def bench_history(days_held: list[int], folder: Path, runs: int) -> None:
         for day in range(days):
             export(fetch_frame(START_MS + (day + 1) * DAY_MS), root)
         held = _rows(root)
-        fetched = START_MS + (days + 1) * DAY_MS + 13 * 3_600_000  # 13:00 on the next day
+        fetched = START_MS + (days + 1) * DAY_MS + 13 * 3_600_000 + 124_000  # 13:02:04
         new = fetch_frame(fetched)
         later = fetch_frame(fetched + 3_600_000)
         touched = [root / f"account={ACCOUNT}" / f"date={np.datetime64(d, 'D')}"

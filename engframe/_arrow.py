@@ -19,7 +19,7 @@ import pyarrow as pa
 from pandas.api.types import pandas_dtype
 
 from engframe.errors import FrameError
-from engframe.schema import COLUMNS, DTYPES, TIMESTAMP_DTYPE
+from engframe.schema import DTYPES, TIMESTAMP_DTYPE
 
 __all__ = ["ColumnSpec", "column_specs", "default_specs", "to_frame", "to_table"]
 
@@ -186,8 +186,3 @@ def _categorical(column: pa.ChunkedArray, spec: ColumnSpec) -> pd.Categorical:
     recode = np.append(wanted.get_indexer(found.categories), -1)
     return pd.Categorical.from_codes(recode[found.codes], dtype=dtype)
 
-
-def tidy_order(names: Sequence[str]) -> list[str]:
-    """``names`` with the seven tidy columns first, in their order."""
-    first = [name for name in COLUMNS if name in names]
-    return first + [name for name in names if name not in COLUMNS]

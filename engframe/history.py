@@ -41,7 +41,7 @@ from engframe._lock import locked
 from engframe._upsert import upsert
 from engframe.errors import DatasetError, FrameError, OptionError, SourceError
 from engframe.parquet import COMPRESSIONS, DEFAULT_COMPRESSION, WRITE_OPTIONS
-from engframe.schema import COLUMNS, DTYPES, METRICS, TIMESTAMP_DTYPE, check_frame
+from engframe.schema import DTYPES, METRICS, TIMESTAMP_DTYPE, check_frame
 
 __all__ = [
     "DEFAULT_LOCK_TIMEOUT",
@@ -58,10 +58,6 @@ PART_NAME: Final = "part-0.parquet"
 LOCK_NAME: Final = ".engframe.lock"
 #: How long an exporter waits for another one to finish [s]; ``None`` waits forever.
 DEFAULT_LOCK_TIMEOUT: Final[float | None] = 600.0
-#: The columns stored in each partition file, in order.
-STORED: Final = (*COLUMNS, "fetched_at", "start", "complete")
-#: Hive partition keys, outermost first.
-PARTITION_KEYS: Final = ("account", "date")
 _ACCOUNT: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _DAY_MS: Final = 86_400_000
 _NAT: Final = np.iinfo(np.int64).min
@@ -126,7 +122,8 @@ def export(
 
     Only the partitions the frame touches are read and rewritten, each swapped in
     atomically: a process killed mid-export leaves every partition whole (old or new),
-    and exporting the frame again completes the export.
+    and exporting the frame again completes the export. The files keep the tidy columns
+    and ``fetched_at``, ``start``, ``complete``; other columns (``source``) are not stored.
 
     Parameters
     ----------
@@ -169,7 +166,7 @@ def export(
     Examples
     --------
     >>> import engframe, tempfile
-    >>> df = engframe.flatten({"metricsByIntervals": [{"timestamp": 1795000000000,
+    >>> df = engframe.flatten({"metricsByIntervals": [{"timestamp": 1795003200000,
     ...     "metricsData": {"metricsTotals": {"totalInteractiveChats": 4}}}],
     ...     "metricsTotals": {"totalInteractiveChats": 4}})
     >>> interval_rows = df[df["span"] == "interval"]
@@ -179,8 +176,8 @@ def export(
     >>> engframe.export(interval_rows, root, fetched_at="2026-11-18T09:00Z").written
     ()
     >>> engframe.read_dataset(root)[["timestamp", "metric", "value"]]
-                     timestamp                 metric  value
-    0 2026-11-18 08:53:20+00:00  totalInteractiveChats      4
+                      timestamp                 metric  value
+    0 2026-11-18 12:00:00+00:00  totalInteractiveChats      4
     """
     frame = check_frame(df, where="export")
     if compression not in COMPRESSIONS:
@@ -255,7 +252,7 @@ def read_dataset(
     Examples
     --------
     >>> import engframe, tempfile
-    >>> df = engframe.flatten({"metricsByIntervals": [{"timestamp": 1795000000000,
+    >>> df = engframe.flatten({"metricsByIntervals": [{"timestamp": 1795003200000,
     ...     "metricsData": {"metricsTotals": {"totalInteractiveChats": 4}}}]})
     >>> root = tempfile.mkdtemp()
     >>> _ = engframe.export(df[df["span"] == "interval"], root, account="56072331")

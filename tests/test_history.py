@@ -86,6 +86,12 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
     return out.astype({"metric": str, **({"account": str} if "account" in out else {})})
 
 
+def _interval(df: pd.DataFrame, end: str) -> pd.DataFrame:
+    """The interval rows of ``df`` that end at ``end``."""
+    rows = df[(df["span"] == "interval") & (df["timestamp"] == pd.Timestamp(end))]
+    return rows.reset_index(drop=True)
+
+
 def _parts(root: Path) -> dict[str, bytes]:
     return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob(PART_NAME))}
 
@@ -190,16 +196,17 @@ def test_overlapping_fetches_keep_one_row_per_key(root):
 def test_a_partial_interval_is_replaced_by_its_complete_value(root):
     export(fetch("2026-11-27T12:29:04Z"), root)  # 12:30 is still filling
     export(fetch("2026-11-27T12:44:04Z"), root)
-    row = read_dataset(root).query("span == 'interval' and timestamp == '2026-11-27 12:30Z'")
+    row = _interval(read_dataset(root), "2026-11-27T12:30Z")
     assert row["complete"].all()
     assert (row["fetched_at"] == pd.Timestamp("2026-11-27T12:44:04Z")).all()
 
 
 def test_a_complete_interval_is_never_replaced_by_a_partial_one(root):
     export(fetch("2026-11-27T12:44:04Z"), root)
-    complete = read_dataset(root).query("timestamp == '2026-11-27 12:30Z'")
+    complete = _interval(read_dataset(root), "2026-11-27T12:30Z")
     export(fetch("2026-11-27T12:29:04Z"), root)  # an older fetch, exported late
-    after = read_dataset(root).query("timestamp == '2026-11-27 12:30Z'")
+    after = _interval(read_dataset(root), "2026-11-27T12:30Z")
+    assert len(after) == 3 * len(METRICS) and after["complete"].all()
     pd.testing.assert_frame_equal(after, complete)
 
 
@@ -226,7 +233,8 @@ def test_the_oldest_remainder_interval_never_replaces_a_full_one(root):
     # ending 13:30 the day before; the fetch an hour earlier held that interval in full.
     export(fetch("2026-11-27T12:29:04Z", timeframe=1440, interval=60), root)
     export(fetch("2026-11-27T13:29:04Z", timeframe=1440, interval=60, bump=3), root)
-    row = read_dataset(root).query("span == 'interval' and timestamp == '2026-11-26 13:30Z'")
+    row = _interval(read_dataset(root), "2026-11-26T13:30Z")
+    assert len(row) == 3 * len(METRICS)
     assert ((row["timestamp"] - row["start"]) == pd.Timedelta(hours=1)).all()
     assert (row["fetched_at"] == pd.Timestamp("2026-11-27T12:29:04Z")).all()
 
