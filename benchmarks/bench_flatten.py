@@ -137,7 +137,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--normalize-runs", type=int, default=3)
     args = parser.parse_args(argv)
-    results = [bench(SIZES[name], args.runs, args.normalize_runs) for name in args.sizes]
+    results = []
+    for name in args.sizes:
+        results.append(bench(SIZES[name], args.runs, args.normalize_runs))
+        print(f"{name}: {results[-1]}", file=sys.stderr, flush=True)
     print(markdown_table(results))
 
 

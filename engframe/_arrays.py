@@ -10,7 +10,7 @@ name the offending element and its JSON path.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, Final, NoReturn
 
@@ -22,6 +22,8 @@ from engframe.errors import ResponseError, describe
 __all__ = ["Chunk", "MetricNames", "to_chunk"]
 
 _INT64: Final = np.iinfo(np.int64)
+#: Marks an id key not yet converted (real ids are >= 0, NO_ID is -1).
+_UNSEEN: Final = -2
 
 
 class _BadNameError(Exception):
@@ -132,6 +134,9 @@ def _unpack(
 def _agent_ids(leaves: Leaves) -> np.ndarray:
     keys = leaves.agent_keys
     ids = leaves.ids
+    found = np.fromiter(map(ids.get, keys, repeat(_UNSEEN)), np.int64, len(keys))
+    if not (found == _UNSEEN).any():
+        return found  # every key was met (and checked) before: the usual case
     for key in set(keys).difference(ids):
         if key is None:
             ids[None] = NO_ID

@@ -24,6 +24,23 @@ __all__ = ["Document", "decode_document", "interval_path", "materialize"]
 
 _TOP = dict[str, msgspec.Raw]
 _ITEMS = list[msgspec.Raw]
+_NONE = msgspec.Raw()
+
+
+class _Body(msgspec.Struct, forbid_unknown_fields=True):
+    """A response's top level when it holds only the members engframe knows.
+
+    Decoding into this type splits ``metricsByIntervals`` into its intervals in the same
+    pass that finds the members; anything else (an envelope, a wrapper, an unknown member,
+    a wrong type) fails validation and takes the general path.
+    """
+
+    metricsByIntervals: list[msgspec.Raw] | msgspec.UnsetType = msgspec.UNSET
+    metricsTotals: msgspec.Raw = _NONE
+    metricsTotal: msgspec.Raw = _NONE
+    skillsMetricsPerAgent: msgspec.Raw = _NONE
+    skillsMetrics: msgspec.Raw = _NONE
+    agentsMetrics: msgspec.Raw = _NONE
 _ENVELOPE_KEYS = frozenset({"request", "fetched_at", "response", "from_cache"})
 _JSON_KIND = {"object": "an object", "array": "an array"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -52,7 +69,11 @@ class Document:
     envelope_extra: dict[str, Any] = field(default_factory=dict)
 
     def intervals(self) -> Iterator[tuple[int, Any]]:
-        """Yield ``(index, interval)`` for ``metricsByIntervals``, decoding one at a time."""
+        """Yield ``(index, interval)`` for ``metricsByIntervals``, each maybe still raw JSON.
+
+        Decode an item with :func:`materialize` (or a faster typed decoder) when it is
+        reached, so that only one interval's objects are alive at a time.
+        """
         items = self.body.get("metricsByIntervals")
         if items is None:
             return
@@ -60,8 +81,7 @@ class Document:
             items = _decode(items, _ITEMS, "metricsByIntervals")
         elif not isinstance(items, list):
             raise ResponseError("metricsByIntervals", "an array of intervals", describe(items))
-        for index, item in enumerate(items):
-            yield index, materialize(item, interval_path(index))
+        yield from enumerate(items)
 
 
 def interval_path(index: int) -> str:
@@ -88,7 +108,7 @@ def decode_document(response: Any) -> Document:
         If the input is not JSON, not an object, or the envelope is malformed.
     """
     if isinstance(response, bytes | bytearray | memoryview | str):
-        top = _decode(response, _TOP, "")
+        top = _members(response, "")
     elif isinstance(response, Mapping):
         top = dict(response)
     else:
@@ -149,10 +169,21 @@ def _parse_instant(value: Any) -> int:
     )
 
 
+def _members(data: Any, path: str) -> dict[str, Any]:
+    """The members of the JSON object in ``data``, each still raw JSON."""
+    try:
+        body = msgspec.json.decode(data, type=_Body)
+    except msgspec.DecodeError:
+        members: dict[str, Any] = _decode(data, _TOP, path)  # or raise, naming the problem
+        return members
+    found = {name: getattr(body, name) for name in body.__struct_fields__}
+    return {name: value for name, value in found.items()
+            if value is not msgspec.UNSET and value is not _NONE}
+
+
 def _object(value: Any, path: str) -> dict[str, Any]:
     if isinstance(value, msgspec.Raw):
-        decoded: dict[str, Any] = _decode(value, _TOP, path)
-        return decoded
+        return _members(value, path)
     if not isinstance(value, Mapping):
         raise ResponseError(path, "an object", describe(value))
     return dict(value)

@@ -14,12 +14,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 
+import msgspec
 import numpy as np
 import pandas as pd
 
 from engframe import _files
 from engframe._arrays import Chunk, MetricNames, to_chunk
 from engframe._decode import Document, decode_document, interval_path, materialize
+from engframe._typed import typed_interval
 from engframe._walk import Leaves, expect_object, member_path, set_aside, walk_section
 from engframe.errors import ResponseError, describe
 from engframe.schema import METRICS, SPANS, build_frame, categorical
@@ -45,14 +47,32 @@ class _Flattening:
     spellings: dict[str, str] = field(default_factory=dict)
     unknown: dict[str, Any] = field(default_factory=dict)
 
+    #: whether intervals may still take the typed fast path (off after its first miss)
+    typed: bool = True
+
     def section(self, section: Mapping[Any, Any], path: str, stamp: int, span: str) -> None:
         leaves = Leaves(ids=self.ids)
         walk_section(section, path, leaves)
-        self.chunks.append(to_chunk(leaves, self.metrics))
-        self.stamps.append(stamp)
-        self.spans.append(_SPAN_CODE[span])
+        self.add(to_chunk(leaves, self.metrics), stamp, span)
         self.spellings.update(leaves.spellings)
         self.unknown.update(leaves.unknown)
+
+    def add(self, chunk: Chunk, stamp: int, span: str) -> None:
+        self.chunks.append(chunk)
+        self.stamps.append(stamp)
+        self.spans.append(_SPAN_CODE[span])
+
+    def interval(self, item: Any, path: str) -> int:
+        """Flatten one interval of ``metricsByIntervals``; return its timestamp."""
+        if self.typed and isinstance(item, msgspec.Raw):
+            fast = typed_interval(item, self.metrics)
+            if fast is not None and 0 <= fast[0] <= _MAX_MS:
+                self.add(fast[1], fast[0], "interval")
+                return fast[0]
+            self.typed = False  # this response strays from the usual shape: go the general way
+        stamp, data = _interval(materialize(item, path), path, self)
+        self.section(data, f"{path}.metricsData", stamp, "interval")
+        return stamp
 
 
 def flatten(response: Any) -> pd.DataFrame:
@@ -141,8 +161,8 @@ def _no_cyclic_gc() -> Iterator[None]:
 def _flatten_unpaused(document: Document) -> pd.DataFrame:
     work = _Flattening()
     seen: dict[int, int] = {}
-    for index, interval in document.intervals():
-        stamp, data = _interval(interval, interval_path(index), work)
+    for index, item in document.intervals():
+        stamp = work.interval(item, interval_path(index))
         if stamp in seen:
             raise ResponseError(
                 f"{interval_path(index)}.timestamp",
@@ -150,7 +170,6 @@ def _flatten_unpaused(document: Document) -> pd.DataFrame:
                 f"{stamp}, the timestamp of metricsByIntervals[{seen[stamp]}] too",
             )
         seen[stamp] = index
-        work.section(data, f"{interval_path(index)}.metricsData", stamp, "interval")
     body = {key: materialize(value, key) for key, value in document.body.items()
             if key != "metricsByIntervals"}
     newest = max(seen, default=None)

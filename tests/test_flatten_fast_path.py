@@ -1,0 +1,141 @@
+"""The typed fast path for intervals gives exactly the rows of the general path.
+
+Bytes in the API's exact shape take :mod:`engframe._typed`; a dict, or any interval that
+strays from that shape, takes the general path. These tests hold both to the same result.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engframe
+from engframe._typed import typed_interval
+from engframe.schema import METRICS
+
+KEY = ["span", "timestamp", "level", "skill", "agent", "metric"]
+
+
+def metrics(rng: np.random.Generator, names: tuple[str, ...] = METRICS) -> dict[str, int]:
+    return {name: int(rng.integers(0, 5000)) for name in names}
+
+
+def section(rng: np.random.Generator, skills: list[int], agents: list[int]) -> dict:
+    return {
+        "skillsMetricsPerAgent": {
+            "metricsPerSkill": {
+                str(s): {"metricsPerAgent": {str(a): metrics(rng) for a in agents[i::2]},
+                         "metricsTotals": metrics(rng)}
+                for i, s in enumerate(skills)
+            },
+            "metricsTotals": metrics(rng),
+        },
+        "agentsMetrics": {"metricsPerAgent": {str(a): metrics(rng) for a in agents},
+                          "metricsTotals": metrics(rng)},
+    }
+
+
+def response(seed: int = 0, intervals: int = 6) -> dict:
+    rng = np.random.default_rng(seed)
+    skills = [2_152_260_212 + 7 * i for i in range(3)]
+    agents = [3_705_342_610 + 11 * i for i in range(8)]
+    body = section(rng, skills, agents)
+    body["metricsByIntervals"] = [
+        {"timestamp": 1_795_000_200_000 - i * 3_600_000,
+         "metricsData": section(rng, skills, agents)}
+        for i in range(intervals)
+    ]
+    return body
+
+
+def both_paths(given: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", engframe.EngframeWarning)
+        fast = engframe.flatten(json.dumps(given).encode())
+        general = engframe.flatten(given)
+    return fast, general
+
+
+def same_rows(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.sort_values(KEY).reset_index(drop=True),
+                                  b.sort_values(KEY).reset_index(drop=True))
+
+
+def test_the_usual_shape_gives_identical_frames(monkeypatch):
+    flatten_module = sys.modules["engframe.flatten"]
+    taken: list[bool] = []
+
+    def spy(raw, metrics):
+        result = typed_interval(raw, metrics)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(flatten_module, "typed_interval", spy)
+    fast, general = both_paths(response())
+    assert taken == [True] * 6
+    pd.testing.assert_frame_equal(fast, general)
+    # per section: 4 + 4 + 3 agents in skills, 3 skill totals, 1 skills total,
+    # 8 agents, 1 agents total = 24 metric maps of 5 values; 6 intervals + the timeframe
+    assert len(fast) == 24 * 5 * 7
+
+
+def test_metrics_in_another_order_keep_their_names():
+    given = response(1)
+    first = given["metricsByIntervals"][0]["metricsData"]["agentsMetrics"]["metricsTotals"]
+    given["metricsByIntervals"][0]["metricsData"]["agentsMetrics"]["metricsTotals"] = dict(
+        reversed(list(first.items())))
+    fast, general = both_paths(given)
+    same_rows(fast, general)
+
+
+@pytest.mark.parametrize("stray", ["unknown_member", "unknown_metric", "missing_metric",
+                                   "spelling", "leading_zero_id"])
+def test_an_interval_that_strays_from_the_usual_shape_gives_the_same_rows(stray):
+    given = response(2)
+    data = given["metricsByIntervals"][3]["metricsData"]
+    agents = data["agentsMetrics"]["metricsPerAgent"]
+    if stray == "unknown_member":
+        data["queueHealth"] = {"waiting": 3}
+    elif stray == "unknown_metric":
+        next(iter(agents.values()))["avgWaitTime"] = 9
+    elif stray == "missing_metric":
+        del next(iter(agents.values()))["connectedEngagements"]
+    elif stray == "spelling":
+        data["skillsMetrics"] = data.pop("skillsMetricsPerAgent")
+    else:
+        key = next(iter(agents))
+        agents["00" + key] = agents.pop(key)
+    fast, general = both_paths(given)
+    same_rows(fast, general)
+
+
+@pytest.mark.parametrize(("key", "bad"), [("agent", "-5"), ("agent", "-1"),
+                                          ("agent", str(2**63)), ("value", 2**63),
+                                          ("value", True), ("value", 2.5)])
+def test_bad_input_in_a_usual_interval_is_named_by_the_general_path(key, bad):
+    given = response(3)
+    agents = given["metricsByIntervals"][2]["metricsData"]["agentsMetrics"]["metricsPerAgent"]
+    first = next(iter(agents))
+    if key == "agent":
+        agents[bad] = agents.pop(first)
+        where = f'metricsByIntervals[2].metricsData.agentsMetrics.metricsPerAgent["{bad}"]'
+    else:
+        agents[first]["totalHandlingTime"] = bad
+        where = (f'metricsByIntervals[2].metricsData.agentsMetrics.metricsPerAgent["{first}"]'
+                 ".totalHandlingTime")
+    with pytest.raises(engframe.ResponseError) as caught:
+        engframe.flatten(json.dumps(given).encode())
+    assert caught.value.path == where
+
+
+def test_an_interval_timestamp_out_of_range_is_named():
+    given = response(4)
+    given["metricsByIntervals"][1]["timestamp"] = -60_000
+    with pytest.raises(engframe.ResponseError) as caught:
+        engframe.flatten(json.dumps(given).encode())
+    assert caught.value.path == "metricsByIntervals[1].timestamp"
