@@ -156,5 +156,6 @@ def _table(derived: pd.DataFrame, by: str) -> str:
     top = wide[columns].sort_values("totalChats", ascending=False).head(TOP)
     top = top.rename(columns={"totalChats": "chats", "avgInteractiveHandlingTime": "AHT [s]",
                               "interactiveShare": "interactive"})
+    top["chats"] = top["chats"].round().astype("Int64")  # a count, shown without decimals
     return f"top {len(top)} {by}s by chats\n" + top.to_string(
         float_format=lambda v: f"{v:,.2f}")
