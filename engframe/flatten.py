@@ -1,8 +1,9 @@
 """Flatten an Engagement Activity response into the tidy long frame.
 
 The data flows one way: input -> :mod:`engframe._decode` (JSON, lazily, unwrapped) ->
-:mod:`engframe._walk` (containers of one section) -> :mod:`engframe._arrays` (values as
-arrays) -> :func:`engframe.schema.build_frame`.
+each interval through :mod:`engframe._typed` (the fast path, for the API's exact shape)
+or :mod:`engframe._walk` + :mod:`engframe._arrays` (the general path, which also names
+the problems of a malformed response) -> :func:`engframe.schema.build_frame`.
 """
 
 from __future__ import annotations
