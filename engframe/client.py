@@ -35,6 +35,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from typing import Any, Final
 import msgspec
 import pandas as pd
 import requests
+from tqdm import tqdm
 
 from engframe._atomic import replace_file
 from engframe.auth import ENV_ACCOUNT, Auth, resolve_auth
@@ -398,7 +400,10 @@ class Client:
 
     def _get_all(self, query: Query, *, refresh: bool) -> list[_Fetched]:
         parts = self._split(query)
-        fetched = [self._get(part, refresh=refresh) for part in parts]
+        # A split query makes several requests: show their progress on a terminal.
+        shown = tqdm(parts, desc="engactivity", unit="request", file=sys.stderr, leave=False,
+                     disable=None if len(parts) > 1 else True)
+        fetched = [self._get(part, refresh=refresh) for part in shown]
         ends = [bucket_ceil(part.fetched_at_ms) for part in fetched]
         if len(set(ends)) > 1 and not self._transport.offline:
             # A bucket boundary passed between requests: fetch the older ones again so

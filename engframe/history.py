@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +33,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
+from tqdm import tqdm
 
 from engframe import _meta
 from engframe._arrow import ColumnSpec, to_frame, to_table
@@ -191,7 +193,10 @@ def export(
     with locked(base / LOCK_NAME, timeout=lock_timeout):
         _check_partitioning(base, has_account=accounts is not None)
         value_type: np.dtype[Any] | None = None
-        for folder, index in _partitions(rows, accounts):
+        partitions = list(_partitions(rows, accounts))
+        # A backfill can touch many partitions: show the progress on a terminal.
+        for folder, index in tqdm(partitions, desc="export", unit="partition", file=sys.stderr,
+                                  leave=False, disable=None if len(partitions) > 1 else True):
             part = rows.take(index)
             path = base / folder / PART_NAME
             if path.parent.is_dir():
