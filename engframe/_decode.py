@@ -12,7 +12,7 @@ Parses only: no files are read here.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -41,7 +41,6 @@ class _Body(msgspec.Struct, forbid_unknown_fields=True):
     skillsMetricsPerAgent: msgspec.Raw = _NONE
     skillsMetrics: msgspec.Raw = _NONE
     agentsMetrics: msgspec.Raw = _NONE
-_ENVELOPE_KEYS = frozenset({"request", "fetched_at", "response", "from_cache"})
 _JSON_KIND = {"object": "an object", "array": "an array"}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -66,7 +65,6 @@ class Document:
     request: dict[str, Any] | None = None
     fetched_at_ms: int | None = None
     from_cache: bool | None = None
-    envelope_extra: dict[str, Any] = field(default_factory=dict)
 
     def intervals(self) -> Iterator[tuple[int, Any]]:
         """Yield ``(index, interval)`` for ``metricsByIntervals``, each maybe still raw JSON.
@@ -146,9 +144,6 @@ def _read_envelope(top: Mapping[str, Any], document: Document) -> None:
     if from_cache is not None and not isinstance(from_cache, bool):
         raise ResponseError("from_cache", "true or false", describe(from_cache))
     document.from_cache = from_cache
-    document.envelope_extra = {
-        key: materialize(value, key) for key, value in top.items() if key not in _ENVELOPE_KEYS
-    }
 
 
 def _parse_instant(value: Any) -> int:
