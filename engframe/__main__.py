@@ -1,0 +1,6 @@
+"""``python -m engframe``: the same as the ``engframe`` command."""
+
+from engframe.cli import main
+
+if __name__ == "__main__":
+    raise SystemExit(main())
