@@ -6,16 +6,25 @@
 
 Module-specific fixtures live beside their tests (``tests/sim/conftest.py``,
 ``tests/client/conftest.py``, ...). No fixture touches the network or the user's home.
+
+Hypothesis runs derandomized (the same examples on every run, no example database), so the
+suite is deterministic; ``HYPOTHESIS_PROFILE=explore`` draws fresh examples instead.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
+settings.register_profile("explore", deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
 
