@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 
 from engframe.errors import ResponseError, describe
+from engframe.schema import INTERVALS_KEY
 
 __all__ = ["Document", "decode_document", "interval_path", "materialize"]
 
@@ -72,13 +73,13 @@ class Document:
         Decode an item with :func:`materialize` (or a faster typed decoder) when it is
         reached, so that only one interval's objects are alive at a time.
         """
-        items = self.body.get("metricsByIntervals")
+        items = self.body.get(INTERVALS_KEY)
         if items is None:
             return
         if isinstance(items, msgspec.Raw):
-            items = _decode(items, _ITEMS, "metricsByIntervals")
+            items = _decode(items, _ITEMS, INTERVALS_KEY)
         elif not isinstance(items, list):
-            raise ResponseError("metricsByIntervals", "an array of intervals", describe(items))
+            raise ResponseError(INTERVALS_KEY, "an array of intervals", describe(items))
         yield from enumerate(items)
 
 

@@ -15,7 +15,15 @@ from itertools import pairwise
 from typing import Any, Final
 
 from engframe.errors import EngframeWarning, ResponseError, describe
-from engframe.schema import LEVELS, MAX_ID
+from engframe.schema import (
+    AGENTS_KEY,
+    LEVELS,
+    MAX_ID,
+    PER_AGENT_KEY,
+    PER_SKILL_KEY,
+    SKILLS_KEY,
+    TOTALS_KEY,
+)
 
 __all__ = [
     "ALIASES",
@@ -35,13 +43,13 @@ LEVEL_CODE: Final = {name: code for code, name in enumerate(LEVELS)}
 NO_ID: Final = -1
 
 #: Key spellings the documentation also uses, mapped to the JSON examples' spelling.
-ALIASES: Final = {"skillsMetrics": "skillsMetricsPerAgent", "metricsTotal": "metricsTotals"}
+ALIASES: Final = {"skillsMetrics": SKILLS_KEY, "metricsTotal": TOTALS_KEY}
 
 
 #: A JSON path, rendered only when a message needs it: the section's own path, then keys.
 Path = tuple[Any, ...]
 #: Members whose own members are ids, so the path shows them as ``["123"]``.
-_ID_MAPS: Final = frozenset({"metricsPerSkill", "metricsPerAgent"})
+_ID_MAPS: Final = frozenset({PER_SKILL_KEY, PER_AGENT_KEY})
 
 
 def render(path: Path) -> str:
@@ -175,10 +183,10 @@ def set_aside(unknown: dict[str, Any], path: str, value: Any) -> None:
     )
 
 
-_SECTION: Final = frozenset({"metricsTotals", "skillsMetricsPerAgent", "agentsMetrics"})
-_SKILLS: Final = frozenset({"metricsPerSkill", "metricsTotals"})
-_SKILL: Final = frozenset({"metricsPerAgent", "metricsTotals"})
-_AGENTS: Final = frozenset({"metricsPerAgent", "metricsTotals"})
+_SECTION: Final = frozenset({TOTALS_KEY, SKILLS_KEY, AGENTS_KEY})
+_SKILLS: Final = frozenset({PER_SKILL_KEY, TOTALS_KEY})
+_SKILL: Final = frozenset({PER_AGENT_KEY, TOTALS_KEY})
+_AGENTS: Final = frozenset({PER_AGENT_KEY, TOTALS_KEY})
 
 
 def walk_section(section: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
@@ -187,43 +195,43 @@ def walk_section(section: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
     ``path`` is the section's JSON path (``""`` for the top level).
     """
     members = _members(section, (path,), _SECTION, leaves)
-    if "metricsTotals" in members:
-        leaves.add_one("account", NO_ID, members["metricsTotals"], (path, "metricsTotals"))
-    if "skillsMetricsPerAgent" in members:
-        here = (path, leaves.spellings.get("skillsMetricsPerAgent", "skillsMetricsPerAgent"))
-        _walk_skills(expect_object(members["skillsMetricsPerAgent"], here), here, leaves)
-    if "agentsMetrics" in members:
-        here = (path, "agentsMetrics")
-        _walk_agents(expect_object(members["agentsMetrics"], here), here, leaves)
+    if TOTALS_KEY in members:
+        leaves.add_one("account", NO_ID, members[TOTALS_KEY], (path, TOTALS_KEY))
+    if SKILLS_KEY in members:
+        here = (path, leaves.spellings.get(SKILLS_KEY, SKILLS_KEY))
+        _walk_skills(expect_object(members[SKILLS_KEY], here), here, leaves)
+    if AGENTS_KEY in members:
+        here = (path, AGENTS_KEY)
+        _walk_agents(expect_object(members[AGENTS_KEY], here), here, leaves)
 
 
 def _walk_skills(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> None:
     members = _members(container, path, _SKILLS, leaves)
-    if "metricsPerSkill" in members:
-        here = (*path, "metricsPerSkill")
-        by_skill = expect_object(members["metricsPerSkill"], here, "an object of skills by id")
+    if PER_SKILL_KEY in members:
+        here = (*path, PER_SKILL_KEY)
+        by_skill = expect_object(members[PER_SKILL_KEY], here, "an object of skills by id")
         for skill_key, skill in by_skill.items():
             skill_path = (*here, skill_key)
             skill_id = leaves.skill_id(skill_key, skill_path)
             skill = expect_object(skill, skill_path)
             parts = _members(skill, skill_path, _SKILL, leaves)
-            if "metricsPerAgent" in parts:
-                agents_path = (*skill_path, "metricsPerAgent")
-                by_agent = expect_object(parts["metricsPerAgent"], agents_path,
+            if PER_AGENT_KEY in parts:
+                agents_path = (*skill_path, PER_AGENT_KEY)
+                by_agent = expect_object(parts[PER_AGENT_KEY], agents_path,
                                          "an object of agents by id")
                 leaves.add_keyed("skill_agent", skill_id, by_agent, agents_path)
-            if "metricsTotals" in parts:
-                leaves.add_one("skill", skill_id, parts["metricsTotals"],
-                               (*skill_path, "metricsTotals"))
-    if "metricsTotals" in members:
-        leaves.add_one("skills_total", NO_ID, members["metricsTotals"], (*path, "metricsTotals"))
+            if TOTALS_KEY in parts:
+                leaves.add_one("skill", skill_id, parts[TOTALS_KEY],
+                               (*skill_path, TOTALS_KEY))
+    if TOTALS_KEY in members:
+        leaves.add_one("skills_total", NO_ID, members[TOTALS_KEY], (*path, TOTALS_KEY))
 
 
 def _walk_agents(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> None:
     members = _members(container, path, _AGENTS, leaves)
-    if "metricsPerAgent" in members:
-        here = (*path, "metricsPerAgent")
-        by_agent = expect_object(members["metricsPerAgent"], here, "an object of agents by id")
+    if PER_AGENT_KEY in members:
+        here = (*path, PER_AGENT_KEY)
+        by_agent = expect_object(members[PER_AGENT_KEY], here, "an object of agents by id")
         leaves.add_keyed("agent", NO_ID, by_agent, here)
-    if "metricsTotals" in members:
-        leaves.add_one("agents_total", NO_ID, members["metricsTotals"], (*path, "metricsTotals"))
+    if TOTALS_KEY in members:
+        leaves.add_one("agents_total", NO_ID, members[TOTALS_KEY], (*path, TOTALS_KEY))

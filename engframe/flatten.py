@@ -25,7 +25,7 @@ from engframe._decode import Document, decode_document, interval_path, materiali
 from engframe._typed import typed_interval
 from engframe._walk import Leaves, expect_object, member_path, set_aside, walk_section
 from engframe.errors import ResponseError, describe
-from engframe.schema import METRICS, SPANS, build_frame, categorical
+from engframe.schema import INTERVALS_KEY, METRICS, SPANS, build_frame, categorical
 from engframe.window import Window, bucket_ceil, query_window
 
 __all__ = ["flatten"]
@@ -172,7 +172,7 @@ def _flatten_unpaused(document: Document) -> pd.DataFrame:
             )
         seen[stamp] = index
     body = {key: materialize(value, key) for key, value in document.body.items()
-            if key != "metricsByIntervals"}
+            if key != INTERVALS_KEY}
     newest = max(seen, default=None)
     window = _window(document, newest)
     end = _window_end(window, newest, document.fetched_at_ms)

@@ -37,16 +37,22 @@ from pandas.api.types import union_categoricals
 from engframe.errors import FrameError
 
 __all__ = [
+    "AGENTS_KEY",
     "COLUMNS",
     "DTYPES",
+    "INTERVALS_KEY",
     "LEVELS",
     "LEVEL_DTYPE",
     "LEVEL_HAS",
     "MAX_ID",
     "METRICS",
+    "PER_AGENT_KEY",
+    "PER_SKILL_KEY",
+    "SKILLS_KEY",
     "SPANS",
     "SPAN_DTYPE",
     "TIMESTAMP_DTYPE",
+    "TOTALS_KEY",
     "build_frame",
     "categorical",
     "check_frame",
@@ -75,6 +81,14 @@ LEVEL_HAS: Final = {
     "agent": (False, True),
     "agents_total": (False, False),
 }
+
+#: The response's member names, as the spec's JSON examples spell them.
+INTERVALS_KEY: Final = "metricsByIntervals"
+SKILLS_KEY: Final = "skillsMetricsPerAgent"
+AGENTS_KEY: Final = "agentsMetrics"
+TOTALS_KEY: Final = "metricsTotals"
+PER_SKILL_KEY: Final = "metricsPerSkill"
+PER_AGENT_KEY: Final = "metricsPerAgent"
 
 #: The largest skill or agent id (ids are exact 64-bit integers).
 MAX_ID: Final = 2**63 - 1

@@ -8,7 +8,16 @@ import numpy as np
 import pandas as pd
 
 from engframe.errors import FrameError
-from engframe.schema import LEVEL_HAS, check_frame
+from engframe.schema import (
+    AGENTS_KEY,
+    INTERVALS_KEY,
+    LEVEL_HAS,
+    PER_AGENT_KEY,
+    PER_SKILL_KEY,
+    SKILLS_KEY,
+    TOTALS_KEY,
+    check_frame,
+)
 
 __all__ = ["unflatten"]
 
@@ -64,8 +73,8 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
         )
     spellings = df.attrs.get("spellings", {})
     builder = _Builder(
-        skills_key=spellings.get("skillsMetricsPerAgent", "skillsMetricsPerAgent"),
-        totals_key=spellings.get("metricsTotals", "metricsTotals"),
+        skills_key=spellings.get(SKILLS_KEY, SKILLS_KEY),
+        totals_key=spellings.get(TOTALS_KEY, TOTALS_KEY),
     )
     columns = zip(
         df.index.tolist(),
@@ -129,16 +138,16 @@ class _Builder:
             return section.setdefault(totals, {})
         if level in ("skill_agent", "skill", "skills_total"):
             skills = section.setdefault(self.skills_key, {})
-            by_skill = skills.setdefault("metricsPerSkill", {})
+            by_skill = skills.setdefault(PER_SKILL_KEY, {})
             if level == "skills_total":
                 return skills.setdefault(totals, {})
             one = by_skill.setdefault(str(skill), {})
-            by_agent = one.setdefault("metricsPerAgent", {})
+            by_agent = one.setdefault(PER_AGENT_KEY, {})
             if level == "skill":
                 return one.setdefault(totals, {})
             return by_agent.setdefault(str(agent), {})
-        agents = section.setdefault("agentsMetrics", {})
-        by_agent = agents.setdefault("metricsPerAgent", {})
+        agents = section.setdefault(AGENTS_KEY, {})
+        by_agent = agents.setdefault(PER_AGENT_KEY, {})
         if level == "agents_total":
             return agents.setdefault(totals, {})
         return by_agent.setdefault(str(agent), {})
@@ -149,7 +158,7 @@ class _Builder:
         listed = [
             {"timestamp": stamp, "metricsData": data} for stamp, data in self.intervals.items()
         ]
-        return {"metricsByIntervals": listed, **self.top}
+        return {INTERVALS_KEY: listed, **self.top}
 
 
 def _check_ids(level: str, skill: int, agent: int, label: Any) -> None:

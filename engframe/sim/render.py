@@ -35,7 +35,15 @@ from typing import Any, Final
 import msgspec
 import numpy as np
 
-from engframe.schema import METRICS
+from engframe.schema import (
+    AGENTS_KEY,
+    INTERVALS_KEY,
+    METRICS,
+    PER_AGENT_KEY,
+    PER_SKILL_KEY,
+    SKILLS_KEY,
+    TOTALS_KEY,
+)
 from engframe.sim.aggregate import Events, group, select_events, to_shown
 from engframe.sim.model import Center
 from engframe.sim.query import ALL, EngQuery, IdSelection
@@ -51,11 +59,6 @@ __all__ = [
     "encode",
 ]
 
-SKILLS_KEY: Final = "skillsMetricsPerAgent"
-AGENTS_KEY: Final = "agentsMetrics"
-TOTALS_KEY: Final = "metricsTotals"
-PER_SKILL_KEY: Final = "metricsPerSkill"
-PER_AGENT_KEY: Final = "metricsPerAgent"
 #: The API's data refreshes every 10 seconds: events after the last refresh are not shown.
 REFRESH_MS: Final = 10_000
 #: Intervals newest first, as in this method's example in the spec.
@@ -122,7 +125,7 @@ def build_response(
             {"timestamp": span.end_ms, "metricsData": data}
             for span, data in zip(window.intervals, per_interval, strict=True)
         ]
-        response["metricsByIntervals"] = entries[::-1] if newest_first else entries
+        response[INTERVALS_KEY] = entries[::-1] if newest_first else entries
     response.update(_metrics_data(center, query, events, by_interval=False)[0])
     return response
 
