@@ -57,10 +57,11 @@ from engframe.discovery import (
     TOKEN_SERVICE,
     Discovery,
 )
-from engframe.errors import AuthError, ConfigError, QueryError, ResponseError
+from engframe.errors import AuthError, ConfigError, FrameError, QueryError, ResponseError
 from engframe.flatten import flatten
 from engframe.query import IdsLike, Query, check_account, split_query
 from engframe.schema import COLUMNS, concat_frames
+from engframe.scope import Scope
 from engframe.transport import (
     DEFAULT_EXPIRE_AFTER,
     DEFAULT_TIMEOUT,
@@ -522,7 +523,9 @@ def merge_parts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     Rows with equal timestamp, skill, agent, metric, level and span (and ``account`` and
     ``start`` when present) become one whose value is the sum; ``fetched_at`` keeps the
     latest, ``complete`` is true only if true in every part. Rows appear in the order
-    their key first appears.
+    their key first appears. This is right because the parts of a split ask for disjoint
+    ids, so they count disjoint chats (the model of :mod:`engframe.scope`); parts whose
+    requests (``df.attrs["query"]``) overlap are refused.
 
     Parameters
     ----------
@@ -549,6 +552,13 @@ def merge_parts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """
     if len(frames) == 1:
         return frames[0]
+    scopes = [Scope.of_request(frame.attrs.get("query")) for frame in frames]
+    for i, one in enumerate(scopes):
+        for other in scopes[i + 1:]:
+            if one is not None and other is not None and not one.disjoint(other):
+                # The sum below is right only for parts that select disjoint chats.
+                raise FrameError(f"merge_parts: parts {one.text()} and {other.text()} ask for "
+                                 "overlapping ids; split requests must be disjoint")
     stacked = concat_frames(list(frames))
     keys = [*_KEYS, *(name for name in ("account", "start") if name in stacked.columns)]
     rules = {name: _MERGE_RULES.get(name, "first") for name in stacked.columns

@@ -2,7 +2,7 @@
 
 A :class:`Query` holds the Engagement Activity parameters in normal form: ``timeframe``
 and ``interval`` in minutes, and ``skills``/``agents`` each ``None`` (not sent), ``"all"``
-or a tuple of positive integer ids. Building one checks every rule of the spec, so a bad
+or a tuple of integer ids. Building one checks every rule of the spec, so a bad
 query fails here, with a :class:`~engframe.errors.QueryError` naming the parameter, the bad
 value and the rule, before anything goes over the network.
 
@@ -26,17 +26,19 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias
 
 from engframe.errors import QueryError
-from engframe.schema import MAX_ID
-from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL
+from engframe.schema import MAX_ID, MIN_ID
+from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL, interval_fits, interval_rule
 
 __all__ = [
     "API_VERSION",
     "MAX_ID",
+    "MIN_ID",
     "MIN_INTERVAL",
     "Ids",
     "IdsLike",
     "Query",
     "check_account",
+    "id_from_text",
     "split_query",
 ]
 
@@ -117,16 +119,15 @@ def _check_timeframe(timeframe: Any) -> int:
 def _check_interval(interval: Any, timeframe: int) -> int | None:
     if interval is None:
         return None
-    rule = (f"None or an integer number of minutes, at least {MIN_INTERVAL}, at most the "
-            f"timeframe ({timeframe}) and a divisor of it")
+    rule = f"None or {interval_rule(timeframe)}"
     number = _integer(interval)
-    if number is None or number < MIN_INTERVAL or number > timeframe or timeframe % number:
+    if number is None or not interval_fits(timeframe, number):
         raise _fail("interval", interval, rule)
     return number
 
 
 def _check_ids(parameter: str, ids: Any) -> Ids:
-    rule = ("None, 'all', a positive integer id, a comma-separated string of ids "
+    rule = ("None, 'all', an integer id, a comma-separated string of ids "
             "or an iterable of them")
     if ids is None:
         return None
@@ -149,7 +150,7 @@ def _check_ids(parameter: str, ids: Any) -> Ids:
         number = _id(item)
         if number is None:
             raise _fail(parameter, ids, rule, f" (item {position} is {item!r}, "
-                                              f"not a positive integer below 2**63)")
+                                              f"not a 64-bit integer)")
         checked[number] = None
     return tuple(checked)
 
@@ -157,9 +158,26 @@ def _check_ids(parameter: str, ids: Any) -> Ids:
 def _id(item: Any) -> int | None:
     number = _integer(item)
     if number is None and isinstance(item, str):
-        text = item.strip()
-        number = int(text) if text.isascii() and text.isdigit() else None
-    return number if number is not None and 0 < number <= MAX_ID else None
+        number = id_from_text(item.strip())
+    return number if number is not None and MIN_ID <= number <= MAX_ID else None
+
+
+def id_from_text(text: str) -> int | None:
+    """The id written in ``text`` (decimal digits, optionally after ``-``), or None.
+
+    Skill and agent ids are signed 64-bit integers (live accounts report unassigned chats
+    under skill ``-1``). The client and the simulator read ids with this one rule.
+
+    Examples
+    --------
+    >>> id_from_text("-1"), id_from_text("007"), id_from_text("+7"), id_from_text("1e3")
+    (-1, 7, None, None)
+    """
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        return None
+    number = int(text)
+    return number if MIN_ID <= number <= MAX_ID else None
 
 
 def _csv(ids: Ids) -> str | None:
@@ -177,12 +195,13 @@ class Query:
     timeframe : int
         The window [minutes], 1..1440, ending now.
     interval : int, optional
-        Interval size [minutes]: at least 5, at most ``timeframe`` and a divisor of it.
-        ``None`` asks for whole-timeframe values only.
+        Interval size [minutes]: a multiple of 5 (the API's bucket), at most ``timeframe``
+        and a divisor of it. ``None`` asks for whole-timeframe values only.
     skills, agents : "all", int, str or iterable of int, optional
         The skills or agents to break the values down by: ``"all"``, one id, a
-        comma-separated string ``"4,15,3"`` or an iterable of positive integer ids
-        (repeats are dropped, order kept). ``None`` leaves the parameter out.
+        comma-separated string ``"4,15,3"`` or an iterable of integer ids (signed 64-bit:
+        skill ``-1`` is the unassigned skill; repeats are dropped, order kept). ``None``
+        leaves the parameter out.
 
     Raises
     ------

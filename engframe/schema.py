@@ -46,6 +46,7 @@ __all__ = [
     "LEVEL_HAS",
     "MAX_ID",
     "METRICS",
+    "MIN_ID",
     "PER_AGENT_KEY",
     "PER_SKILL_KEY",
     "SKILLS_KEY",
@@ -90,8 +91,10 @@ TOTALS_KEY: Final = "metricsTotals"
 PER_SKILL_KEY: Final = "metricsPerSkill"
 PER_AGENT_KEY: Final = "metricsPerAgent"
 
-#: The largest skill or agent id (ids are exact 64-bit integers).
+#: The largest and smallest skill or agent ids (ids are exact signed 64-bit integers; live
+#: accounts report chats never assigned a skill under skill -1).
 MAX_ID: Final = 2**63 - 1
+MIN_ID: Final = -(2**63)
 
 #: ``interval``: one interval of ``metricsByIntervals``; ``timeframe``: the whole window.
 SPANS: Final = ("interval", "timeframe")

@@ -24,16 +24,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["BUCKET_MS", "MAX_TIMEFRAME", "MIN_INTERVAL", "Interval", "Window", "bucket_ceil",
-           "bucket_floor", "query_window"]
+__all__ = ["BUCKET_MINUTES", "BUCKET_MS", "MAX_TIMEFRAME", "MIN_INTERVAL", "Interval", "Window",
+           "bucket_ceil", "bucket_floor", "interval_fits", "interval_rule", "query_window"]
 
-#: The API's bucket size: 5 minutes, in milliseconds.
-BUCKET_MS: Final = 300_000
+#: The API's bucket size [minutes]: every window and interval is made of such buckets.
+BUCKET_MINUTES: Final = 5
+#: The API's bucket size, in milliseconds.
+BUCKET_MS: Final = BUCKET_MINUTES * 60_000
 #: The longest timeframe the API accepts, in minutes (24 hours).
 MAX_TIMEFRAME: Final = 1440
 #: The smallest interval the API accepts, in minutes.
 MIN_INTERVAL: Final = 5
 _MINUTE_MS: Final = 60_000
+
+
+def interval_rule(timeframe: int) -> str:
+    """The rule an ``interval`` must follow for ``timeframe``, in words (for error messages)."""
+    return (f"a whole number of {BUCKET_MINUTES}-minute buckets, at least {MIN_INTERVAL}, at "
+            f"most the timeframe ({timeframe}) and a divisor of it")
+
+
+def interval_fits(timeframe: int, interval: int) -> bool:
+    """Whether ``interval`` [minutes] is allowed for ``timeframe`` [minutes].
+
+    The spec asks for at least 5 minutes, at most the timeframe, and a divisor of it. engframe
+    (the client and the simulator alike) also asks for a multiple of 5: the API counts events
+    in 5-minute buckets, so an interval of 7 minutes would end inside a bucket and its values
+    could not be told apart from the neighbouring interval's.
+
+    Examples
+    --------
+    >>> interval_fits(60, 15), interval_fits(14, 7), interval_fits(60, 61)
+    (True, False, False)
+    """
+    return (MIN_INTERVAL <= interval <= timeframe and timeframe % interval == 0
+            and interval % BUCKET_MINUTES == 0)
 
 
 def bucket_floor(ms: int) -> int:

@@ -1,10 +1,12 @@
 """Parse and validate an engactivity query string the way the real API does.
 
-The rules come from the spec's parameter table: ``timeframe`` is required, numeric and at
-most 1440 minutes; ``v`` is required and numeric; ``interval`` is at least 5 minutes, at
-most the timeframe and a divisor of it; ``skillIds``/``agentIds`` are comma-separated
-numeric ids or ``all``. Anything else is a :class:`~engframe.errors.SimRequestError` that
-the server answers with HTTP 400 and a JSON body naming the parameter and the bad value.
+The rules come from the spec's parameter table, read exactly as the live client reads them
+(the two share :func:`engframe.window.interval_fits` and :func:`engframe.query.id_from_text`):
+``timeframe`` is required, numeric and at most 1440 minutes; ``v`` is required and is ``1``,
+the method's only version; ``interval`` is a multiple of 5 minutes, at most the timeframe and a
+divisor of it; ``skillIds``/``agentIds`` are comma-separated signed 64-bit ids or ``all``.
+Anything else is a :class:`~engframe.errors.SimRequestError` that the server answers with
+HTTP 400 and a JSON body naming the parameter and the bad value.
 
 Examples
 --------
@@ -22,8 +24,8 @@ from dataclasses import dataclass
 from typing import Final, Literal, NoReturn, TypeAlias
 
 from engframe.errors import SimRequestError
-from engframe.schema import MAX_ID
-from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL
+from engframe.query import API_VERSION, id_from_text
+from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL, interval_fits, interval_rule
 
 __all__ = ["ALL", "MIN_INTERVAL", "EngQuery", "IdSelection", "parse_query"]
 
@@ -33,8 +35,6 @@ ALL: Final = "all"
 IdSelection: TypeAlias = "tuple[int, ...] | Literal['all'] | None"
 
 _MINUTES = re.compile(r"[0-9]{1,9}")
-_VERSION = re.compile(r"[0-9]{1,9}(\.[0-9]{1,9})?")
-_ID = re.compile(r"[0-9]{1,19}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,20 +83,20 @@ def parse_query(params: Mapping[str, Sequence[str] | str]) -> EngQuery:
     --------
     >>> parse_query({"timeframe": "1440", "v": "1", "agentIds": "all"}).agent_ids
     'all'
-    >>> parse_query({"timeframe": "60", "v": "1", "interval": "31"})
+    >>> parse_query({"timeframe": "60", "v": "1", "interval": "31"})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    engframe.errors.SimRequestError: interval: expected a divisor of timeframe=60, found '31'
+    engframe.errors.SimRequestError: interval: expected a whole number of 5-minute buckets, ...
     """
     timeframe = _minutes(params, "timeframe", low=1, high=MAX_TIMEFRAME)
     version = _first(params, "v")
-    if version is None or not _VERSION.fullmatch(version):
-        _reject("v", version, "a numeric API version such as 1")
+    if version != str(API_VERSION):
+        _reject("v", version, f"{API_VERSION}, the method's only version")
     interval = None
     if _first(params, "interval") is not None:
         interval = _minutes(params, "interval", low=MIN_INTERVAL, high=timeframe)
-        if timeframe % interval:
-            _reject("interval", str(interval), f"a divisor of timeframe={timeframe}",
+        if not interval_fits(timeframe, interval):
+            _reject("interval", str(interval), interval_rule(timeframe),
                     raw=_first(params, "interval"))
     return EngQuery(
         timeframe=timeframe,
@@ -133,10 +133,12 @@ def _ids(params: Mapping[str, Sequence[str] | str], name: str) -> IdSelection:
     ids = []
     for position, item in enumerate(text.split(","), start=1):
         item = item.strip()
-        if not _ID.fullmatch(item) or int(item) > MAX_ID:
+        number = id_from_text(item)
+        if number is None:
             what = "is empty" if not item else f"is {item!r}"
-            _reject(name, text, f"comma-separated numeric ids or 'all' (item {position} {what})")
-        ids.append(int(item))
+            _reject(name, text, f"comma-separated 64-bit integer ids or 'all' "
+                                f"(item {position} {what})")
+        ids.append(number)
     return tuple(ids)
 
 

@@ -11,7 +11,8 @@ neither ids            ``metricsTotals`` (the account)
 both                   ``skillsMetricsPerAgent`` then ``agentsMetrics``
 =====================  ===================================================
 
-With both, each section holds the chats of the asked agents on the asked skills (the spec's
+Every section counts the chats the request selects (the model of :mod:`engframe.scope`): with
+both, each section holds the chats of the asked agents on the asked skills (the spec's
 ``skillIds=all&agentIds=3`` example). A skill or agent with no event in a period is left
 out of that period's map; totals are always there, zeros when nothing happened. With an
 ``interval``, ``metricsByIntervals`` comes first, newest interval first (as in the spec's
@@ -44,9 +45,10 @@ from engframe.schema import (
     SKILLS_KEY,
     TOTALS_KEY,
 )
+from engframe.scope import Scope
 from engframe.sim.aggregate import Events, group, select_events, to_shown
 from engframe.sim.model import Center
-from engframe.sim.query import ALL, EngQuery, IdSelection
+from engframe.sim.query import EngQuery
 from engframe.window import query_window
 
 __all__ = [
@@ -107,6 +109,7 @@ def build_response(
     ['skillsMetricsPerAgent', 'agentsMetrics']
     """
     window = query_window(now_ms=now_ms, timeframe=query.timeframe, interval=query.interval)
+    scope = Scope(skills=query.skill_ids, agents=query.agent_ids)
     if window.intervals:
         edges = [span.start_ms for span in window.intervals] + [window.end_ms]
     else:
@@ -115,8 +118,8 @@ def build_response(
         center.chats(window.start_ms, window.end_ms),
         edges_ms=np.asarray(edges, dtype=np.int64),
         visible_ms=now_ms - now_ms % refresh_ms,
-        skill_mask=_mask(center.skill_ids, query.skill_ids),
-        agent_mask=_mask(center.agent_ids, query.agent_ids),
+        skill_mask=scope.chosen("skills", center.skill_ids),
+        agent_mask=scope.chosen("agents", center.agent_ids),
     )
     response: dict[str, Any] = {}
     if window.intervals:
@@ -149,12 +152,6 @@ def encode(response: dict[str, Any]) -> bytes:
     b'{"metricsTotals":{"totalInteractiveChats":1}}'
     """
     return msgspec.json.encode(response)
-
-
-def _mask(ids: np.ndarray, selection: IdSelection) -> np.ndarray:
-    if selection is None or selection == ALL:
-        return np.ones(len(ids), dtype=bool)
-    return np.isin(ids, np.asarray(selection, dtype=np.int64))
 
 
 def _metrics_data(

@@ -195,7 +195,7 @@ def test_the_account_can_come_from_the_environment(server: sim.SimServer) -> Non
     ({"timeframe": 1441}, "timeframe"),
     ({"timeframe": 60, "interval": 31}, "interval"),
     ({"timeframe": 60, "skills": "1,x"}, "skills"),
-    ({"timeframe": 60, "agents": [0]}, "agents"),
+    ({"timeframe": 60, "agents": [2**63]}, "agents"),
 ])
 def test_bad_parameters_are_caught_before_any_request(
     make_client: MakeClient, server: sim.SimServer, options: dict[str, object],
@@ -216,7 +216,9 @@ def test_parameters_the_server_refuses_are_a_query_error_with_its_message(
     with pytest.raises(QueryError) as caught:
         make_client().frame(timeframe=60, interval=31)
     assert caught.value.status == 400
-    assert caught.value.server_message == "interval: expected a divisor of timeframe=60, found '31'"
+    assert caught.value.server_message == (
+        "interval: expected a whole number of 5-minute buckets, at least 5, at most the timeframe "
+        "(60) and a divisor of it, found '31'")
     assert "/engactivity?timeframe=60&v=1&interval=31" in str(caught.value.url)
 
 

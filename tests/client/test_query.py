@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engframe.errors import QueryError
-from engframe.query import MAX_ID, Query, check_account, split_query
+from engframe.query import MAX_ID, MIN_ID, Query, check_account, split_query
 
 
 def test_query_string_follows_the_spec_order_with_plain_commas() -> None:
@@ -53,7 +53,7 @@ def test_a_bad_timeframe_is_refused_naming_it(timeframe: object) -> None:
 
 
 @pytest.mark.parametrize(("timeframe", "interval"), [(60, 4), (60, 61), (60, 31), (60, 7.5),
-                                                      (20, 0), (60, "30")])
+                                                      (20, 0), (60, "30"), (14, 7), (12, 6)])
 def test_a_bad_interval_is_refused_with_the_rule(timeframe: int, interval: object) -> None:
     with pytest.raises(QueryError, match="divisor") as caught:
         Query(timeframe=timeframe, interval=interval)  # type: ignore[arg-type]
@@ -65,8 +65,8 @@ def test_query_error_is_a_value_error() -> None:
         Query(timeframe=0)
 
 
-@pytest.mark.parametrize("ids", ["", "1,,2", "1,x", [0], [-3], [1.5], [True], b"1,2", {"1": 2},
-                                 [MAX_ID + 1], [], 3.0, object()])
+@pytest.mark.parametrize("ids", ["", "1,,2", "1,x", "+3", [1.5], [True], b"1,2", {"1": 2},
+                                 [MAX_ID + 1], [MIN_ID - 1], [], 3.0, object()])
 def test_bad_ids_are_refused_naming_the_parameter(ids: object) -> None:
     with pytest.raises(QueryError) as caught:
         Query(timeframe=60, agents=ids)  # type: ignore[arg-type]
@@ -148,3 +148,8 @@ def test_split_parts_fit_and_cover_every_id_once(
     else:
         assert sorted(a for p in parts for a in p.agents) == sorted(agents)  # type: ignore[union-attr]
         assert {p.skills for p in parts} == {query.skills}
+
+
+def test_ids_are_signed_64_bit_integers_so_the_unassigned_skill_can_be_asked_for() -> None:
+    assert Query(timeframe=60, skills="-1,0,7").skills == (-1, 0, 7)
+    assert Query(timeframe=60, agents=[MIN_ID]).agents == (MIN_ID,)

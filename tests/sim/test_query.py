@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engframe.errors import SimRequestError
+from engframe.errors import QueryError, SimRequestError
+from engframe.query import Query
 from engframe.sim.query import ALL, parse_query
 
 
@@ -58,6 +59,8 @@ def test_unknown_parameters_are_ignored() -> None:
         ({"timeframe": "-5", "v": "1"}, "timeframe"),
         ({"timeframe": "60"}, "v"),
         ({"timeframe": "60", "v": "one"}, "v"),
+        ({"timeframe": "60", "v": "2"}, "v"),
+        ({"timeframe": "14", "v": "1", "interval": "7"}, "interval"),
         ({"timeframe": "60", "v": "1", "interval": "4"}, "interval"),
         ({"timeframe": "60", "v": "1", "interval": "61"}, "interval"),
         ({"timeframe": "60", "v": "1", "interval": "31"}, "interval"),
@@ -65,7 +68,7 @@ def test_unknown_parameters_are_ignored() -> None:
         ({"timeframe": "60", "v": "1", "skillIds": "4,,3"}, "skillIds"),
         ({"timeframe": "60", "v": "1", "skillIds": ""}, "skillIds"),
         ({"timeframe": "60", "v": "1", "agentIds": "x1"}, "agentIds"),
-        ({"timeframe": "60", "v": "1", "agentIds": "-3"}, "agentIds"),
+        ({"timeframe": "60", "v": "1", "agentIds": "+3"}, "agentIds"),
         ({"timeframe": "60", "v": "1", "agentIds": "99999999999999999999"}, "agentIds"),
     ],
 )
@@ -90,10 +93,10 @@ def test_missing_parameter_is_called_required() -> None:
 
 @settings(max_examples=80, deadline=None)
 @given(st.integers(1, 1440), st.data())
-def test_every_divisor_of_at_least_five_is_a_valid_interval(
+def test_every_divisor_made_of_whole_buckets_is_a_valid_interval(
     timeframe: int, data: st.DataObject
 ) -> None:
-    divisors = [d for d in range(5, timeframe + 1) if timeframe % d == 0]
+    divisors = [d for d in range(5, timeframe + 1, 5) if timeframe % d == 0]
     if not divisors:
         with pytest.raises(SimRequestError):
             parse_query(q(timeframe=str(timeframe), v="1", interval=str(timeframe)))
@@ -107,10 +110,44 @@ def test_every_divisor_of_at_least_five_is_a_valid_interval(
 @settings(max_examples=80, deadline=None)
 @given(st.integers(1, 1440), st.integers(1, 1440))
 def test_non_divisors_and_oversized_intervals_are_refused(timeframe: int, interval: int) -> None:
-    valid = 5 <= interval <= timeframe and timeframe % interval == 0
+    valid = 5 <= interval <= timeframe and timeframe % interval == 0 and interval % 5 == 0
     params = q(timeframe=str(timeframe), v="1", interval=str(interval))
     if valid:
         assert parse_query(params).interval == interval
     else:
         with pytest.raises(SimRequestError, match="interval"):
             parse_query(params)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    timeframe=st.integers(-5, 1500),
+    interval=st.none() | st.integers(-5, 1500),
+    ids=st.none() | st.sampled_from(["all", "ALL"]) | st.lists(
+        st.integers(-(2**63), 2**63 - 1) | st.integers(-3, 3), min_size=1, max_size=4),
+)
+def test_the_client_and_the_simulator_accept_the_same_queries(
+    timeframe: int, interval: int | None, ids: str | list[int] | None
+) -> None:
+    """The client's checks (engframe.query) and the simulator's 400s follow one rule."""
+    try:
+        asked = Query(timeframe=timeframe, interval=interval, skills=ids, agents=ids)
+    except QueryError:
+        client_ok = False
+    else:
+        client_ok = True
+    params = {"timeframe": str(timeframe), "v": "1"}
+    if interval is not None:
+        params["interval"] = str(interval)
+    if ids is not None:
+        params["skillIds"] = params["agentIds"] = ids if isinstance(ids, str) else ",".join(
+            map(str, ids))
+    try:
+        served = parse_query(q(**params))
+    except SimRequestError:
+        sim_ok = False
+    else:
+        sim_ok = True
+        if client_ok:
+            assert (served.timeframe, served.interval) == (asked.timeframe, asked.interval)
+    assert client_ok == sim_ok

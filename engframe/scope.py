@@ -1,0 +1,258 @@
+"""What each section of a response covers: one model for the simulator, client and reconcile.
+
+A request names skills (``skillIds``), agents (``agentIds``), both or neither; each is ``"all"``
+or a list of ids. The model, written down once:
+
+- Every chat has one skill (``-1`` when it was never assigned one) and one agent.
+- A request **selects** the chats whose skill is among the asked skills (when it asks for
+  skills) and whose agent is among the asked agents (when it asks for agents); ``"all"``
+  selects every id.
+- Every section counts the selected chats, and only those:
+
+  ================  =====================================================
+  level             counts the selected chats ...
+  ================  =====================================================
+  ``account``       all of them (only when neither skills nor agents are asked)
+  ``skill``         of one skill
+  ``skill_agent``   of one skill, handled by one agent
+  ``skills_total``  all of them (the skills section's total)
+  ``agent``         handled by one agent
+  ``agents_total``  all of them (the agents section's total)
+  ================  =====================================================
+
+The spec's ``skillIds=all&agentIds=3`` example agrees (the skill's total is agent 3's), and the
+simulator (:mod:`engframe.sim`) answers exactly this. It implies the relations of
+:data:`RELATIONS`, each exact up to the rounding of handling times to whole seconds.
+
+What a live account may do differently, and :func:`engframe.reconcile` allows for
+(``filtered``) only when the request is known: count, in a skill's total, chats of agents the
+request did not name, and in an agent's values, chats on skills it did not name. Such a
+total then exceeds the sum of the listed parts by chats *and* their handling time.
+The relation between the two sections' totals is checked only when both ask for ``"all"``.
+
+Split requests (:func:`engframe.query.split_query`) ask for disjoint id lists, so they select
+disjoint sets of chats and every level of the whole is the sum of the parts':
+:func:`engframe.client.merge_parts` relies on :meth:`Scope.disjoint`.
+
+Examples
+--------
+>>> from engframe.scope import Scope, implication
+>>> scope = Scope.of_request({"skillIds": "all", "agentIds": "12,34"})
+>>> scope
+Scope(skills='all', agents=(12, 34))
+>>> implication("skill_agents_vs_skill", scope)
+'may_fall_short'
+>>> implication("skills_total_vs_agents_total", scope)
+'not_implied'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import numpy as np
+
+__all__ = [
+    "ALL",
+    "EXACT",
+    "MAY_FALL_SHORT",
+    "NOT_IMPLIED",
+    "RELATIONS",
+    "Relation",
+    "Scope",
+    "implication",
+]
+
+#: The selection of every id.
+ALL: Final = "all"
+
+#: A relation holds exactly (up to rounding).
+EXACT: Final = "exact"
+#: Parts may fall short of the whole because the request filtered the other dimension.
+MAY_FALL_SHORT: Final = "may_fall_short"
+#: The request does not imply the relation (or is unknown where the relation needs it).
+NOT_IMPLIED: Final = "not_implied"
+
+Holds = Literal["exact", "may_fall_short", "not_implied"]
+Selection = Literal["all"] | tuple[int, ...] | None
+
+#: The request keys of a saved envelope's ``request`` (and ``df.attrs["query"]``), and the
+#: other spellings engframe accepts for them.
+_KEYS: Final = {"skills": ("skillIds", "skills"), "agents": ("agentIds", "agents")}
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Parts that the model says add up to a reported whole.
+
+    Attributes
+    ----------
+    name : str
+        How reconcile names the check.
+    parts, whole : str or None
+        The levels summed and reported; both ``None``: a series' interval values against its
+        whole-timeframe value (same level).
+    keys : tuple of str
+        Columns that identify one whole besides its metric.
+    """
+
+    name: str
+    parts: str | None
+    whole: str | None
+    keys: tuple[str, ...]
+
+
+#: Every relation the model implies, in reconcile's output order.
+RELATIONS: Final = (
+    Relation("skill_agents_vs_skill", "skill_agent", "skill", ("span", "timestamp", "skill")),
+    Relation("skills_vs_skills_total", "skill", "skills_total", ("span", "timestamp")),
+    Relation("agents_vs_agents_total", "agent", "agents_total", ("span", "timestamp")),
+    Relation("skill_agents_vs_agent", "skill_agent", "agent", ("span", "timestamp", "agent")),
+    Relation("skills_total_vs_agents_total", "skills_total", "agents_total",
+             ("span", "timestamp")),
+    Relation("intervals_vs_timeframe", None, None, ("level", "skill", "agent")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The skills and agents a request asks for: ``None`` (not asked), ``"all"`` or ids.
+
+    Examples
+    --------
+    >>> Scope(skills="all", agents=None).levels
+    ('skill_agent', 'skill', 'skills_total')
+    >>> Scope(skills=(1, 2), agents="all").disjoint(Scope(skills=(3,), agents="all"))
+    True
+    """
+
+    skills: Selection
+    agents: Selection
+
+    @classmethod
+    def of_request(cls, request: Mapping[str, Any] | None) -> Scope | None:
+        """The scope of a saved envelope's ``request`` (or ``df.attrs["query"]``).
+
+        Returns ``None`` when the mapping does not say what was asked (neither key present).
+        Ids are written as the client records them: ``"all"``, ``"4,15,3"``, an int, a list.
+
+        Examples
+        --------
+        >>> Scope.of_request({"skillIds": "4,15", "agentIds": None})
+        Scope(skills=(4, 15), agents=None)
+        >>> Scope.of_request({"timeframe": 60}) is None
+        True
+        """
+        if not isinstance(request, Mapping):
+            return None
+        found: dict[str, Selection] = {}
+        known = False
+        for field, names in _KEYS.items():
+            found[field] = None
+            for name in names:
+                if name in request:
+                    known = True
+                    try:
+                        found[field] = _selection(request[name])
+                    except (TypeError, ValueError):
+                        return None  # a request engframe cannot read says nothing sure
+                    break
+        if not known:
+            return None
+        return cls(skills=found["skills"], agents=found["agents"])
+
+    @property
+    def levels(self) -> tuple[str, ...]:
+        """The levels a response to this request holds."""
+        levels: tuple[str, ...] = ()
+        if self.skills is not None:
+            levels += ("skill_agent", "skill", "skills_total")
+        if self.agents is not None:
+            levels += ("agent", "agents_total")
+        return levels or ("account",)
+
+    def selects(self, skill_ids: np.ndarray, agent_ids: np.ndarray) -> np.ndarray:
+        """Which chats (given their skill and agent ids) the request selects.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> Scope(skills=(1,), agents=None).selects(np.array([1, 2]), np.array([7, 7])).tolist()
+        [True, False]
+        """
+        return self.chosen("skills", skill_ids) & self.chosen("agents", agent_ids)
+
+    def chosen(self, dimension: Literal["skills", "agents"], ids: np.ndarray) -> np.ndarray:
+        """Which of ``ids`` (skill or agent ids) the request's ``dimension`` selects."""
+        selection = self.skills if dimension == "skills" else self.agents
+        if selection is None or selection == ALL:
+            return np.ones(len(ids), dtype=bool)
+        return np.isin(ids, np.asarray(selection, dtype=np.int64))
+
+    def disjoint(self, other: Scope) -> bool:
+        """Whether no chat is selected by both (split requests must be pairwise disjoint)."""
+        return any(
+            isinstance(mine, tuple) and isinstance(theirs, tuple) and not set(mine) & set(theirs)
+            for mine, theirs in ((self.skills, other.skills), (self.agents, other.agents))
+        )
+
+    def text(self) -> dict[str, str | None]:
+        """The scope as a saved envelope writes it (``{"skillIds": ..., "agentIds": ...}``)."""
+        return {"skillIds": _text(self.skills), "agentIds": _text(self.agents)}
+
+
+def implication(relation: str | Relation, scope: Scope | None) -> Holds:
+    """What the model says of ``relation`` for a request of ``scope`` (``None``: unknown).
+
+    - ``exact``: the parts add up to the whole (up to rounding);
+    - ``may_fall_short``: the request named agents (or skills), so a live total may also
+      count ids it did not name: parts may fall short by whole chats;
+    - ``not_implied``: nothing is implied (checked only when the request is known to imply it).
+
+    Without a known request, nothing is excused: every relation that holds for every request
+    is ``exact``, and those that need a known request are ``not_implied``.
+
+    Examples
+    --------
+    >>> implication("skill_agents_vs_agent", Scope(skills="all", agents="all"))
+    'exact'
+    >>> implication("skill_agents_vs_skill", None)
+    'exact'
+    """
+    name = relation.name if isinstance(relation, Relation) else relation
+    if name == "skill_agents_vs_skill":
+        if scope is not None and isinstance(scope.agents, tuple) and scope.skills is not None:
+            return MAY_FALL_SHORT
+        return EXACT
+    if name == "skill_agents_vs_agent":
+        if scope is None or scope.skills is None or scope.agents is None:
+            return NOT_IMPLIED
+        return EXACT if scope.skills == ALL else MAY_FALL_SHORT
+    if name == "skills_total_vs_agents_total":
+        if scope is not None and scope.skills == ALL and scope.agents == ALL:
+            return EXACT
+        return NOT_IMPLIED
+    return EXACT
+
+
+def _selection(value: Any) -> Selection:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() == ALL:
+            return ALL
+        if not text:
+            return None
+        return tuple(int(item) for item in text.split(","))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,)
+    return tuple(int(item) for item in value)
+
+
+def _text(selection: Selection) -> str | None:
+    if selection is None or selection == ALL:
+        return selection
+    return ",".join(map(str, selection))
