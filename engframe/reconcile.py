@@ -1,22 +1,31 @@
-"""Check that the totals of a response add up, and say where and by how much they do not.
+"""Check that the totals of a response add up, and say where, by how much, and why.
 
-The API warns that "totals may not add up due to rounding differences". Each relation a
-response implies is checked at every timestamp and metric:
+The API warns that "totals may not add up due to rounding differences". Every relation the
+model of :mod:`engframe.scope` implies is checked, at every timestamp and metric:
 
-======================  ==============================  =================================
-relation                parts                           reported whole
-======================  ==============================  =================================
-skill_agents_vs_skill   ``skill_agent`` rows of a skill  that skill's ``skill`` row
-skills_vs_skills_total  ``skill`` rows                   the ``skills_total`` row
-agents_vs_agents_total  ``agent`` rows                   the ``agents_total`` row
-intervals_vs_timeframe  a series' ``interval`` rows      its ``timeframe`` row (same level,
-                                                         skill, agent and metric)
-======================  ==============================  =================================
+============================  ================================  ==============================
+relation                      parts                             reported whole
+============================  ================================  ==============================
+skill_agents_vs_skill         ``skill_agent`` rows of a skill    that skill's ``skill`` row
+skills_vs_skills_total        ``skill`` rows                     the ``skills_total`` row
+agents_vs_agents_total        ``agent`` rows                     the ``agents_total`` row
+skill_agents_vs_agent         ``skill_agent`` rows of an agent   that agent's ``agent`` row
+skills_total_vs_agents_total  the ``skills_total`` row           the ``agents_total`` row
+intervals_vs_timeframe        a series' ``interval`` rows        its ``timeframe`` row
+============================  ================================  ==============================
 
-A skill or agent the API leaves out had no data, so a missing part or whole counts as 0.
-A relation is checked only where the frame holds its reported side (the level, or for
-intervals both spans). Checks never mix two responses: ``source`` (from ``engframe.load``),
-``account`` and ``fetched_at`` keep them apart when present.
+The last two but one hold only for some requests (an agent's values summed over the skills
+asked equal its own values when all skills were asked; the two sections' totals agree when
+both asked for all): they are checked when the request is known to imply them. A skill or
+agent the API leaves out had no data, so a missing part or whole counts as 0. A relation is
+checked in a response only where that response holds the reported level. Checks never mix
+two responses: ``source`` (from ``engframe.load`` of a folder), ``account`` and ``fetched_at``
+(one per fetch in a history) keep them apart.
+
+Statuses: ``ok`` (exact); ``rounding`` (a handling time off by at most ``seconds_per_part``
+per part); ``filtered`` (parts short of the whole in a way only ids the request did not name
+can explain, and only when the request is known to have named them); ``mismatch`` (anything
+else). Each check says why in ``reason``.
 
 Examples
 --------
@@ -29,9 +38,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -39,8 +48,20 @@ import pandas as pd
 from engframe.derive._periods import query_of
 from engframe.errors import FrameError, OptionError
 from engframe.schema import LEVELS, SPANS, TIMESTAMP_DTYPE, check_frame
+from engframe.scope import (
+    EXACT,
+    FILTERABLE,
+    MAY_FALL_SHORT,
+    NOT_IMPLIED,
+    RELATIONS,
+    Relation,
+    Scope,
+    implication,
+)
 
 __all__ = [
+    "COUNT_OF",
+    "REASONS",
     "RELATIONS",
     "RESPONSE_KEYS",
     "ROUNDED_METRICS",
@@ -55,112 +76,275 @@ __all__ = [
 #: differ from the sum of its parts by up to about one unit per part. Counts are exact.
 ROUNDED_METRICS: Final = frozenset({"totalHandlingTime", "nonInteractiveTotalHandlingTime"})
 
-#: Default tolerance for rounded metrics [s per part]: each part and the total are whole
-#: seconds, so n truncated or rounded parts can drift by less than n seconds.
+#: Default tolerance for rounded metrics [s per part]. Each part and the total are whole
+#: seconds, each rounded on its own, so n parts can drift from their total by at most
+#: n/2 + 1/2 s; the simulator, which rounds half up exactly so, measures at most 0.5 s per
+#: part (``benchmarks/bench_reconcile.py --drift``). One second per part leaves room for an
+#: API that truncates instead of rounding.
 SECONDS_PER_PART: Final = 1.0
 
-#: Check outcomes, mildest first. ``filtered``: the parts fall short of the whole because
-#: the request named agents, so a skill's agents are only the requested ones.
+#: Check outcomes, mildest first.
 STATUSES: Final = ("ok", "rounding", "filtered", "mismatch")
+
+#: The handling time of a chat kind, and the count of that kind: handling time accrues only
+#: to chats, so ids left out of a request that add handling time add chats as well.
+COUNT_OF: Final = {
+    "totalHandlingTime": "totalInteractiveChats",
+    "nonInteractiveTotalHandlingTime": "totalNonInteractiveChats",
+}
+
+#: Why a check got its status, in words (the ``reason`` column).
+REASONS: Final = (
+    "exact",
+    "within rounding",
+    "short by chats of ids the request did not name",
+    "parts exceed the whole",
+    "parts short of the whole",
+    "short, but the whole's other metrics are not short: ids left out cannot explain it",
+    "handling time short without chats short: ids left out cannot explain it",
+)
+_EXACT, _ROUNDING, _FILTERED, _OVER, _SHORT, _MIXED, _UNPAIRED = range(len(REASONS))
 
 #: Columns that tell responses apart in a frame holding several.
 RESPONSE_KEYS: Final = ("source", "account", "fetched_at")
 
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    """One relation a response implies: parts that should add up to a reported whole.
-
-    ``parts`` and ``whole`` name levels; both ``None`` means the same level, interval
-    rows against the timeframe row. ``keys`` identify one whole besides its metric.
-    ``may_filter``: an agent filter in the request leaves parts short of the whole.
-    """
-
-    name: str
-    parts: str | None
-    whole: str | None
-    keys: tuple[str, ...]
-    may_filter: bool = False
-
-
-#: Every relation checked, in output order.
-RELATIONS: Final = (
-    Relation("skill_agents_vs_skill", "skill_agent", "skill", ("span", "timestamp", "skill"),
-             may_filter=True),
-    Relation("skills_vs_skills_total", "skill", "skills_total", ("span", "timestamp")),
-    Relation("agents_vs_agents_total", "agent", "agents_total", ("span", "timestamp")),
-    Relation("intervals_vs_timeframe", None, None, ("level", "skill", "agent")),
-)
-
 _OUTPUT: Final = (
     "relation", "level", "span", "timestamp", "skill", "agent", "metric", "reported",
     "sum_of_parts", "difference", "relative_difference", "parts", "tolerance", "status",
+    "reason",
 )
+_LEVEL: Final = {name: code for code, name in enumerate(LEVELS)}
+_SPAN: Final = {name: code for code, name in enumerate(SPANS)}
+#: Above 2**53 float64 sums are no longer exact: sum in int64 instead.
+_EXACT_FLOAT: Final = 2**53
 
 
-def _agents_filtered(df: pd.DataFrame, filtered: bool | None) -> bool:
-    """Whether a skill's agents may be only the requested ones (see ``reconcile``)."""
-    if filtered is not None:
-        return bool(filtered)
-    query = query_of(df.attrs)
-    if query is not None:
-        agents, skills = query.get("agentIds"), query.get("skillIds")
-        return str(agents or "").strip().lower() not in ("", "all") and bool(skills)
-    levels = {str(v) for v in df["level"].drop_duplicates()}
-    return bool(levels & {"agent", "agents_total"}) and bool(levels & {"skill_agent", "skill"})
+@dataclass
+class _Codes:
+    """The frame's columns as dense integer codes (-1 for missing), computed once."""
+
+    level: np.ndarray
+    span: np.ndarray
+    stamp: np.ndarray
+    stamps: np.ndarray  # epoch ms of each stamp code
+    skill: np.ndarray
+    skills: np.ndarray
+    agent: np.ndarray
+    agents: np.ndarray
+    metric: np.ndarray
+    metrics: pd.Index
+    response: np.ndarray
+    n_responses: int
+    first_of_response: np.ndarray
+    value: np.ndarray
+    #: the values as float64 weights for bincount, when that sums them exactly
+    weights: np.ndarray | None
+
+    @classmethod
+    def of(cls, df: pd.DataFrame, response: Sequence[str]) -> _Codes:
+        stamp, stamps = _factorize_stamps(df["timestamp"])
+        skill, skills = _factorize_ids(df["skill"])
+        agent, agents = _factorize_ids(df["agent"])
+        metric = df["metric"].astype("category").array
+        resp = np.zeros(len(df), np.int64)
+        for column in response:
+            codes, uniques = pd.factorize(df[column], use_na_sentinel=False)
+            resp = resp * len(uniques) + codes
+        resp_codes, resp_uniques = pd.factorize(resp)
+        first = np.zeros(len(resp_uniques), np.int64)
+        if len(resp_codes):
+            first[resp_codes[::-1]] = np.arange(len(resp_codes) - 1, -1, -1)
+        value = df["value"].to_numpy()
+        exact = value.dtype.kind == "f" or not len(value) or (
+            int(np.abs(value).max()) * len(value) < _EXACT_FLOAT)
+        return cls(
+            level=_fixed_codes(df["level"], LEVELS),
+            span=_fixed_codes(df["span"], SPANS),
+            stamp=stamp, stamps=stamps, skill=skill, skills=skills, agent=agent, agents=agents,
+            metric=np.asarray(metric.codes, np.int64), metrics=metric.categories,
+            response=resp_codes.astype(np.int64, copy=False), n_responses=len(resp_uniques),
+            first_of_response=first, value=value,
+            weights=value.astype(np.float64, copy=False) if exact else None,
+        )
+
+    def dimension(self, name: str) -> tuple[np.ndarray, int]:
+        """The codes of a key column and how many distinct values it has."""
+        return {
+            "response": (self.response, self.n_responses),
+            "level": (self.level, len(LEVELS)),
+            "span": (self.span, len(SPANS)),
+            "timestamp": (self.stamp, len(self.stamps)),
+            "skill": (self.skill, len(self.skills)),
+            "agent": (self.agent, len(self.agents)),
+            "metric": (self.metric, len(self.metrics)),
+        }[name]
 
 
-def _sides(df: pd.DataFrame, relation: Relation) -> tuple[np.ndarray, np.ndarray] | None:
-    level = df["level"].astype(str).to_numpy()
+def _fixed_codes(column: pd.Series, categories: Sequence[str]) -> np.ndarray:
+    """Codes of ``column`` against ``categories`` (cheap for the tidy categorical dtype)."""
+    values = column.array
+    if isinstance(values, pd.Categorical) and list(values.categories) == list(categories):
+        return np.asarray(values.codes, np.int64)
+    return np.asarray(pd.Categorical(column, categories=list(categories)).codes, np.int64)
+
+
+def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    naive = column.dt.tz_convert("UTC").dt.tz_localize(None) if isinstance(
+        column.dtype, pd.DatetimeTZDtype) else column
+    ms = naive.to_numpy("datetime64[ms]").view(np.int64)
+    codes, uniques = pd.factorize(ms, sort=True)
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, np.int64)
+
+
+def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    codes, uniques = pd.factorize(column.astype("Int64").array)  # <NA> gets -1
+    return codes.astype(np.int64, copy=False), np.asarray(uniques, np.int64)
+
+
+#: Above this many cells a key space is counted sparsely (factorized) instead of densely.
+_DENSE_CELLS: Final = 30_000_000
+
+
+@dataclass
+class _Keys:
+    """Every row's check (key) in one relation, packed from the key columns' codes.
+
+    The codes are packed in mixed radix, the metric innermost, so a check's columns are read
+    back from its key with divmod; a sparse key space is factorized, and its uniques are the
+    packed keys.
+    """
+
+    key: np.ndarray
+    size: int
+    packed: np.ndarray | None  # the packed key of each dense key (None: keys are packed)
+    widths: list[int]
+
+    @classmethod
+    def pack(cls, columns: Sequence[tuple[np.ndarray, int]], extra: int) -> _Keys:
+        widths = [width + 1 for _, width in columns]
+        total = 1
+        for width in widths:
+            total *= width
+        key = np.zeros(len(columns[0][0]), np.int64)
+        for (codes, _), width in zip(columns, widths, strict=True):
+            key *= width
+            key += codes
+            key += 1
+        if total * extra <= _DENSE_CELLS:
+            return cls(key, total, None, widths)
+        if total >= 2**62:
+            raise FrameError("reconcile: too many distinct keys to check at once; reconcile "
+                             "fewer responses at a time")
+        dense, uniques = pd.factorize(key)
+        return cls(dense.astype(np.int64, copy=False), len(uniques),
+                   np.asarray(uniques, np.int64), widths)
+
+    def packed_of(self, keys: np.ndarray) -> np.ndarray:
+        return keys if self.packed is None else self.packed[keys]
+
+    def unpack(self, keys: np.ndarray) -> list[np.ndarray]:
+        """The codes (-1 for missing) of each key column, for the given keys."""
+        packed = self.packed_of(keys)
+        out = []
+        for width in reversed(self.widths):
+            packed, code = np.divmod(packed, width)
+            out.append(code - 1)
+        return out[::-1]
+
+
+@dataclass
+class _Checks:
+    """The checks of one relation as flat arrays, before statuses."""
+
+    relation: str
+    holds: str
+    level: np.ndarray
+    span: np.ndarray
+    stamp: np.ndarray
+    skill: np.ndarray
+    agent: np.ndarray
+    metric: np.ndarray
+    response: np.ndarray
+    group: np.ndarray  # the whole, all metrics together (for the filtered test)
+    reported: np.ndarray
+    parts_sum: np.ndarray
+    parts: np.ndarray
+
+
+def _check(codes: _Codes, relation: Relation, holds: str,
+           additive: np.ndarray | None) -> _Checks | None:
     if relation.parts is None:
-        span = df["span"].astype(str).to_numpy()
-        part, whole = span == "interval", span == "timeframe"
+        part = codes.span == _SPAN["interval"]
+        whole = codes.span == _SPAN["timeframe"]
     else:
-        part, whole = level == relation.parts, level == relation.whole
-    if not whole.any() or (relation.parts is None and not part.any()):
+        part = codes.level == _LEVEL[relation.parts]
+        whole = codes.level == _LEVEL[relation.whole or ""]
+    if additive is not None:
+        counted = additive[codes.metric]
+        part &= counted
+        whole &= counted
+    # only responses that hold the reported side (and, between spans, both sides)
+    having = np.bincount(codes.response[whole], minlength=codes.n_responses) > 0
+    if relation.parts is None:
+        having &= np.bincount(codes.response[part], minlength=codes.n_responses) > 0
+    if not having.any():
         return None
-    return part, whole
-
-
-def _check(df: pd.DataFrame, relation: Relation, response: list[str]) -> pd.DataFrame | None:
-    sides = _sides(df, relation)
-    if sides is None:
-        return None
-    part, whole = sides
-    rows = df.loc[part | whole]
-    is_part, is_whole = part[part | whole], whole[part | whole]
-    value = rows["value"].to_numpy(np.int64)
-    keys = [*response, *relation.keys, "metric"]
-    work = rows[list(dict.fromkeys([*keys, "timestamp"]))].assign(
-        _part=np.where(is_part, value, 0),
-        _whole=np.where(is_whole, value, 0),
-        _n_part=is_part.astype(np.int64),
-        _end=rows["timestamp"].where(is_whole),
+    involved = part | whole
+    # Levels of few rows (totals) are gathered first; the big ones are keyed in place.
+    rows: np.ndarray | slice = (np.flatnonzero(involved) if involved.mean() < 0.6
+                                else slice(None))
+    names = ["response", *relation.keys, "metric"]
+    keys = _Keys.pack([(code[rows], width) for code, width in map(codes.dimension, names)],
+                      extra=3)
+    part, whole = part[rows], whole[rows]
+    role = part.view(np.int8) + 2 * whole.view(np.int8)  # 0: not in it, 1: part, 2: whole
+    cell = keys.key * 3 + role
+    cells = 3 * keys.size
+    counts = np.bincount(cell, minlength=cells).reshape(-1, 3)
+    if codes.weights is not None:
+        sums = np.bincount(cell, weights=codes.weights[rows], minlength=cells).reshape(-1, 3)
+    else:
+        sums = np.zeros(cells, np.int64)
+        np.add.at(sums, cell, codes.value[rows])
+        sums = sums.reshape(-1, 3)
+    if (counts[:, 2] > 1).any():
+        raise FrameError(
+            f"reconcile: the frame holds a reported total more than once ({relation.name}); "
+            "it stacks several responses: keep them apart with a 'source' column "
+            "(engframe.load of a folder adds one)")
+    present = np.flatnonzero(counts[:, 1] + counts[:, 2])
+    column = dict(zip(names, keys.unpack(present), strict=True))
+    kept = having[column["response"]]
+    present = present[kept]
+    column = {name: code[kept] for name, code in column.items()}
+    n = len(present)
+    if relation.parts is None:
+        # a check between spans has the whole's timestamp, else its newest interval's
+        row_stamp = codes.stamp[rows]
+        at = np.full(keys.size, -1, np.int64)
+        at[keys.key[whole]] = row_stamp[whole]
+        stamp = at[present]
+        if (stamp < 0).any():
+            newest = np.full(keys.size, -1, np.int64)
+            np.maximum.at(newest, keys.key[part], row_stamp[part])
+            stamp = np.where(stamp < 0, newest[present], stamp)
+    else:
+        stamp = column["timestamp"]
+    reported, parts_sum = sums[present, 2], sums[present, 1]
+    if codes.value.dtype.kind != "f":
+        reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
+    none = np.full(n, -1, np.int64)
+    return _Checks(
+        relation=relation.name, holds=holds,
+        level=column.get("level", np.full(n, _LEVEL.get(relation.whole or "", 0))),
+        span=column.get("span", np.full(n, _SPAN["timeframe"])),
+        stamp=stamp,
+        skill=column.get("skill", none),
+        agent=column.get("agent", none),
+        metric=column["metric"], response=column["response"],
+        group=keys.packed_of(present) // keys.widths[-1],
+        reported=reported, parts_sum=parts_sum, parts=counts[present, 1],
     )
-    if relation.parts is not None:
-        # the whole's level names the check; its span and timestamp are keys already
-        work["level"] = relation.whole
-    grouped = work.groupby(keys, observed=True, dropna=False, sort=True).agg(
-        reported=("_whole", "sum"),
-        sum_of_parts=("_part", "sum"),
-        parts=("_n_part", "sum"),
-        _end=("_end", "max"),
-        _last=("timestamp", "max"),
-        **({"level": ("level", "first")} if "level" not in keys else {}),
-    )
-    out = grouped.reset_index()
-    if relation.parts is None and response:
-        # In a frame of several responses, only those with intervals have this relation.
-        with_intervals = work.loc[is_part, response].drop_duplicates()
-        out = out.merge(with_intervals, on=response, how="inner")
-    if "timestamp" not in keys:
-        out["timestamp"] = out["_end"].fillna(out["_last"])
-    if "span" not in keys:
-        out["span"] = "timeframe"
-    out["relation"] = relation.name
-    out["_may_filter"] = relation.may_filter
-    result: pd.DataFrame = out.drop(columns=["_end", "_last"])
-    return result
 
 
 def reconcile(
@@ -176,20 +360,20 @@ def reconcile(
     Parameters
     ----------
     df : pandas.DataFrame
-        A tidy frame, all levels and spans as flattened (do not pre-select).
+        A tidy frame, all levels and spans as flattened (do not pre-select); a frame of
+        several responses (a folder, a history) is checked response by response.
     rounded : collection of str
-        Metrics rounded per element; the others must add up exactly.
+        Metrics rounded per element (handling times); the others must add up exactly.
     seconds_per_part : float
         Tolerance of a rounded metric [units per part]: a check with n parts passes as
         ``rounding`` when ``|difference| <= seconds_per_part * n``.
     filtered : bool, optional
-        Whether the request filtered agents inside skills (``skillIds`` together with an
-        ``agentIds`` list), so a skill's agents are only the requested ones. Default:
-        read the request from ``df.attrs["query"]`` (``engframe.flatten`` of a saved
-        envelope); without it, assume so whenever the frame has both a skills and an
-        agents section. Either way it only excuses parts that fall short of the whole.
+        Whether the request named agents inside skills (or skills for agents), so a live
+        total may also count ids the request did not name. Default: read the request from
+        ``df.attrs["query"]`` (a fetched frame, a saved envelope, a history). Without a
+        known request nothing is excused: a shortfall is a ``mismatch``.
     relations : iterable of Relation
-        The relations to check; default :data:`RELATIONS`.
+        The relations to check; default :data:`engframe.scope.RELATIONS`.
 
     Returns
     -------
@@ -198,13 +382,15 @@ def reconcile(
         ``timestamp``, ``skill``, ``agent``, ``metric``, ``reported``, ``sum_of_parts``,
         ``difference`` (sum_of_parts - reported), ``relative_difference`` (difference /
         reported; 0 when both are 0, NaN when only reported is), ``parts`` (how many
-        values were summed), ``tolerance`` and ``status`` (:data:`STATUSES`), then the
-        :data:`RESPONSE_KEYS` the frame has.
+        values were summed), ``tolerance``, ``status`` (:data:`STATUSES`) and ``reason``
+        (:data:`REASONS`), then the :data:`RESPONSE_KEYS` the frame has. Metrics that
+        hold fractions (averages, scores of other APIs) do not add up and are not checked.
 
     Raises
     ------
     FrameError
-        If ``df`` is not a tidy frame.
+        If ``df`` is not a tidy frame, or repeats a reported total (responses stacked
+        without a ``source`` column).
     OptionError
         If ``seconds_per_part`` is negative or not a number.
 
@@ -220,64 +406,172 @@ def reconcile(
     """
     where = "reconcile"
     check_frame(df, where=where)
-    if not isinstance(seconds_per_part, int | float) or not seconds_per_part >= 0:
+    if (not isinstance(seconds_per_part, int | float) or isinstance(seconds_per_part, bool)
+            or not seconds_per_part >= 0):
         raise OptionError(
             f"{where}: seconds_per_part must be a number >= 0, found {seconds_per_part!r}"
         )
+    if not (isinstance(df["value"].dtype, np.dtype) and df["value"].dtype.kind in "iuf"):
+        raise FrameError(f"{where}: column 'value' must hold numbers, found {df['value'].dtype}")
     response = [c for c in RESPONSE_KEYS if c in df.columns]
-    found = [c for c in (_check(df, r, response) for r in relations) if c is not None]
+    codes = _Codes.of(df, response)
+    scope = _scope(df)
+    additive = _additive(codes)
+    found = []
+    for relation in relations:
+        holds = _holds(relation, scope, filtered)
+        if holds == NOT_IMPLIED:
+            continue
+        checked = _check(codes, relation, holds, additive)
+        if checked is not None:
+            found.append(checked)
+    return _assemble(df, codes, found, response, rounded=rounded,
+                     seconds_per_part=float(seconds_per_part))
+
+
+def _scope(df: pd.DataFrame) -> Scope | None:
+    return Scope.of_request(query_of(df.attrs))
+
+
+def _holds(relation: Relation, scope: Scope | None, filtered: bool | None) -> str:
+    """What the model implies; ``filtered`` (the caller's word) overrides the excuse only."""
+    holds = implication(relation, scope)
+    if filtered is True and holds == EXACT and relation.name in FILTERABLE:
+        return MAY_FALL_SHORT
+    if filtered is False and holds == MAY_FALL_SHORT:
+        return EXACT
+    return holds
+
+
+def _additive(codes: _Codes) -> np.ndarray | None:
+    """Per metric code: whether its values add up (integers; fractions are averages).
+
+    ``None`` when all do (a frame of integers).
+    """
+    if codes.value.dtype.kind != "f" or not len(codes.value):
+        return None
+    fractional = codes.value != np.floor(codes.value)
+    if not fractional.any():
+        return None
+    return np.bincount(codes.metric[fractional], minlength=len(codes.metrics)) == 0
+
+
+def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: list[str], *,
+              rounded: Collection[str], seconds_per_part: float) -> pd.DataFrame:
     if not found:
-        return _typed(_empty(response), response)
-    checks = pd.concat(found, ignore_index=True)
-    diff = checks["sum_of_parts"].to_numpy(np.int64) - checks["reported"].to_numpy(np.int64)
-    reported = checks["reported"].to_numpy(np.float64)
-    relative = np.full(len(checks), np.nan)
+        return _empty(df, response)
+
+    def cat(name: str) -> np.ndarray:
+        return np.concatenate([getattr(c, name) for c in found])
+
+    lengths = [len(c.metric) for c in found]
+    relation_code = np.repeat(np.arange(len(found)), lengths)
+    metric = cat("metric")
+    reported, parts_sum, parts = cat("reported"), cat("parts_sum"), cat("parts")
+    diff = parts_sum - reported
+    is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))[metric]
+    tolerance = np.where(is_rounded, seconds_per_part * parts, 0.0)
+    may_short = np.repeat([c.holds == MAY_FALL_SHORT for c in found], lengths)
+    # one id per whole (all metrics), unique across relations
+    offsets = np.cumsum([0, *[int(c.group.max()) + 1 if len(c.group) else 0 for c in found]])
+    whole = cat("group") + np.repeat(offsets[:-1], lengths)
+    reason = _reasons(codes, metric, diff, tolerance, may_short, whole, int(offsets[-1]))
+    status = np.array([0, 1, 2, 3, 3, 3, 3], np.int8)[reason]
+    relative = np.full(len(diff), np.nan)
     np.divide(diff, reported, out=relative, where=reported != 0)
     relative[(reported == 0) & (diff == 0)] = 0.0
-    is_rounded = checks["metric"].astype(str).isin(list(rounded)).to_numpy()
-    tolerance = np.where(is_rounded, seconds_per_part * checks["parts"].to_numpy(np.float64), 0.0)
-    short_by_filter = checks["_may_filter"].to_numpy(bool) & _agents_filtered(df, filtered)
-    status = np.select(
-        [diff == 0, np.abs(diff) <= tolerance, short_by_filter & (diff < 0)],
-        ["ok", "rounding", "filtered"],
-        default="mismatch",
-    )
-    checks = checks.assign(
-        difference=diff, relative_difference=relative, tolerance=tolerance, status=status
-    )
-    return _typed(checks, response)
-
-
-def _empty(response: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype=object) for c in [*_OUTPUT, *response]})
-
-
-def _typed(checks: pd.DataFrame, response: list[str]) -> pd.DataFrame:
-    def ids(column: str) -> pd.Series:
-        if column in checks:
-            return checks[column].astype("Int64")
-        return pd.Series(pd.array([None] * len(checks), dtype="Int64"))
-
-    out = pd.DataFrame(
-        {
-            "relation": checks["relation"].astype(pd.CategoricalDtype([r.name for r in RELATIONS])),
-            "level": checks["level"].astype(pd.CategoricalDtype(list(LEVELS))),
-            "span": checks["span"].astype(pd.CategoricalDtype(list(SPANS))),
-            "timestamp": checks["timestamp"].astype(TIMESTAMP_DTYPE),
-            "skill": ids("skill"),
-            "agent": ids("agent"),
-            "metric": checks["metric"].astype(str).astype("category"),
-            "reported": checks["reported"].astype(np.int64),
-            "sum_of_parts": checks["sum_of_parts"].astype(np.int64),
-            "difference": checks["difference"].astype(np.int64),
-            "relative_difference": checks["relative_difference"].astype(np.float64),
-            "parts": checks["parts"].astype(np.int64),
-            "tolerance": checks["tolerance"].astype(np.float64),
-            "status": checks["status"].astype(pd.CategoricalDtype(list(STATUSES), ordered=True)),
-        }
-    )
+    value_dtype = np.float64 if codes.value.dtype.kind == "f" else np.int64
+    names = [r.name for r in RELATIONS]
+    names += sorted({c.relation for c in found} - set(names))
+    relation_code = np.array([names.index(c.relation) for c in found])[relation_code]
+    out = pd.DataFrame({
+        "relation": pd.Categorical.from_codes(relation_code, categories=names),
+        "level": pd.Categorical.from_codes(cat("level"), categories=list(LEVELS)),
+        "span": pd.Categorical.from_codes(cat("span"), categories=list(SPANS)),
+        "timestamp": _stamps(codes.stamps, cat("stamp")),
+        "skill": _ids(codes.skills, cat("skill")),
+        "agent": _ids(codes.agents, cat("agent")),
+        "metric": pd.Categorical.from_codes(metric, dtype=pd.CategoricalDtype(codes.metrics)),
+        "reported": reported.astype(value_dtype),
+        "sum_of_parts": parts_sum.astype(value_dtype),
+        "difference": diff.astype(value_dtype),
+        "relative_difference": relative,
+        "parts": parts,
+        "tolerance": tolerance,
+        "status": pd.Categorical.from_codes(status, dtype=pd.CategoricalDtype(
+            list(STATUSES), ordered=True)),
+        "reason": pd.Categorical.from_codes(reason, categories=list(REASONS)),
+    }, copy=False)
+    rows = codes.first_of_response[cat("response")]
     for column in response:
-        out[column] = checks[column].to_numpy()
+        out[column] = df[column].array.take(rows)
+    return out
+
+
+def _reasons(codes: _Codes, metric: np.ndarray, diff: np.ndarray, tolerance: np.ndarray,
+             may_short: np.ndarray, whole: np.ndarray, n_wholes: int) -> np.ndarray:
+    """The reason code of every check (see :data:`REASONS`)."""
+    beyond = np.abs(diff) > tolerance
+    short = beyond & (diff < 0)
+    over = beyond & (diff > 0)
+    # A shortfall ids left out can cause: no metric of the same whole exceeded, and every
+    # handling time short by more than rounding comes with its chats short too.
+    whole_over = np.bincount(whole, weights=over, minlength=n_wholes) > 0
+    unpaired = np.zeros(len(diff), bool)
+    names = list(codes.metrics)
+    for time_metric, count_metric in COUNT_OF.items():
+        if time_metric not in names:
+            continue
+        count_short = np.zeros(n_wholes, bool)
+        if count_metric in names:
+            is_count = metric == names.index(count_metric)
+            count_short[whole[is_count]] = diff[is_count] < 0
+        is_time = metric == names.index(time_metric)
+        unpaired |= is_time & short & ~count_short[whole]
+    whole_unpaired = np.bincount(whole, weights=unpaired, minlength=n_wholes) > 0
+    reason = np.full(len(diff), _EXACT, np.int8)
+    reason[(diff != 0) & ~beyond] = _ROUNDING
+    reason[over] = _OVER
+    reason[short] = _SHORT
+    excusable = short & may_short
+    reason[excusable] = _FILTERED
+    reason[excusable & whole_over[whole]] = _MIXED
+    reason[excusable & whole_unpaired[whole] & ~whole_over[whole]] = _UNPAIRED
+    return reason
+
+
+def _stamps(stamps: np.ndarray, codes: np.ndarray) -> pd.Series:
+    ms = np.where(codes >= 0, stamps[np.maximum(codes, 0)] if len(stamps) else 0,
+                  np.iinfo(np.int64).min)
+    return pd.Series(pd.DatetimeIndex(ms.view("M8[ms]")).tz_localize("UTC"))
+
+
+def _ids(ids: np.ndarray, codes: np.ndarray) -> pd.arrays.IntegerArray:
+    values = ids[np.maximum(codes, 0)] if len(ids) else np.zeros(len(codes), np.int64)
+    return pd.arrays.IntegerArray(values.astype(np.int64, copy=False), codes < 0)
+
+
+def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
+    value = np.float64 if df["value"].dtype.kind == "f" else np.int64
+    out = pd.DataFrame({
+        "relation": pd.Categorical([], categories=[r.name for r in RELATIONS]),
+        "level": pd.Categorical([], categories=list(LEVELS)),
+        "span": pd.Categorical([], categories=list(SPANS)),
+        "timestamp": pd.Series([], dtype=TIMESTAMP_DTYPE),
+        "skill": pd.array([], dtype="Int64"),
+        "agent": pd.array([], dtype="Int64"),
+        "metric": pd.Categorical([]),
+        "reported": np.zeros(0, value),
+        "sum_of_parts": np.zeros(0, value),
+        "difference": np.zeros(0, value),
+        "relative_difference": np.zeros(0),
+        "parts": np.zeros(0, np.int64),
+        "tolerance": np.zeros(0),
+        "status": pd.Categorical([], dtype=pd.CategoricalDtype(list(STATUSES), ordered=True)),
+        "reason": pd.Categorical([], categories=list(REASONS)),
+    })
+    for column in response:
+        out[column] = df[column].iloc[:0].reset_index(drop=True)
     return out
 
 
@@ -294,7 +588,7 @@ def summarize(checks: pd.DataFrame) -> str:
     str
         For example ``"12 checks: 10 ok, 1 rounding, 0 filtered, 1 mismatch; worst:
         skills_vs_skills_total totalHandlingTime at 2014-10-07 11:20 UTC: parts 15 vs
-        reported 12 (+3, +25.0%)"``.
+        reported 12 (+3, +25.0%, mismatch: parts exceed the whole)"``.
 
     Raises
     ------
@@ -308,19 +602,22 @@ def summarize(checks: pd.DataFrame) -> str:
     >>> print(summarize(reconcile(engframe.flatten("data/samples/account.json"))))
     0 checks: 0 ok, 0 rounding, 0 filtered, 0 mismatch
     """
-    if not isinstance(checks, pd.DataFrame) or not set(_OUTPUT) <= set(checks.columns):
+    needed = set(_OUTPUT) - {"reason"}
+    if not isinstance(checks, pd.DataFrame) or not needed <= set(checks.columns):
         raise FrameError("summarize: expected the DataFrame reconcile() returns")
-    counts = checks["status"].astype(str).value_counts()
-    line = f"{len(checks)} checks: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)
-    drifted = checks.loc[(checks["status"].astype(str) != "ok").to_numpy()]
-    if drifted.empty:
+    status = pd.Categorical(checks["status"], categories=list(STATUSES))
+    counts = np.bincount(status.codes[status.codes >= 0], minlength=len(STATUSES))
+    line = f"{len(checks)} checks: " + ", ".join(
+        f"{count} {name}" for count, name in zip(counts, STATUSES, strict=True))
+    drifted = np.flatnonzero(status.codes > 0)
+    if not len(drifted):
         return line
-    severity = drifted["status"].astype(str).map({s: i for i, s in enumerate(STATUSES)})
-    size = drifted["relative_difference"].abs().fillna(np.inf)
-    order = np.lexsort((drifted["difference"].abs().to_numpy(), size.to_numpy(),
-                        severity.to_numpy()))
-    worst = drifted.iloc[order[-1]]
-    return f"{line}; worst: {_describe(worst)}"
+    severity = status.codes[drifted]
+    size = np.abs(checks["relative_difference"].to_numpy(np.float64)[drifted])
+    size = np.where(np.isnan(size), np.inf, size)
+    absolute = np.abs(checks["difference"].to_numpy(np.float64)[drifted])
+    worst = drifted[np.lexsort((absolute, size, severity))[-1]]
+    return f"{line}; worst: {_describe(checks.iloc[worst])}"
 
 
 def _describe(row: pd.Series) -> str:
@@ -332,7 +629,15 @@ def _describe(row: pd.Series) -> str:
         where.append(f"at {row['timestamp']:%Y-%m-%d %H:%M} UTC")
     relative = row["relative_difference"]
     share = "" if pd.isna(relative) else f", {relative:+.1%}"
+    why = f": {row['reason']}" if "reason" in row.index else ""
     return (
-        f"{' '.join(where)}: parts {row['sum_of_parts']} vs reported {row['reported']} "
-        f"({row['difference']:+d}{share}, {row['status']})"
+        f"{' '.join(where)}: parts {_number(row['sum_of_parts'])} vs reported "
+        f"{_number(row['reported'])} ({_number(row['difference'], sign=True)}{share}, "
+        f"{row['status']}{why})"
     )
+
+
+def _number(value: Any, *, sign: bool = False) -> str:
+    if float(value).is_integer():
+        return f"{int(value):+d}" if sign else f"{int(value)}"
+    return f"{value:+g}" if sign else f"{value:g}"

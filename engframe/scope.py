@@ -57,6 +57,7 @@ import numpy as np
 __all__ = [
     "ALL",
     "EXACT",
+    "FILTERABLE",
     "MAY_FALL_SHORT",
     "NOT_IMPLIED",
     "RELATIONS",
@@ -201,6 +202,11 @@ class Scope:
     def text(self) -> dict[str, str | None]:
         """The scope as a saved envelope writes it (``{"skillIds": ..., "agentIds": ...}``)."""
         return {"skillIds": _text(self.skills), "agentIds": _text(self.agents)}
+
+
+#: Relations whose parts are chosen by the other dimension's ids (agents within a skill,
+#: skills of an agent): a live request naming those ids may leave the parts short.
+FILTERABLE: Final = frozenset({"skill_agents_vs_skill", "skill_agents_vs_agent"})
 
 
 def implication(relation: str | Relation, scope: Scope | None) -> Holds:
