@@ -47,7 +47,7 @@ import pandas as pd
 
 from engframe.derive._periods import query_of
 from engframe.errors import FrameError, OptionError
-from engframe.schema import LEVELS, SPANS, TIMESTAMP_DTYPE, check_frame
+from engframe.schema import LEVELS, SPANS, TIMESTAMP_DTYPE, categorical, check_frame
 from engframe.scope import (
     EXACT,
     FILTERABLE,
@@ -197,7 +197,7 @@ def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(column.astype("Int64").array)  # <NA> gets -1
+    codes, uniques = pd.factorize(column.astype("Int64"))  # <NA> gets -1
     return codes.astype(np.int64, copy=False), np.asarray(uniques, np.int64)
 
 
@@ -301,12 +301,13 @@ def _check(codes: _Codes, relation: Relation, holds: str,
     cell = keys.key * 3 + role
     cells = 3 * keys.size
     counts = np.bincount(cell, minlength=cells).reshape(-1, 3)
+    sums: np.ndarray
     if codes.weights is not None:
         sums = np.bincount(cell, weights=codes.weights[rows], minlength=cells).reshape(-1, 3)
     else:
-        sums = np.zeros(cells, np.int64)
-        np.add.at(sums, cell, codes.value[rows])
-        sums = sums.reshape(-1, 3)
+        flat = np.zeros(cells, np.int64)
+        np.add.at(flat, cell, codes.value[rows])
+        sums = flat.reshape(-1, 3)
     if (counts[:, 2] > 1).any():
         raise FrameError(
             f"reconcile: the frame holds a reported total more than once ({relation.name}); "
@@ -453,7 +454,9 @@ def _additive(codes: _Codes) -> np.ndarray | None:
     fractional = codes.value != np.floor(codes.value)
     if not fractional.any():
         return None
-    return np.bincount(codes.metric[fractional], minlength=len(codes.metrics)) == 0
+    additive: np.ndarray = np.bincount(codes.metric[fractional],
+                                       minlength=len(codes.metrics)) == 0
+    return additive
 
 
 def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: list[str], *,
@@ -485,9 +488,9 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
     names += sorted({c.relation for c in found} - set(names))
     relation_code = np.array([names.index(c.relation) for c in found])[relation_code]
     out = pd.DataFrame({
-        "relation": pd.Categorical.from_codes(relation_code, categories=names),
-        "level": pd.Categorical.from_codes(cat("level"), categories=list(LEVELS)),
-        "span": pd.Categorical.from_codes(cat("span"), categories=list(SPANS)),
+        "relation": categorical(relation_code, names),
+        "level": categorical(cat("level"), LEVELS),
+        "span": categorical(cat("span"), SPANS),
         "timestamp": _stamps(codes.stamps, cat("stamp")),
         "skill": _ids(codes.skills, cat("skill")),
         "agent": _ids(codes.agents, cat("agent")),
@@ -500,7 +503,7 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         "tolerance": tolerance,
         "status": pd.Categorical.from_codes(status, dtype=pd.CategoricalDtype(
             list(STATUSES), ordered=True)),
-        "reason": pd.Categorical.from_codes(reason, categories=list(REASONS)),
+        "reason": categorical(reason, REASONS),
     }, copy=False)
     rows = codes.first_of_response[cat("response")]
     for column in response:

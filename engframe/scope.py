@@ -183,14 +183,16 @@ class Scope:
         >>> Scope(skills=(1,), agents=None).selects(np.array([1, 2]), np.array([7, 7])).tolist()
         [True, False]
         """
-        return self.chosen("skills", skill_ids) & self.chosen("agents", agent_ids)
+        selected: np.ndarray = self.chosen("skills", skill_ids) & self.chosen("agents", agent_ids)
+        return selected
 
     def chosen(self, dimension: Literal["skills", "agents"], ids: np.ndarray) -> np.ndarray:
         """Which of ``ids`` (skill or agent ids) the request's ``dimension`` selects."""
         selection = self.skills if dimension == "skills" else self.agents
         if selection is None or selection == ALL:
             return np.ones(len(ids), dtype=bool)
-        return np.isin(ids, np.asarray(selection, dtype=np.int64))
+        chosen: np.ndarray = np.isin(ids, np.asarray(selection, dtype=np.int64))
+        return chosen
 
     def disjoint(self, other: Scope) -> bool:
         """Whether no chat is selected by both (split requests must be pairwise disjoint)."""

@@ -16,8 +16,9 @@ avgInteractiveHandlingTime = totalHandlingTime / totalInteractiveChats  [s]
 chatsPerEngagement = totalChatsX / connectedEngagements
 """
 
-from engframe.derive._core import DEFAULT_TZ, PERIOD_KEYS, TIME_GRAINS, derive, resolve
+from engframe.derive._core import DEFAULT_TZ, TIME_GRAINS, derive, resolve
 from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula, Terms, formula
+from engframe.derive._periods import PERIOD_KEYS
 from engframe.derive._select import LEVEL_PREFERENCE, TIME_KEYS, select
 from engframe.derive._wide import to_wide
 

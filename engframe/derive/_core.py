@@ -3,27 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
+from engframe._keys import group_ids
 from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula
-from engframe.derive._periods import period_hours
-from engframe.derive._select import TIME_KEYS, choose_level, choose_span
+from engframe.derive._periods import PERIOD_KEYS, group_hours
+from engframe.derive._select import choose_level, choose_span, level_mask, span_mask
 from engframe.errors import MetricError, OptionError
-from engframe.schema import COLUMNS, LEVELS, SPANS, TIMESTAMP_DTYPE, check_frame
+from engframe.schema import COLUMNS, LEVELS, SPANS, categorical, check_frame
 
 __all__ = ["DEFAULT_TZ", "PERIOD_KEYS", "TIME_GRAINS", "derive", "resolve"]
 
 #: Calendar grains ``by`` may name besides columns; each row goes to the grain holding
 #: the last instant of its period (an interval ending at midnight belongs to the day before).
 TIME_GRAINS: Final = ("day", "hour")
-
-#: Keys that tell periods apart. For per-hour rates the hours of a group are the lengths
-#: of the distinct periods sharing the group's values of these keys: the clock time the
-#: group spans, once, however many skills or agents it holds.
-PERIOD_KEYS: Final = frozenset({"source", "account", "fetched_at", "complete"} | TIME_KEYS)
 
 DEFAULT_TZ: Final = "UTC"
 
@@ -33,9 +29,8 @@ _REFUSED_KEYS: Final = {
     "level": "one level is chosen with level=",
     "span": "one span is chosen with span=",
 }
-_END: Final = "_end"
-_START: Final = "_start"
-_ALL: Final = "_all"
+_NAT: Final = np.iinfo(np.int64).min
+_LATEST: Final = np.iinfo(np.int64).max
 _LEVEL_DTYPE: Final = pd.CategoricalDtype(list(LEVELS))
 _SPAN_DTYPE: Final = pd.CategoricalDtype(list(SPANS))
 
@@ -104,79 +99,63 @@ def _check_tz(tz: str, *, where: str) -> None:
 
 
 def _grain(stamps: pd.Series, grain: str, tz: str) -> pd.Series:
-    local = (stamps - pd.Timedelta(1, "ms")).dt.tz_convert(tz)
-    if grain == "day":
-        return local.dt.normalize()
+    """The calendar day or hour (in ``tz``) holding each period's last instant.
+
+    Computed on the distinct timestamps only (a frame repeats a few hundred of them).
+    """
+    codes, uniques = pd.factorize(stamps)
+    local = (pd.Series(uniques) - pd.Timedelta(1, "ms")).dt.tz_convert(tz)
+    found: pd.Series = local.dt.normalize() if grain == "day" else _floor_hour(local)
+    return pd.Series(found.array.take(codes, allow_fill=True))
+
+
+def _floor_hour(local: pd.Series) -> pd.Series:
+    # floor("h") is ambiguous on a DST fall-back hour; step back by what is past the hour
     into_hour = local.dt.minute * 60_000 + local.dt.second * 1_000 + local.dt.microsecond // 1_000
-    return local - pd.to_timedelta(into_hour, unit="ms")
+    floored: pd.Series = local - pd.to_timedelta(into_hour, unit="ms")
+    return floored
 
 
-def _sum_hours(periods: pd.DataFrame, keys: list[str]) -> pd.DataFrame | float:
-    """Total hours per group of ``keys``; NaN as soon as one period's length is unknown."""
-    unknown = periods["hours"].isna()
-    if not keys:
-        return float("nan") if unknown.any() else float(periods["hours"].sum())
-    grouped = periods.assign(_unknown=unknown, hours=periods["hours"].fillna(0.0)).groupby(
-        keys, observed=True, dropna=False, sort=False
-    )
-    table = grouped.agg(hours=("hours", "sum"), _unknown=("_unknown", "any")).reset_index()
-    table.loc[table["_unknown"].to_numpy(bool), "hours"] = np.nan
-    return table.drop(columns="_unknown")
+def _key_column(frame: pd.DataFrame, key: str, rows: np.ndarray, tz: str) -> pd.Series:
+    """The values of one ``by`` key for ``rows`` of ``frame`` (grains computed)."""
+    if key in TIME_GRAINS and key not in frame.columns:
+        stamps = frame["timestamp"].take(rows).reset_index(drop=True)
+        return _grain(stamps, key, tz)
+    return frame[key].take(rows).reset_index(drop=True)
 
 
-def _weighted(table: pd.DataFrame, terms: Mapping[str, float]) -> np.ndarray:
-    total = np.zeros(len(table))
-    for name, weight in terms.items():
-        total = total + weight * table[name].to_numpy(np.float64)
-    return total
+def _groups(columns: list[pd.Series], rows: int) -> tuple[np.ndarray, int]:
+    """Dense group codes, in the order sorting by the columns gives (missing values first)."""
+    if not columns:
+        return np.zeros(rows, np.int64), 1 if rows else 0
+    ids, _ = group_ids([column.array for column in columns])
+    dense, uniques = pd.factorize(ids, sort=True)
+    return dense.astype(np.int64, copy=False), len(uniques)
 
 
-def _evaluate(table: pd.DataFrame, f: Formula) -> np.ndarray:
-    top = f.scale * _weighted(table, f.numerator)
-    if not f.is_ratio:
-        return top
-    bottom = _weighted(table, f.denominator)
-    out = np.full(len(table), np.nan)
-    np.divide(top, bottom, out=out, where=(bottom != 0) & ~np.isnan(bottom))
+def _first_rows(group: np.ndarray, n: int) -> np.ndarray:
+    """The position of each group's first row."""
+    first = np.zeros(n, np.int64)
+    first[group[::-1]] = np.arange(len(group) - 1, -1, -1)
+    return first
+
+
+def _group_extreme(values: np.ndarray, group: np.ndarray, n: int, *, largest: bool) -> np.ndarray:
+    fill = np.iinfo(np.int64).min if largest else np.iinfo(np.int64).max
+    out = np.full(n, fill, np.int64)
+    (np.maximum if largest else np.minimum).at(out, group, values)
     return out
 
 
-def _long(
-    table: pd.DataFrame,
-    values: dict[str, np.ndarray],
-    *,
-    keys: list[str],
-    level: str,
-    span: str,
-    has_start: bool,
-) -> pd.DataFrame:
-    """Stack one block of rows per metric: the tidy long shape, values as float64."""
-    names = list(values)
-    rep = table.iloc[np.tile(np.arange(len(table)), len(names))].reset_index(drop=True)
-    n = len(rep)
-    missing_ids = pd.Series(pd.array([None] * n, dtype="Int64"))
-    out = pd.DataFrame(
-        {
-            "timestamp": rep[_END].astype(TIMESTAMP_DTYPE),
-            "skill": rep["skill"].astype("Int64") if "skill" in keys else missing_ids,
-            "agent": rep["agent"].astype("Int64") if "agent" in keys else missing_ids.copy(),
-            "metric": pd.Series(np.repeat(np.array(names, dtype=object), len(table))).astype(
-                pd.CategoricalDtype(names)
-            ),
-            "value": pd.Series(
-                np.concatenate([values[m] for m in names]) if names else np.zeros(0),
-                dtype=np.float64,
-            ),
-            "level": pd.Series([level] * n, dtype=_LEVEL_DTYPE),
-            "span": pd.Series([span] * n, dtype=_SPAN_DTYPE),
-        }
-    )
-    for key in keys:
-        if key not in COLUMNS:
-            out[key] = rep[key]
-    if has_start and "start" not in keys:
-        out["start"] = rep[_START].astype(TIMESTAMP_DTYPE)
-    return out
+def _ms(column: pd.Series) -> np.ndarray:
+    """Epoch milliseconds of a UTC datetime column, NaT as int64 min."""
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    return column.to_numpy("datetime64[ms]").view(np.int64)
+
+
+def _stamps(ms: np.ndarray) -> pd.arrays.DatetimeArray:
+    return pd.DatetimeIndex(ms.view("M8[ms]")).tz_localize("UTC").array
 
 
 def derive(
@@ -200,13 +179,14 @@ def derive(
     chats twice. The defaults pick them for you (see :func:`engframe.derive.select`):
     ``by=["agent"]`` reads the ``agent`` level, ``by=["skill"]`` the per-skill totals,
     no id the account (or all-skills) totals; ``interval`` rows when ``by`` splits time,
-    else the API's whole-timeframe rows. A frame loaded from several overlapping files
-    still counts an interval once per file: pass ``by=["source"]`` to keep them apart.
+    else the API's whole-timeframe rows (a history has interval rows only). A frame loaded
+    from several overlapping files still counts an interval once per file: pass
+    ``by=["source"]`` to keep them apart.
 
     Parameters
     ----------
     df : pandas.DataFrame
-        A tidy frame (``engframe.flatten``, ``engframe.load``).
+        A tidy frame (``engframe.flatten``, ``engframe.load``, ``engframe.read_dataset``).
     metrics : sequence of str or Formula, optional
         What to compute: names from :data:`DERIVED`, API metric names (summed as they
         are), or your own :func:`formula` objects. Default: every built-in derived metric.
@@ -231,7 +211,7 @@ def derive(
         holding the derived names, then the ``by`` keys that are not tidy columns
         (``day``, ``hour``, ``source``...), then ``start`` (earliest period start) when
         the input has it. ``timestamp`` is the end of the last period in the group;
-        ``skill``/``agent`` are ``<NA>`` unless grouped on.
+        ``skill``/``agent`` are ``<NA>`` unless grouped on. Rows are sorted by the keys.
 
     Raises
     ------
@@ -254,10 +234,8 @@ def derive(
     - ``totalChats`` = totalInteractiveChats + totalNonInteractiveChats [chats]
     - ``interactiveShare`` = totalInteractiveChats / totalChats [fraction, 0..1]
     - ``connectedEngagementsPerHour`` = connectedEngagements / hours [1/h], where hours is
-      the clock time of the distinct periods the group spans (per interval: the
-      interval's length; overall: the window's), counted once however many skills or
-      agents the group holds; ``start`` to ``timestamp`` cut at ``fetched_at``, else
-      estimated from the interval spacing (see ``engframe.derive._periods``).
+      the clock time of the distinct periods the group spans, each counted once however
+      many skills, agents or fetches it holds (see ``engframe.derive._periods``).
 
     Examples
     --------
@@ -284,7 +262,8 @@ def derive(
     chosen_span = choose_span(df, by=keys, span=span, where=where)
 
     needed = list(dict.fromkeys(c for f in formulas for c in f.components if c != HOURS))
-    present = {str(m) for m in df["metric"].drop_duplicates().dropna()}
+    metric = df["metric"].astype("category").array
+    present = {str(m) for m in metric.categories[np.unique(metric.codes[metric.codes >= 0])]}
     missing = [c for c in needed if c not in present]
     if missing and not df.empty:
         user = [f.name for f in formulas if set(f.components) & set(missing)]
@@ -292,49 +271,97 @@ def derive(
             f"{where}: component(s) {', '.join(missing)} needed by {', '.join(user)} "
             f"are not in the frame (its metrics: {', '.join(sorted(present))})"
         )
-    rows = (df["level"] == chosen_level).to_numpy(bool) & (df["span"] == chosen_span).to_numpy(
-        bool
-    )
-    base = df.loc[rows].reset_index(drop=True)
-    for grain in TIME_GRAINS:
-        if grain in keys and grain not in base.columns:
-            base[grain] = _grain(base["timestamp"], grain, tz)
-    group = keys or [_ALL]
-    if not keys:
-        base[_ALL] = 0
-    metric = base["metric"].astype(str).to_numpy()
-    value = base["value"].to_numpy()
-    for name in needed:
-        base[f"_c_{name}"] = np.where(metric == name, value, 0)
-    has_start = "start" in base.columns
-    aggs: dict[str, tuple[str, str]] = {name: (f"_c_{name}", "sum") for name in needed}
-    aggs[_END] = ("timestamp", "max")
+    in_span = span_mask(df, chosen_span)
+    rows = np.flatnonzero(level_mask(df, chosen_level) & in_span)
+    columns = [_key_column(df, key, rows, tz) for key in keys]
+    group, n = _groups(columns, len(rows))
+    if not keys and not len(rows):
+        n = 1  # one value over nothing: the sums are 0
+
+    # every component summed per group in one pass: cell = group * k + component
+    slot = np.full(len(metric.categories) + 1, -1, np.int64)
+    for position, name in enumerate(needed):
+        if name in metric.categories:
+            slot[metric.categories.get_loc(name)] = position
+    component = slot[np.asarray(metric.codes, np.int64)[rows]]
+    counted = component >= 0
+    cells = group[counted] * max(len(needed), 1) + component[counted]
+    value = df["value"].to_numpy()[rows][counted].astype(np.float64, copy=False)
+    sums = np.bincount(cells, weights=value, minlength=n * max(len(needed), 1)).reshape(
+        n, max(len(needed), 1))
+    table = {name: sums[:, i] for i, name in enumerate(needed)}
+    end = _group_extreme(_ms(df["timestamp"])[rows], group, n, largest=True)
+    has_start = "start" in df.columns
+    start = None
     if has_start:
-        aggs[_START] = ("start", "min")
-    table = base.groupby(group, observed=True, dropna=False, sort=True).agg(**aggs).reset_index()
-
+        starts = _ms(df["start"])[rows]
+        start = _group_extreme(np.where(starts == _NAT, _LATEST, starts), group, n,
+                               largest=False)
+        start[start == _LATEST] = _NAT
     if any(HOURS in f.components for f in formulas):
-        # periods come from every level of the span: an agent idle in an interval
-        # (absent from it) still lived through its hours
-        spanned = df.loc[(df["span"] == chosen_span).to_numpy(bool)].reset_index(drop=True)
-        for grain in TIME_GRAINS:
-            if grain in keys and grain not in spanned.columns:
-                spanned[grain] = _grain(spanned["timestamp"], grain, tz)
-        period_keys = [k for k in keys if k in PERIOD_KEYS]
-        identity = ["timestamp", *(c for c in ("start", "fetched_at", "source") if c in df)]
-        periods = spanned[list(dict.fromkeys([*identity, *period_keys]))].drop_duplicates()
-        periods = periods.assign(hours=period_hours(periods, frame=df, span=chosen_span))
-        hours = _sum_hours(periods, period_keys)
-        if isinstance(hours, float):
-            table[HOURS] = hours
-        else:
-            table = table.merge(hours, on=period_keys, how="left", sort=False)
-
+        table[HOURS] = group_hours(df, in_span=in_span, keys=keys, tz=tz,
+                                   group_columns=columns, group=group, n=n)
     values = {f.name: _evaluate(table, f) for f in formulas}
     if components:
-        extra = [*needed, *([HOURS] if HOURS in table.columns else [])]
-        values.update({c: table[c].to_numpy(np.float64) for c in extra if c not in values})
-    return _long(
-        table, values, keys=keys, level=chosen_level, span=chosen_span, has_start=has_start
-    )
+        values.update({c: np.asarray(table[c], np.float64) for c in [*needed, HOURS]
+                       if c in table and c not in values})
+    first = _first_rows(group, n)
+    return _long(values, keys=keys, key_values=[c.take(first) for c in columns], end=end,
+                 start=start, level=chosen_level, span=chosen_span, n=n,
+                 attrs=dict(df.attrs.items()))
 
+
+def _weighted(table: Mapping[str, np.ndarray], terms: Mapping[str, float], n: int) -> np.ndarray:
+    total = np.zeros(n)
+    for name, weight in terms.items():
+        total = total + weight * np.asarray(table[name], np.float64)
+    return total
+
+
+def _evaluate(table: Mapping[str, np.ndarray], f: Formula) -> np.ndarray:
+    n = len(next(iter(table.values()))) if table else 0
+    top = f.scale * _weighted(table, f.numerator, n)
+    if not f.is_ratio:
+        return top
+    bottom = _weighted(table, f.denominator, n)
+    out = np.full(n, np.nan)
+    np.divide(top, bottom, out=out, where=(bottom != 0) & ~np.isnan(bottom))
+    return out
+
+
+def _long(values: dict[str, np.ndarray], *, keys: list[str], key_values: list[pd.Series],
+          end: np.ndarray, start: np.ndarray | None, level: str, span: str, n: int,
+          attrs: dict[Any, Any]) -> pd.DataFrame:
+    """Stack one block of rows per metric: the tidy long shape, values as float64."""
+    names = list(values)
+    blocks = len(names)
+    repeat = np.tile(np.arange(n), blocks)
+
+    def ids(key: str) -> Any:
+        if key in keys:
+            column = key_values[keys.index(key)].astype("Int64").array
+            return column.take(repeat)
+        return pd.arrays.IntegerArray(np.zeros(n * blocks, np.int64), np.ones(n * blocks, bool))
+
+    out = pd.DataFrame(
+        {
+            "timestamp": _stamps(end[repeat] if n else end),
+            "skill": ids("skill"),
+            "agent": ids("agent"),
+            "metric": categorical(np.repeat(np.arange(blocks), n), names),
+            "value": (np.concatenate([values[m] for m in names]).astype(np.float64)
+                      if names else np.zeros(0)),
+            "level": pd.Categorical.from_codes(np.full(n * blocks, LEVELS.index(level)),
+                                               dtype=_LEVEL_DTYPE),
+            "span": pd.Categorical.from_codes(np.full(n * blocks, SPANS.index(span)),
+                                              dtype=_SPAN_DTYPE),
+        },
+        copy=False,
+    )
+    for key, column in zip(keys, key_values, strict=True):
+        if key not in COLUMNS:
+            out[key] = column.array.take(repeat)
+    if start is not None and "start" not in keys:
+        out["start"] = _stamps(start[repeat] if n else start)
+    out.attrs = attrs
+    return out

@@ -1,38 +1,46 @@
-"""How long the period behind a row lasted, in hours: the denominator of per-hour rates.
+"""How long the periods behind a group lasted, in hours: the denominator of per-hour rates.
 
-Choice (LivePerson gives none): a period runs from the row's ``start`` to its
-``timestamp`` (its end), cut at ``fetched_at`` when the data was fetched before the
-period ended (the newest interval is still filling: "now 08:07, last interval 08:00-08:10,
-actual 7 minutes"). Frames without ``start`` (responses not saved as envelopes) fall back
-to the spacing of the interval timestamps for intervals, and to the intervals' total
-(else the request's ``timeframe`` from ``df.attrs["query"]``) for whole-timeframe rows;
-without those the length is unknown and per-hour rates are missing. The fallback takes
-every interval as full length, though the API's oldest interval holds only the remainder
-of the window: frames from saved envelopes are exact, bare responses approximate.
+Choice (LivePerson gives none): a *period* is one interval (or one whole timeframe) of the
+data: rows with the same ``timestamp`` (its end) in the same response (``source``,
+``account``) are one period, whatever their level, skill, agent or fetch. Its length is the
+clock time its data covers: from ``start`` to ``timestamp``, cut at ``fetched_at`` when the
+data was fetched before the period ended (the newest interval is still filling: "now 08:07,
+last interval 08:00-08:10, actual 7 minutes"); when its rows disagree (a history keeps each
+series' best fetch), the longest coverage counts. Frames without ``start`` (responses not
+saved as envelopes) fall back to the spacing of the interval timestamps for intervals, and
+to the intervals' total (else the request's ``timeframe`` from ``df.attrs["query"]``) for
+whole-timeframe rows; without those the length is unknown and per-hour rates are missing.
+The fallback takes every interval as full length, though the API's oldest interval holds
+only the remainder of the window: frames from saved envelopes are exact, bare responses
+approximate.
+
+A group's hours are the lengths of the distinct periods it spans, each counted once however
+many skills, agents or fetches the group holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["MS_PER_HOUR", "QUERY_ATTRS", "period_hours", "query_of"]
+from engframe._keys import group_ids
+from engframe.derive._select import TIME_KEYS, span_mask
+
+__all__ = ["MS_PER_HOUR", "PERIOD_KEYS", "QUERY_ATTRS", "group_hours", "query_of"]
 
 MS_PER_HOUR: Final = 3_600_000
 _MS_PER_MINUTE: Final = 60_000
+_NAT: Final = np.iinfo(np.int64).min
 
-
-def _ms(values: pd.Series) -> np.ndarray:
-    """Epoch milliseconds as float, NaN for NaT (whatever the datetime unit)."""
-    naive = pd.to_datetime(values, utc=True).dt.tz_localize(None)
-    raw = naive.to_numpy(dtype="datetime64[ms]")
-    out = raw.astype(np.int64).astype(np.float64)
-    out[np.isnat(raw)] = np.nan
-    return out
-
+#: Keys that tell periods apart. For per-hour rates the hours of a group are the lengths
+#: of the distinct periods sharing the group's values of these keys: the clock time the
+#: group spans, once, however many skills or agents it holds.
+PERIOD_KEYS: Final = frozenset({"source", "account", "fetched_at", "complete"} | TIME_KEYS)
+#: Columns that make two rows of the same timestamp different periods.
+_RESPONSE: Final = ("source", "account")
 
 #: Where a frame's ``attrs`` may hold the request it answers: ``engframe.flatten``
 #: writes ``query``; ``request`` is the saved envelope's own name for it.
@@ -62,43 +70,106 @@ def _request_minutes(attrs: Mapping[Any, Any], key: str) -> float:
     return minutes if minutes > 0 else np.nan
 
 
-def _interval_stamps(frame: pd.DataFrame) -> np.ndarray:
-    stamps = frame.loc[(frame["span"] == "interval").to_numpy(bool), "timestamp"]
-    return np.unique(_ms(stamps.drop_duplicates()))
+def _ms(column: pd.Series) -> np.ndarray:
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    return column.to_numpy("datetime64[ms]").view(np.int64)
 
 
-def _spacing_ms(stamps: np.ndarray, attrs: Mapping[Any, Any]) -> float:
-    stamps = stamps[~np.isnan(stamps)]
+def _fallback_ms(frame: pd.DataFrame, span: str) -> float:
+    """The length of a period whose ``start`` is unknown, estimated from the frame [ms]."""
+    stamps = np.sort(pd.unique(_ms(frame["timestamp"])[span_mask(frame, "interval")]))
+    stamps = stamps[stamps != _NAT]
     steps = np.diff(stamps)
     steps = steps[steps > 0]
     if steps.size:
-        values, counts = np.unique(steps, return_counts=True)
-        return float(values[np.argmax(counts)])
-    return _request_minutes(attrs, "interval") * _MS_PER_MINUTE
+        found, counts = np.unique(steps, return_counts=True)
+        spacing = float(found[np.argmax(counts)])
+    else:
+        spacing = _request_minutes(frame.attrs, "interval") * _MS_PER_MINUTE
+    if span == "interval":
+        return spacing
+    if stamps.size and not np.isnan(spacing):
+        return float(stamps[-1] - stamps[0] + spacing)
+    return _request_minutes(frame.attrs, "timeframe") * _MS_PER_MINUTE
 
 
-def period_hours(periods: pd.DataFrame, *, frame: pd.DataFrame, span: str) -> np.ndarray:
-    """Return the length [h] of each period (row) of ``periods``, NaN where unknown.
+def group_hours(
+    frame: pd.DataFrame,
+    *,
+    in_span: np.ndarray,
+    keys: Sequence[str],
+    tz: str,
+    group_columns: Sequence[pd.Series],
+    group: np.ndarray,
+    n: int,
+) -> np.ndarray:
+    """The hours of each of ``n`` groups, NaN where a period's length is unknown.
 
-    ``periods`` holds ``timestamp`` and, when known, ``start`` and ``fetched_at``;
-    ``frame`` is the whole tidy frame, read for interval spacing and ``attrs``.
+    ``in_span`` marks the frame's rows of the span derived (every level: an agent idle in
+    an interval still lived through its hours); ``group_columns`` hold the ``keys`` of the
+    derived rows and ``group`` their group codes.
     """
-    end = _ms(periods["timestamp"])
-    start = _ms(periods["start"]) if "start" in periods else np.full(len(periods), np.nan)
-    length = end - start
+    from engframe.derive._core import _key_column  # grains are computed one way only
+
+    rows = np.flatnonzero(in_span)
+    period_keys = [k for k in keys if k in PERIOD_KEYS]
+    identity = ["timestamp", *(c for c in _RESPONSE if c in frame.columns and c not in keys)]
+    names = list(dict.fromkeys([*identity, *period_keys]))
+    columns = [_key_column(frame, key, rows, tz) for key in names]
+    ids, _ = group_ids([column.array for column in columns]) if len(rows) else (
+        np.zeros(0, np.int64), 0)
+    period, first = _dense(ids)
+    n_periods = len(first)
+    end = _ms(frame["timestamp"])[rows]
+    covered = np.full(len(rows), np.nan)
+    if "start" in frame.columns:
+        start = _ms(frame["start"])[rows]
+        stop = end.copy()
+        if "fetched_at" in frame.columns:
+            fetched = _ms(frame["fetched_at"])[rows]
+            early = (fetched != _NAT) & (fetched < stop)
+            stop[early] = fetched[early]
+        known = (start != _NAT) & (end != _NAT)
+        covered[known] = np.maximum(stop[known] - start[known], 0)
+    length = np.full(n_periods, -np.inf)
+    np.fmax.at(length, period, covered)
+    length[np.isneginf(length)] = np.nan
     unknown = np.isnan(length)
     if unknown.any():
-        stamps = _interval_stamps(frame)
-        spacing = _spacing_ms(stamps, frame.attrs)
-        if span == "interval":
-            fallback = spacing
-        elif stamps.size and not np.isnan(spacing):
-            fallback = float(stamps[-1] - stamps[0] + spacing)
-        else:
-            fallback = _request_minutes(frame.attrs, "timeframe") * _MS_PER_MINUTE
-        length[unknown] = fallback
-    if "fetched_at" in periods:
-        unelapsed = end - _ms(periods["fetched_at"])
-        length -= np.where(unelapsed > 0, unelapsed, 0.0)
-    hours: np.ndarray = np.clip(length, 0.0, None) / MS_PER_HOUR
-    return hours
+        fallback = np.full(n_periods, _fallback_ms(frame, str(frame["span"].iloc[rows[0]])))
+        if "fetched_at" in frame.columns:
+            late = end[first] - _ms(frame["fetched_at"])[rows][first]
+            fallback -= np.where((late > 0) & (end[first] != _NAT), late, 0)
+        length[unknown] = np.clip(fallback[unknown], 0.0, None)
+    hours = length / MS_PER_HOUR
+    if not period_keys:
+        total = np.nan if np.isnan(hours).any() else float(hours.sum())
+        return np.full(n, total)
+    # the hours of each combination of period keys, read for each derived group
+    ours = [columns[names.index(k)].take(first).reset_index(drop=True) for k in period_keys]
+    theirs = [group_columns[list(keys).index(k)].take(_firsts(group, n)).reset_index(drop=True)
+              for k in period_keys]
+    joint = [pd.concat([a, b], ignore_index=True) for a, b in zip(ours, theirs, strict=True)]
+    combo, _ = group_ids([column.array for column in joint])
+    combo, _first = _dense(combo)
+    size = len(_first)
+    summed = np.bincount(combo[:n_periods], weights=np.nan_to_num(hours), minlength=size)
+    blind = np.bincount(combo[:n_periods], weights=np.isnan(hours), minlength=size) > 0
+    summed[blind] = np.nan
+    hours_of_group: np.ndarray = summed[combo[n_periods:]]
+    return hours_of_group
+
+
+def _dense(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes of ``ids`` and the position of each code's first occurrence."""
+    codes, uniques = pd.factorize(ids)
+    first = np.zeros(len(uniques), np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return codes.astype(np.int64, copy=False), first
+
+
+def _firsts(group: np.ndarray, n: int) -> np.ndarray:
+    first = np.zeros(n, np.int64)
+    first[group[::-1]] = np.arange(len(group) - 1, -1, -1)
+    return first

@@ -12,12 +12,14 @@ import warnings
 from collections.abc import Collection
 from typing import Final
 
+import numpy as np
 import pandas as pd
 
 from engframe.errors import EngframeWarning, FrameError, OptionError
 from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
 
-__all__ = ["LEVEL_PREFERENCE", "TIME_KEYS", "choose_level", "choose_span", "select"]
+__all__ = ["LEVEL_PREFERENCE", "TIME_KEYS", "choose_level", "choose_span", "level_mask",
+           "select", "span_mask"]
 
 #: Which level answers a question about (skill?, agent?) when none is named: the first
 #: of these present in the frame. ``skill`` prefers the API's per-skill totals (they
@@ -34,7 +36,31 @@ TIME_KEYS: Final = frozenset({"timestamp", "start", "day", "hour"})
 
 
 def _present(df: pd.DataFrame, column: str) -> list[str]:
+    values = df[column].array
+    if isinstance(values, pd.Categorical):  # the tidy dtype: read the codes, not the strings
+        used = np.unique(values.codes[values.codes >= 0])
+        return [str(v) for v in values.categories[used]]
     return [str(v) for v in df[column].drop_duplicates().dropna()]
+
+
+def _mask(df: pd.DataFrame, column: str, value: str) -> np.ndarray:
+    values = df[column].array
+    if isinstance(values, pd.Categorical):
+        if value not in values.categories:
+            return np.zeros(len(df), bool)
+        hit: np.ndarray = np.asarray(values.codes) == values.categories.get_loc(value)
+        return hit
+    return (df[column] == value).to_numpy(bool)
+
+
+def level_mask(df: pd.DataFrame, level: str) -> np.ndarray:
+    """Which rows of ``df`` are at ``level`` (read from the categorical codes)."""
+    return _mask(df, "level", level)
+
+
+def span_mask(df: pd.DataFrame, span: str) -> np.ndarray:
+    """Which rows of ``df`` are of ``span``."""
+    return _mask(df, "span", span)
 
 
 def choose_level(df: pd.DataFrame, *, by: Collection[str], level: str | None, where: str) -> str:
@@ -145,9 +171,7 @@ def select(
     check_frame(df, where=where)
     chosen_level = choose_level(df, by=by, level=level, where=where)
     chosen_span = choose_span(df, by=by, span=span, where=where)
-    keep = (df["level"] == chosen_level).to_numpy(bool) & (df["span"] == chosen_span).to_numpy(
-        bool
-    )
-    out = df.loc[keep].reset_index(drop=True)
+    keep = level_mask(df, chosen_level) & span_mask(df, chosen_span)
+    out = df.take(np.flatnonzero(keep)).reset_index(drop=True)
     out.attrs = dict(df.attrs)
     return out
