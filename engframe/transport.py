@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import contextvars
 import email.utils
+import http.client
 import importlib.metadata
 import json
 import logging
@@ -152,8 +153,9 @@ class RetryPolicy:
         The most time one request may take [s], from the start of its first attempt to
         the end of its last, counting every wait, every attempt's timeout and the signing
         of retries: each attempt's timeout is cut to the time left, and a retry is made
-        only if at least ``min_attempt`` seconds are left when its wait ends. (A token
-        fetched for the first attempt is a request of its own, with its own budget.)
+        only if at least ``min_attempt`` seconds are left when its wait ends. (Looking up
+        the host and fetching a token before the first attempt are requests of their own,
+        each with its own budget.)
     min_attempt : float, default DEFAULT_MIN_ATTEMPT
         The least time an attempt may have [s]: no retry starts with less left.
 
@@ -486,6 +488,8 @@ _NO_ANSWER: Final[tuple[tuple[type[BaseException], str, str], ...]] = (
     (ConnectionRefusedError, "cannot connect to", "connection refused"),
     (ssl.SSLCertVerificationError, "cannot connect to", "its TLS certificate is not trusted"),
     (requests.exceptions.SSLError, "cannot connect to", "the TLS handshake failed"),
+    (http.client.RemoteDisconnected, "lost the connection to",
+     "closed by the server without an answer"),
     (ConnectionResetError, "lost the connection to", "reset by the peer"),
     (requests.exceptions.ChunkedEncodingError, "lost the connection to",
      "the answer broke off"),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -644,3 +645,38 @@ def test_an_auth_that_sets_bytes_headers_works_with_a_forced_refresh(
     cached.get(url, sign=lambda: BytesHeaderAuth(token))
     again = cached.get(url, sign=lambda: BytesHeaderAuth(token), refresh=True)
     assert again.status_code == 200 and again.from_cache is False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def hangs_up() -> Iterator[str]:
+    """A URL on loopback whose server reads each request and closes without answering."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_a_connection_closed_without_an_answer_is_retried_and_named(
+    hangs_up: str, clock: FakeClock,
+) -> None:
+    transport = Transport(make_session(False), timeout=5.0, clock=clock, sleep=clock.sleep)
+    with pytest.raises(APIError) as caught:
+        transport.get(hangs_up)
+    host = hangs_up.split("/")[2]
+    assert str(caught.value) == (f"lost the connection to {host}: closed by the server "
+                                 "without an answer; gave up after 3 retries")
