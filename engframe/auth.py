@@ -15,7 +15,10 @@ credentials                              environment variables (used when ``auth
 =======================================  =====================================================
 
 When several sets are present the first complete one in that order wins. The account id
-comes from ``LP_ACCOUNT`` when none is given. Secrets never appear in reprs or messages.
+comes from ``LP_ACCOUNT`` when none is given. Secrets never appear in reprs or messages:
+every credential, token, token request body and token answer is held as a :class:`Secret`,
+a ``str`` whose ``repr`` is ``<hidden>``, so that containers and the local variables a
+traceback prints (``capture_locals``) show ``<hidden>`` instead of the value.
 
 Examples
 --------
@@ -38,6 +41,7 @@ import requests
 from oauthlib.oauth2 import BackendApplicationClient, OAuth2Error  # type: ignore[import-untyped]
 from requests_oauthlib import OAuth1  # type: ignore[import-untyped]
 
+from engframe.discovery import TOKEN_SERVICE
 from engframe.errors import AuthError, ConfigError
 
 __all__ = [
@@ -55,6 +59,7 @@ __all__ = [
     "BearerToken",
     "OAuth1Keys",
     "OAuth2ClientCredentials",
+    "Secret",
     "TokenPost",
     "resolve_auth",
 ]
@@ -79,10 +84,30 @@ _HIDDEN: Final = "<hidden>"
 TokenPost = Callable[[str, str], str]
 
 
+class Secret(str):
+    """A credential: a ``str`` that sends as itself but shows as ``<hidden>``.
+
+    ``repr`` (what containers, debuggers and ``capture_locals`` tracebacks print) hides
+    the value; ``str``, ``format`` and f-strings give it, so requests can be signed.
+    Operations on it (``+``, ``strip``) return plain strings: wrap their results again.
+
+    Examples
+    --------
+    >>> token = Secret("s3cr3t")
+    >>> token, [token], f"Bearer {token}"
+    (<hidden>, [<hidden>], 'Bearer s3cr3t')
+    """
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return _HIDDEN
+
+
 class _Bearer(requests.auth.AuthBase):
     """Sets ``Authorization: Bearer <token>`` on a request."""
 
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: Secret) -> None:
         self._token = token
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -210,9 +235,9 @@ class OAuth2ClientCredentials(Auth):
         self._client_secret = _secret("client_secret", client_secret)
         if not isinstance(renew_before, int | float) or renew_before < 0:
             raise ConfigError(f"renew_before={renew_before!r} is invalid: it must be a "
-                              "number of seconds >= 0")
+                              "number of seconds >= 0", option="renew_before")
         self._renew_before = float(renew_before)
-        self._tokens: dict[str, tuple[str, float]] = {}
+        self._tokens: dict[str, tuple[Secret, float]] = {}
         self._lock = threading.Lock()
 
     def signer(
@@ -228,20 +253,18 @@ class OAuth2ClientCredentials(Auth):
                 self._tokens[token_url] = cached
         return _Bearer(cached[0])
 
-    def _fetch(self, token_url: str, post: TokenPost, now: float) -> tuple[str, float]:
+    def _fetch(self, token_url: str, post: TokenPost, now: float) -> tuple[Secret, float]:
         client = BackendApplicationClient(client_id=self._client_id)
-        body = client.prepare_request_body(include_client_id=True,
-                                           client_secret=self._client_secret)
-        text = post(token_url, body)
-        try:
-            token = client.parse_request_body_response(text)
-        except (OAuth2Error, ValueError) as exc:
-            # oauthlib's messages hold the error code and description only, never a secret.
-            raise AuthError(f"the token server's answer holds no usable token ({exc})",
-                            url=token_url) from None
-        lifetime = _lifetime(token.get("expires_in"))
-        renew_at = now + lifetime - min(self._renew_before, lifetime / 2)
-        return str(token["access_token"]), renew_at
+        body = Secret(client.prepare_request_body(include_client_id=True,
+                                                  client_secret=self._client_secret))
+        answer = _parse_token(client, Secret(post(token_url, body)))
+        if isinstance(answer, str):
+            # Raised here, outside the except block, so that no chained exception keeps
+            # oauthlib's frames (whose locals hold the answer) for a traceback to print.
+            raise AuthError(f"the token server's answer holds no usable token ({answer})",
+                            url=token_url, service=TOKEN_SERVICE)
+        token, lifetime = answer
+        return token, now + lifetime - min(self._renew_before, lifetime / 2)
 
     def forget(self) -> bool:
         with self._lock:
@@ -250,6 +273,16 @@ class OAuth2ClientCredentials(Auth):
 
     def __repr__(self) -> str:
         return f"OAuth2ClientCredentials(client_id={_HIDDEN}, client_secret={_HIDDEN})"
+
+
+def _parse_token(client: BackendApplicationClient, text: Secret) -> tuple[Secret, float] | str:
+    """The token and its lifetime [s] from a token answer, or why there is none."""
+    try:
+        token = client.parse_request_body_response(text)
+    except (OAuth2Error, ValueError) as exc:
+        # oauthlib's messages hold the error code and description only, never a secret.
+        return str(exc)
+    return Secret(token["access_token"]), _lifetime(token.get("expires_in"))
 
 
 class OAuth1Keys(Auth):
@@ -316,11 +349,12 @@ class _RequestsAuth(Auth):
         return f"{type(self._auth).__name__}(...)"
 
 
-def _secret(name: str, value: Any) -> str:
+def _secret(name: str, value: Any) -> Secret:
     if not isinstance(value, str) or not value.strip():
         kind = "an empty string" if isinstance(value, str) else type(value).__name__
-        raise ConfigError(f"{name} is invalid ({kind}): it must be a non-empty string")
-    return value.strip()
+        raise ConfigError(f"{name} is invalid ({kind}): it must be a non-empty string",
+                          option="auth")
+    return Secret(value.strip())
 
 
 def _lifetime(expires_in: Any) -> float:
@@ -389,20 +423,35 @@ def resolve_auth(auth: Any, *, environ: Mapping[str, str] | None = None) -> Auth
             f"{f' of {len(auth)} items' if isinstance(auth, tuple | list) else ''}): it must "
             "be an engframe.auth.Auth, a bearer token string, (client_id, client_secret), "
             "(app_key, app_secret, access_token, access_token_secret), a requests auth "
-            "object, or None to read the LP_* environment variables"
+            "object, or None to read the LP_* environment variables",
+            option="auth",
         )
-    return _from_environ(os.environ if environ is None else environ)
+    # os.environ is passed, never bound to a local here: a traceback printing this
+    # frame's locals must not print the whole environment.
+    found = _from_environ(os.environ if environ is None else environ)
+    if isinstance(found, AuthError):
+        raise found
+    return found
 
 
-def _from_environ(environ: Mapping[str, str]) -> Auth:
+def _from_environ(environ: Mapping[str, str]) -> Auth | AuthError:
+    """The first complete set's credentials, or the error saying what is missing.
+
+    The error is returned, not raised, so that this frame (whose locals hold the whole
+    environment) is not part of its traceback.
+    """
     partial: list[str] = []
+    missing: list[str] = []
     for make, names in _ENV_SETS:
         present = [name for name in names if environ.get(name, "").strip()]
         if len(present) == len(names):
             return make(*(environ[name] for name in names))
         if present:
-            missing = [name for name in names if name not in present]
-            partial.append(f"{', '.join(present)} set but {', '.join(missing)} missing")
+            lacking = [name for name in names if name not in present]
+            missing += lacking
+            partial.append(f"{', '.join(present)} set but {', '.join(lacking)} missing")
     sets = "; or ".join(" and ".join(names) for _, names in _ENV_SETS)
     detail = f" ({'; '.join(partial)})" if partial else ""
-    raise AuthError(f"no credentials: pass auth= or set {sets}{detail}")
+    return AuthError(f"no credentials: pass auth= or set {sets}{detail}",
+                     env_sets=tuple(names for _, names in _ENV_SETS),
+                     env_missing=tuple(missing))

@@ -49,11 +49,12 @@ import requests
 from tqdm import tqdm
 
 from engframe._atomic import replace_file
-from engframe.auth import ENV_ACCOUNT, Auth, resolve_auth
+from engframe.auth import ENV_ACCOUNT, Auth, Secret, resolve_auth
 from engframe.discovery import (
     DATA_SERVICE,
     DEFAULT_CSDS_URL,
     DEFAULT_DOMAIN_TTL,
+    DOMAIN_API,
     TOKEN_SERVICE,
     Discovery,
 )
@@ -189,23 +190,25 @@ class Client:
         sleep: Callable[[float], None] = time.sleep,
         environ: Mapping[str, str] | None = None,
     ) -> None:
-        env = os.environ if environ is None else environ
+        # os.environ is never bound to a local here: a traceback printing this frame's
+        # locals would print the whole environment.
         if account is None:
-            if not env.get(ENV_ACCOUNT):
+            account = (os.environ if environ is None else environ).get(ENV_ACCOUNT)
+            if not account:
                 raise QueryError(f"account is missing: pass it or set {ENV_ACCOUNT}",
                                  parameter="account", rule="a LivePerson account id")
-            account = env[ENV_ACCOUNT]
         self.account = check_account(account)
-        self._auth = _credentials(auth, env, offline=offline)
+        # From here on the local shows as the credentials object, whose repr hides them.
+        auth = self._auth = _credentials(auth, environ, offline=offline)
         if session is not None and cache is not True:
             raise ConfigError("pass either session= or cache=, not both: a session you bring "
-                              "keeps its own cache settings")
+                              "keeps its own cache settings", option="session")
         if session is not None and not isinstance(session, requests.Session):
             raise ConfigError(f"session is invalid (a {type(session).__name__}): it must be "
-                              "a requests.Session")
+                              "a requests.Session", option="session")
         if not isinstance(max_url_length, int) or max_url_length < 1:
             raise ConfigError(f"max_url_length={max_url_length!r} is invalid: it must be a "
-                              "positive integer")
+                              "positive integer", option="max_url_length")
         self.max_url_length = max_url_length
         self._owns_session = session is None
         self._transport = Transport(
@@ -220,14 +223,14 @@ class Client:
         if domain is not None and not isinstance(domain, str | Mapping):
             raise ConfigError(f"domain is invalid (a {type(domain).__name__}): it must be a "
                               "host such as 'va-a.data.liveperson.net', a base URL, or a "
-                              "mapping of service name to host")
+                              "mapping of service name to host", option="domain")
         overrides = {DATA_SERVICE: domain} if isinstance(domain, str) else domain
         self._discovery = Discovery(self._get_json, csds_url=csds_url, overrides=overrides,
                                     ttl=domain_ttl, clock=clock)
         self._clock = clock
         if save_raw is not None and not isinstance(save_raw, str | os.PathLike):
             raise ConfigError(f"save_raw is invalid (a {type(save_raw).__name__}): it must be "
-                              "a directory path")
+                              "a directory path", option="save_raw")
         self.save_raw = None if save_raw is None else Path(save_raw)
 
     # -- public ---------------------------------------------------------------------------
@@ -385,9 +388,13 @@ class Client:
         self.close()
 
     def __repr__(self) -> str:
-        cache = "on" if self._transport.cached else "off"
-        offline = ", offline" if self._transport.offline else ""
-        return f"Client(account={self.account!r}, auth={self._auth!r}, cache={cache}{offline})"
+        # Also shown for a client __init__ has not finished (a traceback printing locals).
+        transport: Transport | None = getattr(self, "_transport", None)
+        state = "" if transport is None else (
+            f", cache={'on' if transport.cached else 'off'}"
+            f"{', offline' if transport.offline else ''}")
+        return (f"Client(account={getattr(self, 'account', None)!r}, "
+                f"auth={getattr(self, '_auth', None)!r}{state})")
 
     # -- steps ----------------------------------------------------------------------------
 
@@ -417,7 +424,9 @@ class Client:
     def _get(self, query: Query, *, refresh: bool) -> _Fetched:
         url = f"{self._data_url()}?{query.query_string()}"
         sign, renew = self._signing()
-        response = self._transport.get(url, sign=sign, renew=renew, refresh=refresh)
+        response = self._transport.get(url, sign=sign, renew=renew, refresh=refresh,
+                                       service=DATA_SERVICE,
+                                       role=self._discovery.role(DATA_SERVICE))
         stamp = response.headers.get(FETCHED_AT_HEADER, "")
         fetched_at = int(stamp) if stamp.isdigit() else round(self._clock() * 1000)
         return _Fetched(query, redact_url(url), fetched_at,
@@ -439,11 +448,14 @@ class Client:
         base = self._discovery.base_url(self.account, TOKEN_SERVICE)
         return base + _TOKEN_PATH.format(account=self.account)
 
-    def _post_token(self, url: str, body: str) -> str:
-        return self._transport.post_form(url, body).text
+    def _post_token(self, url: str, body: str) -> Secret:
+        response = self._transport.post_form(url, body, service=TOKEN_SERVICE,
+                                             role=self._discovery.role(TOKEN_SERVICE))
+        return Secret(response.text)
 
-    def _get_json(self, url: str) -> Any:
-        response = self._transport.get(url, expire_after=self._domain_ttl)
+    def _get_json(self, url: str, *, role: str) -> Any:
+        response = self._transport.get(url, expire_after=self._domain_ttl,
+                                       service=DOMAIN_API, role=role)
         try:
             return msgspec.json.decode(response.content)
         except msgspec.DecodeError as exc:
@@ -508,13 +520,14 @@ class Client:
         replace_file(target, write, durable=False)
 
 
-def _credentials(auth: Any, environ: Mapping[str, str], *, offline: bool) -> Auth | None:
-    try:
-        return resolve_auth(auth, environ=environ)
-    except AuthError:
-        if offline and auth is None:
-            return None  # offline nothing is sent, so nothing needs signing
-        raise
+def _credentials(auth: Any, environ: Mapping[str, str] | None, *, offline: bool) -> Auth | None:
+    if offline and auth is None:
+        # Offline nothing is sent, so nothing needs signing; credentials found are kept.
+        try:
+            return resolve_auth(None, environ=environ)
+        except AuthError:
+            return None
+    return resolve_auth(auth, environ=environ)
 
 
 def merge_parts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:

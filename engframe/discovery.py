@@ -6,6 +6,11 @@ memory for hours (and, through the HTTP cache, on disk as long). The Domain API'
 URL (``csds_url``) also gives the scheme used for the hosts it names; a test server on
 ``http://127.0.0.1:PORT`` therefore yields ``http://`` hosts.
 
+A host can also be given (``overrides``, the client's ``domain=``): only the services
+named are then skipped; the others are still looked up. :meth:`Discovery.role` and
+:meth:`Discovery.lookup_role` say, for messages, where a host came from, so that an error
+reaching the token server never reads as if the given domain failed, nor the reverse.
+
 Examples
 --------
 >>> from engframe.discovery import parse_base_uri
@@ -19,7 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Final
+from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
 from engframe.errors import ConfigError, ResponseError, describe
@@ -28,6 +33,8 @@ __all__ = [
     "DATA_SERVICE",
     "DEFAULT_CSDS_URL",
     "DEFAULT_DOMAIN_TTL",
+    "DOMAIN_API",
+    "SERVICE_NAMES",
     "TOKEN_SERVICE",
     "Discovery",
     "base_url",
@@ -43,9 +50,22 @@ DATA_SERVICE: Final = "leDataReporting"
 TOKEN_SERVICE: Final = "sentinel"
 #: How long a looked-up host is trusted [s].
 DEFAULT_DOMAIN_TTL: Final = 6 * 3600.0
+#: The Domain API itself, as errors name it (their ``service``): LivePerson's CSDS.
+DOMAIN_API: Final = "csds"
+#: How messages name the hosts of known services (others: "the host of service 'x'").
+SERVICE_NAMES: Final = {
+    DATA_SERVICE: f"the Engagement Activity host '{DATA_SERVICE}'",
+    TOKEN_SERVICE: f"the token server '{TOKEN_SERVICE}'",
+}
 
-#: Fetches and decodes a JSON document: ``get_json(url) -> object``.
-GetJson = Callable[[str], Any]
+
+class GetJson(Protocol):
+    """Fetches and decodes a JSON document: ``get_json(url, role=...) -> object``.
+
+    ``role`` says, for messages, what the request is for (see :meth:`Discovery.lookup_role`).
+    """
+
+    def __call__(self, url: str, *, role: str) -> Any: ...
 
 
 def csds_lookup_url(csds_url: str, account: str, service: str) -> str:
@@ -97,6 +117,17 @@ def parse_base_uri(document: Any, *, service: str) -> str:
     return host.strip().rstrip("/")
 
 
+def service_name(service: str) -> str:
+    """How messages name the host of ``service``.
+
+    Examples
+    --------
+    >>> service_name("sentinel")
+    "the token server 'sentinel'"
+    """
+    return SERVICE_NAMES.get(service, f"the host of service '{service}'")
+
+
 def base_url(host: str, *, scheme: str) -> str:
     """``scheme://host`` for a bare host; a URL that has a scheme is kept as it is.
 
@@ -117,8 +148,9 @@ class Discovery:
     Parameters
     ----------
     get_json : callable
-        Fetches a URL and returns its decoded JSON (the client passes its transport's,
-        so lookups are retried, timed out and cached like any request).
+        ``get_json(url, role=...)`` fetches a URL and returns its decoded JSON (the client
+        passes its transport's, so lookups are retried, timed out and cached like any
+        request); ``role`` says what the lookup is for, for its error messages.
     csds_url : str, default DEFAULT_CSDS_URL
         The Domain API's base URL; its scheme is used for the hosts it names.
     overrides : mapping of str to str, optional
@@ -135,7 +167,8 @@ class Discovery:
 
     Examples
     --------
-    >>> d = Discovery(lambda url: {"baseURI": "h.example"}, csds_url="https://csds.example")
+    >>> d = Discovery(lambda url, role: {"baseURI": "h.example"},
+    ...               csds_url="https://csds.example")
     >>> d.base_url("56072331", "leDataReporting")
     'https://h.example'
     """
@@ -152,9 +185,9 @@ class Discovery:
         parts = urlsplit(csds_url) if isinstance(csds_url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigError(f"csds_url={csds_url!r} is invalid: it must be an http(s) URL "
-                              f"such as {DEFAULT_CSDS_URL!r}")
+                              f"such as {DEFAULT_CSDS_URL!r}", option="csds_url")
         if not isinstance(ttl, int | float) or ttl < 0:
-            raise ConfigError(f"ttl={ttl!r} is invalid: it must be seconds >= 0")
+            raise ConfigError(f"ttl={ttl!r} is invalid: it must be seconds >= 0", option="ttl")
         self.csds_url = csds_url.rstrip("/")
         self.scheme = parts.scheme
         self.ttl = float(ttl)
@@ -189,7 +222,7 @@ class Discovery:
 
         Examples
         --------
-        >>> d = Discovery(lambda url: {}, overrides={"leDataReporting": "h.example"})
+        >>> d = Discovery(lambda url, role: {}, overrides={"leDataReporting": "h.example"})
         >>> d.base_url("1", "leDataReporting")
         'https://h.example'
         """
@@ -202,10 +235,55 @@ class Discovery:
             return known[0]
         url = csds_lookup_url(self.csds_url, account, service)
         try:
-            host = parse_base_uri(self._get_json(url), service=service)
+            host = parse_base_uri(self._get_json(url, role=self.lookup_role(service)),
+                                  service=service)
         except ResponseError as exc:
             raise ResponseError(exc.path, exc.expected, exc.found, source=url) from None
         found = base_url(host, scheme=self.scheme)
         with self._lock:
             self._known[(account, service)] = (found, now + self.ttl)
         return found
+
+    def given(self, service: str) -> bool:
+        """Whether the host of ``service`` was given (``overrides``), not looked up.
+
+        Examples
+        --------
+        >>> Discovery(lambda url, role: {}, overrides={"leDataReporting": "h"}).given("sentinel")
+        False
+        """
+        return service in self._overrides
+
+    def role(self, service: str) -> str:
+        """What the host of ``service`` is and where it came from, for messages.
+
+        Examples
+        --------
+        >>> d = Discovery(lambda url, role: {}, overrides={"leDataReporting": "h.example"})
+        >>> d.role("leDataReporting")
+        "the Engagement Activity host 'leDataReporting', given in domain="
+        >>> d.role("sentinel")
+        "the token server 'sentinel', named by the Domain API"
+        """
+        origin = "given in domain=" if self.given(service) else "named by the Domain API"
+        return f"{service_name(service)}, {origin}"
+
+    def lookup_role(self, service: str) -> str:
+        """What a Domain API lookup of ``service`` is for, for messages.
+
+        When other services' hosts were given, it says that those do not cover this one
+        (a domain given for the data host does not spare the token server's lookup).
+
+        Examples
+        --------
+        >>> d = Discovery(lambda url, role: {}, overrides={"leDataReporting": "h.example"})
+        >>> for part in d.lookup_role("sentinel").split("; "):
+        ...     print(part)
+        the Domain API, asked for the token server 'sentinel'
+        domain= gives only the Engagement Activity host 'leDataReporting'
+        """
+        role = f"the Domain API, asked for {service_name(service)}"
+        if self._overrides:
+            given = " and ".join(service_name(name) for name in self._overrides)
+            role += f"; domain= gives only {given}"
+        return role

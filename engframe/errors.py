@@ -206,7 +206,20 @@ class ConfigError(EngframeError, ValueError):
     """An option of the live client (:class:`engframe.Client`) is unusable.
 
     The message names the option, quotes the bad value and says what was expected.
+
+    Attributes
+    ----------
+    option : str or None
+        The keyword argument at fault (``"timeout"``, ``"csds_url"``, ...), when known, so
+        that a command line can name its own option instead.
     """
+
+    def __init__(self, message: str, *, option: str | None = None) -> None:
+        self.option = option
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (type(self), str(self), self.__dict__))
 
 
 class APIError(EngframeError, OSError):
@@ -220,6 +233,19 @@ class APIError(EngframeError, OSError):
         The request's URL with any secret removed.
     server_message : str or None
         What the server said (its ``message``/``error`` member or the start of its body).
+    host : str or None
+        The host (``host`` or ``host:port``) that failed, when a request was sent.
+    service : str or None
+        What that host serves: ``"leDataReporting"``, ``"sentinel"`` (the token server),
+        ``"csds"`` (the Domain API), ...; ``None`` when unknown.
+    reason : str or None
+        What failed, in a few words: ``"name not resolved"``, ``"connection refused"``,
+        ``"timed out after 30 s"``, ``"HTTP 503 Service Unavailable"``.
+    retries : int
+        How many retries were made before giving up.
+    detail : str or None
+        The full technical description of a connection failure (the library's own words),
+        kept out of the message.
     """
 
     def __init__(
@@ -229,10 +255,20 @@ class APIError(EngframeError, OSError):
         status: int | None = None,
         url: str = "",
         server_message: str | None = None,
+        host: str | None = None,
+        service: str | None = None,
+        reason: str | None = None,
+        retries: int = 0,
+        detail: str | None = None,
     ) -> None:
         self.status = status
         self.url = url
         self.server_message = server_message
+        self.host = host
+        self.service = service
+        self.reason = reason
+        self.retries = retries
+        self.detail = detail
         super().__init__(message)
 
     def __str__(self) -> str:
@@ -243,7 +279,29 @@ class APIError(EngframeError, OSError):
 
 
 class AuthError(APIError, PermissionError):
-    """The credentials are missing, malformed or refused (HTTP 401/403, or the token server)."""
+    """The credentials are missing, malformed or refused (HTTP 401/403, or the token server).
+
+    Attributes
+    ----------
+    env_sets : tuple of tuple of str
+        When credentials are missing: the sets of environment variables that would
+        provide them, any complete set will do (``(("LP_BEARER_TOKEN",), ("LP_CLIENT_ID",
+        "LP_CLIENT_SECRET"), ...)``); empty otherwise.
+    env_missing : tuple of str
+        The variables missing from a set that is only partly set (never their values).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        env_sets: tuple[tuple[str, ...], ...] = (),
+        env_missing: tuple[str, ...] = (),
+        **details: Any,
+    ) -> None:
+        self.env_sets = env_sets
+        self.env_missing = env_missing
+        super().__init__(message, **details)
 
 
 class RateLimitError(APIError):

@@ -6,10 +6,22 @@ Every request engframe sends goes through :meth:`Transport.send`, which
 - waits and retries where LivePerson's retry policy says to (:class:`RetryPolicy`):
   429 after at least a second, backing off exponentially with jitter and honouring a
   ``Retry-After`` header; 5xx and connection errors three times, pausing 5, 10 and 15 s;
-  never longer than ``max_total`` seconds in all;
+  never longer than ``max_total`` seconds in all, attempts' timeouts included;
+- logs each retry and its wait on the logger ``engframe.transport``: INFO, or WARNING
+  when the wait is longer than :data:`LONG_WAIT`;
 - fails at once on other 4xx, raising the error that says what to do
-  (:class:`~engframe.errors.QueryError`, :class:`~engframe.errors.AuthError`, ...);
+  (:class:`~engframe.errors.QueryError`, :class:`~engframe.errors.AuthError`, ...), and
+  on a host name that does not exist; a connection failure becomes one short line naming
+  the host and what failed (``cannot connect to 127.0.0.1:9: connection refused``), the
+  library's full text kept in the error's ``detail``;
 - sends every request with a timeout.
+
+Credentials stay out of logs and tracebacks. While engframe signs and sends, a filter on
+the loggers of oauthlib and requests-oauthlib (which print keys, tokens and signatures at
+DEBUG) drops their records, and one on urllib3's and requests-cache's masks secret-looking
+query values in theirs (:data:`GUARDED_LOGGERS`); at any other time those loggers are
+left alone. Errors are raised outside ``except`` blocks, so that no chained exception
+keeps the frames of requests and urllib3, whose local variables hold the headers.
 
 GET answers are cached with requests-cache (:func:`make_session`): a sqlite file in the
 user's cache directory, fresh for a minute by default. Cache keys leave out the
@@ -25,15 +37,21 @@ Examples
 
 from __future__ import annotations
 
+import contextvars
 import email.utils
+import http.client
 import importlib.metadata
 import json
+import logging
 import os
 import random as _random
 import re
+import socket
+import ssl
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -50,9 +68,12 @@ __all__ = [
     "CACHE_DIR_ENV",
     "CACHE_FILE_NAME",
     "DEFAULT_EXPIRE_AFTER",
+    "DEFAULT_MIN_ATTEMPT",
     "DEFAULT_TIMEOUT",
     "FETCHED_AT_HEADER",
+    "GUARDED_LOGGERS",
     "IGNORED_PARAMETERS",
+    "LONG_WAIT",
     "TOKEN_ERRORS",
     "CacheOption",
     "RetryPolicy",
@@ -63,8 +84,14 @@ __all__ = [
     "redact_url",
 ]
 
+log = logging.getLogger(__name__)
+
 #: Seconds to wait for the server to connect and to answer (each, per attempt).
 DEFAULT_TIMEOUT: Final = 30.0
+#: The least time left in the retry budget for an attempt to start [s].
+DEFAULT_MIN_ATTEMPT: Final = 1.0
+#: A wait before a retry longer than this is logged as a WARNING, shorter ones at INFO [s].
+LONG_WAIT: Final = 3.0
 #: How long a cached answer stays fresh [s]: the API refreshes every 10 s.
 DEFAULT_EXPIRE_AFTER: Final = 60
 #: Environment variable naming the cache directory (overrides the platform's default).
@@ -79,12 +106,12 @@ IGNORED_PARAMETERS: Final = (
     "oauth_signature_method", "oauth_timestamp", "oauth_token", "oauth_version",
 )
 _SECRET_PARAM: Final = re.compile(r"(?i)^(oauth_.*|.*token.*|.*secret.*|.*password.*|.*key)$")
-_MESSAGE_MAX: Final = 300
-#: Failures worth another attempt, like a 5xx: the connection broke or timed out.
-_TRANSIENT: Final = (
-    requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-    requests.exceptions.ContentDecodingError,
+#: The same names as query parameters inside any text (a log line, a library's message).
+_SECRET_IN_QUERY: Final = re.compile(
+    r"(?i)([?&](?:oauth_[^=&\s]*|[^=&\s]*token[^=&\s]*|[^=&\s]*secret[^=&\s]*"
+    r"|[^=&\s]*password[^=&\s]*|[^=&\s]*key)=)[^&\s\"'#)]*"
 )
+_MESSAGE_MAX: Final = 300
 _FOREVER: Final = 10 * 365 * 24 * 3600
 
 #: Makes the ``requests`` auth for one attempt (``None``: send unsigned).
@@ -123,13 +150,20 @@ class RetryPolicy:
         Each 429 wait is stretched by a random fraction up to this, so that clients
         that were refused together do not come back together.
     max_total : float, default 120
-        The most time one request may take with all its retries [s]: a retry whose wait
-        would end later is not made.
+        The most time one request may take [s], from the start of its first attempt to
+        the end of its last, counting every wait, every attempt's timeout and the signing
+        of retries: each attempt's timeout is cut to the time left, and a retry is made
+        only if at least ``min_attempt`` seconds are left when its wait ends. (Looking up
+        the host and fetching a token before the first attempt are requests of their own,
+        each with its own budget.)
+    min_attempt : float, default DEFAULT_MIN_ATTEMPT
+        The least time an attempt may have [s]: no retry starts with less left.
 
     Raises
     ------
     ConfigError
-        If a count is negative or a time is not a positive number.
+        If a count is negative, a time is negative, or ``max_total`` or ``min_attempt`` is
+        not positive.
 
     Examples
     --------
@@ -145,22 +179,27 @@ class RetryPolicy:
     max_wait_429: float = 30.0
     jitter: float = 0.5
     max_total: float = 120.0
+    min_attempt: float = DEFAULT_MIN_ATTEMPT
 
     def __post_init__(self) -> None:
         for name in ("retries_5xx", "retries_429"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"RetryPolicy {name}={value!r} is invalid: it must be an "
-                                  "integer >= 0")
+                                  "integer >= 0", option="retry")
         pauses = self.pauses_5xx
         if (not isinstance(pauses, tuple) or not pauses
                 or not all(_nonnegative(p) for p in pauses)):
             raise ConfigError(f"RetryPolicy pauses_5xx={pauses!r} is invalid: it must be a "
-                              "non-empty tuple of seconds >= 0")
-        for name in ("first_wait_429", "max_wait_429", "jitter", "max_total"):
+                              "non-empty tuple of seconds >= 0", option="retry")
+        for name in ("first_wait_429", "max_wait_429", "jitter"):
             if not _nonnegative(getattr(self, name)):
                 raise ConfigError(f"RetryPolicy {name}={getattr(self, name)!r} is invalid: "
-                                  "it must be a number >= 0")
+                                  "it must be a number >= 0", option="retry")
+        for name in ("max_total", "min_attempt"):
+            if not _nonnegative(getattr(self, name)) or not getattr(self, name):
+                raise ConfigError(f"RetryPolicy {name}={getattr(self, name)!r} is invalid: "
+                                  "it must be a number of seconds > 0", option="retry")
 
     def pause_5xx(self, retry: int) -> float:
         """The pause before 5xx retry number ``retry`` (0-based) [s].
@@ -260,7 +299,8 @@ def make_session(
     'Session'
     """
     if not _nonnegative(expire_after):
-        raise ConfigError(f"expire_after={expire_after!r} is invalid: it must be seconds >= 0")
+        raise ConfigError(f"expire_after={expire_after!r} is invalid: it must be seconds >= 0",
+                          option="expire_after")
     if cache is False:
         session = requests.Session()
     else:
@@ -276,7 +316,8 @@ def make_session(
         else:
             raise ConfigError(
                 f"cache is invalid (a {type(cache).__name__}): it must be True (the user "
-                "cache directory), False (no cache), a file path or a requests_cache backend"
+                "cache directory), False (no cache), a file path or a requests_cache backend",
+                option="cache",
             )
         session = requests_cache.CachedSession(
             name,
@@ -352,6 +393,178 @@ def _retry_after(response: requests.Response, now: float) -> float | None:
     return max(when.timestamp() - now, 0.0)
 
 
+# -- credentials out of third-party logs ---------------------------------------------------
+
+#: What the records of each library's loggers get while engframe signs and sends: "drop"
+#: (oauthlib and requests-oauthlib log the request being signed, keys, tokens and
+#: signatures included) or "mask" (urllib3 and requests-cache log URLs: secret-looking
+#: query values become ``***``). At any other time their records pass untouched.
+GUARDED_LOGGERS: Final[Mapping[str, str]] = {
+    "oauthlib": "drop", "requests_oauthlib": "drop",
+    "urllib3": "mask", "requests_cache": "mask", "requests": "mask",
+}
+#: Set while engframe signs and sends (per thread and task, so other code is unaffected).
+_SENDING: Final = contextvars.ContextVar("engframe_sending", default=False)
+
+
+class _SendingGuard(logging.Filter):
+    """Keeps credentials out of the records of :data:`GUARDED_LOGGERS` while engframe sends."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not _SENDING.get():
+            return True
+        if GUARDED_LOGGERS.get(record.name.partition(".")[0]) == "drop":
+            return False
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True  # a malformed record: logging reports it as it would anyway
+        masked = _SECRET_IN_QUERY.sub(r"\1***", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+_GUARD: Final = _SendingGuard()
+
+
+def _install_guard() -> None:
+    # A logger's filters see only the records logged on it, not its children's, so every
+    # logger of those libraries gets the guard; loggers made since the last call get it now.
+    for name, logger in list(logging.root.manager.loggerDict.items()):
+        if (isinstance(logger, logging.Logger) and name.partition(".")[0] in GUARDED_LOGGERS
+                and _GUARD not in logger.filters):
+            logger.addFilter(_GUARD)
+
+
+@contextmanager
+def _sending() -> Iterator[None]:
+    """Marks the code inside as engframe signing and sending (see :data:`GUARDED_LOGGERS`)."""
+    _install_guard()
+    marker = _SENDING.set(True)
+    try:
+        yield
+    finally:
+        _SENDING.reset(marker)
+
+
+_install_guard()
+
+
+class _TextHeaders(requests.auth.AuthBase):
+    """Signs with ``auth``, then turns every header value given as bytes into text.
+
+    requests-oauthlib's ``OAuth1`` has oauthlib encode every header of the request as
+    bytes (its default ``decoding="utf-8"``), the ``Cache-Control`` header requests-cache
+    sets for ``force_refresh`` included; requests-cache then reads that header again as
+    text and fails (``TypeError: a bytes-like object is required, not 'str'``). Header
+    values go on the wire as latin-1, so decoding them as latin-1 sends the same bytes.
+    """
+
+    def __init__(self, auth: requests.auth.AuthBase) -> None:
+        self._auth = auth
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        signed = self._auth(request)
+        for name, value in list(signed.headers.items()):
+            if isinstance(value, bytes):
+                signed.headers[name] = value.decode("latin-1")
+        return signed
+
+    def __repr__(self) -> str:
+        return f"_TextHeaders({self._auth!r})"
+
+
+# -- why no answer came ----------------------------------------------------------------------
+
+#: How to say why no answer came, most specific first: an exception type met in the
+#: failure's chain (requests wraps urllib3's, which wraps the socket's), then how the
+#: message opens and what failed ({timeout}: the attempt's timeout [s]).
+_NO_ANSWER: Final[tuple[tuple[type[BaseException], str, str], ...]] = (
+    (requests.exceptions.ConnectTimeout, "cannot connect to", "timed out after {timeout} s"),
+    (requests.exceptions.ReadTimeout, "no answer from", "timed out after {timeout} s"),
+    (requests.exceptions.ProxyError, "cannot connect to", "the proxy failed"),
+    (socket.gaierror, "cannot connect to", "name not resolved"),
+    (ConnectionRefusedError, "cannot connect to", "connection refused"),
+    (ssl.SSLCertVerificationError, "cannot connect to", "its TLS certificate is not trusted"),
+    (requests.exceptions.SSLError, "cannot connect to", "the TLS handshake failed"),
+    (http.client.RemoteDisconnected, "lost the connection to",
+     "closed by the server without an answer"),
+    (ConnectionResetError, "lost the connection to", "reset by the peer"),
+    (requests.exceptions.ChunkedEncodingError, "lost the connection to",
+     "the answer broke off"),
+    (requests.exceptions.ContentDecodingError, "cannot read the answer from",
+     "its compression is broken"),
+    (TimeoutError, "cannot connect to", "timed out after {timeout} s"),
+    (requests.ConnectionError, "cannot connect to", "the connection failed"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Unreached:
+    """Why an attempt got no answer, in a few words, and the library's full text."""
+
+    opening: str  # "cannot connect to", "no answer from", ...
+    host: str
+    reason: str  # "connection refused", "timed out after 30 s", ...
+    detail: str
+    final: bool  # no retry can help
+
+    def __str__(self) -> str:
+        return f"{self.opening} {self.host}: {self.reason}"
+
+
+def _chain(error: BaseException) -> list[BaseException]:
+    """The error and every exception it wraps (``args``, ``reason``, cause, context)."""
+    found: list[BaseException] = []
+    todo = [error]
+    while todo:
+        current = todo.pop(0)
+        if any(current is seen for seen in found):
+            continue
+        found.append(current)
+        inner = (*current.args, getattr(current, "reason", None), current.__cause__,
+                 current.__context__)
+        todo += [item for item in inner if isinstance(item, BaseException)]
+    return found
+
+
+def _unreached(error: requests.RequestException, host: str, timeout: float) -> _Unreached:
+    chain = _chain(error)
+    detail = _SECRET_IN_QUERY.sub(r"\1***", f"{type(error).__name__}: {error}")
+    # A name the DNS says does not exist, or a certificate not trusted, stays so.
+    final = any(isinstance(e, ssl.SSLCertVerificationError)
+                or (isinstance(e, socket.gaierror) and e.errno == socket.EAI_NONAME)
+                for e in chain)
+    for kind, opening, reason in _NO_ANSWER:
+        if any(isinstance(e, kind) for e in chain):
+            return _Unreached(opening, host, reason.format(timeout=_seconds(timeout)), detail,
+                              final)
+    # Not a connection failure: a request requests refuses to send (a malformed URL, ...).
+    said = (str(error) or type(error).__name__)[:_MESSAGE_MAX]
+    return _Unreached("cannot send to", host, _SECRET_IN_QUERY.sub(r"\1***", said), detail,
+                      final=True)
+
+
+def _host(url: str) -> str:
+    """``host`` or ``host:port`` of a URL, without any user:password@."""
+    return urlsplit(url).netloc.rsplit("@", 1)[-1]
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.3g}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What a request is sent to, for messages: its URL (secrets removed), host and role."""
+
+    url: str
+    host: str
+    service: str | None
+    role: str | None
+
+
 @dataclass
 class Transport:
     """Sends requests: signing, caching options, timeouts and retries, in one place.
@@ -391,13 +604,14 @@ class Transport:
 
     def __post_init__(self) -> None:
         if not _nonnegative(self.timeout) or not self.timeout:
-            raise ConfigError(f"timeout={self.timeout!r} is invalid: it must be seconds > 0")
+            raise ConfigError(f"timeout={self.timeout!r} is invalid: it must be seconds > 0",
+                              option="timeout")
         if not isinstance(self.retry, RetryPolicy):
             raise ConfigError(f"retry is invalid (a {type(self.retry).__name__}): it must be "
-                              "an engframe.transport.RetryPolicy")
+                              "an engframe.transport.RetryPolicy", option="retry")
         if self.offline and not self.cached:
             raise ConfigError("offline=True needs the cache: leave cache= on, or pass a "
-                              "requests_cache.CachedSession as session=")
+                              "requests_cache.CachedSession as session=", option="offline")
 
     @property
     def cached(self) -> bool:
@@ -413,6 +627,8 @@ class Transport:
         refresh: bool = False,
         expire_after: float | None = None,
         errors: Mapping[int, type[Exception]] = API_ERRORS,
+        service: str | None = None,
+        role: str | None = None,
     ) -> requests.Response:
         """GET ``url``, from the cache when fresh there, with retries.
 
@@ -430,6 +646,11 @@ class Transport:
             Freshness for this answer [s], instead of the session's.
         errors : mapping, default API_ERRORS
             The exception for each failing status.
+        service : str, optional
+            The service the host serves (``"leDataReporting"``, ...), set on errors.
+        role : str, optional
+            What the host is and where it came from, for the message of a connection
+            failure (``"the token server 'sentinel', named by the Domain API"``).
 
         Returns
         -------
@@ -440,7 +661,7 @@ class Transport:
         ------
         QueryError, AuthError, RateLimitError, APIError
             As :data:`API_ERRORS` says, once retries are spent; ``APIError`` too when
-            offline and the answer is not cached.
+            the host cannot be reached, and when offline and the answer is not cached.
 
         Examples
         --------
@@ -463,10 +684,12 @@ class Transport:
         elif self.cached and not refresh:
             # A fresh cached answer needs no signature (and no token fetched for one).
             probe = {**options, "only_if_cached": True}
-            hit = self.session.request("GET", url, timeout=self.timeout, **probe)
+            with _sending():
+                hit = self.session.request("GET", url, timeout=self.timeout, **probe)
             if hit.status_code == 200:
                 return hit
-        return self.send("GET", url, sign=sign, renew=renew, errors=errors, **options)
+        return self.send("GET", url, sign=sign, renew=renew, errors=errors, service=service,
+                         role=role, **options)
 
     def evict(self, url: str) -> None:
         """Drop the cached answer to a GET of ``url`` (one that proved unusable).
@@ -484,6 +707,8 @@ class Transport:
         body: str,
         *,
         errors: Mapping[int, type[Exception]] = TOKEN_ERRORS,
+        service: str | None = None,
+        role: str | None = None,
     ) -> requests.Response:
         """POST a form body (never cached), with retries.
 
@@ -492,9 +717,12 @@ class Transport:
         url : str
             Where to post.
         body : str
-            The ``application/x-www-form-urlencoded`` body.
+            The ``application/x-www-form-urlencoded`` body; pass an
+            :class:`engframe.auth.Secret` when it holds a credential.
         errors : mapping, default TOKEN_ERRORS
             The exception for each failing status.
+        service, role : str, optional
+            As :meth:`get`.
 
         Returns
         -------
@@ -512,9 +740,11 @@ class Transport:
         True
         """
         if self.offline:
-            raise APIError(f"offline: cannot post to {redact_url(url)}", url=redact_url(url))
+            raise APIError(f"offline: cannot post to {redact_url(url)}", url=redact_url(url),
+                           host=_host(url), service=service)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
-        return self.send("POST", url, data=body, headers=headers, errors=errors)
+        return self.send("POST", url, data=body, headers=headers, errors=errors,
+                         service=service, role=role)
 
     def send(
         self,
@@ -524,9 +754,16 @@ class Transport:
         sign: Signer | None = None,
         renew: Callable[[], bool] | None = None,
         errors: Mapping[int, type[Exception]] = API_ERRORS,
+        service: str | None = None,
+        role: str | None = None,
         **options: Any,
     ) -> requests.Response:
         """Send one request, retrying as :attr:`retry` says; the one retry loop of engframe.
+
+        Each retry is logged on ``engframe.transport`` (what failed, on which attempt,
+        how long the wait): at INFO, or WARNING when the wait is longer than
+        :data:`LONG_WAIT`. The whole call takes at most ``retry.max_total`` seconds from
+        its first attempt (see :class:`RetryPolicy`).
 
         Parameters
         ----------
@@ -538,6 +775,8 @@ class Transport:
             Called once after a 401 to drop a cached token; a true result retries.
         errors : mapping, default API_ERRORS
             The exception for each failing status.
+        service, role : str, optional
+            As :meth:`get`.
         **options
             Passed on to ``session.request`` (headers, data, cache options).
 
@@ -549,53 +788,82 @@ class Transport:
         Raises
         ------
         QueryError, AuthError, RateLimitError, APIError
-            As ``errors`` says, once retries are spent.
+            As ``errors`` says, once retries are spent; ``APIError`` when the host
+            cannot be reached (its ``reason``, ``host`` and ``detail`` say why).
 
         Examples
         --------
         >>> callable(Transport(make_session(False)).send)
         True
         """
-        shown = redact_url(url)
-        deadline = self.clock() + self.retry.max_total
-        retries_5xx = retries_429 = 0
+        target = _Target(redact_url(url), _host(url), service, role)
+        policy = self.retry
+        attempts = retries_5xx = retries_429 = 0
         renewed = False
-        while True:
-            auth = sign() if sign is not None else None
-            try:
-                response = self.session.request(method, url, auth=auth, timeout=self.timeout,
-                                                **options)
-            except _TRANSIENT as exc:
-                failure: str | requests.Response = f"{type(exc).__name__}: {exc}"
-            except requests.RequestException as exc:
-                raise APIError(f"cannot send to {shown}: {type(exc).__name__}: {exc}",
-                               url=shown) from None
-            else:
-                if response.ok:
-                    return response
-                failure = response
-            status = None if isinstance(failure, str) else failure.status_code
-            if self.offline and status == 504:
-                raise APIError(f"offline: no cached answer for {shown}; fetch it once online",
-                               status=None, url=shown)
-            if status == 401 and renew is not None and not renewed and renew():
-                renewed = True
-                continue
-            if status == 429 and retries_429 < self.retry.retries_429:
-                assert not isinstance(failure, str)
-                wait = self.retry.wait_429(retries_429, draw=self.random(),
+        deadline = 0.0
+        failure: requests.Response | _Unreached | None = None
+        with _sending():
+            while True:
+                auth = sign() if sign is not None else None
+                now = self.clock()
+                if not attempts:
+                    deadline = now + policy.max_total
+                elif deadline - now < policy.min_attempt:  # signing the retry used it up
+                    raise _error(failure, target, errors, attempts - 1,
+                                 budget=policy.max_total)
+                timeout = min(self.timeout, deadline - now)
+                failure = self._attempt(method, url, auth, timeout, target.host, options)
+                attempts += 1
+                if isinstance(failure, requests.Response) and failure.ok:
+                    return failure
+                status = failure.status_code if isinstance(failure, requests.Response) else None
+                if self.offline and status == 504:
+                    raise APIError(f"offline: no cached answer for {target.url}; fetch it once "
+                                   "online", url=target.url, host=target.host, service=service)
+                if status == 401 and renew is not None and not renewed and renew():
+                    renewed = True
+                    log.info("%s (attempt %d): retrying with a new token",
+                             _what_failed(failure, target), attempts)
+                    continue
+                if status == 429 and retries_429 < policy.retries_429:
+                    assert isinstance(failure, requests.Response)
+                    wait = policy.wait_429(retries_429, draw=self.random(),
                                            retry_after=_retry_after(failure, self.clock()))
-                retries_429 += 1
-            elif (status is None or status >= 500) and retries_5xx < self.retry.retries_5xx:
-                wait = self.retry.pause_5xx(retries_5xx)
-                retries_5xx += 1
-            else:
-                raise _error(failure, shown, errors, retries_5xx + retries_429)
-            if self.clock() + wait > deadline:
-                raise _error(failure, shown, errors, retries_5xx + retries_429,
-                             note=f"; gave up: the next wait ({wait:.1f} s) would pass the "
-                                  f"{self.retry.max_total:g} s budget")
-            self.sleep(wait)
+                    retries_429 += 1
+                    count, limit = retries_429, policy.retries_429
+                elif (retries_5xx < policy.retries_5xx
+                      and (status is None or status >= 500)
+                      and not (isinstance(failure, _Unreached) and failure.final)):
+                    wait = policy.pause_5xx(retries_5xx)
+                    retries_5xx += 1
+                    count, limit = retries_5xx, policy.retries_5xx
+                else:
+                    raise _error(failure, target, errors, attempts - 1)
+                if self.clock() + wait + policy.min_attempt > deadline:
+                    raise _error(failure, target, errors, attempts - 1,
+                                 budget=policy.max_total)
+                log.log(logging.WARNING if wait > LONG_WAIT else logging.INFO,
+                        "%s (attempt %d): retry %d of %d in %s s",
+                        _what_failed(failure, target), attempts, count, limit, _seconds(wait))
+                self.sleep(wait)
+
+    def _attempt(
+        self,
+        method: str,
+        url: str,
+        auth: requests.auth.AuthBase | None,
+        timeout: float,
+        host: str,
+        options: Mapping[str, Any],
+    ) -> requests.Response | _Unreached:
+        """One attempt: the answer, or why none came (never raising: see :meth:`send`)."""
+        signed = None if auth is None else _TextHeaders(auth)
+        try:
+            return self.session.request(method, url, auth=signed, timeout=timeout, **options)
+        except requests.RequestException as exc:
+            # Described and dropped here: raising from this block would chain the error
+            # to requests' and urllib3's frames, whose locals hold the request's headers.
+            return _unreached(exc, host, timeout)
 
     def _stamp(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         # Hooks run before requests-cache stores a fresh answer and again on a cached one:
@@ -604,26 +872,47 @@ class Transport:
             response.headers[FETCHED_AT_HEADER] = str(round(self.clock() * 1000))
 
 
+def _what_failed(failure: requests.Response | _Unreached, target: _Target) -> str:
+    if isinstance(failure, _Unreached):
+        return str(failure)
+    return f"HTTP {failure.status_code} {failure.reason or ''}".rstrip() + f" from {target.host}"
+
+
 def _error(
-    failure: str | requests.Response,
-    url: str,
+    failure: requests.Response | _Unreached | None,
+    target: _Target,
     errors: Mapping[int, type[Exception]],
     retries: int,
-    note: str = "",
+    *,
+    budget: float | None = None,
 ) -> Exception:
-    tried = f" after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
-    if isinstance(failure, str):
-        return APIError(f"could not reach {url}{tried}: {failure}{note}", url=url)
+    """The error for the last failure; ``budget``: given up because of it [s]."""
+    assert failure is not None
+    tried = f"after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
+    if budget is None:
+        gave_up = ""
+    else:
+        gave_up = (f"; gave up {tried or 'without retrying'}: another attempt would pass "
+                   f"the {budget:g} s budget")
+    if isinstance(failure, _Unreached):
+        where = f"{failure.host} ({target.role})" if target.role else failure.host
+        message = f"{failure.opening} {where}: {failure.reason}"
+        message += gave_up or (f"; gave up {tried}" if tried else "")
+        return APIError(message, url=target.url, host=failure.host, service=target.service,
+                        reason=failure.reason, retries=retries, detail=failure.detail)
     status = failure.status_code
     said = server_message(failure)
-    reason = failure.reason or ""
-    message = f"HTTP {status} {reason}".rstrip() + f" from {url}{tried}"
+    reason = f"HTTP {status} {failure.reason or ''}".rstrip()
+    message = f"{reason} from {target.url}"
+    if tried and budget is None:
+        message += f" {tried}"
     if said:
         message += f": {said}"
-    message += note
+    message += gave_up
     kind = errors.get(status, APIError)
     if kind is QueryError:
-        return QueryError(f"the API refused the query: {message}", status=status, url=url,
-                          server_message=said)
+        return QueryError(f"the API refused the query: {message}", status=status,
+                          url=target.url, server_message=said)
     assert issubclass(kind, APIError)
-    return kind(message, status=status, url=url, server_message=said)
+    return kind(message, status=status, url=target.url, server_message=said,
+                host=target.host, service=target.service, reason=reason, retries=retries)

@@ -12,10 +12,16 @@
   ``sleep`` injected; any option can be overridden.
 - ``secrets``: every secret the server accepts (client secret, OAuth 1.0 keys, a bearer
   token), for checking that none leaks into files or messages.
+- ``no_such_host``: ``no_such_host(errno)`` makes name lookups of ``*.invalid`` hosts fail
+  with that ``socket.gaierror`` errno (``EAI_NONAME``: no such name; ``EAI_AGAIN``: try
+  later) without any DNS traffic; other names resolve as usual.
+- ``closed_port()`` (a function): a loopback port nothing listens on, so connections to
+  it are refused.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -94,3 +100,25 @@ def make_client(
 @pytest.fixture
 def secrets(server: sim.SimServer) -> list[str]:
     return [server.client_secret, *server.oauth1[1:], server.issue_token()]
+
+
+@pytest.fixture
+def no_such_host(monkeypatch: pytest.MonkeyPatch) -> Callable[[int], None]:
+    def fail_with(errno: int) -> None:
+        real = socket.getaddrinfo
+
+        def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+            if str(host).endswith(".invalid"):
+                raise socket.gaierror(errno, "Name or service not known")
+            return real(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+    return fail_with
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port

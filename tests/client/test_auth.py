@@ -13,6 +13,7 @@ from engframe.auth import (
     BearerToken,
     OAuth1Keys,
     OAuth2ClientCredentials,
+    Secret,
     resolve_auth,
 )
 from engframe.errors import AuthError, ConfigError
@@ -154,3 +155,62 @@ def test_an_unknown_kind_of_auth_is_a_config_error_without_its_value(auth: objec
 def test_empty_credentials_are_refused(value: object) -> None:
     with pytest.raises(ConfigError, match="token is invalid"):
         BearerToken(value)  # type: ignore[arg-type]
+
+
+def test_missing_credentials_list_the_variable_sets_as_data() -> None:
+    with pytest.raises(AuthError) as caught:
+        resolve_auth(None, environ={})
+    assert caught.value.env_sets == (
+        ("LP_BEARER_TOKEN",), ("LP_CLIENT_ID", "LP_CLIENT_SECRET"),
+        ("LP_APP_KEY", "LP_APP_SECRET", "LP_ACCESS_TOKEN", "LP_ACCESS_TOKEN_SECRET"))
+    assert caught.value.env_missing == ()
+
+
+def test_a_half_set_names_its_missing_variables_as_data() -> None:
+    with pytest.raises(AuthError) as caught:
+        resolve_auth(None, environ={"LP_APP_KEY": "k", "LP_ACCESS_TOKEN": "t"})
+    assert caught.value.env_missing == ("LP_APP_SECRET", "LP_ACCESS_TOKEN_SECRET")
+
+
+def test_a_secret_shows_as_hidden_but_sends_as_itself() -> None:
+    token = Secret("s3cr3t")
+    assert (repr(token), repr([token]), repr({"t": token})) == (
+        "<hidden>", "[<hidden>]", "{'t': <hidden>}")
+    assert (str(token), f"Bearer {token}", token == "s3cr3t") == ("s3cr3t", "Bearer s3cr3t",
+                                                                    True)
+
+
+@pytest.mark.parametrize("auth", [
+    BearerToken("s3cr3t-token"),
+    OAuth2ClientCredentials("s3cr3t-id", "s3cr3t-pw"),
+    OAuth1Keys("s3cr3t-k", "s3cr3t-s", "s3cr3t-t", "s3cr3t-ts"),
+])
+def test_credentials_are_held_as_secrets(auth: object) -> None:
+    assert "s3cr3t" not in repr(vars(auth))
+
+
+def test_a_fetched_token_and_the_form_body_are_held_as_secrets() -> None:
+    bodies: list[str] = []
+
+    def post(url: str, body: str) -> str:
+        bodies.append(body)
+        return '{"access_token": "s3cr3t-token", "expires_in": 3600}'
+
+    auth = OAuth2ClientCredentials("app", "s3cr3t-pw")
+    auth.signer(now=0.0, token_url=TOKEN_URL, post=post)
+    assert isinstance(bodies[0], Secret)
+    assert "s3cr3t" not in repr(vars(auth))
+
+
+def test_a_token_answer_without_a_token_raises_without_a_chained_exception() -> None:
+    auth = OAuth2ClientCredentials("app", "pw")
+    with pytest.raises(AuthError) as caught:
+        auth.signer(now=0.0, token_url=TOKEN_URL, post=lambda url, body: '{"x": 1}')
+    assert caught.value.__context__ is None
+    assert caught.value.service == "sentinel"
+
+
+def test_empty_credentials_name_the_auth_option() -> None:
+    with pytest.raises(ConfigError) as caught:
+        resolve_auth(("", "pw"))
+    assert caught.value.option == "auth"

@@ -9,12 +9,14 @@ from __future__ import annotations
 import json
 import pickle
 import re
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import requests
 
 import engframe
 from engframe import sim
@@ -30,8 +32,9 @@ from engframe.errors import (
     ResponseError,
 )
 from engframe.schema import COLUMNS
+from engframe.transport import RetryPolicy
 
-from .conftest import FakeClock
+from .conftest import FakeClock, closed_port
 
 MakeClient = Callable[..., Client]
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -543,3 +546,144 @@ def test_parts_fetched_across_a_bucket_boundary_are_fetched_again_into_one_windo
     stamps = df.loc[df["span"] == "interval", "timestamp"].unique()
     assert len(stamps) == 3  # one window: 2 full intervals and the remainder
     assert sent > df.attrs["requests"]
+
+
+# -- every auth method, with the cache on and off, with and without refresh ------------------
+
+
+AUTHS: dict[str, Callable[[sim.SimServer], object]] = {
+    "bearer": lambda server: BearerToken(server.issue_token()),
+    "oauth2": lambda server: OAuth2ClientCredentials(server.client_id, server.client_secret),
+    "oauth1": lambda server: OAuth1Keys(*server.oauth1),
+}
+
+
+def reference_frame(server: sim.SimServer) -> pd.DataFrame:
+    """The frame of the same query fetched without engframe's client, by plain requests."""
+    query = "timeframe=60&v=1&interval=15&skillIds=all"
+    answer = requests.get(
+        f"{server.base_url}/operations/api/account/{server.account}/engactivity?{query}",
+        headers={"Authorization": f"Bearer {server.issue_token()}"}, timeout=10)
+    request = {"account": server.account, "timeframe": 60, "interval": 15, "skillIds": "all",
+               "agentIds": None, "v": 1}
+    return engframe.flatten({"request": request, "fetched_at": "2026-11-27T13:29:04.123Z",
+                             "response": answer.json()})
+
+
+@pytest.mark.parametrize("refresh", [False, True], ids=["cached-read", "refresh"])
+@pytest.mark.parametrize("cache", [True, False], ids=["cache-on", "cache-off"])
+@pytest.mark.parametrize("method", sorted(AUTHS))
+def test_every_auth_method_fetches_with_the_cache_on_or_off_with_or_without_refresh(
+    make_client: MakeClient, server: sim.SimServer, method: str, cache: bool, refresh: bool,
+) -> None:
+    expected = reference_frame(server)[list(COLUMNS)]
+    sent_before = len(engactivity(server))
+    client = make_client(auth=AUTHS[method](server), **({} if cache else {"cache": False}))
+    frames = [client.frame(timeframe=60, interval=15, skills="all", refresh=refresh)
+              for _ in range(2)]
+    for df in frames:
+        pd.testing.assert_frame_equal(df[list(COLUMNS)], expected)
+    from_cache = cache and not refresh
+    assert [df.attrs["from_cache"] for df in frames] == [False, from_cache]
+    assert len(engactivity(server)) - sent_before == (1 if from_cache else 2)
+
+
+# -- which host failed, and which one the caller gave ------------------------------------
+
+
+def test_an_unreachable_domain_is_named_as_the_domain_given(
+    make_client: MakeClient, server: sim.SimServer, no_such_host: Callable[[int], None],
+) -> None:
+    no_such_host(socket.EAI_NONAME)
+    with pytest.raises(APIError) as caught:
+        make_client(domain="nonexistent.invalid").frame(timeframe=60)
+    assert str(caught.value) == ("cannot connect to nonexistent.invalid (the Engagement "
+                                 "Activity host 'leDataReporting', given in domain=): name "
+                                 "not resolved")
+    assert (caught.value.host, caught.value.service, caught.value.reason) == (
+        "nonexistent.invalid", "leDataReporting", "name not resolved")
+    assert caught.value.url.startswith("http://nonexistent.invalid/operations/")
+
+
+def test_with_a_domain_given_the_token_server_is_still_looked_up_and_the_error_says_so(
+    make_client: MakeClient, server: sim.SimServer,
+) -> None:
+    port = closed_port()
+    given = server.base_url.removeprefix("http://")
+    client = make_client(domain=given, csds_url=f"http://127.0.0.1:{port}",
+                         retry=RetryPolicy(retries_5xx=0))
+    with pytest.raises(APIError) as caught:
+        client.frame(timeframe=60)
+    assert str(caught.value) == (
+        f"cannot connect to 127.0.0.1:{port} (the Domain API, asked for the token server "
+        "'sentinel'; domain= gives only the Engagement Activity host 'leDataReporting'): "
+        "connection refused")
+    assert (caught.value.host, caught.value.service) == (f"127.0.0.1:{port}", "csds")
+    assert given not in str(caught.value)
+
+
+def test_an_unreachable_token_server_is_named_as_the_token_server(
+    make_client: MakeClient, server: sim.SimServer,
+) -> None:
+    port = closed_port()
+    domains = {"leDataReporting": server.base_url, "sentinel": f"127.0.0.1:{port}"}
+    with pytest.raises(APIError) as caught:
+        make_client(domain=domains, retry=RetryPolicy(retries_5xx=0)).frame(timeframe=60)
+    assert str(caught.value) == (f"cannot connect to 127.0.0.1:{port} (the token server "
+                                 "'sentinel', given in domain=): connection refused")
+    assert caught.value.service == "sentinel"
+
+
+def test_a_failing_token_server_is_an_api_error_about_sentinel(
+    make_client: MakeClient, server: sim.SimServer,
+) -> None:
+    server.faults.script("status", status=500, count=4, endpoint="token")
+    with pytest.raises(APIError) as caught:
+        make_client().frame(timeframe=60)
+    assert (caught.value.status, caught.value.service, caught.value.retries) == (
+        500, "sentinel", 3)
+    assert "/sentinel/api/account/" in caught.value.url
+
+
+def test_an_api_error_names_the_data_service(
+    make_client: MakeClient, server: sim.SimServer,
+) -> None:
+    server.faults.script("status", status=500, count=4)
+    with pytest.raises(APIError) as caught:
+        make_client().frame(timeframe=60)
+    assert (caught.value.service, caught.value.reason) == (
+        "leDataReporting", "HTTP 500 Internal Server Error")
+
+
+# -- what a command line needs to word errors in its own terms ---------------------------
+
+
+@pytest.mark.parametrize(("options", "option"), [
+    ({"timeout": 0}, "timeout"), ({"csds_url": "ftp://x"}, "csds_url"),
+    ({"cache": False, "offline": True}, "offline"), ({"domain": 5}, "domain"),
+    ({"retry": 3}, "retry"), ({"save_raw": 5}, "save_raw"),
+])
+def test_a_config_error_names_its_option(
+    make_client: MakeClient, options: dict[str, object], option: str,
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        make_client(**options)
+    assert caught.value.option == option
+
+
+def test_missing_credentials_carry_the_environment_variables(server: sim.SimServer) -> None:
+    with pytest.raises(AuthError) as caught:
+        Client(server.account, csds_url=server.base_url, cache=False, environ={})
+    assert ("LP_CLIENT_ID", "LP_CLIENT_SECRET") in caught.value.env_sets
+
+
+def test_errors_keep_their_new_attributes_through_pickling() -> None:
+    errors = [
+        APIError("m", url="u", host="h", service="sentinel", reason="connection refused",
+                 retries=3, detail="d"),
+        AuthError("m", env_sets=(("LP_BEARER_TOKEN",),), env_missing=("LP_CLIENT_SECRET",)),
+        ConfigError("m", option="timeout"),
+    ]
+    for error in errors:
+        again = pickle.loads(pickle.dumps(error))
+        assert (type(again), vars(again), str(again)) == (type(error), vars(error), "m")

@@ -16,9 +16,11 @@ class Domains:
     def __init__(self, host: str = "va-a.data.liveperson.net") -> None:
         self.host = host
         self.urls: list[str] = []
+        self.roles: list[str] = []
 
-    def __call__(self, url: str) -> object:
+    def __call__(self, url: str, *, role: str) -> object:
         self.urls.append(url)
+        self.roles.append(role)
         return {"service": url.split("/service/")[1].split("/")[0], "baseURI": self.host}
 
 
@@ -70,7 +72,7 @@ def test_an_override_skips_the_lookup() -> None:
 @pytest.mark.parametrize("answer", [[], {"baseURI": ""}, {"baseURI": 5}, {"x": 1},
                                     {"baseURI": "a host"}])
 def test_an_answer_without_a_host_is_a_response_error_naming_the_url(answer: object) -> None:
-    discovery = Discovery(lambda url: answer)
+    discovery = Discovery(lambda url, role: answer)
     with pytest.raises(ResponseError) as caught:
         discovery.base_url("1", "leDataReporting")
     assert caught.value.source is not None and "/service/leDataReporting/" in caught.value.source
@@ -88,4 +90,39 @@ def test_a_base_url_keeps_its_own_scheme() -> None:
 @pytest.mark.parametrize("csds_url", ["api.liveperson.net", "ftp://x", "", 5])
 def test_a_csds_url_must_be_http(csds_url: object) -> None:
     with pytest.raises(ConfigError, match="csds_url"):
-        Discovery(lambda url: {}, csds_url=csds_url)  # type: ignore[arg-type]
+        Discovery(lambda url, role: {}, csds_url=csds_url)  # type: ignore[arg-type]
+
+
+# -- where a host came from, for messages -------------------------------------------------
+
+
+def test_a_given_host_s_role_says_it_was_given_in_domain() -> None:
+    discovery = Discovery(Domains(), overrides={"leDataReporting": "my.host"})
+    assert discovery.role("leDataReporting") == (
+        "the Engagement Activity host 'leDataReporting', given in domain=")
+
+
+def test_a_looked_up_host_s_role_says_the_domain_api_named_it() -> None:
+    discovery = Discovery(Domains(), overrides={"leDataReporting": "my.host"})
+    assert discovery.role("sentinel") == "the token server 'sentinel', named by the Domain API"
+
+
+def test_a_lookup_beside_a_given_domain_says_the_domain_does_not_cover_it() -> None:
+    domains = Domains()
+    discovery = Discovery(domains, overrides={"leDataReporting": "my.host"})
+    discovery.base_url("1", "sentinel")
+    assert domains.roles == [
+        "the Domain API, asked for the token server 'sentinel'; domain= gives only the "
+        "Engagement Activity host 'leDataReporting'"]
+
+
+def test_a_lookup_without_given_hosts_names_only_the_service() -> None:
+    domains = Domains()
+    Discovery(domains).base_url("1", "leDataReporting")
+    assert domains.roles == ["the Domain API, asked for the Engagement Activity host "
+                             "'leDataReporting'"]
+
+
+def test_an_unknown_service_is_named_by_its_service_name() -> None:
+    assert Discovery(Domains()).role("accountConfigReadOnly") == (
+        "the host of service 'accountConfigReadOnly', named by the Domain API")

@@ -6,19 +6,25 @@ waiting is faked (``clock.sleep`` records the pause and moves the fake clock on)
 
 from __future__ import annotations
 
+import logging
 import socket
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 import requests_cache
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engframe import sim
 from engframe.auth import BearerToken
 from engframe.errors import APIError, AuthError, ConfigError, QueryError, RateLimitError
 from engframe.transport import (
     FETCHED_AT_HEADER,
+    LONG_WAIT,
     RetryPolicy,
     Signer,
     Transport,
@@ -28,7 +34,7 @@ from engframe.transport import (
     server_message,
 )
 
-from .conftest import FakeClock
+from .conftest import FakeClock, closed_port
 
 # -- the policy --------------------------------------------------------------------------
 
@@ -58,7 +64,8 @@ def test_retry_after_sets_the_wait_but_never_under_a_second() -> None:
 
 @pytest.mark.parametrize("options", [{"retries_5xx": -1}, {"retries_429": 1.5},
                                      {"pauses_5xx": ()}, {"pauses_5xx": [5]},
-                                     {"max_total": -1}, {"jitter": "x"}])
+                                     {"max_total": -1}, {"max_total": 0}, {"min_attempt": 0},
+                                     {"jitter": "x"}])
 def test_a_bad_policy_is_a_config_error(options: dict[str, object]) -> None:
     with pytest.raises(ConfigError, match="RetryPolicy"):
         RetryPolicy(**options)
@@ -264,12 +271,9 @@ def test_a_refused_token_is_renewed_once(
 
 
 def test_connection_errors_are_retried_then_reported(clock: FakeClock) -> None:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     transport = Transport(make_session(False), timeout=1.0, clock=clock, sleep=clock.sleep)
-    with pytest.raises(APIError, match="could not reach") as caught:
-        transport.get(f"http://127.0.0.1:{port}/x")
+    with pytest.raises(APIError, match="connection refused") as caught:
+        transport.get(f"http://127.0.0.1:{closed_port()}/x")
     assert caught.value.status is None
     assert clock.sleeps == [5.0, 10.0, 15.0]
 
@@ -349,3 +353,330 @@ def test_server_message_prefers_the_json_message() -> None:
     response = requests.Response()
     response._content = b'{"error": "Bad Request", "message": "timeframe: expected 1..1440"}'
     assert server_message(response) == "timeframe: expected 1..1440"
+
+
+# -- the budget: attempts' timeouts count ----------------------------------------------------
+
+
+class TimingOutSession(requests.Session):
+    """A session whose every attempt times out: the clock moves on by the attempt's timeout.
+
+    ``timeouts`` records the timeout each attempt was given.
+    """
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__()
+        self.clock = clock
+        self.timeouts: list[float] = []
+
+    def request(self, method: str | bytes, url: str | bytes,  # type: ignore[override]
+                **options: Any) -> requests.Response:
+        self.timeouts.append(options["timeout"])
+        self.clock.advance(options["timeout"])
+        raise requests.exceptions.ConnectTimeout("timed out")
+
+
+def timing_out(clock: FakeClock, **policy: Any) -> tuple[Transport, TimingOutSession]:
+    session = TimingOutSession(clock)
+    transport = Transport(session, timeout=30.0, retry=RetryPolicy(**policy), clock=clock,
+                          sleep=clock.sleep)
+    return transport, session
+
+
+def test_attempts_that_time_out_never_pass_the_budget(clock: FakeClock) -> None:
+    transport, session = timing_out(clock)
+    start = clock.now
+    with pytest.raises(APIError) as caught:
+        transport.get("https://h.example/x")
+    # 30 s + 5 + 30 + 10 + 30 = 105 s; one more (15 + 30) would end at 150 s.
+    assert session.timeouts == [30.0, 30.0, 30.0]
+    assert clock.sleeps == [5.0, 10.0]
+    assert clock.now - start == 105.0
+    assert caught.value.retries == 2
+    assert "gave up after 2 retries: another attempt would pass the 120 s budget" in str(
+        caught.value)
+
+
+def test_the_last_attempt_s_timeout_is_cut_to_the_budget_left(clock: FakeClock) -> None:
+    transport, session = timing_out(clock, max_total=100.0)
+    start = clock.now
+    with pytest.raises(APIError):
+        transport.get("https://h.example/x")
+    assert session.timeouts == [30.0, 30.0, 25.0]
+    assert clock.now - start == 100.0
+
+
+def test_no_retry_starts_with_less_than_min_attempt_left(clock: FakeClock) -> None:
+    transport, session = timing_out(clock, max_total=75.5, min_attempt=1.0)
+    with pytest.raises(APIError):
+        transport.get("https://h.example/x")
+    # After 65 s, a 10 s wait would leave 0.5 s: less than a second, so no wait either.
+    assert session.timeouts == [30.0, 30.0]
+    assert clock.sleeps == [5.0]
+
+
+def test_a_budget_shorter_than_the_timeout_cuts_the_first_attempt(clock: FakeClock) -> None:
+    transport, session = timing_out(clock, max_total=12.0)
+    with pytest.raises(APIError):
+        transport.get("https://h.example/x")
+    assert session.timeouts == [12.0]
+    assert clock.sleeps == []
+
+
+@given(timeout=st.floats(0.5, 60), max_total=st.floats(1, 300), min_attempt=st.floats(0.1, 5),
+       pauses=st.lists(st.floats(0, 20), min_size=1, max_size=3))
+def test_a_request_never_takes_longer_than_its_budget(
+    timeout: float, max_total: float, min_attempt: float, pauses: list[float],
+) -> None:
+    clock = FakeClock()
+    session = TimingOutSession(clock)
+    transport = Transport(session, timeout=timeout, clock=clock, sleep=clock.sleep,
+                          retry=RetryPolicy(max_total=max_total, min_attempt=min_attempt,
+                                            pauses_5xx=tuple(pauses)))
+    start = clock.now
+    with pytest.raises(APIError) as caught:
+        transport.get("https://h.example/x")
+    assert clock.now - start <= max_total + 1e-6
+    assert all(t >= min(timeout, min_attempt) - 1e-9 for t in session.timeouts[1:])
+    assert caught.value.retries == len(session.timeouts) - 1 == len(clock.sleeps)
+
+
+# -- how many retries were made ------------------------------------------------------------
+
+
+def test_giving_up_before_any_retry_says_none_was_made(
+    server: sim.SimServer, transport: Transport, url: str, sign: Signer,
+) -> None:
+    transport.retry = RetryPolicy(max_total=3.0)
+    server.faults.script("status", status=503, count=1)
+    with pytest.raises(APIError) as caught:
+        transport.get(url, sign=sign)
+    assert caught.value.retries == 0
+    assert "gave up without retrying" in str(caught.value)
+    assert "after 1 retr" not in str(caught.value)
+
+
+def test_the_count_of_retries_is_the_retries_made(
+    server: sim.SimServer, transport: Transport, url: str, sign: Signer, clock: FakeClock,
+) -> None:
+    # 429 waits 1, 2, 4, 8, 16, 30: 61 s; a seventh (30 s) would pass the 80 s budget.
+    transport.retry = RetryPolicy(max_total=80.0)
+    server.faults.script("status", status=429, count=20)
+    with pytest.raises(RateLimitError) as caught:
+        transport.get(url, sign=sign)
+    assert len(clock.sleeps) == 6
+    assert caught.value.retries == 6
+    assert "gave up after 6 retries" in str(caught.value)
+    assert len(engactivity_statuses(server)) == 7
+
+
+def test_retries_spent_are_counted_in_the_message(
+    server: sim.SimServer, transport: Transport, url: str, sign: Signer, clock: FakeClock,
+) -> None:
+    server.faults.script("status", status=500, count=4)
+    with pytest.raises(APIError) as caught:
+        transport.get(url, sign=sign)
+    assert len(clock.sleeps) == caught.value.retries == 3
+
+
+# -- every retry and wait is logged ----------------------------------------------------------
+
+
+def transport_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "engframe.transport"]
+
+
+def test_each_retry_is_logged_with_what_failed_the_attempt_and_the_wait(
+    server: sim.SimServer, transport: Transport, url: str, sign: Signer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="engframe.transport")
+    server.faults.script("status", status=429, count=2)
+    transport.get(url, sign=sign)
+    host = url.split("/")[2]
+    assert [r.getMessage() for r in transport_records(caplog)] == [
+        f"HTTP 429 Too Many Requests from {host} (attempt 1): retry 1 of 8 in 1 s",
+        f"HTTP 429 Too Many Requests from {host} (attempt 2): retry 2 of 8 in 2 s",
+    ]
+
+
+def test_short_waits_are_logged_at_info(
+    server: sim.SimServer, transport: Transport, url: str, sign: Signer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="engframe.transport")
+    server.faults.script("status", status=429, count=1)
+    transport.get(url, sign=sign)
+    assert [r.levelno for r in transport_records(caplog)] == [logging.INFO]
+
+
+def test_a_wait_longer_than_long_wait_is_a_warning(
+    server: sim.SimServer, transport: Transport, url: str, sign: Signer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="engframe.transport")
+    server.faults.script("status", status=503, count=1)
+    transport.get(url, sign=sign)
+    (record,) = transport_records(caplog)
+    assert RetryPolicy().pause_5xx(0) > LONG_WAIT
+    assert record.levelno == logging.WARNING
+    assert "HTTP 503" in record.getMessage() and "in 5 s" in record.getMessage()
+
+
+def test_connection_retries_are_logged_with_the_host(
+    clock: FakeClock, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="engframe.transport")
+    port = closed_port()
+    transport = Transport(make_session(False), timeout=1.0, clock=clock, sleep=clock.sleep)
+    with pytest.raises(APIError):
+        transport.get(f"http://127.0.0.1:{port}/x")
+    messages = [r.getMessage() for r in transport_records(caplog)]
+    assert messages[0] == (f"cannot connect to 127.0.0.1:{port}: connection refused "
+                           "(attempt 1): retry 1 of 3 in 5 s")
+    assert len(messages) == 3
+
+
+def test_a_refused_token_s_retry_is_logged(
+    server: sim.SimServer, transport: Transport, url: str, caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO, logger="engframe.transport")
+    tokens = iter(["not-a-token", server.issue_token()])
+    current = [next(tokens)]
+    transport.get(url, sign=lambda: BearerToken(current[-1]).signer(now=0.0),
+                  renew=lambda: bool(current.append(next(tokens))) or True)
+    (record,) = transport_records(caplog)
+    assert "HTTP 401" in record.getMessage() and "new token" in record.getMessage()
+
+
+# -- connection failures: one short line -------------------------------------------------
+
+
+def test_a_refused_connection_is_one_line_naming_the_host(clock: FakeClock) -> None:
+    port = closed_port()
+    transport = Transport(make_session(False), timeout=1.0, clock=clock, sleep=clock.sleep)
+    with pytest.raises(APIError) as caught:
+        transport.get(f"http://127.0.0.1:{port}/x?timeframe=60")
+    assert str(caught.value) == (f"cannot connect to 127.0.0.1:{port}: connection refused; "
+                                 "gave up after 3 retries")
+    assert (caught.value.host, caught.value.reason) == (f"127.0.0.1:{port}", "connection refused")
+
+
+def test_the_library_s_full_text_is_kept_in_detail(clock: FakeClock) -> None:
+    transport = Transport(make_session(False), timeout=1.0, clock=clock, sleep=clock.sleep)
+    with pytest.raises(APIError) as caught:
+        transport.get(f"http://127.0.0.1:{closed_port()}/x")
+    assert caught.value.detail is not None and "Connection refused" in caught.value.detail
+    assert "HTTPConnectionPool" not in str(caught.value)
+
+
+def test_a_name_that_does_not_exist_fails_at_once(
+    clock: FakeClock, no_such_host: Callable[[int], None],
+) -> None:
+    no_such_host(socket.EAI_NONAME)
+    transport = Transport(make_session(False), clock=clock, sleep=clock.sleep)
+    with pytest.raises(APIError) as caught:
+        transport.get("https://nonexistent.invalid/x")
+    assert str(caught.value) == "cannot connect to nonexistent.invalid: name not resolved"
+    assert clock.sleeps == []
+
+
+def test_a_name_lookup_that_fails_for_now_is_retried(
+    clock: FakeClock, no_such_host: Callable[[int], None],
+) -> None:
+    no_such_host(socket.EAI_AGAIN)
+    transport = Transport(make_session(False), clock=clock, sleep=clock.sleep)
+    with pytest.raises(APIError, match="name not resolved; gave up after 3 retries"):
+        transport.get("https://nonexistent.invalid/x")
+    assert clock.sleeps == [5.0, 10.0, 15.0]
+
+
+def test_a_late_answer_says_how_long_it_was_waited_for(
+    server: sim.SimServer, url: str, sign: Signer, clock: FakeClock,
+) -> None:
+    server.faults.script("slow", delay=1.0, count=4)
+    transport = Transport(make_session(False), timeout=0.2, clock=clock, sleep=clock.sleep)
+    with pytest.raises(APIError) as caught:
+        transport.get(url, sign=sign)
+    host = url.split("/")[2]
+    assert str(caught.value) == (f"no answer from {host}: timed out after 0.2 s; gave up "
+                                 "after 3 retries")
+
+
+def test_a_connection_failure_names_the_role_of_the_host(clock: FakeClock) -> None:
+    port = closed_port()
+    transport = Transport(make_session(False), timeout=1.0, clock=clock, sleep=clock.sleep,
+                          retry=RetryPolicy(retries_5xx=0))
+    with pytest.raises(APIError) as caught:
+        transport.get(f"http://127.0.0.1:{port}/x", service="sentinel",
+                      role="the token server 'sentinel', named by the Domain API")
+    assert str(caught.value) == (f"cannot connect to 127.0.0.1:{port} (the token server "
+                                 "'sentinel', named by the Domain API): connection refused")
+    assert caught.value.service == "sentinel"
+
+
+def test_a_connection_failure_keeps_no_chained_exception(clock: FakeClock) -> None:
+    transport = Transport(make_session(False), timeout=1.0, clock=clock, sleep=clock.sleep)
+    with pytest.raises(APIError) as caught:
+        transport.get(f"http://127.0.0.1:{closed_port()}/x")
+    assert caught.value.__context__ is None and caught.value.__cause__ is None
+
+
+# -- bytes headers (requests-oauthlib) with the cache ------------------------------------
+
+
+class BytesHeaderAuth(requests.auth.AuthBase):
+    """Sets its header, then re-encodes every header as bytes, as requests-oauthlib does."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers["Authorization"] = f"Bearer {self.token}"
+        for name, value in list(request.headers.items()):
+            request.headers[name] = value.encode() if isinstance(value, str) else value
+        return request
+
+
+def test_an_auth_that_sets_bytes_headers_works_with_a_forced_refresh(
+    server: sim.SimServer, cached: Transport, url: str,
+) -> None:
+    token = server.issue_token()
+    cached.get(url, sign=lambda: BytesHeaderAuth(token))
+    again = cached.get(url, sign=lambda: BytesHeaderAuth(token), refresh=True)
+    assert again.status_code == 200 and again.from_cache is False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def hangs_up() -> Iterator[str]:
+    """A URL on loopback whose server reads each request and closes without answering."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            with connection:
+                connection.recv(65536)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}/x"
+    stop.set()
+    thread.join(5)
+    listener.close()
+
+
+def test_a_connection_closed_without_an_answer_is_retried_and_named(
+    hangs_up: str, clock: FakeClock,
+) -> None:
+    transport = Transport(make_session(False), timeout=5.0, clock=clock, sleep=clock.sleep)
+    with pytest.raises(APIError) as caught:
+        transport.get(hangs_up)
+    host = hangs_up.split("/")[2]
+    assert str(caught.value) == (f"lost the connection to {host}: closed by the server "
+                                 "without an answer; gave up after 3 retries")
