@@ -70,8 +70,11 @@ def _section(size: Size, rng: np.random.Generator, skill_agents: dict[int, np.nd
     }
 
 
-def response(size: Size, *, seed: int = 0, end_ms: int = 1_795_000_000_000) -> dict:
-    """Return one decoded response of the given size (newest interval first)."""
+def response(size: Size, *, seed: int = 0, end_ms: int = 1_795_000_200_000) -> dict:
+    """Return one decoded response of the given size (newest interval first).
+
+    Interval ends lie on 5-minute bucket boundaries, as the API's do.
+    """
     rng = np.random.default_rng(seed)
     skills = rng.choice(np.arange(2_152_260_000, 2_152_300_000), size.skills, replace=False)
     agents = rng.choice(np.arange(3_705_340_000, 3_705_400_000), size.agents, replace=False)

@@ -32,7 +32,7 @@ from engframe.errors import (
     SourceError,
 )
 from engframe.flatten import flatten
-from engframe.history import export, read_dataset
+from engframe.history import export, read_dataset, repair_dataset
 from engframe.load import load
 from engframe.parquet import read_parquet, to_parquet
 from engframe.reconcile import reconcile, summarize
@@ -66,6 +66,7 @@ __all__ = [
     "read_dataset",
     "read_parquet",
     "reconcile",
+    "repair_dataset",
     "select",
     "summarize",
     "sync",

@@ -371,6 +371,17 @@ class Client:
         merged.attrs = attrs
         return merged
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The client's clock [s since the epoch]: what its fetch times are read from.
+
+        Examples
+        --------
+        >>> Client("1", auth="t", domain="h", cache=False, clock=lambda: 60.0).clock()
+        60.0
+        """
+        return self._clock
+
     def close(self) -> None:
         """Close the session (if the client made it) and its cache file.
 

@@ -1,10 +1,19 @@
-"""Collect history: fetch the API and upsert into the parquet dataset, once or on a schedule.
+"""Collect history: fetch what the dataset still lacks and upsert it, once or on a schedule.
 
 The API looks back 24 hours only; a team that wants last month's numbers collects them as it
-goes. :func:`sync` is one fetch (:meth:`engframe.client.Client.frame`) followed by one
-:func:`engframe.history.export`, repeated every ``every`` minutes if asked. Overlapping fetches
-are what the dataset's upsert is for: the newest interval of one fetch is still filling and
-is completed by the next.
+goes. Each turn of :func:`sync` fetches 5-minute intervals (the API's buckets, the grid of
+the history) from the oldest bucket the dataset does not hold complete yet, a small margin
+earlier, up to now: an hourly sync of a 1000-agent account moves a few MB instead of the whole
+day. A first run fetches the whole 24 hours the API keeps; a gap longer than that fetches what
+it can and says what was lost. Overlapping fetches are what the dataset's upsert is for: the
+newest bucket of one fetch is still filling and the next one completes it.
+
+Examples
+--------
+>>> from engframe.sync import plan_fetch
+>>> plan = plan_fetch(complete=[], newest=None, now_ms=1_795_000_203_000)
+>>> plan.timeframe, plan.lost
+(1440, None)
 """
 
 from __future__ import annotations
@@ -12,41 +21,144 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
-from engframe.client import Client
-from engframe.errors import APIError, AuthError, ResponseError
-from engframe.history import ExportResult, export
-from engframe.query import IdsLike
+import numpy as np
 
-__all__ = ["DEFAULT_INTERVAL", "DEFAULT_TIMEFRAME", "sync"]
+from engframe.client import Client
+from engframe.errors import APIError, AuthError, DatasetError, OptionError, ResponseError
+from engframe.history import BUCKETS, ExportResult, export, history_state
+from engframe.query import IdsLike
+from engframe.window import BUCKET_MINUTES, BUCKET_MS, MAX_TIMEFRAME, bucket_ceil, bucket_floor
+
+__all__ = [
+    "DEFAULT_INTERVAL",
+    "DEFAULT_MARGIN",
+    "DEFAULT_TIMEFRAME",
+    "MIN_EVERY",
+    "MIN_PAUSE",
+    "FetchPlan",
+    "SyncResult",
+    "plan_fetch",
+    "sync",
+]
 
 log = logging.getLogger(__name__)
 
-#: The whole day the API keeps [minutes].
-DEFAULT_TIMEFRAME: Final = 1440
-#: The API's finest grain [minutes]: any coarser one can be computed from it later.
-DEFAULT_INTERVAL: Final = 5
+#: The whole day the API keeps [minutes]: what a first sync fetches.
+DEFAULT_TIMEFRAME: Final = MAX_TIMEFRAME
+#: The API's finest grain [minutes], the grid of a synced history.
+DEFAULT_INTERVAL: Final = BUCKET_MINUTES
+#: How far before the oldest incomplete bucket a turn starts [minutes], to catch values the
+#: API revised after they were first fetched.
+DEFAULT_MARGIN: Final = 10
+#: The shortest ``every`` [minutes]: the API refreshes every 10 s and counts in 5-minute
+#: buckets; more often only loads it.
+MIN_EVERY: Final = 1.0
+#: The shortest pause between two turns [s], even when a turn took longer than ``every``.
+MIN_PAUSE: Final = 10.0
+_MINUTE_MS: Final = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class FetchPlan:
+    """What one turn fetches: ``timeframe`` minutes up to now, and what is beyond reach.
+
+    Attributes
+    ----------
+    timeframe : int
+        Minutes to fetch (a multiple of 5, at most 1440).
+    since_ms : int
+        The start of the oldest bucket asked for [epoch ms].
+    lost : tuple of int or None
+        ``(start_ms, end_ms)`` of buckets never fetched that the API no longer keeps.
+    """
+
+    timeframe: int
+    since_ms: int
+    lost: tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class SyncResult(ExportResult):
+    """An :class:`~engframe.history.ExportResult` and what the turn fetched.
+
+    Attributes
+    ----------
+    fetched : tuple of str
+        The window fetched, ``(start, end)`` in ISO-8601 UTC.
+    timeframe : int
+        Minutes asked for.
+    lost : tuple of str or None
+        ``(start, end)`` of a gap the API no longer keeps, when there was one.
+    """
+
+    fetched: tuple[str, str] = ("", "")
+    timeframe: int = 0
+    lost: tuple[str, str] | None = None
+
+
+def plan_fetch(*, complete: Sequence[int] | np.ndarray, newest: int | None, now_ms: int,
+               margin: int = DEFAULT_MARGIN) -> FetchPlan:
+    """Decide what a turn fetches, from the buckets the history holds complete.
+
+    Parameters
+    ----------
+    complete : sequence of int
+        Ends [epoch ms] of the buckets of the last 24 hours held complete.
+    newest : int or None
+        The newest complete bucket end anywhere in the history (None: nothing yet).
+    now_ms : int
+        Now [epoch ms].
+    margin : int
+        Minutes to fetch again before the oldest incomplete bucket.
+
+    Returns
+    -------
+    FetchPlan
+
+    Examples
+    --------
+    >>> now = 1_795_000_203_000  # 5 min 3 s after a bucket boundary
+    >>> ends = [1_795_000_200_000 - 300_000 * k for k in range(288)]
+    >>> plan_fetch(complete=ends, newest=max(ends), now_ms=now).timeframe   # 10 + 5 min
+    15
+    """
+    oldest = bucket_floor(now_ms - MAX_TIMEFRAME * _MINUTE_MS)  # the API's horizon
+    ends = np.arange(oldest + BUCKET_MS, bucket_ceil(now_ms) + 1, BUCKET_MS, dtype=np.int64)
+    held = np.isin(ends, np.asarray(complete, np.int64))
+    lacking = ends[~held]
+    first = int(lacking[0]) if len(lacking) else int(ends[-1])
+    since = max(first - BUCKET_MS - margin * _MINUTE_MS, oldest)
+    minutes = -(-(now_ms - since) // _MINUTE_MS)
+    timeframe = min(MAX_TIMEFRAME, max(BUCKET_MINUTES, -(-minutes // BUCKET_MINUTES)
+                                       * BUCKET_MINUTES))
+    lost = None
+    if newest is not None and newest < oldest:
+        lost = (int(newest), int(oldest))
+    return FetchPlan(timeframe, since, lost)
 
 
 def sync(
     root: str | os.PathLike[str],
     *,
     account: str | int | None = None,
-    timeframe: int = DEFAULT_TIMEFRAME,
-    interval: int | None = DEFAULT_INTERVAL,
+    timeframe: int | None = None,
+    interval: int = DEFAULT_INTERVAL,
     skills: IdsLike = "all",
     agents: IdsLike = "all",
     every: float | None = None,
     times: int | None = None,
+    margin: int = DEFAULT_MARGIN,
     client: Client | None = None,
-    on_export: Callable[[ExportResult], None] | None = None,
+    on_export: Callable[[SyncResult], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     **client_options: Any,
-) -> list[ExportResult]:
-    """Fetch the API and upsert the result into the history dataset at ``root``.
+) -> list[SyncResult]:
+    """Fetch what the history at ``root`` lacks and upsert it, once or every ``every`` minutes.
 
     Parameters
     ----------
@@ -54,23 +166,28 @@ def sync(
         The history dataset's folder (see :func:`engframe.export`).
     account : str or int, optional
         The account id; ``$LP_ACCOUNT`` when omitted (ignored when ``client`` is given).
-    timeframe : int, default DEFAULT_TIMEFRAME
-        Minutes to fetch, 1..1440.
-    interval : int or None, default DEFAULT_INTERVAL
-        Interval size [minutes]; ``None`` for whole-timeframe values only.
+    timeframe : int, optional
+        Minutes to fetch each turn. Default: what the history lacks (from the oldest
+        bucket not yet complete, ``margin`` minutes earlier; the whole 24 hours at first).
+    interval : int, default DEFAULT_INTERVAL
+        Must be 5: a synced history keeps the API's 5-minute buckets, on which every fetch
+        lines up; coarser periods are derived when reading.
     skills, agents : "all", iterable of int, comma string or None, default "all"
         Which skills and agents.
     every : float, optional
-        Repeat every this many minutes (measured start to start); ``None`` runs once, for
-        cron. A failed fetch in a repeated sync is logged and retried at the next turn,
-        except for authentication and query errors, which stop it.
+        Repeat every this many minutes (start to start, at least :data:`MIN_EVERY`; turns are
+        at least :data:`MIN_PAUSE` seconds apart); ``None`` runs once, for cron. A failed
+        fetch in a repeated sync is logged and retried at the next turn, except for
+        authentication, query and dataset errors, which stop it.
     times : int, optional
         Stop after this many turns (default: once when ``every`` is None, else forever).
+    margin : int, default DEFAULT_MARGIN
+        Minutes fetched again before the oldest incomplete bucket.
     client : engframe.Client, optional
         Fetch with this client; otherwise one is made from ``account`` and
         ``client_options`` and closed at the end.
     on_export : callable, optional
-        Called with each :class:`~engframe.history.ExportResult` (the CLI prints them).
+        Called with each :class:`SyncResult` (the CLI prints them).
     clock, sleep : callable
         The monotonic clock [s] and the wait between turns (injected by tests).
     **client_options
@@ -78,12 +195,14 @@ def sync(
 
     Returns
     -------
-    list of ExportResult
+    list of SyncResult
         One per successful turn.
 
     Raises
     ------
-    AuthError, QueryError
+    OptionError
+        If ``every``, ``times``, ``interval`` or ``margin`` is not usable.
+    AuthError, QueryError, DatasetError
         At once, repeated or not.
     APIError, RateLimitError, ResponseError
         When running once (``every=None``), or on the last turn.
@@ -91,13 +210,13 @@ def sync(
     Examples
     --------
     >>> import engframe
-    >>> engframe.sync("history/", account="56072331", timeframe=1440, interval=5,
-    ...               every=60)  # doctest: +SKIP
+    >>> engframe.sync("history/", account="56072331", every=60)  # doctest: +SKIP
     """
+    _check(every=every, times=times, interval=interval, margin=margin)
     turns = times if times is not None else (1 if every is None else None)
     owned = client is None
     active = client if client is not None else Client(account, **client_options)
-    results: list[ExportResult] = []
+    results: list[SyncResult] = []
     try:
         turn = 0
         while turns is None or turn < turns:
@@ -105,10 +224,9 @@ def sync(
             turn += 1
             last = turns is not None and turn == turns
             try:
-                frame = active.frame(timeframe=timeframe, interval=interval, skills=skills,
-                                     agents=agents, refresh=True)
-                result = export(frame, root, account=active.account)
-            except AuthError:
+                result = _turn(active, root, timeframe=timeframe, skills=skills, agents=agents,
+                               margin=margin)
+            except (AuthError, DatasetError):
                 raise
             except (APIError, ResponseError) as error:
                 if every is None or last:
@@ -120,8 +238,54 @@ def sync(
                     on_export(result)
             if every is None or last:
                 break
-            sleep(max(0.0, every * 60 - (clock() - started)))
+            sleep(max(MIN_PAUSE, every * 60 - (clock() - started)))
     finally:
         if owned:
             active.close()
     return results
+
+
+def _check(*, every: float | None, times: int | None, interval: int, margin: int) -> None:
+    if every is not None and (not isinstance(every, int | float) or isinstance(every, bool)
+                              or not every >= MIN_EVERY):
+        raise OptionError(f"sync: every must be at least {MIN_EVERY:g} minute(s), found "
+                          f"{every!r}")
+    if times is not None and (not isinstance(times, int) or isinstance(times, bool)
+                              or times < 1):
+        raise OptionError(f"sync: times must be a positive integer, found {times!r}")
+    if interval != BUCKET_MINUTES:
+        raise OptionError(f"sync: interval must be {BUCKET_MINUTES}, found {interval!r}: a "
+                          "history keeps the API's 5-minute buckets, on which every fetch "
+                          "lines up; derive hours and days when reading")
+    if not isinstance(margin, int) or isinstance(margin, bool) or not 0 <= margin <= 1440:
+        raise OptionError(f"sync: margin must be whole minutes 0..1440, found {margin!r}")
+
+
+def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None,
+          skills: IdsLike, agents: IdsLike, margin: int) -> SyncResult:
+    now = round(client.clock() * 1000)
+    state = history_state(root, account=client.account,
+                          since_ms=bucket_floor(now - MAX_TIMEFRAME * _MINUTE_MS))
+    if state.grid is not None and state.grid != BUCKETS:
+        raise DatasetError(f"sync: {root} keeps {state.grid.describe()}; sync keeps 5-minute "
+                           "buckets: sync into another folder")
+    plan = plan_fetch(complete=state.complete, newest=state.newest, now_ms=now, margin=margin)
+    minutes = timeframe if timeframe is not None else plan.timeframe
+    if plan.lost is not None:
+        log.warning("sync: %s to %s was never fetched and the API no longer keeps it: lost",
+                    _iso(plan.lost[0]), _iso(plan.lost[1]))
+    log.info("sync: fetching the last %d minutes for account %s", minutes, client.account)
+    frame = client.frame(timeframe=minutes, interval=BUCKET_MINUTES, skills=skills,
+                         agents=agents, refresh=True)
+    result = export(frame, root, account=client.account)
+    window = frame.attrs.get("window") or {}
+    return SyncResult(
+        result.root, result.written, result.inserted, result.updated, result.unchanged,
+        result.left_out, fetched=(str(window.get("start", "")), str(window.get("end", ""))),
+        timeframe=minutes,
+        lost=None if plan.lost is None else (_iso(plan.lost[0]), _iso(plan.lost[1])),
+    )
+
+
+def _iso(ms: int) -> str:
+    return np.datetime_as_string(np.datetime64(ms, "ms"), unit="s") + "Z"

@@ -1,0 +1,448 @@
+"""``engframe.export``: upsert one fetch's interval facts into the history dataset."""
+
+from __future__ import annotations
+
+import os
+import sys
+import warnings
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from engframe import _meta
+from engframe._lock import locked
+from engframe.derive._periods import query_of
+from engframe.errors import DatasetError, EngframeWarning, FrameError, OptionError
+from engframe.history._facts import NAT, Facts, frame_codes
+from engframe.history._grid import BUCKETS, Grid, frame_minutes
+from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
+from engframe.history._store import PART_NAME, partitions, read_partition, write_partition
+from engframe.history._upsert import keys_of, upsert
+from engframe.parquet import COMPRESSIONS, DEFAULT_COMPRESSION
+from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
+from engframe.scope import Scope
+from engframe.window import BUCKET_MS
+
+__all__ = ["DEFAULT_LOCK_TIMEOUT", "LOCK_NAME", "ExportResult", "export"]
+
+#: The lock file at the dataset's root (hidden from readers by its leading dot).
+LOCK_NAME: Final = ".engframe.lock"
+#: How long an exporter waits for another one to finish [s]; ``None`` waits forever.
+DEFAULT_LOCK_TIMEOUT: Final[float | None] = 600.0
+_VALUE_KINDS: Final = {"i": "int64", "u": "int64", "f": "float64"}
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    """What :func:`export` did.
+
+    Attributes
+    ----------
+    root : pathlib.Path
+        The dataset.
+    written : tuple of str
+        The partitions written again, as paths under ``root``
+        (``"agent/date=2026-11-27"``); partitions the frame did not change are not written.
+    inserted : int
+        Facts (one period of one series) new to the dataset.
+    updated : int
+        Stored facts replaced by a better value of the frame (covering more of the period,
+        or of a later fetch).
+    unchanged : int
+        Facts of the frame that changed nothing (already stored, or outranked).
+    left_out : int
+        Rows of the frame that are not facts of a history: its whole-timeframe rows.
+    """
+
+    root: Path
+    written: tuple[str, ...]
+    inserted: int
+    updated: int
+    unchanged: int
+    left_out: int = 0
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """A frame's interval rows, as the arrays a history stores."""
+
+    level: np.ndarray
+    stamp: np.ndarray
+    start: np.ndarray
+    fetched: np.ndarray
+    account: np.ndarray
+    accounts: list[str]
+    skill: np.ndarray
+    agent: np.ndarray
+    metric: np.ndarray
+    metrics: list[str]
+    value: np.ndarray
+    fetch: np.ndarray  # which fetch (source, fetched_at) each row comes from
+    key: np.ndarray  # dense key codes, unique within a level's table
+    key_size: int
+
+    def facts(self, level: str, grid: Grid, at: np.ndarray) -> Facts:
+        """The facts of rows ``at`` (all of ``level``)."""
+        has_skill, has_agent = LEVEL_HAS[level]
+        stamp, start, fetched = self.stamp[at], self.start[at], self.fetched[at]
+        period_start = stamp - grid.period_ms
+        covered_from = np.where(start == NAT, NAT, np.maximum(start, period_start))
+        complete = (covered_from == period_start) & (fetched >= stamp)
+        return Facts(
+            stamp=stamp, account=self.account[at], accounts=self.accounts,
+            skill=self.skill[at] if has_skill else None,
+            agent=self.agent[at] if has_agent else None,
+            metric=self.metric[at], metrics=self.metrics, value=self.value[at],
+            start=covered_from, fetched=fetched, complete=complete,
+        )
+
+
+def export(
+    df: pd.DataFrame,
+    root: str | os.PathLike[str],
+    *,
+    account: str | int | None = None,
+    fetched_at: str | datetime | None = None,
+    compression: str = DEFAULT_COMPRESSION,
+    lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+) -> ExportResult:
+    """Upsert a fetch's interval values into the history dataset at ``root``.
+
+    A history holds facts: for every series (level, account, skill, agent, metric) one value
+    per period of the dataset's grid, never two for overlapping periods, so any sum over it
+    counts every chat once. The grid is the first export's interval length (5-minute
+    buckets for what ``engframe sync`` and ``engframe demo`` fetch); a frame whose
+    intervals do not line up with it is refused with nothing written. Of the values
+    fetches gave for a period the one covering most of it wins (the newest interval is
+    still filling; the oldest holds only the remainder of the window), then the later
+    fetch. Whole-timeframe rows are not facts of a history and are not stored (counted in
+    ``left_out``); nor is a frame's request scope mixed with another's (a skill's total
+    means other chats when the request named agents).
+
+    Only the partitions the frame touches are read and rewritten, each swapped in
+    atomically, after every touched partition has been read and verified: a process killed
+    mid-export leaves every partition whole (old or new), and exporting again completes
+    the export. Concurrent exporters queue on ``ROOT/.engframe.lock``.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A tidy frame with interval rows, best one fetched by :class:`engframe.Client` or
+        flattened from a saved envelope (it then has the ``account``, ``fetched_at``,
+        ``start`` and ``complete`` columns and ``attrs["query"]``). Rows of several fetches
+        (a folder) are ranked fact by fact.
+    root : str or path-like
+        The dataset's folder (created if missing).
+    account : str or int, optional
+        The account of rows that name none; by default ``df.attrs["account"]``.
+    fetched_at : str or datetime, optional
+        When rows without a ``fetched_at`` were fetched [UTC if naive]; by default
+        ``df.attrs["fetched_at"]``, else now.
+    compression : str, default "snappy"
+        Codec of the partitions written, one of :data:`engframe.parquet.COMPRESSIONS`.
+    lock_timeout : float or None, default 600
+        How long to wait for another exporter of the same dataset [s]; ``None`` waits
+        as long as it takes.
+
+    Returns
+    -------
+    ExportResult
+        Partitions written, and facts inserted, updated and left unchanged.
+
+    Raises
+    ------
+    DatasetError
+        If the frame's intervals do not line up with the dataset's grid, its scope or
+        values differ from the dataset's, the dataset was written by engframe 0.1 (see
+        :func:`repair_dataset`), a touched partition is damaged, or the lock stays taken
+        past ``lock_timeout``. Nothing is written then.
+    FrameError
+        If ``df`` is not a tidy frame of numbers, or an interval row lacks its timestamp.
+    OptionError
+        If ``compression`` or ``fetched_at`` is not usable.
+
+    Examples
+    --------
+    >>> import engframe, tempfile
+    >>> envelope = {"request": {"account": "56072331", "timeframe": 10, "interval": 5},
+    ...             "fetched_at": "2026-11-18T12:07:00Z",
+    ...             "response": {"metricsByIntervals": [
+    ...                 {"timestamp": 1795003200000,  # 12:00, complete
+    ...                  "metricsData": {"metricsTotals": {"totalInteractiveChats": 4}}},
+    ...                 {"timestamp": 1795003500000,  # 12:05, complete
+    ...                  "metricsData": {"metricsTotals": {"totalInteractiveChats": 1}}}]}}
+    >>> df = engframe.flatten(envelope)
+    >>> root = tempfile.mkdtemp()
+    >>> engframe.export(df, root).written
+    ('account/date=2026-11-18',)
+    >>> engframe.export(df, root).written   # the same fetch again changes nothing
+    ()
+    >>> engframe.read_dataset(root)[["timestamp", "metric", "value"]]
+                      timestamp                 metric  value
+    0 2026-11-18 12:00:00+00:00  totalInteractiveChats      4
+    1 2026-11-18 12:05:00+00:00  totalInteractiveChats      1
+    """
+    frame = check_frame(df, where="export")
+    if compression not in COMPRESSIONS:
+        raise OptionError(f"export: compression must be one of "
+                          f"{', '.join(map(repr, COMPRESSIONS))}, found {compression!r}")
+    rows, left_out = _interval_rows(frame, account=account, fetched_at=fetched_at)
+    base = Path(root)
+    if rows is None:
+        warnings.warn(
+            f"export: the frame has no interval rows, so nothing was stored in {base}: a "
+            "history keeps interval values (fetch with interval=5)", EngframeWarning,
+            stacklevel=2)
+        return ExportResult(base, (), 0, 0, 0, left_out)
+    base.mkdir(parents=True, exist_ok=True)
+    with locked(base / LOCK_NAME, timeout=lock_timeout):
+        manifest = read_manifest(base)
+        grid = _grid(rows, frame, manifest, base)
+        rows = _values(rows, manifest, base)
+        scope = _scope(frame, manifest, base)
+        if manifest is None:
+            manifest = Manifest(grid, _VALUE_KINDS[rows.value.dtype.kind], scope,
+                                f"engframe {_meta.version()}")
+        written, inserted, updated = store(rows, manifest, base, compression=compression)
+    stored = len(rows.stamp)
+    return ExportResult(base, tuple(written), inserted, updated, stored - inserted - updated,
+                        left_out)
+
+
+def store(rows: _Rows, manifest: Manifest, base: Path, *,
+          compression: str) -> tuple[list[str], int, int]:
+    """Upsert checked rows into the dataset (under its lock): written partitions, counts.
+
+    Every touched partition is read and verified before anything is written; the manifest
+    is written before the first partition of a new dataset.
+    """
+    grid = manifest.grid
+    work = _plan(rows, grid, base)
+    if not (base / MANIFEST_NAME).is_file():
+        write_manifest(base, manifest)
+    written: list[str] = []
+    inserted = updated = 0
+    # A backfill can touch many partitions: show the progress on a terminal.
+    for level, folder, old, new, at in tqdm(work, desc="export", unit="partition",
+                                            file=sys.stderr, leave=False,
+                                            disable=None if len(work) > 1 else True):
+        merged = upsert(old, new, grid, keys=(rows.key[at], rows.key_size))
+        inserted += merged.inserted
+        updated += merged.updated
+        if merged.changed:
+            write_partition(merged.facts, base / level / folder / PART_NAME, level=level,
+                            grid=grid, compression=compression)
+            written.append(f"{level}/{folder}")
+    return written, inserted, updated
+
+
+def _plan(rows: _Rows, grid: Grid,
+          base: Path) -> list[tuple[str, str, Facts | None, Facts, np.ndarray]]:
+    """Each touched partition: (level, folder, stored facts or None, new facts, rows)."""
+    work = []
+    for (level, folder), at in partitions(rows.level, rows.stamp, grid):
+        path = base / level / folder / PART_NAME
+        old = read_partition(path, level) if path.exists() else None
+        work.append((level, folder, old, rows.facts(level, grid, at), at))
+    return work
+
+
+def _interval_rows(frame: pd.DataFrame, *, account: str | int | None,
+                   fetched_at: str | datetime | None) -> tuple[_Rows | None, int]:
+    """The frame's interval rows as stored arrays, and how many rows are left out."""
+    span = np.asarray(pd.Categorical(frame["span"], categories=list(SPANS)).codes)
+    at = np.flatnonzero(span == SPANS.index("interval"))
+    left_out = len(frame) - len(at)
+    if not len(at):
+        return None, left_out
+    value = frame["value"].to_numpy()[at]
+    if value.dtype.kind not in _VALUE_KINDS:
+        raise FrameError(f"export: column 'value' must hold int or float numbers, found dtype "
+                         f"{frame['value'].dtype}")
+    stamp = _ms_column(frame, "timestamp")[at]
+    if (stamp == NAT).any():
+        raise FrameError(f"export: {int((stamp == NAT).sum())} interval row(s) have no "
+                         "timestamp (NaT); every interval of a response has one")
+    default = _default_fetched_at(frame, fetched_at)
+    fetched = (_ms_column(frame, "fetched_at")[at] if "fetched_at" in frame.columns
+               else np.full(len(at), NAT))
+    fetched = np.where(fetched == NAT, default, fetched)
+    start = (_ms_column(frame, "start")[at] if "start" in frame.columns
+             else np.full(len(at), NAT))
+    level = np.asarray(pd.Categorical(frame["level"], categories=list(LEVELS)).codes)[at]
+    skill, agent = _ids(frame, "skill", at, level), _ids(frame, "agent", at, level)
+    metric, metrics = frame_codes(frame["metric"].take(at))
+    if (metric < 0).any():
+        raise FrameError("export: column 'metric' holds <NA>; every value needs a metric name")
+    accounts_column = frame["account"].take(at) if "account" in frame.columns else None
+    account_codes, accounts = _accounts(accounts_column, len(at),
+                                        account if account is not None
+                                        else frame.attrs.get("account"))
+    fetch_columns = [fetched]
+    if "source" in frame.columns:
+        fetch_columns.append(frame_codes(frame["source"].take(at))[0])
+    fetch, _ = pd.factorize(pd.MultiIndex.from_arrays(fetch_columns)) if len(
+        fetch_columns) > 1 else pd.factorize(fetched)
+    key, key_size = keys_of(stamp=stamp, skill=skill, agent=agent,
+                            metric=(metric, len(metrics)),
+                            account=(account_codes, len(accounts)))
+    return _Rows(level=level, stamp=stamp, start=start, fetched=fetched,
+                 account=account_codes, accounts=accounts, skill=skill, agent=agent,
+                 metric=metric, metrics=metrics, value=value,
+                 fetch=np.asarray(fetch, np.int64), key=key, key_size=key_size), left_out
+
+
+def _grid(rows: _Rows, frame: pd.DataFrame, manifest: Manifest | None, base: Path) -> Grid:
+    """The dataset's grid, after checking that every fetch in the frame lines up with it.
+
+    Also fills the unknown ``start`` of bare frames' intervals: each covers its whole period,
+    except the oldest of each fetch, which may hold only the remainder of the window (its
+    start stays unknown, so it ranks below any value of known coverage).
+    """
+    expected = manifest.grid if manifest is not None else None
+    fetches = pd.unique(rows.fetch)
+    for fetch in fetches:
+        mine = (rows.fetch == fetch) if len(fetches) > 1 else np.ones(len(rows.fetch), bool)
+        stamps = rows.stamp[mine]
+        minutes = frame_minutes(stamps, rows.start[mine], dict(frame.attrs.items()))
+        if minutes is None:
+            if expected is None:
+                raise DatasetError(
+                    f"export: cannot tell how long this frame's intervals are (one bare "
+                    f"interval); nothing was written to {base}. Export the saved envelope, or "
+                    "a fetch of several intervals")
+            minutes = expected.minutes
+        ends = pd.unique(stamps)
+        grid = Grid.of(minutes, int(ends[0]))
+        on_grid = bool(grid.aligned(ends).all())
+        if expected is None and on_grid:
+            expected = grid
+        if not on_grid or grid != expected:
+            _refuse(base, expected, grid, ends)
+        unknown = mine & (rows.start == NAT)
+        if unknown.any():
+            fill = unknown & (rows.stamp != ends.min())
+            rows.start[fill] = rows.stamp[fill] - grid.period_ms
+    assert expected is not None
+    return expected
+
+
+def _refuse(base: Path, expected: Grid | None, found: Grid, stamps: np.ndarray) -> None:
+    off = stamps[stamps % BUCKET_MS != 0]
+    keeps = expected.describe() if expected is not None else BUCKETS.describe()
+    if len(off):
+        ends = pd.Timestamp(int(off[0]), unit="ms", tz="UTC").strftime("%H:%M:%S.%f")[:-3]
+        what = (f"end off the API's 5-minute bucket boundaries (one at {ends} UTC), as no "
+                "answer of the API does")
+    else:
+        ends = pd.Timestamp(int(stamps[0]), unit="ms", tz="UTC").strftime("%H:%M")
+        what = (f"are {found.describe()} (one ends at {ends} UTC), which do not line up with "
+                "them")
+    raise DatasetError(
+        f"export: {base} keeps {keeps}; this frame's intervals {what}, so nothing was "
+        "written. Fetch "
+        f"with interval={expected.minutes if expected else BUCKETS.minutes} (what engframe "
+        "sync and engframe demo do) and derive coarser periods when reading "
+        "(engframe.derive(..., by='hour')), or export this frame into another folder")
+
+
+def _values(rows: _Rows, manifest: Manifest | None, base: Path) -> _Rows:
+    if manifest is None:
+        return rows
+    kind = _VALUE_KINDS[rows.value.dtype.kind]
+    if kind == manifest.values:
+        return rows
+    if manifest.values == "float64":
+        return _with_value(rows, rows.value.astype(np.float64))
+    if np.all(np.isfinite(rows.value)) and np.all(rows.value == np.floor(rows.value)):
+        return _with_value(rows, rows.value.astype(np.int64))
+    raise DatasetError(f"export: {base} stores integer values; this frame holds fractions "
+                       "(averages or scores, e.g. of the Messaging Operations API): export "
+                       "them into a dataset of their own; nothing was written")
+
+
+def _with_value(rows: _Rows, value: np.ndarray) -> _Rows:
+    from dataclasses import replace
+
+    return replace(rows, value=value)
+
+
+def _scope(frame: pd.DataFrame, manifest: Manifest | None, base: Path) -> Scope | None:
+    scope = Scope.of_request(query_of(frame.attrs))
+    if manifest is None:
+        return scope
+    if scope is not None and manifest.scope is not None and scope != manifest.scope:
+        raise DatasetError(
+            f"export: {base} holds answers to {_request(manifest.scope)}; this frame answers "
+            f"{_request(scope)}. Their totals count different chats (see engframe.scope), "
+            "so nothing was written: export it into another folder")
+    return manifest.scope
+
+
+def _request(scope: Scope) -> str:
+    return "&".join(f"{name}={value}" for name, value in scope.text().items()
+                    if value is not None) or "neither skillIds nor agentIds"
+
+
+def _ms_column(frame: pd.DataFrame, name: str) -> np.ndarray:
+    column = frame[name]
+    if not pd.api.types.is_datetime64_any_dtype(column.dtype):
+        raise FrameError(f"export: column {name!r} must hold UTC timestamps, found dtype "
+                         f"{column.dtype}")
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    return column.to_numpy("datetime64[ms]").view(np.int64)
+
+
+def _ids(frame: pd.DataFrame, name: str, at: np.ndarray, level: np.ndarray) -> np.ndarray:
+    try:
+        column = frame[name].astype("Int64").take(at)
+    except (TypeError, ValueError):
+        raise FrameError(f"export: column {name!r} must hold integer ids or <NA>, found dtype "
+                         f"{frame[name].dtype}") from None
+    missing = column.isna().to_numpy()
+    needs = np.array([LEVEL_HAS[lv][0 if name == "skill" else 1] for lv in LEVELS])[level]
+    if (needs & missing).any():
+        first = LEVELS[int(level[np.argmax(needs & missing)])]
+        raise FrameError(f"export: a row of level {first!r} has no {name}; that level needs one")
+    return column.to_numpy(np.int64, na_value=0)
+
+
+def _accounts(column: pd.Series | None, n: int,
+              fallback: Any) -> tuple[np.ndarray, list[str]]:
+    if column is None:
+        if fallback is None:
+            return np.full(n, -1, np.int64), []
+        return np.zeros(n, np.int64), [str(fallback)]
+    codes, names = frame_codes(column)
+    if (codes < 0).any() and fallback is not None:
+        codes = np.where(codes < 0, len(names), codes)
+        names = [*names, str(fallback)]
+    return codes, names
+
+
+def _default_fetched_at(frame: pd.DataFrame, fetched_at: str | datetime | None) -> int:
+    if fetched_at is not None:
+        return timestamp_ms(fetched_at, "fetched_at", where="export")
+    if isinstance(frame.attrs.get("fetched_at"), str):
+        return timestamp_ms(frame.attrs["fetched_at"], "df.attrs['fetched_at']", where="export")
+    return int(pd.Timestamp.now(tz="UTC").value // 1_000_000)
+
+
+def timestamp_ms(value: str | datetime, name: str, *, where: str) -> int:
+    """Epoch milliseconds of a time given by a user [UTC if naive]."""
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise OptionError(f"{where}: {name} must be a time (ISO-8601 text or datetime), "
+                          f"found {value!r}") from None
+    if pd.isna(stamp):
+        raise OptionError(f"{where}: {name} must be a time, found {value!r}")
+    stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    return int(stamp.value // 1_000_000)  # .value is nanoseconds whatever the unit
+

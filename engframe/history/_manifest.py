@@ -1,0 +1,125 @@
+"""What a history dataset records about itself, in ``ROOT/_engframe.json``.
+
+The manifest names the dataset's format version, its grid (every fact is one period of
+it), the dtype of its values, and the scope of the requests it holds (which skills and
+agents they asked for: a skill's total means something else when the request named agents).
+Every writer reads it first and refuses what does not fit, before writing anything. Readers
+of the parquet files need not know it: its name starts with ``_``, which pyarrow, Spark and
+Hive skip, and it is not a ``.parquet`` file for DuckDB's globs.
+
+engframe 0.1 wrote ``ROOT/account=*/date=*/part-0.parquet`` (whole-timeframe rows and
+overlapping intervals beside each other) and no manifest; such a folder is recognised, and
+:func:`engframe.history.repair_dataset` converts it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+from engframe._atomic import replace_file
+from engframe.errors import DatasetError
+from engframe.history._grid import Grid
+from engframe.scope import Scope
+
+__all__ = [
+    "FORMAT",
+    "MANIFEST_NAME",
+    "VERSION",
+    "Manifest",
+    "legacy_folders",
+    "read_manifest",
+    "write_manifest",
+]
+
+MANIFEST_NAME: Final = "_engframe.json"
+FORMAT: Final = "engframe history"
+#: 1 was engframe 0.1's manifest-less layout; 2 has one table per level on one grid.
+VERSION: Final = 2
+_LEGACY_PREFIXES: Final = ("account=", "date=")
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A dataset's grid, value dtype and request scope (``None``: not known)."""
+
+    grid: Grid
+    values: str
+    scope: Scope | None
+    written_by: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "grid": self.grid.to_json(),
+            "values": self.values,
+            "scope": None if self.scope is None else self.scope.text(),
+            "written_by": self.written_by,
+        }
+
+
+def legacy_folders(base: Path) -> list[Path]:
+    """The top-level partition folders engframe 0.1 wrote (``account=*``, ``date=*``)."""
+    if not base.is_dir():
+        return []
+    return sorted(Path(entry.path) for entry in os.scandir(base)
+                  if entry.is_dir() and entry.name.startswith(_LEGACY_PREFIXES))
+
+
+def read_manifest(base: Path, *, legacy: bool = False) -> Manifest | None:
+    """The manifest of the dataset at ``base``; ``None`` for a new (empty) dataset.
+
+    ``legacy=True`` reads it even beside engframe 0.1 folders (for the repair).
+
+    Raises
+    ------
+    DatasetError
+        If ``base`` holds an engframe 0.1 history (with what to do), or a damaged manifest,
+        or tables without a manifest.
+    """
+    old = [] if legacy else legacy_folders(base)
+    if old:
+        raise DatasetError(
+            f"{base}: holds a history written by engframe 0.1 ({len(old)} partition "
+            f"folder(s) such as {old[0].name}/), whose whole-timeframe rows and "
+            "overlapping intervals make sums wrong; convert it with "
+            f"engframe.repair_dataset({str(base)!r}) or `engframe repair {base}` "
+            "(the old files are kept aside)")
+    path = base / MANIFEST_NAME
+    if not path.is_file():
+        from engframe.schema import LEVELS  # a folder per level: the tables
+
+        tables = [name for name in LEVELS if (base / name).is_dir()]
+        if tables and not legacy:
+            raise DatasetError(f"{base}: has history tables ({', '.join(tables)}) but no "
+                               f"{MANIFEST_NAME}; restore it from a backup")
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format')!r}")
+        if data.get("version") != VERSION:
+            raise ValueError(f"version {data.get('version')!r}, this engframe reads {VERSION}")
+        scope = data.get("scope")
+        return Manifest(
+            grid=Grid.from_json(data["grid"]),
+            values=str(data["values"]),
+            scope=None if scope is None else Scope.of_request(scope),
+            written_by=str(data.get("written_by", "")),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DatasetError(f"{path}: not a manifest this engframe can read ({exc})") from None
+
+
+def write_manifest(base: Path, manifest: Manifest) -> None:
+    """Write the manifest atomically (readers see the old one or the new one)."""
+    text = json.dumps(manifest.to_json(), indent=2, sort_keys=True) + "\n"
+
+    def write(tmp: Path) -> None:
+        tmp.write_text(text, encoding="utf-8")
+
+    replace_file(base / MANIFEST_NAME, write, durable=True)

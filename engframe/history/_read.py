@@ -1,0 +1,287 @@
+"""Read a history back: the tidy frame of its facts, and what ``sync`` still has to fetch."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from engframe.errors import DatasetError, OptionError, SourceError
+from engframe.history._export import timestamp_ms
+from engframe.history._facts import NAT, _codes, measure
+from engframe.history._grid import Grid
+from engframe.history._manifest import Manifest, read_manifest
+from engframe.history._store import CHECKED_FORMAT, partition_files, read_partition, tables
+from engframe.schema import (
+    LEVEL_HAS,
+    LEVELS,
+    METRICS,
+    SPANS,
+    TIMESTAMP_DTYPE,
+    categorical,
+    concat_frames,
+    empty_frame,
+)
+
+__all__ = ["HistoryState", "history_state", "read_dataset"]
+
+_DAY_MS: Final = 86_400_000
+#: The tables that hold a row for every interval of every fetch (the API always sends its
+#: totals, zeros included), smallest first: what tells which periods a history has.
+_EVERY_INTERVAL: Final = ("account", "skills_total", "agents_total", "skill", "agent",
+                          "skill_agent")
+
+
+def read_dataset(
+    root: str | os.PathLike[str],
+    *,
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
+    account: str | int | Sequence[str | int] | None = None,
+    levels: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Read the history dataset at ``root`` as one tidy frame of its facts.
+
+    Only the partitions that can hold the rows asked for are read, and every page's
+    checksum is verified.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The dataset's folder, as given to :func:`export`.
+    start, end : str or datetime, optional
+        Keep the facts whose period lies within ``[start, end)`` [UTC if naive]: with
+        ``start="2026-11-25", end="2026-11-26"`` the day's 288 buckets, from the one ending
+        00:05 to the one ending at midnight.
+    account : str, int or sequence of them, optional
+        Keep these accounts only.
+    levels : sequence of str, optional
+        Read these levels' tables only (default: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The tidy columns (``span`` is ``interval``: a history holds interval facts only),
+        then ``account``, ``fetched_at``, ``start`` and ``complete``; table by table
+        (in the order of :data:`engframe.schema.LEVELS`), day by day. ``df.attrs["query"]``
+        holds the dataset's request scope and its grid as ``interval``;
+        ``df.attrs["history"]`` the grid and the root.
+
+    Raises
+    ------
+    SourceError
+        If ``root`` is not a folder.
+    OptionError
+        If ``start``, ``end`` or ``levels`` is not usable.
+    DatasetError
+        If the dataset was written by engframe 0.1 (see :func:`repair_dataset`) or a file
+        is damaged.
+
+    Examples
+    --------
+    >>> import engframe, tempfile
+    >>> df = engframe.flatten({"request": {"account": "56072331", "timeframe": 5,
+    ...                                    "interval": 5},
+    ...                        "fetched_at": "2026-11-18T12:07:00Z",
+    ...                        "response": {"metricsByIntervals": [
+    ...                            {"timestamp": 1795003200000, "metricsData": {
+    ...                                "metricsTotals": {"totalInteractiveChats": 4}}}]}})
+    >>> root = tempfile.mkdtemp()
+    >>> _ = engframe.export(df, root)
+    >>> engframe.read_dataset(root, start="2026-11-18")["account"].tolist()
+    ['56072331']
+    """
+    base = Path(root)
+    if not base.is_dir():
+        raise SourceError(f"{base}: no such folder; engframe.export(df, root) creates one")
+    lower = None if start is None else timestamp_ms(start, "start", where="read_dataset")
+    upper = None if end is None else timestamp_ms(end, "end", where="read_dataset")
+    wanted = _levels(levels)
+    manifest = read_manifest(base)
+    if manifest is None:
+        return _with_attrs(_empty(), None, base)
+    accounts = None if account is None else [
+        str(a) for a in ([account] if isinstance(account, str | int) else account)]
+    read = [
+        _read_table(base, level, manifest.grid, lower=lower, upper=upper, accounts=accounts)
+        for level in tables(base) if level in wanted
+    ]
+    frames = [frame for frame in read if frame is not None]
+    frame = concat_frames(frames) if frames else _empty()
+    if frames:
+        frame["metric"] = frame["metric"].cat.set_categories(
+            _canonical(frame["metric"].cat.categories))
+    return _with_attrs(frame, manifest, base)
+
+
+def _levels(levels: Sequence[str] | None) -> set[str]:
+    if levels is None:
+        return set(LEVELS)
+    chosen = [levels] if isinstance(levels, str) else list(levels)
+    bad = [level for level in chosen if level not in LEVELS]
+    if bad:
+        raise OptionError(f"read_dataset: levels= holds {bad[0]!r}; expected some of "
+                          f"{', '.join(LEVELS)}")
+    return set(chosen)
+
+
+def _read_table(base: Path, level: str, grid: Grid, *, lower: int | None,
+                upper: int | None, accounts: list[str] | None) -> pd.DataFrame | None:
+    # a partition holds the periods that start on its day
+    first = None if lower is None else _day(lower)
+    last = None if upper is None else _day(upper - 1)
+    files = partition_files(base, level, first_day=first, last_day=last)
+    if not files:
+        return None
+    condition = None
+    stamp = pa.timestamp("ms", tz="UTC")
+    if lower is not None:  # the period starts at or after ``start``
+        condition = ds.field("timestamp") >= pa.scalar(lower + grid.period_ms, stamp)
+    if upper is not None:  # and ends at or before ``end``
+        below = ds.field("timestamp") <= pa.scalar(upper, stamp)
+        condition = below if condition is None else condition & below
+    if accounts is not None:
+        chosen = ds.field("account").isin(pa.array(accounts))
+        condition = chosen if condition is None else condition & chosen
+    try:
+        dataset = ds.dataset([str(f) for f in files], format=CHECKED_FORMAT)
+        table = dataset.to_table(filter=condition)
+    except (pa.ArrowException, OSError):
+        _name_the_damaged(files, level)  # raises, naming the file
+        raise
+    return _tidy(table, level)
+
+
+def _name_the_damaged(files: list[Path], level: str) -> None:
+    """Read the files one by one so that the error names the damaged one."""
+    for path in files:
+        read_partition(path, level)
+
+
+def _day(ms: int) -> str:
+    return str(np.datetime64(ms // _DAY_MS, "D"))
+
+
+def _tidy(table: pa.Table, level: str) -> pd.DataFrame:
+    """One level table as tidy rows."""
+    n = table.num_rows
+    has_skill, has_agent = LEVEL_HAS[level]
+
+    def ids(name: str, has: bool) -> pd.arrays.IntegerArray:
+        if not has:
+            return pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool))
+        values = table.column(name)
+        return pd.arrays.IntegerArray(values.fill_null(0).to_numpy().astype(np.int64),
+                                      values.is_null().to_numpy(zero_copy_only=False))
+
+    metric, metrics = _codes(table.column("metric"))
+    account, accounts = _codes(table.column("account"))
+    return pd.DataFrame({
+        "timestamp": _stamps(table.column("timestamp")),
+        "skill": ids("skill", has_skill),
+        "agent": ids("agent", has_agent),
+        "metric": categorical(metric, metrics),
+        "value": table.column(measure(level)).to_numpy(),
+        "level": categorical(np.full(n, LEVELS.index(level)), LEVELS),
+        "span": categorical(np.zeros(n, np.int64), SPANS),
+        "account": categorical(account, accounts),
+        "fetched_at": _stamps(table.column("fetched_at")),
+        "start": _stamps(table.column("start")),
+        "complete": table.column("complete").to_numpy(zero_copy_only=False).astype(bool),
+    }, copy=False)
+
+
+def _stamps(column: pa.ChunkedArray) -> pd.arrays.DatetimeArray:
+    ms = column.cast(pa.int64()).fill_null(NAT).to_numpy().astype(np.int64, copy=False)
+    return pd.DatetimeIndex(ms.view("M8[ms]")).tz_localize("UTC").array
+
+
+def _empty() -> pd.DataFrame:
+    frame = empty_frame()
+    frame["account"] = pd.Categorical([])
+    for name in ("fetched_at", "start"):
+        frame[name] = pd.Series([], dtype=TIMESTAMP_DTYPE)
+    frame["complete"] = np.zeros(0, bool)
+    return frame
+
+
+def _canonical(names: Any) -> list[str]:
+    """Metric names in a stable order: the documented five first, the rest sorted."""
+    names = {str(name) for name in names}
+    return [m for m in METRICS if m in names] + sorted(names - set(METRICS))
+
+
+def _with_attrs(frame: pd.DataFrame, manifest: Manifest | None, base: Path) -> pd.DataFrame:
+    if manifest is not None:
+        query: dict[str, Any] = {"interval": manifest.grid.minutes}
+        if manifest.scope is not None:
+            query.update(manifest.scope.text())
+        frame.attrs["query"] = query
+        frame.attrs["history"] = {"root": str(base), "grid": manifest.grid.to_json()}
+    return frame
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryState:
+    """What a history holds of one account near the end: for ``sync`` to fetch the rest.
+
+    Attributes
+    ----------
+    grid : Grid or None
+        The dataset's grid (``None`` for a new dataset).
+    complete : numpy.ndarray
+        Period ends [epoch ms] at or after the asked moment whose facts are complete.
+    newest : int or None
+        The newest complete period end the dataset holds for the account, anywhere.
+    """
+
+    grid: Grid | None
+    complete: np.ndarray
+    newest: int | None
+
+
+def history_state(root: str | os.PathLike[str], *, account: str | None,
+                  since_ms: int) -> HistoryState:
+    """The complete periods of ``account`` ending at or after ``since_ms``, and the newest."""
+    base = Path(root)
+    manifest = read_manifest(base) if base.is_dir() else None
+    if manifest is None:
+        return HistoryState(None, np.zeros(0, np.int64), None)
+    present = tables(base)
+    table = next((level for level in _EVERY_INTERVAL if level in present), None)
+    if table is None:
+        return HistoryState(manifest.grid, np.zeros(0, np.int64), None)
+    files = partition_files(base, table)
+    recent = [f for f in files
+              if f.parent.name.split("=", 1)[1] >= _day(since_ms - manifest.grid.period_ms)]
+    chosen = recent or files[-1:]  # nothing recent: the newest day tells what was last fetched
+    ends, complete = _complete_ends(chosen, account)
+    newest = int(ends[complete].max()) if complete.any() else None
+    keep = complete & (ends >= since_ms)
+    return HistoryState(manifest.grid, np.unique(ends[keep]), newest)
+
+
+def _complete_ends(files: list[Path], account: str | None) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        dataset = ds.dataset([str(f) for f in files], format=CHECKED_FORMAT)
+        condition = None if account is None else ds.field("account") == account
+        table = dataset.to_table(columns=["timestamp", "complete"], filter=condition)
+    except (pa.ArrowException, OSError) as exc:
+        raise DatasetError(f"{files[0].parent.parent}: a partition file cannot be read "
+                           f"({exc})") from None
+    ends = table.column("timestamp").cast(pa.int64()).to_numpy().astype(np.int64)
+    done = table.column("complete").to_numpy(zero_copy_only=False).astype(bool)
+    if not len(ends):
+        return ends, done
+    # a period is complete when every one of its facts is
+    codes, uniques = pd.factorize(ends)
+    partial = np.bincount(codes, weights=~done, minlength=len(uniques)) > 0
+    return np.asarray(uniques, np.int64), ~partial
