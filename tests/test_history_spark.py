@@ -1,0 +1,46 @@
+"""Spark reads a history as it is, with the totals pandas gets (runs where pyspark is installed:
+``pip install '.[spark]'``, and Java 17 or newer)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import engframe
+from tests.test_history import fetch
+
+pyspark = pytest.importorskip("pyspark", reason="pyspark is not installed ('.[spark]')")
+
+
+@pytest.fixture(scope="module")
+def spark() -> Iterator[Any]:
+    from pyspark.sql import SparkSession
+
+    session = (SparkSession.builder.master("local[1]").appName("engframe-tests")
+               .config("spark.ui.enabled", "false").getOrCreate())
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+def test_spark_reads_a_table_with_the_sums_pandas_gets(spark: Any, tmp_path: Path) -> None:
+    root = tmp_path / "history"
+    for at in ("2026-11-26T23:29:04Z", "2026-11-27T00:29:04Z", "2026-11-27T01:31:00Z"):
+        engframe.export(fetch(at), root)
+    facts = engframe.read_dataset(root, levels=["agent"])
+    expected = facts.groupby("metric", observed=True)["value"].sum().to_dict()
+    rows = spark.read.parquet(str(root / "agent")).groupBy("metric").sum("agent_value").collect()
+    assert {r["metric"]: r["sum(agent_value)"] for r in rows} == expected
+    schema = dict(spark.read.parquet(str(root / "agent")).dtypes)
+    assert schema["account"] == "string" and schema["date"] == "date"
+
+
+def test_spark_refuses_the_whole_folder_rather_than_stacking_levels(spark: Any,
+                                                                     tmp_path: Path) -> None:
+    root = tmp_path / "history"
+    engframe.export(fetch("2026-11-27T00:29:04Z"), root)
+    with pytest.raises(Exception, match="CONFLICTING_DIRECTORY_STRUCTURES|Conflicting"):
+        spark.read.parquet(str(root)).count()
