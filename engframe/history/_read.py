@@ -27,7 +27,6 @@ from engframe.schema import (
     SPANS,
     TIMESTAMP_DTYPE,
     categorical,
-    concat_frames,
     empty_frame,
 )
 
@@ -111,14 +110,12 @@ def read_dataset(
     accounts = None if account is None else [
         str(a) for a in ([account] if isinstance(account, str | int) else account)]
     read = [
-        _read_table(base, level, manifest.grid, lower=lower, upper=upper, accounts=accounts)
+        (level, _read_table(base, level, manifest.grid, lower=lower, upper=upper,
+                            accounts=accounts))
         for level in tables(base) if level in wanted
     ]
-    frames = [frame for frame in read if frame is not None]
-    frame = concat_frames(frames) if frames else _empty()
-    if frames:
-        frame["metric"] = frame["metric"].cat.set_categories(
-            _canonical(frame["metric"].cat.categories))
+    tables_read = [(level, table) for level, table in read if table is not None]
+    frame = _tidy(tables_read) if tables_read else _empty()
     return _with_attrs(frame, manifest, base)
 
 
@@ -134,7 +131,7 @@ def _levels(levels: Sequence[str] | None) -> set[str]:
 
 
 def _read_table(base: Path, level: str, grid: Grid, *, lower: int | None,
-                upper: int | None, accounts: list[str] | None) -> pd.DataFrame | None:
+                upper: int | None, accounts: list[str] | None) -> pa.Table | None:
     # a partition holds the periods that start on its day
     first = None if lower is None else _day(lower)
     last = None if upper is None else _day(upper - 1)
@@ -157,7 +154,7 @@ def _read_table(base: Path, level: str, grid: Grid, *, lower: int | None,
     except (pa.ArrowException, OSError):
         _name_the_damaged(files, level)  # raises, naming the file
         raise
-    return _tidy(table, level)
+    return table
 
 
 def _name_the_damaged(files: list[Path], level: str) -> None:
@@ -170,37 +167,67 @@ def _day(ms: int) -> str:
     return str(np.datetime64(ms // _DAY_MS, "D"))
 
 
-def _tidy(table: pa.Table, level: str) -> pd.DataFrame:
-    """One level table as tidy rows."""
-    n = table.num_rows
-    has_skill, has_agent = LEVEL_HAS[level]
+def _tidy(tables: list[tuple[str, pa.Table]]) -> pd.DataFrame:
+    """Level tables as one tidy frame, built once from their stacked columns."""
+    def stacked(read: Any) -> np.ndarray:
+        return np.concatenate([read(table, level) for level, table in tables])
 
-    def ids(name: str, has: bool) -> pd.arrays.IntegerArray:
-        if not has:
-            return pd.arrays.IntegerArray(np.zeros(n, np.int64), np.ones(n, bool))
-        values = table.column(name)
-        return pd.arrays.IntegerArray(values.fill_null(0).to_numpy().astype(np.int64),
-                                      values.is_null().to_numpy(zero_copy_only=False))
+    def ids(name: str) -> pd.arrays.IntegerArray:
+        values, missing = [], []
+        for level, table in tables:
+            n = table.num_rows
+            if LEVEL_HAS[level][0 if name == "skill" else 1]:
+                column = table.column(name)
+                values.append(column.fill_null(0).to_numpy().astype(np.int64, copy=False))
+                missing.append(column.is_null().to_numpy(zero_copy_only=False))
+            else:
+                values.append(np.zeros(n, np.int64))
+                missing.append(np.ones(n, bool))
+        return pd.arrays.IntegerArray(np.concatenate(values), np.concatenate(missing))
 
-    metric, metrics = _codes(table.column("metric"))
-    account, accounts = _codes(table.column("account"))
+    metric, metrics = _united([_codes(table.column("metric")) for _, table in tables])
+    account, accounts = _united([_codes(table.column("account")) for _, table in tables])
+    level = np.concatenate([np.full(table.num_rows, LEVELS.index(level), np.int8)
+                            for level, table in tables])
     return pd.DataFrame({
-        "timestamp": _stamps(table.column("timestamp")),
-        "skill": ids("skill", has_skill),
-        "agent": ids("agent", has_agent),
-        "metric": categorical(metric, metrics),
-        "value": table.column(measure(level)).to_numpy(),
-        "level": categorical(np.full(n, LEVELS.index(level)), LEVELS),
-        "span": categorical(np.zeros(n, np.int64), SPANS),
+        "timestamp": _stamps(stacked(lambda t, _: _ms(t.column("timestamp")))),
+        "skill": ids("skill"),
+        "agent": ids("agent"),
+        "metric": _canonical_metric(metric, metrics),
+        "value": stacked(lambda t, lv: t.column(measure(lv)).to_numpy()),
+        "level": categorical(level, LEVELS),
+        "span": categorical(np.zeros(len(level), np.int8), SPANS),
         "account": categorical(account, accounts),
-        "fetched_at": _stamps(table.column("fetched_at")),
-        "start": _stamps(table.column("start")),
-        "complete": table.column("complete").to_numpy(zero_copy_only=False).astype(bool),
+        "fetched_at": _stamps(stacked(lambda t, _: _ms(t.column("fetched_at")))),
+        "start": _stamps(stacked(lambda t, _: _ms(t.column("start")))),
+        "complete": stacked(lambda t, _: t.column("complete").to_numpy(
+            zero_copy_only=False).astype(bool)),
     }, copy=False)
 
 
-def _stamps(column: pa.ChunkedArray) -> pd.arrays.DatetimeArray:
-    ms = column.cast(pa.int64()).fill_null(NAT).to_numpy().astype(np.int64, copy=False)
+def _united(parts: list[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, list[str]]:
+    """Codes into one list of names, from codes into each part's own names."""
+    names = list(dict.fromkeys(name for _, part in parts for name in part))
+    index = {name: code for code, name in enumerate(names)}
+    recoded = [np.append(np.array([index[n] for n in part], np.int64), -1)[codes]
+               for codes, part in parts]
+    return np.concatenate(recoded), names
+
+
+def _canonical_metric(codes: np.ndarray, names: list[str]) -> Any:
+    """The metric column, its categories in a stable order (the documented five first)."""
+    order = _canonical(names)
+    lookup = np.append(np.array([order.index(n) for n in names], np.int64), -1)
+    return categorical(lookup[codes], order)
+
+
+def _ms(column: pa.ChunkedArray) -> np.ndarray:
+    ms: np.ndarray = column.cast(pa.int64()).fill_null(NAT).to_numpy().astype(np.int64,
+                                                                              copy=False)
+    return ms
+
+
+def _stamps(ms: np.ndarray) -> pd.arrays.DatetimeArray:
     return pd.DatetimeIndex(ms.view("M8[ms]")).tz_localize("UTC").array
 
 
@@ -277,7 +304,7 @@ def _complete_ends(files: list[Path], account: str | None) -> tuple[np.ndarray, 
     except (pa.ArrowException, OSError) as exc:
         raise DatasetError(f"{files[0].parent.parent}: a partition file cannot be read "
                            f"({exc})") from None
-    ends = table.column("timestamp").cast(pa.int64()).to_numpy().astype(np.int64)
+    ends = _ms(table.column("timestamp"))
     done = table.column("complete").to_numpy(zero_copy_only=False).astype(bool)
     if not len(ends):
         return ends, done
