@@ -10,7 +10,7 @@ import pandas as pd
 
 from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula
 from engframe.derive._periods import period_hours
-from engframe.derive._select import TIME_KEYS, choose_level, choose_span
+from engframe.derive._select import TIME_KEYS, choose_level, choose_span, missing_key_hint
 from engframe.errors import MetricError, OptionError
 from engframe.schema import COLUMNS, LEVELS, SPANS, TIMESTAMP_DTYPE, check_frame
 
@@ -90,6 +90,7 @@ def _check_by(by: str | Iterable[str], df: pd.DataFrame, *, where: str) -> list[
             raise OptionError(
                 f"{where}: by= holds {key!r}, which is neither a column of the frame "
                 f"({', '.join(map(str, df.columns))}) nor a grain ({', '.join(TIME_GRAINS)})"
+                + missing_key_hint(key)
             )
     if len(set(keys)) != len(keys):
         raise OptionError(f"{where}: by= repeats a key: {keys!r}")
