@@ -13,10 +13,9 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from engframe.errors import EngframeWarning, OptionError
+from engframe.errors import EngframeWarning, FrameError, OptionError
 from engframe.names._names import Names
 from engframe.names._tables import FALLBACK, UNASSIGNED_NAME, UNASSIGNED_SKILL, fallback_labels
-from engframe.schema import check_frame
 
 __all__ = ["NAME_COLUMNS", "attach_names"]
 
@@ -24,6 +23,9 @@ __all__ = ["NAME_COLUMNS", "attach_names"]
 NAME_COLUMNS: Final = ("skill_name", "agent_name", "agent_group", "agent_group_name")
 #: How many unknown ids a warning quotes, per kind.
 SHOWN_IDS: Final = 5
+#: Rows sampled to tell whether ids come in long runs, and what "long" is.
+_SAMPLE: Final = 65_536
+_LONG_RUN: Final = 16
 #: What each failed table means for the frame, for the warning.
 _FAILED_EFFECT: Final = {
     "skills": "skills",
@@ -41,11 +43,40 @@ class _Labels:
         present = sorted({label for label in labels if label is not None})
         position = {label: code for code, label in enumerate(present)}
         self.dtype = pd.CategoricalDtype(present)
+        # The code width pandas would pick itself, so from_codes keeps the array as is.
+        width = next(t for t in (np.int8, np.int16, np.int32, np.int64)
+                     if len(present) < np.iinfo(t).max)
         self.lut = np.array([position[label] if label is not None else -1 for label in labels]
-                            + [-1], dtype=np.int32)
+                            + [-1], dtype=width)
 
     def column(self, codes: np.ndarray) -> pd.Categorical:
         return pd.Categorical.from_codes(self.lut[codes], dtype=self.dtype, validate=False)
+
+
+def _factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Codes of each row's id (-1 for NA) and the distinct ids, as int64 arrays.
+
+    A skill's rows come together in a tidy frame (thousands of rows in a row); when a
+    sample shows such long runs, only the first row of each run is hashed, which halves
+    the cost on large frames. Otherwise (an agent's rows: a run per metric) every row is.
+    """
+    # The masked array's own buffers: copying them out through the public API would
+    # cost what the shortcut saves. Any other array takes the plain path.
+    data, mask = getattr(values, "_data", None), getattr(values, "_mask", None)
+    if (isinstance(data, np.ndarray) and isinstance(mask, np.ndarray)
+            and data.shape == mask.shape == (len(values),) and len(values) > _SAMPLE):
+        sample = data[:_SAMPLE]
+        if np.count_nonzero(sample[1:] != sample[:-1]) * _LONG_RUN < _SAMPLE:
+            change = np.empty(len(data), dtype=bool)
+            change[0] = True
+            np.not_equal(data[1:], data[:-1], out=change[1:])
+            change[1:] |= mask[1:] != mask[:-1]
+            heads = np.flatnonzero(change)
+            codes, uniques = pd.factorize(values[heads])
+            return np.repeat(codes, np.diff(heads, append=len(data))), np.asarray(
+                uniques, dtype=np.int64)
+    codes, uniques = pd.factorize(values)
+    return codes, np.asarray(uniques, dtype=np.int64)
 
 
 def _lookup(table: pd.DataFrame, key: str, ids: np.ndarray) -> np.ndarray:
@@ -55,8 +86,7 @@ def _lookup(table: pd.DataFrame, key: str, ids: np.ndarray) -> np.ndarray:
 
 
 def _skills(df: pd.DataFrame, names: Names, unknown: dict[str, list[int]]) -> pd.Categorical:
-    codes, uniques = pd.factorize(df["skill"].array)
-    ids = np.asarray(uniques, dtype=np.int64)
+    codes, ids = _factorize(df["skill"].array)
     rows = _lookup(names.skills, "skill", ids)
     known = names.skills["skill_name"].to_numpy(object)
     fallback = fallback_labels("skill", ids)
@@ -75,8 +105,7 @@ def _skills(df: pd.DataFrame, names: Names, unknown: dict[str, list[int]]) -> pd
 def _agents(
     df: pd.DataFrame, names: Names, unknown: dict[str, list[int]]
 ) -> tuple[pd.Categorical, pd.arrays.IntegerArray, pd.Categorical]:
-    codes, uniques = pd.factorize(df["agent"].array)
-    ids = np.asarray(uniques, dtype=np.int64)
+    codes, ids = _factorize(df["agent"].array)
     rows = _lookup(names.agents, "agent", ids)
     agent_names = names.agents["agent_name"].to_numpy(object)
     groups = names.agents["agent_group"]
@@ -113,7 +142,7 @@ def _agents(
 
 
 def _id_list(ids: list[int]) -> str:
-    shown = ", ".join(str(i) for i in ids[:SHOWN_IDS])
+    shown = ", ".join(str(i) for i in sorted(ids)[:SHOWN_IDS])
     return shown + (f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
 
 
@@ -205,23 +234,30 @@ def attach_names(
       skill_name agent_name
     0      Sales  Dana Levi
     """
-    check_frame(df, where="attach_names")
+    # Only the id columns are read: a full check_frame (levels, spans) would cost more
+    # than the join itself on a large frame.
+    if not isinstance(df, pd.DataFrame):
+        raise FrameError(f"attach_names: expected a tidy DataFrame, found {type(df).__name__}")
+    missing = [name for name in ("skill", "agent") if name not in df.columns]
+    if missing:
+        raise FrameError(f"attach_names: the frame lacks the id column(s) "
+                         f"{', '.join(missing)}; it has {', '.join(map(str, df.columns))}")
     if not isinstance(names, Names):
         raise OptionError(f"attach_names: names must be an engframe.names.Names, found "
                           f"{type(names).__name__}")
     unknown: dict[str, list[int]] = {"skill": [], "agent": [], "agent_group": []}
     skill_name = _skills(df, names, unknown)
     agent_name, agent_group, group_name = _agents(df, names, unknown)
-    # Copy-on-write makes this shallow copy cheap and leaves the caller's frame alone.
-    out = df.drop(columns=[c for c in NAME_COLUMNS if c in df.columns])
-    added: dict[str, Any] = {
+    added = pd.DataFrame({
         "skill_name": skill_name,
         "agent_name": agent_name,
         "agent_group": agent_group,
         "agent_group_name": group_name,
-    }
-    for column, values in added.items():
-        out[column] = values
+    }, index=df.index, copy=False)
+    # Copy-on-write: neither step copies the frame's columns (setting columns one by one
+    # would copy each new one), and the caller's frame is left alone.
+    kept = df.drop(columns=[c for c in NAME_COLUMNS if c in df.columns])
+    out = pd.concat([kept, added], axis=1)
     read_at = names.read_at
     out.attrs = {
         **df.attrs,
