@@ -151,7 +151,8 @@ class Client:
     save_raw : str or path-like, optional
         A directory where every answer is saved as an envelope
         ``{"request", "fetched_at", "from_cache", "response"}`` that
-        :func:`engframe.flatten` and :func:`engframe.load` read back. No secret is saved.
+        :func:`engframe.flatten` and :func:`engframe.load` read back, and the names
+        :meth:`names` reads, in its ``names/`` subfolder. No secret is saved.
     domain_ttl : float, default DEFAULT_DOMAIN_TTL
         How long a looked-up host is kept [s].
     clock : callable, default time.time
@@ -379,6 +380,8 @@ class Client:
         1
         """
         check_names_option(names, where="Client.frame")
+        # Names given or saved are read first: a missing file fails before any request.
+        chosen = None if names is True else names_from(names, beside=None, where="Client.frame")
         query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
         fetched = self._get_all(query, refresh=refresh)
         frames = [self._flatten(part) for part in fetched]
@@ -394,8 +397,7 @@ class Client:
         attrs["requests"] = len(fetched)
         merged.attrs = attrs
         if names is True:
-            return attach_names(merged, self._names(tolerant=True), stacklevel=3)
-        chosen = names_from(names, beside=None, where="Client.frame")
+            chosen = self._names(tolerant=True)
         return merged if chosen is None else attach_names(merged, chosen, stacklevel=3)
 
     def skills(self, *, refresh: bool = False) -> pd.DataFrame:

@@ -1,11 +1,12 @@
 """Names saved beside saved responses: ``<folder>/names/names_<account>_<read_at>.json``.
 
-The ``names/`` subfolder keeps them apart from the engactivity responses, so
+(``..._partial.json`` when a table could not be read.) The ``names/`` subfolder keeps
+them apart from the engactivity responses, so
 ``engframe.load(folder)`` never reads one as a response (recursive loads skip it).
 Each file holds one :class:`~engframe.names.Names`: the three tables as arrays of
 objects with the tidy column names as members, plus ``account``, ``read_at`` (ISO UTC),
-``source`` and ``failed``. The newest file (by ``read_at`` in its name) is the one read
-when a folder is given.
+``source`` and ``failed``. The newest complete file (by ``read_at`` in its name), else
+the newest partial one, is the one read when a folder is given.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ __all__ = ["FILE_VERSION", "NAMES_FOLDER", "find_names", "read_names", "save_nam
 
 #: The layout version written in every file (member ``engframe_names``).
 FILE_VERSION: Final = 1
-_FILE: Final = re.compile(r"names_(?P<account>[0-9A-Za-z-]*)_(?P<stamp>[0-9]{8}T[0-9]{9}Z)\.json")
+_FILE: Final = re.compile(
+    r"names_(?P<account>[0-9A-Za-z-]*)_(?P<stamp>[0-9]{8}T[0-9]{9}Z)(?P<partial>_partial)?\.json"
+)
+#: Marks the file of names some table of which could not be read.
+PARTIAL_SUFFIX: Final = "_partial"
 _STAMP: Final = "%Y%m%dT%H%M%S"
 
 
@@ -66,7 +71,8 @@ def save_names(names: Names, folder: str | os.PathLike[str]) -> Path:
     target_dir = Path(folder) / NAMES_FOLDER
     moment = names.read_at if names.read_at is not None else pd.Timestamp.now(tz="UTC")
     account = re.sub(r"[^0-9A-Za-z-]", "", names.account or "")
-    target = target_dir / f"names_{account}_{_stamp(moment)}.json"
+    partial = PARTIAL_SUFFIX if names.failed else ""
+    target = target_dir / f"names_{account}_{_stamp(moment)}{partial}.json"
     document: dict[str, Any] = {
         "engframe_names": FILE_VERSION,
         "account": names.account,
@@ -92,6 +98,10 @@ def save_names(names: Names, folder: str | os.PathLike[str]) -> Path:
 def find_names(folder: str | os.PathLike[str]) -> Path | None:
     """The newest names file in ``folder/names/`` (or in ``folder`` itself), if any.
 
+    Complete names come first: a file saved when a table could not be read
+    (``..._partial.json``) is taken only when no complete one is there, so one failed
+    read during a long series of fetches does not hide the names saved before it.
+
     Examples
     --------
     >>> find_names("data/samples") is None
@@ -99,10 +109,11 @@ def find_names(folder: str | os.PathLike[str]) -> Path | None:
     """
     base = Path(folder)
     for place in (base / NAMES_FOLDER, base):
-        found = [(match["stamp"], path) for path in place.glob("names_*.json")
+        found = [(match["partial"] is None, match["stamp"], path)
+                 for path in place.glob("names_*.json")
                  if (match := _FILE.fullmatch(path.name)) and path.is_file()]
         if found:
-            return max(found)[1]
+            return max(found)[2]
     return None
 
 

@@ -158,7 +158,8 @@ class Names:
     def save(self, folder: str | os.PathLike[str]) -> Path:
         """Save the names as one JSON file in ``folder/names/`` (which :func:`read_names` reads).
 
-        The file, ``names_<account>_<read_at>.json``, holds the three tables (one JSON
+        The file, ``names_<account>_<read_at>.json`` (``..._partial.json`` when a table
+        failed), holds the three tables (one JSON
         object per row, the tidy column names as members), the account, ``read_at``,
         the source and the tables that failed. It is written atomically. Nothing secret
         is in it.

@@ -16,8 +16,8 @@ GET       ``/api/account/{account}/configuration/le-users/agentGroups``   agentG
 
 An engactivity request goes through, in order: the limiter (429), a scripted or seeded
 fault, authentication (401/403), parameter validation (400), then the response. The three
-Account Configuration lists (:mod:`engframe.sim.config`) go through the same steps but the
-limiter, and answer 304 to a request whose ``If-None-Match``/``If-Match`` names their
+Account Configuration lists (:mod:`engframe.sim.config`) go through the same steps except
+the limiter, and answer 304 to a request whose ``If-None-Match``/``If-Match`` names their
 ``ETag``. Errors are
 JSON ``{"error": <reason>, "message": <why>, "status": <code>}`` (the token endpoint
 answers OAuth 2.0 style ``{"error": ..., "error_description": ...}``).

@@ -15,7 +15,14 @@ import pytest
 import engframe
 from engframe import sim
 from engframe.client import Client
-from engframe.errors import APIError, AuthError, EngframeWarning, OptionError, ResponseError
+from engframe.errors import (
+    APIError,
+    AuthError,
+    EngframeWarning,
+    OptionError,
+    ResponseError,
+    SourceError,
+)
 from engframe.names import NAME_COLUMNS, Names
 
 from .conftest import FakeClock
@@ -304,3 +311,11 @@ def test_saved_names_hold_no_secret(
     text = next((tmp_path / "names").glob("*.json")).read_text()
     for secret in (server.client_secret, server.issue_token(), *server.oauth1[1:]):
         assert secret not in text
+
+
+def test_a_missing_names_file_fails_before_any_request(
+    make_client: MakeClient, server: sim.SimServer, tmp_path: Path
+) -> None:
+    with pytest.raises(SourceError, match="no such file"):
+        make_client().frame(timeframe=60, names=tmp_path / "none.json")
+    assert server.requests == []

@@ -151,3 +151,19 @@ def test_names_true_for_a_response_in_memory_is_refused() -> None:
 def test_a_bad_names_option_is_refused_before_reading(raw: Path) -> None:
     with pytest.raises(OptionError, match="names=5"):
         engframe.load(raw, names=5)  # type: ignore[arg-type]
+
+
+def test_names_with_a_failed_table_are_saved_as_partial(raw: Path) -> None:
+    names = Names(failed={"agents": "AuthError: HTTP 403"}, read_at="2026-11-27T13:00:00Z")
+    assert names.save(raw).name.endswith("_partial.json")
+
+
+def test_a_newer_partial_file_does_not_hide_complete_names(raw: Path) -> None:
+    sample_names("Complete", "2026-11-27T10:00:00Z").save(raw)
+    Names(failed={"agents": "HTTP 403"}, read_at="2026-11-27T12:00:00Z").save(raw)
+    assert read_names(raw).skills["skill_name"].tolist() == ["Complete"]
+
+
+def test_a_partial_file_is_read_when_there_is_nothing_else(raw: Path) -> None:
+    Names(failed={"agents": "HTTP 403"}, read_at="2026-11-27T12:00:00Z").save(raw)
+    assert set(read_names(raw).failed) == {"agents"}
