@@ -13,6 +13,8 @@ __all__ = ["read_response_bytes", "response_files"]
 _GZIP_MAGIC = b"\x1f\x8b"
 #: The file names :func:`response_files` picks up in a folder.
 PATTERNS = ("*.json", "*.json.gz")
+#: The subfolder where names are saved beside responses (engframe.names): never responses.
+NAMES_FOLDER = "names"
 
 
 def read_response_bytes(path: str | Path) -> bytes:
@@ -48,4 +50,5 @@ def response_files(folder: Path, *, recursive: bool = False) -> list[Path]:
     found: set[Path] = set()
     for pattern in PATTERNS:
         found.update(folder.rglob(pattern) if recursive else folder.glob(pattern))
-    return sorted(path for path in found if path.is_file())
+    return sorted(path for path in found if path.is_file()
+                  and path.relative_to(folder).parts[0] != NAMES_FOLDER)

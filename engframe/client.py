@@ -58,8 +58,19 @@ from engframe.discovery import (
     TOKEN_SERVICE,
     Discovery,
 )
-from engframe.errors import AuthError, ConfigError, FrameError, QueryError, ResponseError
+from engframe.errors import (
+    APIError,
+    AuthError,
+    ConfigError,
+    FrameError,
+    QueryError,
+    ResponseError,
+)
 from engframe.flatten import flatten
+from engframe.names import API_SOURCE, Names, attach_names
+from engframe.names._endpoints import CONFIG_SERVICE, ENDPOINTS, NAMES_EXPIRE_AFTER
+from engframe.names._names import KINDS as NAME_KINDS
+from engframe.names._option import NamesOption, check_names_option, names_from
 from engframe.query import IdsLike, Query, check_account, split_query
 from engframe.schema import COLUMNS, concat_frames
 from engframe.scope import Scope
@@ -86,6 +97,14 @@ _TOKEN_PATH: Final = "/sentinel/api/account/{account}/app/token?v=1.0"
 _KEYS: Final = tuple(name for name in COLUMNS if name != "value")
 #: How merged rows combine the optional per-row columns of the parts.
 _MERGE_RULES: Final = {"value": "sum", "fetched_at": "max", "complete": "min"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Table:
+    """One name table read from the Account Configuration API, and when it was fetched."""
+
+    table: pd.DataFrame
+    fetched_at_ms: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,7 +160,8 @@ class Client:
     save_raw : str or path-like, optional
         A directory where every answer is saved as an envelope
         ``{"request", "fetched_at", "from_cache", "response"}`` that
-        :func:`engframe.flatten` and :func:`engframe.load` read back. No secret is saved.
+        :func:`engframe.flatten` and :func:`engframe.load` read back, and the names
+        :meth:`names` reads, in its ``names/`` subfolder. No secret is saved.
     domain_ttl : float, default DEFAULT_DOMAIN_TTL
         How long a looked-up host is kept [s].
     clock : callable, default time.time
@@ -169,6 +189,10 @@ class Client:
     Client(account='56072331', auth=BearerToken(token=<hidden>), cache=off)
     >>> client.close()
     """
+
+    #: How long names read from the Account Configuration API stay fresh in the HTTP
+    #: cache [s] (then they are revalidated with their ETag); set it on a client to change.
+    names_expire_after: float = NAMES_EXPIRE_AFTER
 
     def __init__(
         self,
@@ -330,10 +354,19 @@ class Client:
         skills: IdsLike = None,
         agents: IdsLike = None,
         refresh: bool = False,
+        names: NamesOption = False,
     ) -> pd.DataFrame:
         """Fetch a query and return the tidy frame (split requests merged into one).
 
-        Parameters are those of :meth:`fetch`.
+        Parameters are those of :meth:`fetch`, and:
+
+        names : bool, Names or path-like, default False
+            Add ``skill_name``, ``agent_name``, ``agent_group`` and ``agent_group_name``
+            (see :func:`engframe.names.attach_names`): ``True`` reads them with
+            :meth:`names` (cached for hours; if the Account Configuration API refuses or
+            fails, the frame still comes, ids show fallback names and one
+            ``EngframeWarning`` says why); or a :class:`~engframe.names.Names`; or the path
+            of saved names.
 
         Returns
         -------
@@ -347,7 +380,9 @@ class Client:
         Raises
         ------
         QueryError, AuthError, RateLimitError, APIError, ResponseError
-            As :meth:`fetch`.
+            As :meth:`fetch`; ``ResponseError`` also for a malformed configuration answer.
+        OptionError
+            If ``names`` is of the wrong kind.
 
         Examples
         --------
@@ -355,6 +390,9 @@ class Client:
         >>> df.attrs["requests"]                                         # doctest: +SKIP
         1
         """
+        check_names_option(names, where="Client.frame")
+        # Names given or saved are read first: a missing file fails before any request.
+        chosen = None if names is True else names_from(names, beside=None, where="Client.frame")
         query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
         fetched = self._get_all(query, refresh=refresh)
         frames = [self._flatten(part) for part in fetched]
@@ -369,7 +407,125 @@ class Client:
         attrs["from_cache"] = all(part.from_cache for part in fetched)
         attrs["requests"] = len(fetched)
         merged.attrs = attrs
-        return merged
+        if names is True:
+            chosen = self._names(tolerant=True)
+        return merged if chosen is None else attach_names(merged, chosen, stacklevel=3)
+
+    def skills(self, *, refresh: bool = False) -> pd.DataFrame:
+        """The account's skills, deleted ones included, from the Account Configuration API.
+
+        Parameters
+        ----------
+        refresh : bool, default False
+            Read them again even if the cached answer is fresh (names stay fresh for
+            :attr:`names_expire_after`, 6 hours).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``skill`` (Int64), ``skill_name`` (string), ``description`` (string),
+            ``deleted`` (bool); see :func:`engframe.names.parse_skills`.
+
+        Raises
+        ------
+        AuthError, RateLimitError, APIError, QueryError
+            If the API refuses, stays busy or fails.
+        ResponseError
+            If the answer is malformed; the message names the JSON path and the URL.
+
+        Examples
+        --------
+        >>> client.skills()[["skill", "skill_name"]].head(2)  # doctest: +SKIP
+                skill skill_name
+        0  1475726721  Retention
+        1  1822454498    Returns
+        """
+        return self._config("skills", refresh=refresh).table
+
+    def agents(self, *, refresh: bool = False) -> pd.DataFrame:
+        """The account's users (agents, bots, system users), deleted ones included.
+
+        Parameters
+        ----------
+        refresh : bool, default False
+            Read them again even if the cached answer is fresh.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``agent`` (Int64), ``agent_name`` (string: full name, else nickname, else login
+            name; the id appended to a name two users share), ``full_name``, ``nickname``,
+            ``login_name`` (string), ``agent_group`` (Int64), ``user_type`` (Int64: 0
+            system, 1 human, 2 bot), ``enabled`` (boolean), ``deleted`` (bool); see
+            :func:`engframe.names.parse_agents`.
+
+        Raises
+        ------
+        AuthError, RateLimitError, APIError, QueryError, ResponseError
+            As :meth:`skills`.
+
+        Examples
+        --------
+        >>> client.agents()[["agent", "agent_name", "agent_group"]].head(1)  # doctest: +SKIP
+                agent agent_name  agent_group
+        0  1090945073   Maya Ali   1281855145
+        """
+        return self._config("agents", refresh=refresh).table
+
+    def agent_groups(self, *, refresh: bool = False) -> pd.DataFrame:
+        """The account's agent groups (teams), deleted ones included.
+
+        Parameters
+        ----------
+        refresh : bool, default False
+            Read them again even if the cached answer is fresh.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``agent_group`` (Int64), ``agent_group_name`` (string), ``parent`` (Int64, NA
+            for the root group), ``enabled`` (boolean), ``deleted`` (bool); see
+            :func:`engframe.names.parse_agent_groups`.
+
+        Raises
+        ------
+        AuthError, RateLimitError, APIError, QueryError, ResponseError
+            As :meth:`skills`.
+
+        Examples
+        --------
+        >>> client.agent_groups()["agent_group_name"].tolist()[:2]  # doctest: +SKIP
+        ['Main Group', 'Tier 1']
+        """
+        return self._config("agent_groups", refresh=refresh).table
+
+    def names(self, *, refresh: bool = False) -> Names:
+        """Read skills, agents and agent groups at once, as a :class:`~engframe.names.Names`.
+
+        With ``save_raw=`` set, the names are also saved there (in ``names/``), so that
+        ``engframe.load(folder, names=True)`` finds them offline.
+
+        Parameters
+        ----------
+        refresh : bool, default False
+            Read them again even if the cached answers are fresh.
+
+        Returns
+        -------
+        Names
+            ``read_at`` is when the oldest of the three answers was fetched.
+
+        Raises
+        ------
+        AuthError, RateLimitError, APIError, QueryError, ResponseError
+            As :meth:`skills`, for whichever list fails first.
+
+        Examples
+        --------
+        >>> names = client.names()                   # doctest: +SKIP
+        >>> engframe.names.attach_names(df, names)   # doctest: +SKIP
+        """
+        return self._names(tolerant=False, refresh=refresh)
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -408,6 +564,51 @@ class Client:
                 f"auth={getattr(self, '_auth', None)!r}{state})")
 
     # -- steps ----------------------------------------------------------------------------
+
+    def _config(self, kind: str, *, refresh: bool) -> _Table:
+        endpoint = ENDPOINTS[kind]
+        base = self._discovery.base_url(self.account, CONFIG_SERVICE)
+        url = base + endpoint.target(self.account)
+        shown = redact_url(url)
+        sign, renew = self._signing()
+        response = self._transport.get(url, sign=sign, renew=renew, refresh=refresh,
+                                       expire_after=self.names_expire_after)
+        try:
+            table = endpoint.parse(msgspec.json.decode(response.content), source=shown)
+        except msgspec.DecodeError as exc:
+            self._transport.evict(url)
+            raise ResponseError("", "a JSON array", f"{exc} ({len(response.content)} bytes)",
+                                source=shown) from None
+        except ResponseError:
+            self._transport.evict(url)  # a broken answer must not be served again
+            raise
+        stamp = response.headers.get(FETCHED_AT_HEADER, "")
+        fetched_at = int(stamp) if stamp.isdigit() else round(self._clock() * 1000)
+        return _Table(table, fetched_at)
+
+    def _names(self, *, tolerant: bool, refresh: bool = False) -> Names:
+        read: dict[str, _Table] = {}
+        failed: dict[str, str] = {}
+        for kind in NAME_KINDS:
+            try:
+                read[kind] = self._config(kind, refresh=refresh)
+            except (APIError, QueryError) as exc:
+                # Refused or failing (401/403, 429 or 5xx after retries): the frame still
+                # comes, with fallback names; a malformed answer (ResponseError) is raised.
+                if not tolerant:
+                    raise
+                failed[kind] = f"{type(exc).__name__}: {exc}"
+        stamps = [part.fetched_at_ms for part in read.values()]
+        names = Names(
+            **{kind: part.table for kind, part in read.items()},
+            read_at=pd.Timestamp(min(stamps), unit="ms", tz="UTC") if stamps else None,
+            account=self.account,
+            source=API_SOURCE,
+            failed=failed,
+        )
+        if self.save_raw is not None and read:
+            names.save(self.save_raw)
+        return names
 
     def _data_url(self) -> str:
         base = self._discovery.base_url(self.account, DATA_SERVICE)
@@ -605,6 +806,7 @@ def load_live(
     agents: IdsLike = None,
     auth: Any = None,
     refresh: bool = False,
+    names: NamesOption = False,
     **client_kwargs: Any,
 ) -> pd.DataFrame:
     """Fetch a query from the live API as the tidy frame (what ``engframe.load(account=...)`` does).
@@ -619,6 +821,8 @@ def load_live(
         Credentials (see :class:`Client`); ``None`` reads the environment.
     refresh : bool, default False
         Ask the API even if a fresh answer is cached.
+    names : bool, Names or path-like, default False
+        Add names (see :meth:`Client.frame`).
     **client_kwargs
         Any other option of :class:`Client` (``cache``, ``offline``, ``save_raw``, ...).
 
@@ -640,4 +844,5 @@ def load_live(
     query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
     with Client(account, auth=auth, **client_kwargs) as client:
         return client.frame(timeframe=query.timeframe, interval=query.interval,
-                            skills=query.skills, agents=query.agents, refresh=refresh)
+                            skills=query.skills, agents=query.agents, refresh=refresh,
+                            names=names)

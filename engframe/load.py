@@ -13,6 +13,7 @@ from engframe import _files
 from engframe.client import load_live
 from engframe.errors import QueryError, SourceError
 from engframe.flatten import flatten
+from engframe.names._option import NamesOption, check_names_option, with_names
 from engframe.query import IdsLike
 from engframe.schema import categorical, concat_frames
 
@@ -31,6 +32,7 @@ def load(
     auth: Any = None,
     refresh: bool = False,
     recursive: bool = False,
+    names: NamesOption = False,
     **client_options: Any,
 ) -> pd.DataFrame:
     """Load Engagement Activity data as one tidy frame, from saved responses or the API.
@@ -59,6 +61,13 @@ def load(
         Ask the API even when a fresh answer is in the HTTP cache.
     recursive : bool, default False
         For a folder: also read the files in its subfolders.
+    names : bool, Names or path-like, default False
+        Add ``skill_name``, ``agent_name``, ``agent_group`` and ``agent_group_name``
+        (see :func:`engframe.names.attach_names`). ``True``: for a live fetch, read them
+        from the Account Configuration API (see :meth:`engframe.Client.frame`); for a file
+        or folder, the newest names saved beside it (in ``names/``, where ``save_raw=``
+        puts them), or, when none are saved, fallback names and one warning. Or a
+        :class:`~engframe.names.Names`, or the path of saved names.
     **client_options
         Other options of :class:`engframe.Client` for a live fetch (``domain``, ``cache``,
         ``offline``, ``save_raw``, ``timeout``, ...).
@@ -89,6 +98,7 @@ def load(
     >>> int(df.loc[df["source"] == "account.json", "value"].sum())
     31
     """
+    check_names_option(names, where="engframe.load")
     live = account is not None or timeframe is not None
     if live:
         if source is not None:
@@ -99,7 +109,7 @@ def load(
                              parameter="timeframe", rule="an integer from 1 to 1440")
         return load_live(account=account, timeframe=timeframe, interval=interval,
                          skills=skills, agents=agents, auth=auth, refresh=refresh,
-                         **client_options)
+                         names=names, **client_options)
     if client_options or auth is not None or interval is not None or skills is not None or (
         agents is not None
     ):
@@ -108,12 +118,13 @@ def load(
     if isinstance(source, str | os.PathLike) and not _is_json_text(source):
         path = Path(source)
         if path.is_dir():
-            return _load_folder(path, recursive=recursive)
+            return with_names(_load_folder(path, recursive=recursive), names, beside=path)
         if not path.exists():
             raise SourceError(f"{path}: no such file or folder")
     if source is None:
         raise SourceError("engframe.load: give a file, a folder, or a response to read")
-    return flatten(source)
+    is_path = isinstance(source, str | os.PathLike) and not _is_json_text(source)
+    return with_names(flatten(source), names, beside=Path(source).parent if is_path else None)
 
 
 def _is_json_text(source: Any) -> bool:

@@ -11,7 +11,13 @@ import pandas as pd
 from engframe._keys import group_ids
 from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula
 from engframe.derive._periods import PERIOD_KEYS, group_hours
-from engframe.derive._select import choose_level, choose_span, level_mask, span_mask
+from engframe.derive._select import (
+    choose_level,
+    choose_span,
+    level_mask,
+    missing_key_hint,
+    span_mask,
+)
 from engframe.errors import MetricError, OptionError
 from engframe.schema import COLUMNS, LEVELS, SPANS, categorical, check_frame
 
@@ -85,6 +91,7 @@ def _check_by(by: str | Iterable[str], df: pd.DataFrame, *, where: str) -> list[
             raise OptionError(
                 f"{where}: by= holds {key!r}, which is neither a column of the frame "
                 f"({', '.join(map(str, df.columns))}) nor a grain ({', '.join(TIME_GRAINS)})"
+                + missing_key_hint(key)
             )
     if len(set(keys)) != len(keys):
         raise OptionError(f"{where}: by= repeats a key: {keys!r}")

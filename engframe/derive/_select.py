@@ -18,8 +18,17 @@ import pandas as pd
 from engframe.errors import EngframeWarning, FrameError, OptionError
 from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
 
-__all__ = ["LEVEL_PREFERENCE", "TIME_KEYS", "choose_level", "choose_span", "level_mask",
-           "select", "span_mask"]
+__all__ = [
+    "DESCRIBES",
+    "LEVEL_PREFERENCE",
+    "TIME_KEYS",
+    "choose_level",
+    "choose_span",
+    "level_mask",
+    "missing_key_hint",
+    "select",
+    "span_mask",
+]
 
 #: Which level answers a question about (skill?, agent?) when none is named: the first
 #: of these present in the frame. ``skill`` prefers the API's per-skill totals (they
@@ -33,6 +42,16 @@ LEVEL_PREFERENCE: Final[dict[tuple[bool, bool], tuple[str, ...]]] = {
 
 #: ``by`` keys that split time: asking for them makes ``interval`` the default span.
 TIME_KEYS: Final = frozenset({"timestamp", "start", "day", "hour"})
+
+#: Columns that describe a skill or an agent (:func:`engframe.names.attach_names` adds
+#: them): grouping by one reads the level its id would, since an agent's group is a
+#: property of the agent, not of the skill-agent pair or of a total.
+DESCRIBES: Final = {
+    "skill_name": "skill",
+    "agent_name": "agent",
+    "agent_group": "agent",
+    "agent_group_name": "agent",
+}
 
 
 def _present(df: pd.DataFrame, column: str) -> list[str]:
@@ -63,9 +82,21 @@ def span_mask(df: pd.DataFrame, span: str) -> np.ndarray:
     return _mask(df, "span", span)
 
 
+def missing_key_hint(key: str) -> str:
+    """What to do when ``by`` names a column the frame lacks ("" when nothing to add)."""
+    if key in DESCRIBES:
+        return (f"; {key!r} comes with names: load with names=True, or add them with "
+                "engframe.names.attach_names(df, names)")
+    return ""
+
+
 def choose_level(df: pd.DataFrame, *, by: Collection[str], level: str | None, where: str) -> str:
-    """Return ``level`` checked against ``by``, or the preferred level present in ``df``."""
-    wants = ("skill" in by, "agent" in by)
+    """Return ``level`` checked against ``by``, or the preferred level present in ``df``.
+
+    Name columns (:data:`DESCRIBES`) count as the id they describe.
+    """
+    asked = {DESCRIBES.get(key, key) for key in by}
+    wants = ("skill" in asked, "agent" in asked)
     if level is not None:
         if level not in LEVELS:
             raise OptionError(f"{where}: level={level!r} is not one of {', '.join(LEVELS)}")
@@ -145,7 +176,8 @@ def select(
         ``interval`` or ``timeframe``. Default: ``interval`` when ``by`` splits time and
         the frame has intervals, else ``timeframe`` when present, else ``interval``.
     by : collection of str
-        The grouping you are about to use; only steers the defaults.
+        The grouping you are about to use; only steers the defaults. Name columns count
+        as their id: ``agent_group`` picks the ``agent`` level, as ``agent`` would.
 
     Returns
     -------

@@ -9,10 +9,16 @@ GET       ``/api/account/{account}/service/{service}/baseURI.json``       domain
 GET       ``/api/account/{account}/service/baseURI.json``                 domain
 POST      ``/sentinel/api/account/{account}/app/token``                   token
 GET       ``/operations/api/account/{account}/engactivity``               engactivity
+GET       ``/api/account/{account}/configuration/le-users/skills``        skills
+GET       ``/api/account/{account}/configuration/le-users/users``         users
+GET       ``/api/account/{account}/configuration/le-users/agentGroups``   agentGroups
 ========  ==============================================================  ==========
 
 An engactivity request goes through, in order: the limiter (429), a scripted or seeded
-fault, authentication (401/403), parameter validation (400), then the response. Errors are
+fault, authentication (401/403), parameter validation (400), then the response. The three
+Account Configuration lists (:mod:`engframe.sim.config`) go through the same steps except
+the limiter, and answer 304 to a request whose ``If-None-Match``/``If-Match`` names their
+``ETag``. Errors are
 JSON ``{"error": <reason>, "message": <why>, "status": <code>}`` (the token endpoint
 answers OAuth 2.0 style ``{"error": ..., "error_description": ...}``).
 
@@ -32,6 +38,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -45,9 +52,11 @@ import msgspec
 from engframe.errors import SimRequestError
 from engframe.sim.auth import DEFAULT_TOKEN_TTL, WWW_AUTHENTICATE, Authenticator, Credentials
 from engframe.sim.clock import NowLike, make_clock
+from engframe.sim.config import KINDS, config_answer, etag, not_modified
 from engframe.sim.faults import Fault, FaultPlan, Faults
 from engframe.sim.limits import DEFAULT_MAX_IN_FLIGHT, Limiter
 from engframe.sim.model import DEFAULT_SEED, Center, CenterConfig
+from engframe.sim.people import Directory
 from engframe.sim.query import parse_query
 from engframe.sim.render import DEFAULT_NEWEST_FIRST, build_response, encode
 
@@ -64,7 +73,7 @@ __all__ = [
 #: The account the simulator hosts unless told otherwise (LivePerson's documented example).
 DEFAULT_ACCOUNT: Final = "56072331"
 #: The Domain API service names it answers (case-sensitive, as the real one).
-SERVICES: Final = ("leDataReporting", "sentinel")
+SERVICES: Final = ("leDataReporting", "sentinel", "accountConfigReadOnly")
 JSON_TYPE: Final = "application/json;charset=UTF-8"
 HTML_TYPE: Final = "text/html;charset=UTF-8"
 #: Query parameters whose values never reach ``server.requests`` or the log.
@@ -80,6 +89,8 @@ _ROUTES: Final = (
     (re.compile(rf"/api/account/{_ACCOUNT}/service/baseURI\.json"), "GET", "domain"),
     (re.compile(rf"/sentinel/api/account/{_ACCOUNT}/app/token"), "POST", "token"),
     (re.compile(rf"/operations/api/account/{_ACCOUNT}/engactivity"), "GET", "engactivity"),
+    *((re.compile(rf"/api/account/{_ACCOUNT}/configuration/le-users/{kind}"), "GET", kind)
+      for kind in KINDS),
 )
 
 
@@ -185,6 +196,7 @@ class SimApp:
         newest_first: bool = DEFAULT_NEWEST_FIRST,
     ) -> None:
         self.center = center
+        self.directory = Directory.for_center(center)
         self.account = account
         self.clock = clock
         self.auth = auth
@@ -199,6 +211,7 @@ class SimApp:
             "domain": self._domain,
             "token": self._token,
             "engactivity": self._engactivity,
+            **{kind: functools.partial(self._config, kind=kind) for kind in KINDS},
         }
 
     @classmethod
@@ -388,6 +401,23 @@ class SimApp:
             self.center, query, now_ms=self.clock(), newest_first=self.newest_first
         )
         return Reply(200, encode(body))
+
+    def _config(self, request: Request, *, account: str, kind: str) -> Reply:
+        try:
+            self.auth.authorize(
+                account=account,
+                method=request.method,
+                url=request.base + request.target,
+                authorization=request.headers.get("authorization"),
+            )
+            body = config_answer(self.directory, kind, request.query)
+        except SimRequestError as error:
+            headers = (("WWW-Authenticate", WWW_AUTHENTICATE),) if error.status == 401 else ()
+            return _error(error.status, str(error), param=error.param, headers=headers)
+        tag = etag(body)
+        if not_modified(tag, request.headers):
+            return Reply(304, b"", headers=(("ETag", tag),))
+        return Reply(200, body, headers=(("ETag", tag),))
 
 
 def public_query(query: Mapping[str, list[str]]) -> dict[str, str]:

@@ -46,7 +46,7 @@ __all__ = [
 #: The kinds of fault, see the module docstring.
 FAULT_KINDS: Final = ("status", "html", "truncate", "slow")
 #: The endpoints a fault can be scripted for.
-ENDPOINTS: Final = ("engactivity", "token", "domain")
+ENDPOINTS: Final = ("engactivity", "token", "domain", "skills", "users", "agentGroups")
 #: How long a slow answer waits [s], unless told otherwise.
 DEFAULT_SLOW_DELAY: Final = 0.5
 #: The status of an HTML error page, unless told otherwise (a proxy's Bad Gateway).
@@ -224,7 +224,8 @@ class Faults:
         retry_after : int, optional
             Send ``Retry-After: <seconds>`` with a ``"status"`` fault.
         endpoint : str, optional
-            ``"engactivity"`` (default), ``"token"`` or ``"domain"``.
+            ``"engactivity"`` (default), ``"token"``, ``"domain"``, or one of the Account
+            Configuration lists ``"skills"``, ``"users"``, ``"agentGroups"``.
 
         Raises
         ------

@@ -33,6 +33,7 @@ from engframe.sim.clock import Clock, NowLike
 from engframe.sim.faults import FaultPlan, Faults
 from engframe.sim.limits import DEFAULT_MAX_IN_FLIGHT
 from engframe.sim.model import DEFAULT_SEED, Center, CenterConfig
+from engframe.sim.people import Directory
 from engframe.sim.render import DEFAULT_NEWEST_FIRST
 
 __all__ = ["LOOPBACK", "SimServer", "serve"]
@@ -68,6 +69,8 @@ class SimServer:
         Script faults here: ``server.faults.script("status", status=429, count=3)``.
     center : Center
         The simulated contact center behind the numbers.
+    directory : Directory
+        Its Account Configuration: skill names, users and agent groups.
     clock : callable
         The clock it reads [epoch ms].
 
@@ -164,6 +167,11 @@ class SimServer:
     def center(self) -> Center:
         """The simulated contact center."""
         return self._app.center
+
+    @property
+    def directory(self) -> Directory:
+        """The account's configuration: skill names, users and agent groups."""
+        return self._app.directory
 
     @property
     def clock(self) -> Clock:

@@ -56,6 +56,7 @@ def test_domain_api_lists_all_services(app: SimApp) -> None:
     assert [entry["service"] for entry in json.loads(body)["baseURIs"]] == [
         "leDataReporting",
         "sentinel",
+        "accountConfigReadOnly",
     ]
 
 
