@@ -9,12 +9,25 @@ timestamp  datetime64[ms, UTC]     end of the period the value covers (NaT if un
 skill      Int64                   skill id, ``<NA>`` where the value is not per skill
 agent      Int64                   agent id, ``<NA>`` where the value is not per agent
 metric     category                the API's metric name, verbatim
-value      int64                   the value, exact
+value      int64 or float64        the value, exact (see below)
 level      category                which part of the response it comes from
 span       category                ``interval`` or ``timeframe``
 =========  ======================  ==================================================
 
 More columns may follow (``source`` when loading a folder).
+
+The value dtype is set per response, not per interval: ``int64`` when every value of the
+response is a JSON integer, ``float64`` as soon as one value is a JSON number with a
+fraction or an exponent (``31.533981``, ``1e2``), as in the Messaging Operations methods'
+averages. float64 holds every such number as the JSON decoder read it, and integers exactly
+up to 2**53 in magnitude (:data:`MAX_EXACT_INT`): a response with floats and an integer
+beyond that is refused. ``df.attrs["float_metrics"]`` lists (sorted) the metrics that held a
+float, so that :func:`engframe.unflatten` gives back floats there and integers elsewhere.
+NaN and infinity are not JSON, and booleans are not numbers: both are refused.
+
+Ids are signed 64-bit integers (:data:`MIN_ID`..:data:`MAX_ID`; live accounts report chats
+never assigned a skill under skill -1). Whether a row has a skill or an agent follows from
+its level (:data:`LEVEL_HAS`), never from the id's value.
 
 Examples
 --------
@@ -44,8 +57,10 @@ __all__ = [
     "LEVELS",
     "LEVEL_DTYPE",
     "LEVEL_HAS",
+    "MAX_EXACT_INT",
     "MAX_ID",
     "METRICS",
+    "MIN_ID",
     "PER_AGENT_KEY",
     "PER_SKILL_KEY",
     "SKILLS_KEY",
@@ -90,8 +105,13 @@ TOTALS_KEY: Final = "metricsTotals"
 PER_SKILL_KEY: Final = "metricsPerSkill"
 PER_AGENT_KEY: Final = "metricsPerAgent"
 
-#: The largest skill or agent id (ids are exact 64-bit integers).
+#: The largest and smallest skill or agent ids (ids are exact signed 64-bit integers; live
+#: accounts report chats never assigned a skill under skill -1).
 MAX_ID: Final = 2**63 - 1
+MIN_ID: Final = -(2**63)
+
+#: The largest integer magnitude a float64 value column holds exactly (2**53).
+MAX_EXACT_INT: Final = 2**53
 
 #: ``interval``: one interval of ``metricsByIntervals``; ``timeframe``: the whole window.
 SPANS: Final = ("interval", "timeframe")
@@ -107,12 +127,15 @@ DTYPES: Final[dict[str, Any]] = {
     "skill": pd.Int64Dtype(),
     "agent": pd.Int64Dtype(),
     "metric": "category",
-    "value": np.dtype("int64"),
+    "value": np.dtype("int64"),  # float64 for a response that holds floats (see above)
     "level": LEVEL_DTYPE,
     "span": SPAN_DTYPE,
 }
 
 _NAT: Final = np.iinfo(np.int64).min
+#: Per level code: whether rows of that level have a skill, an agent.
+_HAS_SKILL: Final = np.array([LEVEL_HAS[level][0] for level in LEVELS])
+_HAS_AGENT: Final = np.array([LEVEL_HAS[level][1] for level in LEVELS])
 
 
 def build_frame(
@@ -129,14 +152,15 @@ def build_frame(
     """Assemble a tidy frame from flat arrays, without copying where it can.
 
     ``timestamp_ms`` is epoch milliseconds with ``numpy.iinfo(int64).min`` for NaT;
-    ``skill`` and ``agent`` use -1 for missing; the ``*_codes`` index ``metrics``,
-    :data:`LEVELS` and :data:`SPANS`.
+    ``skill`` and ``agent`` are read only where the row's level has one (:data:`LEVEL_HAS`),
+    elsewhere they are ``<NA>`` whatever the array holds; ``value`` is int64 or float64;
+    the ``*_codes`` index ``metrics``, :data:`LEVELS` and :data:`SPANS`.
     """
     stamps = pd.DatetimeIndex(timestamp_ms.astype(np.int64, copy=False).view("M8[ms]"))
     columns = {
         "timestamp": stamps.tz_localize("UTC"),
-        "skill": _nullable_ids(skill),
-        "agent": _nullable_ids(agent),
+        "skill": _nullable_ids(skill, ~_HAS_SKILL[level_codes]),
+        "agent": _nullable_ids(agent, ~_HAS_AGENT[level_codes]),
         "metric": categorical(metric_codes, metrics),
         "value": value,
         "level": pd.Categorical.from_codes(level_codes, dtype=LEVEL_DTYPE),
@@ -150,9 +174,8 @@ def categorical(codes: np.ndarray, categories: Sequence[str]) -> Any:
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(categories)))
 
 
-def _nullable_ids(ids: np.ndarray) -> pd.arrays.IntegerArray:
-    ids = ids.astype(np.int64, copy=False)
-    return pd.arrays.IntegerArray(ids, ids < 0)
+def _nullable_ids(ids: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(ids.astype(np.int64, copy=False), missing)
 
 
 def empty_frame() -> pd.DataFrame:

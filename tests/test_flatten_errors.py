@@ -74,9 +74,9 @@ def test_non_numeric_agent_key_is_named_with_its_path():
 def test_non_numeric_skill_key_is_named_with_its_path(sample):
     response = sample("skill_2")
     per_skill = response["skillsMetricsPerAgent"]["metricsPerSkill"]
-    per_skill["-2"] = per_skill.pop("2")
+    per_skill["+2"] = per_skill.pop("2")
     error = error_for(response)
-    assert error.path == 'skillsMetricsPerAgent.metricsPerSkill["-2"]'
+    assert error.path == 'skillsMetricsPerAgent.metricsPerSkill["+2"]'
     assert "numeric skill id" in error.expected
 
 
@@ -86,10 +86,10 @@ def test_id_beyond_64_bits_is_refused():
     assert "64 bits" in error.expected
 
 
-@pytest.mark.parametrize(("bad", "found"), [("12", "string '12'"), (1.5, "number 1.5"),
-                                            (True, "boolean True"), (None, "null None"),
-                                            ({"x": 1}, "object")])
-def test_value_that_is_not_an_integer_is_named_with_its_path(sample, bad, found):
+@pytest.mark.parametrize(("bad", "found"), [("12", "string '12'"), (True, "boolean True"),
+                                            (None, "null None"), ({"x": 1}, "object"),
+                                            ([1], "array")])
+def test_value_that_is_not_a_number_is_named_with_its_path(sample, bad, found):
     response = sample("skills_all_agent_3")
     metrics = response["skillsMetricsPerAgent"]["metricsPerSkill"]["2"]["metricsPerAgent"]["3"]
     metrics["totalHandlingTime"] = bad
@@ -97,7 +97,7 @@ def test_value_that_is_not_an_integer_is_named_with_its_path(sample, bad, found)
     assert error.path == (
         'skillsMetricsPerAgent.metricsPerSkill["2"].metricsPerAgent["3"].totalHandlingTime'
     )
-    assert error.expected == "an integer"
+    assert error.expected == "a number"
     assert error.found.startswith(found)
 
 
@@ -225,3 +225,176 @@ def test_corrupted_responses_raise_only_response_errors(response, form, cut):
             engframe.flatten(given_as)
         except engframe.ResponseError as error:
             assert str(error)
+
+
+# --- ids: signed 64-bit decimal integers, each key of an object a different one ---------------
+
+
+@pytest.mark.parametrize("bad", ["+7", " 7", "7 ", "7.0", "1e3", "0x7", "-", "", "٣"])
+def test_an_id_that_is_not_plain_decimal_digits_is_refused(bad):
+    response = {"agentsMetrics": {"metricsPerAgent": {bad: {"m": 1}}}}
+    for given_as in (response, json.dumps(response).encode()):
+        error = error_for(given_as)
+        assert error.path == f'agentsMetrics.metricsPerAgent["{bad}"]'
+        assert error.expected == "a numeric agent id"
+
+
+@pytest.mark.parametrize("bad", [str(2**63), str(-(2**63) - 1), "1" + "0" * 5000])
+def test_an_id_beyond_the_signed_64_bit_range_is_refused(bad):
+    response = {"skillsMetricsPerAgent": {"metricsPerSkill": {bad: {"metricsPerAgent": {}}}}}
+    error = error_for(json.dumps(response).encode())
+    assert error.path.startswith("skillsMetricsPerAgent.metricsPerSkill[")
+    assert "64 bits" in error.expected
+
+
+@pytest.mark.parametrize("form", ["dict", "bytes"])
+def test_two_agent_keys_that_are_one_id_name_the_second(form):
+    response = {"agentsMetrics": {"metricsPerAgent": {"007": {"m": 1}, "7": {"m": 2}}}}
+    error = error_for(response if form == "dict" else json.dumps(response).encode())
+    assert error.path == 'agentsMetrics.metricsPerAgent["7"]'
+    assert "same id as the key '007'" in error.found
+
+
+def test_two_skill_keys_that_are_one_id_name_the_second():
+    per_skill = {"-1": {"metricsPerAgent": {}}, "-01": {"metricsPerAgent": {}}}
+    error = error_for({"skillsMetricsPerAgent": {"metricsPerSkill": per_skill}})
+    assert error.path == 'skillsMetricsPerAgent.metricsPerSkill["-01"]'
+    assert "same id as the key '-1'" in error.found
+
+
+def test_minus_zero_and_zero_are_one_id():
+    error = error_for(b'{"agentsMetrics": {"metricsPerAgent": {"0": {"m": 1}, "-0": {"m": 2}}}}')
+    assert error.path == 'agentsMetrics.metricsPerAgent["-0"]'
+
+
+def test_one_id_written_two_ways_in_different_objects_is_fine():
+    response = {"skillsMetricsPerAgent": {"metricsPerSkill": {
+        "1": {"metricsPerAgent": {"007": {"m": 1}}}, "2": {"metricsPerAgent": {"7": {"m": 2}}}}}}
+    assert engframe.flatten(response)["agent"].tolist() == [7, 7]
+
+
+def test_two_keys_that_are_one_id_in_a_later_interval_are_found(sample):
+    response = sample("agent_2_intervals")
+    first = response["metricsByIntervals"][0]["metricsData"]["agentsMetrics"]["metricsPerAgent"]
+    first["02"] = first.pop("2")
+    last = response["metricsByIntervals"][2]["metricsData"]["agentsMetrics"]["metricsPerAgent"]
+    last.update({"02": {"totalHandlingTime": 1}, "2": {"totalHandlingTime": 2}})
+    error = error_for(json.dumps(response).encode())
+    assert error.path == 'metricsByIntervals[2].metricsData.agentsMetrics.metricsPerAgent["2"]'
+
+
+# --- repeated JSON keys, which decoders silently collapse -------------------------------------
+
+REPEATED = {
+    "metric": (b'{"metricsTotals": {"m": 1, "m": 2}}', 'metricsTotals.m'),
+    "member": (b'{"metricsTotals": {"m": 1}, "metricsTotals": {"m": 2}}', "metricsTotals"),
+    "agent": (b'{"agentsMetrics": {"metricsPerAgent": {"7": {"m": 1}, "7": {"m": 2}}}}',
+              'agentsMetrics.metricsPerAgent["7"]'),
+    "escaped": (b'{"agentsMetrics": {"metricsPerAgent": {"7": {"m": 1}, "\\u0037": {"m": 2}}}}',
+                'agentsMetrics.metricsPerAgent["7"]'),
+    "interval": (b'{"metricsByIntervals": [{"timestamp": 1, "timestamp": 2, '
+                 b'"metricsData": {}}]}', "metricsByIntervals[0].timestamp"),
+    "interval list": (b'{"metricsByIntervals": [], "metricsByIntervals": []}',
+                      "metricsByIntervals"),
+    "envelope": (b'{"request": {"timeframe": 60, "timeframe": 30}, "fetched_at": 0, '
+                 b'"response": {}}', "request.timeframe"),
+    "envelope member": (b'{"fetched_at": 0, "fetched_at": 1, "response": {}}', "fetched_at"),
+    "wrapped body": (b'{"fetched_at": 0, "response": {"metricsTotals": {"m": 1}, '
+                     b'"metricsTotals": {"m": 1}}}', "response.metricsTotals"),
+    "unknown member": (b'{"extra": {"a": 1, "a": 1}}', "extra.a"),
+}
+
+
+@pytest.mark.parametrize("case", list(REPEATED))
+def test_a_repeated_key_is_named_by_its_path(case):
+    data, path = REPEATED[case]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", engframe.EngframeWarning)
+        error = error_for(data)
+    assert error.path == path
+    assert error.expected == "each key once in an object"
+
+
+def test_a_repeated_key_in_a_usual_interval_is_found(sample):
+    text = json.dumps(sample("agent_2_intervals"))
+    data = text.replace('"connectedEngagements": 3', '"connectedEngagements": 3, '
+                        '"connectedEngagements": 4', 1).encode()
+    error = error_for(data)
+    assert error.path == ("metricsByIntervals[0].metricsData.agentsMetrics.metricsPerAgent"
+                          '["2"].connectedEngagements')
+
+
+# --- numbers: integers, floats, and what is neither -------------------------------------------
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_nan_and_infinity_in_a_dict_are_refused(bad):
+    error = error_for({"metricsTotals": {"avg": bad}})
+    assert error.path == "metricsTotals.avg"
+    assert "finite" in error.expected
+
+
+@pytest.mark.parametrize(("text", "found"), [(b"NaN", "malformed JSON"),
+                                             (b"Infinity", "malformed JSON"),
+                                             (b"1e400", "out of range"),
+                                             (b"-1e400", "out of range")])
+def test_nan_infinity_and_overflowing_numbers_in_json_are_refused(text, found):
+    error = error_for(b'{"metricsTotals": {"avg": ' + text + b"}}")
+    assert found in error.found
+
+
+def test_an_integer_beyond_two_to_the_53_beside_floats_is_named():
+    error = error_for(b'{"metricsTotals": {"avg": 0.5, "big": 9007199254740993}}')
+    assert error.path == "metricsTotals.big"
+    assert "2**53" in error.expected
+
+
+def test_an_integer_beyond_two_to_the_53_in_another_interval_than_the_floats(sample):
+    response = sample("agent_2_intervals")
+    data = response["metricsByIntervals"][1]["metricsData"]["agentsMetrics"]
+    data["metricsTotals"]["totalHandlingTime"] = 2**60
+    response["metricsByIntervals"][2]["metricsData"]["agentsMetrics"]["metricsTotals"][
+        "avg"] = 0.5
+    error = error_for(json.dumps(response).encode())
+    assert error.path == "metricsByIntervals[1].metricsData.agentsMetrics.metricsTotals" \
+                         ".totalHandlingTime"
+    assert "2**53" in error.expected
+
+
+def test_an_integer_beyond_two_to_the_53_without_floats_is_fine():
+    df = engframe.flatten(b'{"metricsTotals": {"big": 9007199254740993}}')
+    assert df["value"].item() == 9007199254740993
+
+
+# --- the envelope: what the API could have sent ------------------------------------------------
+
+
+@pytest.mark.parametrize(("request_", "path"), [
+    ({"timeframe": 10**9}, "request.timeframe"), ({"timeframe": 0}, "request.timeframe"),
+    ({"timeframe": "60"}, "request.timeframe"), ({"timeframe": True}, "request.timeframe"),
+    ({"timeframe": 60, "interval": 7}, "request.interval"),
+    ({"timeframe": 60, "interval": 120}, "request.interval"),
+    ({"timeframe": 60, "interval": 0}, "request.interval"),
+    ({"interval": 1}, "request.interval"),
+])
+def test_an_envelope_request_the_api_would_refuse_is_named(request_, path):
+    error = error_for({"request": request_, "fetched_at": "2026-11-25T14:07:00Z",
+                       "response": {}})
+    assert error.path == path
+
+
+@pytest.mark.parametrize("fetched", [99999999999999999, -99999999999999999,
+                                     "0001-01-01T00:00:00+01:00"])
+def test_a_fetch_time_outside_the_years_1_to_9999_is_refused(fetched):
+    error = error_for({"fetched_at": fetched, "response": {}})
+    assert error.path == "fetched_at"
+    assert "9999" in error.expected
+
+
+def test_a_request_nested_too_deep_is_refused():
+    deep: Any = 1
+    for _ in range(100):
+        deep = {"a": deep}
+    error = error_for({"request": {"extra": deep}, "fetched_at": 0, "response": {}})
+    assert error.path == "request"
+    assert "MAX_DEPTH" in error.expected
