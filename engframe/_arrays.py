@@ -68,8 +68,8 @@ class MetricNames:
 
 def too_many_metrics(path: str, name: str) -> ResponseError:
     """The error for the metric name one past :data:`engframe.limits.MAX_METRICS`."""
-    return ResponseError(path, f"at most {MAX_METRICS:,} distinct metric names in a response "
-                               "(engframe.limits.MAX_METRICS)",
+    return ResponseError(path, f"at most {MAX_METRICS:,} distinct metric names in a response, "
+                               "the five documented ones included (engframe.limits.MAX_METRICS)",
                          f"more, the next being {describe(name)}")
 
 

@@ -296,6 +296,9 @@ def _validation_error(exc: msgspec.ValidationError, path: str) -> ResponseError:
     # msgspec says e.g. "Expected `object`, got `array`"; only the top-level type is
     # validated here, so its own path suffix (if any) adds nothing.
     message = str(exc).split(" - at ", 1)[0]
+    if message == "Number out of range":  # 1e400 (no float), or an integer of 5000 digits
+        return ResponseError(path, "numbers a float64 (or, for integers, 64 bits) can hold",
+                             "a number out of range")
     if message.startswith("Expected `"):
         expected, _, got = message.removeprefix("Expected `").partition("`, got `")
         return ResponseError(

@@ -174,7 +174,7 @@ def parse_id(key: Any, path: Path, what: str) -> int:
 
 def repeated_id(path: Path, what: str, key: Any, first: Any) -> ResponseError:
     """The error for a key that stands for the same id as an earlier key of its object."""
-    return ResponseError(render(path), f"a {what} id no other key of this object has",
+    return ResponseError(render(path), f"one key per {what} id in an object",
                          f"{describe(key)}, the same id as the key {first!r}")
 
 

@@ -45,6 +45,7 @@ MAX_DEPTH: Final = 64
 #: 5-minute intervals); five times that leaves room without letting a list of millions in.
 MAX_INTERVALS: Final = 1440
 
-#: The most distinct metric names one response may hold (the API has a handful; metric
-#: codes must stay far below the 32,767 a 16-bit category code can hold).
+#: The most distinct metric names one response may hold, counting the five documented
+#: ones (always among the categories of ``metric``). The API has a handful; metric codes
+#: must stay far below the 32,767 a 16-bit category code can hold.
 MAX_METRICS: Final = 1000

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import gzip
 import json
 import random
 import warnings
@@ -14,6 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engframe
+from engframe.limits import MAX_INTERVALS, MAX_METRICS
+from engframe.schema import METRICS
 from tests.strategies import responses
 
 
@@ -398,3 +401,125 @@ def test_a_request_nested_too_deep_is_refused():
     error = error_for({"request": {"extra": deep}, "fetched_at": 0, "response": {}})
     assert error.path == "request"
     assert "MAX_DEPTH" in error.expected
+
+
+# --- files: how many bytes they may hold or inflate to ------------------------------------------
+
+
+def padded(response: dict, blanks: int) -> bytes:
+    return json.dumps(response).encode() + b" " * blanks
+
+
+def test_a_gzip_file_inflating_past_max_bytes_is_refused_naming_the_limit(tmp_path: Path):
+    path = tmp_path / "r.json.gz"
+    path.write_bytes(gzip.compress(padded({"metricsTotals": {"x": 1}}, 1_000_000)))
+    error = error_for_file(path, max_bytes=500_000)
+    assert error.source == str(path)
+    assert "at most 500,000 bytes of JSON (max_bytes=" in error.expected
+    assert "inflates past" in error.found
+
+
+def test_raising_max_bytes_reads_a_larger_gzip_file(tmp_path: Path):
+    path = tmp_path / "r.json.gz"
+    path.write_bytes(gzip.compress(padded({"metricsTotals": {"x": 1}}, 1_000_000)))
+    assert engframe.flatten(path, max_bytes=2_000_000)["value"].tolist() == [1]
+
+
+def test_a_plain_file_larger_than_max_bytes_is_refused_by_its_size(tmp_path: Path):
+    path = tmp_path / "r.json"
+    path.write_bytes(padded({"metricsTotals": {"x": 1}}, 1000))
+    error = error_for_file(path, max_bytes=1000)
+    assert error.found == f"a file of {path.stat().st_size:,} bytes"
+
+
+def test_a_file_of_exactly_max_bytes_is_read(tmp_path: Path):
+    path = tmp_path / "r.json.gz"
+    data = padded({"metricsTotals": {"x": 1}}, 100)
+    path.write_bytes(gzip.compress(data))
+    assert len(engframe.flatten(path, max_bytes=len(data))) == 1
+
+
+def test_a_gzip_file_of_several_members_and_zero_padding_is_read(tmp_path: Path):
+    path = tmp_path / "r.json.gz"
+    path.write_bytes(gzip.compress(b'{"metricsTotals": ') + gzip.compress(b'{"x": 1}}')
+                     + b"\x00" * 512)
+    assert engframe.flatten(path)["value"].tolist() == [1]
+
+
+def test_a_gzip_file_cut_off_is_a_response_error(tmp_path: Path):
+    path = tmp_path / "r.json.gz"
+    packed = gzip.compress(padded({"metricsTotals": {"x": 1}}, 10_000))
+    path.write_bytes(packed[:-20])
+    assert "cut off" in error_for_file(path).found
+
+
+def test_trailing_bytes_after_a_gzip_member_are_a_response_error(tmp_path: Path):
+    path = tmp_path / "r.json.gz"
+    path.write_bytes(gzip.compress(b'{"metricsTotals": {"x": 1}}') + b"garbage")
+    assert "damaged" in error_for_file(path).found
+
+
+def error_for_file(path: Path, **options: Any) -> engframe.ResponseError:
+    with pytest.raises(engframe.ResponseError) as caught:
+        engframe.flatten(path, **options)
+    return caught.value
+
+
+# --- nesting --------------------------------------------------------------------------------
+
+
+def nested(levels: int) -> Any:
+    deep: Any = 1
+    for _ in range(levels):
+        deep = [deep]
+    return deep
+
+
+@pytest.mark.parametrize("where", ["unknown member", "metric value", "interval", "top level"])
+def test_a_dict_nested_ten_thousand_levels_is_a_response_error(where):
+    deep = nested(10_000)
+    response = {"unknown member": {"metricsTotals": {"x": 1}, "extra": deep},
+                "metric value": {"metricsTotals": {"x": deep}},
+                "interval": {"metricsByIntervals": [deep]},
+                "top level": deep}[where]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", engframe.EngframeWarning)
+        error = error_for(response)
+    assert len(str(error)) < 300
+
+
+def test_an_unknown_member_within_the_nesting_limit_is_kept():
+    response = {"metricsTotals": {"x": 1}, "extra": nested(60)}
+    with pytest.warns(engframe.EngframeWarning, match="extra"):
+        df = engframe.flatten(json.dumps(response).encode())
+    assert df.attrs["unknown_keys"]["extra"] == nested(60)
+
+
+def test_an_unknown_member_past_the_nesting_limit_is_named():
+    error = error_for(json.dumps({"metricsTotals": {"x": 1}, "extra": nested(100)}).encode())
+    assert error.path == "extra"
+    assert "MAX_DEPTH" in error.expected
+
+
+def test_metric_names_up_to_the_limit_are_read():
+    names = {f"m{i}": i for i in range(MAX_METRICS - len(METRICS))}
+    df = engframe.flatten(json.dumps({"metricsTotals": names}).encode())
+    assert len(df["metric"].cat.categories) == MAX_METRICS
+
+
+def test_one_metric_name_past_the_limit_is_named_with_its_path():
+    names = {f"m{i}": i for i in range(MAX_METRICS - len(METRICS) + 1)}
+    error = error_for({"metricsByIntervals": [{"timestamp": 1, "metricsData": {
+        "metricsTotals": names}}]})
+    last = f"m{MAX_METRICS - len(METRICS)}"
+    assert error.path == f"metricsByIntervals[0].metricsData.metricsTotals.{last}"
+    assert "MAX_METRICS" in error.expected
+
+
+def test_more_intervals_than_the_limit_are_refused():
+    items = [{"timestamp": i, "metricsData": {}} for i in range(MAX_INTERVALS + 1)]
+    for given_as in ({"metricsByIntervals": items},
+                     json.dumps({"metricsByIntervals": items}).encode()):
+        error = error_for(given_as)
+        assert error.path == "metricsByIntervals"
+        assert error.found == f"{MAX_INTERVALS + 1:,} intervals"
