@@ -133,9 +133,9 @@ DTYPES: Final[dict[str, Any]] = {
 }
 
 _NAT: Final = np.iinfo(np.int64).min
-#: Per level code: whether rows of that level have a skill, an agent.
-_HAS_SKILL: Final = np.array([LEVEL_HAS[level][0] for level in LEVELS])
-_HAS_AGENT: Final = np.array([LEVEL_HAS[level][1] for level in LEVELS])
+#: The level codes whose rows have a skill, and those whose rows have an agent.
+_SKILL_CODES: Final = tuple(code for code, level in enumerate(LEVELS) if LEVEL_HAS[level][0])
+_AGENT_CODES: Final = tuple(code for code, level in enumerate(LEVELS) if LEVEL_HAS[level][1])
 
 
 def build_frame(
@@ -159,8 +159,8 @@ def build_frame(
     stamps = pd.DatetimeIndex(timestamp_ms.astype(np.int64, copy=False).view("M8[ms]"))
     columns = {
         "timestamp": stamps.tz_localize("UTC"),
-        "skill": _nullable_ids(skill, ~_HAS_SKILL[level_codes]),
-        "agent": _nullable_ids(agent, ~_HAS_AGENT[level_codes]),
+        "skill": _nullable_ids(skill, _lacking(level_codes, _SKILL_CODES)),
+        "agent": _nullable_ids(agent, _lacking(level_codes, _AGENT_CODES)),
         "metric": categorical(metric_codes, metrics),
         "value": value,
         "level": pd.Categorical.from_codes(level_codes, dtype=LEVEL_DTYPE),
@@ -172,6 +172,14 @@ def build_frame(
 def categorical(codes: np.ndarray, categories: Sequence[str]) -> Any:
     """A categorical of string ``categories`` from integer ``codes`` (-1 for missing)."""
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(categories)))
+
+
+def _lacking(level_codes: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
+    """Which rows have none of the level ``codes`` (a comparison each: faster than a lookup)."""
+    missing = np.ones(len(level_codes), bool)
+    for code in codes:
+        missing &= level_codes != code
+    return missing
 
 
 def _nullable_ids(ids: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
