@@ -3,12 +3,16 @@
 Nearly every interval of a real response holds only the members the spec documents and the
 five documented metrics, each an integer. For those, msgspec decodes the JSON into the
 structs below and checks every type while it parses (an ``int`` is never a bool, a float or
-a string), ids arrive as integers, and the metric values are read with one C-level
-``attrgetter`` per map. Anything else (another spelling, an unknown member or metric, a
-missing metric, a wrong type, an id out of range) makes :func:`typed_chunk` return ``None``
-and the interval takes the general path (:mod:`engframe._walk`, :mod:`engframe._arrays`),
-which accepts every valid response and names the first problem in an invalid one. Both paths
-give the same rows.
+a string), ids arrive as integers (negative ones too: skill -1), and the metric values are
+read with one C-level ``attrgetter`` per map. Anything else (another spelling, an unknown
+member or metric, a missing metric, a float or another type, an id out of range or written
+``"007"``) makes :func:`typed_interval` return ``None`` and the interval takes the general
+path (:mod:`engframe._walk`, :mod:`engframe._arrays`), which accepts every valid response and
+names the first problem in an invalid one. Both paths give the same rows.
+
+msgspec keeps the last of two equal keys without a word, so :func:`typed_interval` also
+counts the members it decoded; the caller compares that with the colons of the raw bytes
+(:mod:`engframe._repeats`).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ import msgspec
 import numpy as np
 
 from engframe._arrays import Chunk, MetricNames
-from engframe._walk import LEVEL_CODE, NO_ID
+from engframe._walk import LEVEL_CODE, UNUSED_ID
 from engframe.schema import METRICS
 
 __all__ = ["typed_interval"]
@@ -68,54 +72,67 @@ class _Interval(msgspec.Struct, forbid_unknown_fields=True, gc=False):
 _DECODER: Final = msgspec.json.Decoder(_Interval)
 _VALUES: Final = attrgetter(*METRICS)
 _PER_MAP: Final = len(METRICS)
-_KEYED: Final = frozenset({"skill_agent", "agent"})
 
 
-def typed_interval(raw: Any, metrics: MetricNames) -> tuple[int, Chunk] | None:
-    """Decode one raw interval and convert it, or ``None`` if it needs the general path."""
+def typed_interval(raw: Any, metrics: MetricNames) -> tuple[int, Chunk, int] | None:
+    """Decode one raw interval and convert it, or ``None`` if it needs the general path.
+
+    Returns the timestamp, the chunk and the number of object members decoded.
+    """
     try:
         interval = _DECODER.decode(raw)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         return None
     maps: list[_Metrics] = []
     levels: list[int] = []
     skills: list[int] = []
     agents: list[int] = []
-    lowest = 0  # the smallest id key: a negative one sends the interval the general way
+    members = 2  # the interval's own: timestamp and metricsData
 
     def add(level: str, skill: int, by_agent: dict[int, _Metrics]) -> None:
-        nonlocal lowest
         count = len(by_agent)
-        if level in _KEYED and count:
-            lowest = min(lowest, min(by_agent))
         maps.extend(by_agent.values())
         levels.extend([LEVEL_CODE[level]] * count)
         skills.extend([skill] * count)
         agents.extend(by_agent)
 
+    def one(level: str, skill: int, totals: _Metrics) -> None:
+        maps.append(totals)
+        levels.append(LEVEL_CODE[level])
+        skills.append(skill)
+        agents.append(UNUSED_ID)
+
     section = interval.metricsData
     if section.metricsTotals is not _UNSET:
-        add("account", NO_ID, {NO_ID: section.metricsTotals})
+        members += 1
+        one("account", UNUSED_ID, section.metricsTotals)
     if section.skillsMetricsPerAgent is not _UNSET:
+        members += 1
         by_skill = section.skillsMetricsPerAgent.metricsPerSkill
         if by_skill is not _UNSET:
-            lowest = min(lowest, min(by_skill, default=0))
+            members += 1 + len(by_skill)
             for skill_id, skill in by_skill.items():
                 if skill.metricsPerAgent is not _UNSET:
+                    members += 1 + len(skill.metricsPerAgent)
                     add("skill_agent", skill_id, skill.metricsPerAgent)
                 if skill.metricsTotals is not _UNSET:
-                    add("skill", skill_id, {NO_ID: skill.metricsTotals})
+                    members += 1
+                    one("skill", skill_id, skill.metricsTotals)
         if section.skillsMetricsPerAgent.metricsTotals is not _UNSET:
-            add("skills_total", NO_ID, {NO_ID: section.skillsMetricsPerAgent.metricsTotals})
+            members += 1
+            one("skills_total", UNUSED_ID, section.skillsMetricsPerAgent.metricsTotals)
     if section.agentsMetrics is not _UNSET:
+        members += 1
         if section.agentsMetrics.metricsPerAgent is not _UNSET:
-            add("agent", NO_ID, section.agentsMetrics.metricsPerAgent)
+            members += 1 + len(section.agentsMetrics.metricsPerAgent)
+            add("agent", UNUSED_ID, section.agentsMetrics.metricsPerAgent)
         if section.agentsMetrics.metricsTotals is not _UNSET:
-            add("agents_total", NO_ID, {NO_ID: section.agentsMetrics.metricsTotals})
+            members += 1
+            one("agents_total", UNUSED_ID, section.agentsMetrics.metricsTotals)
     chunk = _chunk(maps, levels, skills, agents, metrics)
-    if chunk is None or lowest < 0:
+    if chunk is None:
         return None
-    return interval.timestamp, chunk
+    return interval.timestamp, chunk, members + _PER_MAP * len(maps)
 
 
 def _chunk(maps: list[_Metrics], levels: list[int], skills: list[int], agents: list[int],

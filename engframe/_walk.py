@@ -8,6 +8,7 @@ leaves to the vectorised conversion in :mod:`engframe._arrays`.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,10 +16,12 @@ from itertools import pairwise
 from typing import Any, Final
 
 from engframe.errors import EngframeWarning, ResponseError, describe
+from engframe.limits import MAX_DEPTH
 from engframe.schema import (
     AGENTS_KEY,
     LEVELS,
     MAX_ID,
+    MIN_ID,
     PER_AGENT_KEY,
     PER_SKILL_KEY,
     SKILLS_KEY,
@@ -27,20 +30,30 @@ from engframe.schema import (
 
 __all__ = [
     "ALIASES",
-    "NO_ID",
+    "UNUSED_ID",
     "Block",
+    "IdCache",
     "Leaves",
     "expect_object",
     "member_path",
+    "members_of",
     "parse_id",
     "render",
     "set_aside",
+    "too_deep",
+    "value_path",
     "walk_section",
 ]
 
 LEVEL_CODE: Final = {name: code for code, name in enumerate(LEVELS)}
-#: Stands for "no id" in the integer id arrays (real ids are never negative).
-NO_ID: Final = -1
+#: What the id arrays hold where a level has no skill (or no agent). Never read as an id:
+#: whether a row has a skill or an agent follows from its level (``schema.LEVEL_HAS``), and
+#: every id value, -1 included, is a real id.
+UNUSED_ID: Final = 0
+#: An id key: decimal digits, optionally after a minus sign.
+_ID_KEY: Final = re.compile(r"-?[0-9]+")
+#: The most significant digits an id in the signed 64-bit range can have.
+_ID_DIGITS: Final = len(str(MAX_ID))
 
 #: Key spellings the documentation also uses, mapped to the JSON examples' spelling.
 ALIASES: Final = {"skillsMetrics": SKILLS_KEY, "metricsTotal": TOTALS_KEY}
@@ -76,11 +89,28 @@ class Block:
     keyed: bool
 
 
+class IdCache(dict[Any, int]):
+    """The id keys met so far in one response, each with the id it stands for."""
+
+    #: whether some key was not written the plain way (``"007"``, ``"-0"``): only then can
+    #: two keys of one object stand for the same id, so only then is that checked
+    loose: bool = False
+
+    def parse(self, key: Any, path: Path, what: str) -> int:
+        """The id ``key`` stands for (checked once per key)."""
+        found = self.get(key)
+        if found is None:
+            found = self[key] = parse_id(key, path, what)
+            if str(found) != key:
+                self.loose = True
+        return found
+
+
 @dataclass
 class Leaves:
     """The metric maps of one section, with parallel lists of their level and id keys."""
 
-    ids: dict[Any, int] = field(default_factory=dict)
+    ids: IdCache = field(default_factory=IdCache)
     maps: list[Any] = field(default_factory=list)
     levels: list[int] = field(default_factory=list)
     skills: list[int] = field(default_factory=list)
@@ -90,6 +120,9 @@ class Leaves:
     spellings: dict[str, str] = field(default_factory=dict)
     #: members engframe does not know, by JSON path, kept for the user
     unknown: dict[str, Any] = field(default_factory=dict)
+    #: object members seen in the containers and in the unknown members (the leaves' own
+    #: members are their values, counted when they are converted)
+    members: int = 0
 
     def add_one(self, level: str, skill: int, leaf: Any, path: Path) -> None:
         self.blocks.append(Block(len(self.maps), path, keyed=False))
@@ -100,6 +133,7 @@ class Leaves:
 
     def add_keyed(self, level: str, skill: int, by_agent: Mapping[Any, Any], path: Path) -> None:
         count = len(by_agent)
+        self.members += count
         if not count:
             return
         self.blocks.append(Block(len(self.maps), path, keyed=True))
@@ -110,10 +144,7 @@ class Leaves:
 
     def skill_id(self, key: Any, path: Path) -> int:
         """The skill id a ``metricsPerSkill`` key stands for (checked once per key)."""
-        known = self.ids.get(key)
-        if known is None:
-            known = self.ids[key] = parse_id(key, path, "skill")
-        return known
+        return self.ids.parse(key, path, "skill")
 
     def path_of(self, index: int) -> Path:
         """The JSON path of leaf ``index``."""
@@ -124,15 +155,50 @@ class Leaves:
 
 
 def parse_id(key: Any, path: Path, what: str) -> int:
-    """Turn an id key (a string of decimal digits) into an exact integer."""
-    if isinstance(key, str) and key.isascii() and key.isdigit():
-        number = int(key)
-        if number <= MAX_ID:
-            return number
-        expected = f"a {what} id that fits in 64 bits"
+    """Turn an id key into an exact integer.
+
+    Ids are signed 64-bit integers written as decimal digits, optionally after a minus
+    sign (``"-1"``, and ``"007"`` is 7); nothing else (``"+7"``, ``" 7"``, ``"7.0"``).
+    """
+    if isinstance(key, str) and _ID_KEY.fullmatch(key):
+        # Leading zeros are allowed, but int() of thousands of digits is slow (or refused).
+        if len(key.lstrip("-").lstrip("0")) <= _ID_DIGITS:
+            number = int(key)
+            if MIN_ID <= number <= MAX_ID:
+                return number
+        expected = f"a {what} id that fits in 64 bits (a signed 64-bit integer)"
     else:
         expected = f"a numeric {what} id"
     raise ResponseError(render(path), expected, describe(key))
+
+
+def repeated_id(path: Path, what: str, key: Any, first: Any) -> ResponseError:
+    """The error for a key that stands for the same id as an earlier key of its object."""
+    return ResponseError(render(path), f"one key per {what} id in an object",
+                         f"{describe(key)}, the same id as the key {first!r}")
+
+
+#: Per level: the members from a section down to its metric map; ``{skill}`` and ``{agent}``
+#: stand for the ids.
+_LEAF_PATHS: Final = {
+    "account": (TOTALS_KEY,),
+    "skill_agent": (SKILLS_KEY, PER_SKILL_KEY, "{skill}", PER_AGENT_KEY, "{agent}"),
+    "skill": (SKILLS_KEY, PER_SKILL_KEY, "{skill}", TOTALS_KEY),
+    "skills_total": (SKILLS_KEY, TOTALS_KEY),
+    "agent": (AGENTS_KEY, PER_AGENT_KEY, "{agent}"),
+    "agents_total": (AGENTS_KEY, TOTALS_KEY),
+}
+
+
+def value_path(section: str, level: str, skill: int, agent: int, metric: str,
+               spellings: Mapping[str, str]) -> str:
+    """The JSON path of one value, from where it sits (for messages about a frame's row).
+
+    Ids are shown as they read in decimal (a key written ``"007"`` is shown ``"7"``).
+    """
+    keys = [spellings.get(key, key).format(skill=skill, agent=agent)
+            for key in _LEAF_PATHS[level]]
+    return render((section, *keys, metric))
 
 
 def _quote(key: Any) -> str:
@@ -155,13 +221,14 @@ def _members(
     container: Mapping[Any, Any], path: Path, known: frozenset[str], leaves: Leaves
 ) -> Mapping[Any, Any]:
     """Members of ``container`` by their JSON examples' spelling; unknown ones set aside."""
+    leaves.members += len(container)
     if known.issuperset(container):
         return container  # the usual case: nothing to rename or set aside
     found: dict[str, Any] = {}
     for key, value in container.items():
         name = ALIASES.get(key, key) if isinstance(key, str) else key
         if name not in known:
-            set_aside(leaves.unknown, render((*path, key)), value)
+            leaves.members += set_aside(leaves.unknown, render((*path, key)), value)
             continue
         if name in found:
             raise ResponseError(render((*path, key)), f"one of {key!r} and {name!r}, not both",
@@ -172,8 +239,17 @@ def _members(
     return found
 
 
-def set_aside(unknown: dict[str, Any], path: str, value: Any) -> None:
-    """Keep a member engframe does not know in ``unknown``, and warn about it."""
+def set_aside(unknown: dict[str, Any], path: str, value: Any) -> int:
+    """Keep a member engframe does not know in ``unknown``, and warn about it.
+
+    Returns the number of object members inside ``value``.
+
+    Raises
+    ------
+    ResponseError
+        If ``value`` nests deeper than :data:`engframe.limits.MAX_DEPTH`.
+    """
+    members = members_of(value, path)
     unknown[path] = value
     warnings.warn(
         f"{path}: engframe does not know this member; it is not flattened but kept in "
@@ -181,6 +257,31 @@ def set_aside(unknown: dict[str, Any], path: str, value: Any) -> None:
         EngframeWarning,
         stacklevel=6,
     )
+    return members
+
+
+def too_deep(path: str) -> ResponseError:
+    """The error for JSON nested deeper than engframe reads."""
+    return ResponseError(path, f"JSON nested at most {MAX_DEPTH} levels deep "
+                               "(engframe.limits.MAX_DEPTH)", "deeper nesting")
+
+
+def members_of(value: Any, path: str) -> int:
+    """The members of every object in a decoded JSON ``value``; refuse it if too deep."""
+    total = 0
+    level: list[Any] = [value]
+    for _ in range(MAX_DEPTH):
+        below: list[Any] = []
+        for node in level:
+            if isinstance(node, Mapping):
+                total += len(node)
+                below.extend(child for child in node.values() if isinstance(child, Mapping | list))
+            elif isinstance(node, list):
+                below.extend(child for child in node if isinstance(child, Mapping | list))
+        if not below:
+            return total
+        level = below
+    raise too_deep(path)
 
 
 _SECTION: Final = frozenset({TOTALS_KEY, SKILLS_KEY, AGENTS_KEY})
@@ -196,7 +297,7 @@ def walk_section(section: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
     """
     members = _members(section, (path,), _SECTION, leaves)
     if TOTALS_KEY in members:
-        leaves.add_one("account", NO_ID, members[TOTALS_KEY], (path, TOTALS_KEY))
+        leaves.add_one("account", UNUSED_ID, members[TOTALS_KEY], (path, TOTALS_KEY))
     if SKILLS_KEY in members:
         here = (path, leaves.spellings.get(SKILLS_KEY, SKILLS_KEY))
         _walk_skills(expect_object(members[SKILLS_KEY], here), here, leaves)
@@ -210,9 +311,14 @@ def _walk_skills(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> No
     if PER_SKILL_KEY in members:
         here = (*path, PER_SKILL_KEY)
         by_skill = expect_object(members[PER_SKILL_KEY], here, "an object of skills by id")
+        leaves.members += len(by_skill)
+        seen: dict[int, Any] = {}
         for skill_key, skill in by_skill.items():
             skill_path = (*here, skill_key)
             skill_id = leaves.skill_id(skill_key, skill_path)
+            first = seen.setdefault(skill_id, skill_key)
+            if first != skill_key:  # "007" after "7": JSON keys differ, ids do not
+                raise repeated_id(skill_path, "skill", skill_key, first)
             skill = expect_object(skill, skill_path)
             parts = _members(skill, skill_path, _SKILL, leaves)
             if PER_AGENT_KEY in parts:
@@ -224,7 +330,7 @@ def _walk_skills(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> No
                 leaves.add_one("skill", skill_id, parts[TOTALS_KEY],
                                (*skill_path, TOTALS_KEY))
     if TOTALS_KEY in members:
-        leaves.add_one("skills_total", NO_ID, members[TOTALS_KEY], (*path, TOTALS_KEY))
+        leaves.add_one("skills_total", UNUSED_ID, members[TOTALS_KEY], (*path, TOTALS_KEY))
 
 
 def _walk_agents(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> None:
@@ -232,6 +338,6 @@ def _walk_agents(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> No
     if PER_AGENT_KEY in members:
         here = (*path, PER_AGENT_KEY)
         by_agent = expect_object(members[PER_AGENT_KEY], here, "an object of agents by id")
-        leaves.add_keyed("agent", NO_ID, by_agent, here)
+        leaves.add_keyed("agent", UNUSED_ID, by_agent, here)
     if TOTALS_KEY in members:
-        leaves.add_one("agents_total", NO_ID, members[TOTALS_KEY], (*path, TOTALS_KEY))
+        leaves.add_one("agents_total", UNUSED_ID, members[TOTALS_KEY], (*path, TOTALS_KEY))

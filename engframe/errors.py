@@ -24,6 +24,7 @@ from the matching builtin, so code that already catches ``ValueError`` keeps wor
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 __all__ = [
@@ -45,6 +46,11 @@ __all__ = [
 ]
 
 _FOUND_MAX = 60
+# A repr that stops a few levels down: a found value may be nested thousands of levels deep.
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel = 3
+_SHORT.maxstring = _SHORT.maxother = _FOUND_MAX
+_SHORT.maxlong = 40
 
 
 def describe(value: Any) -> str:
@@ -58,7 +64,10 @@ def describe(value: Any) -> str:
         float: "number",
         type(None): "null",
     }.get(type(value), type(value).__name__)
-    text = repr(value)
+    try:
+        text = _SHORT.repr(value)
+    except ValueError:  # an integer of more digits than Python converts to text
+        text = "(too large to show)"
     if len(text) > _FOUND_MAX:
         text = text[: _FOUND_MAX - 3] + "..."
     return f"{kind} {text}"

@@ -3,7 +3,8 @@
 The data flows one way: input -> :mod:`engframe._decode` (JSON, lazily, unwrapped) ->
 each interval through :mod:`engframe._typed` (the fast path, for the API's exact shape)
 or :mod:`engframe._walk` + :mod:`engframe._arrays` (the general path, which also names
-the problems of a malformed response) -> :func:`engframe.schema.build_frame`.
+the problems of a malformed response) -> :func:`engframe.schema.build_frame`. Each piece of
+raw JSON is checked for repeated keys as it is converted (:mod:`engframe._repeats`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,31 @@ import numpy as np
 import pandas as pd
 
 from engframe import _files
-from engframe._arrays import Chunk, MetricNames, to_chunk
-from engframe._decode import Document, decode_document, interval_path, materialize
+from engframe._arrays import Chunk, MetricNames, inexact, to_chunk
+from engframe._decode import LATEST_MS, Document, decode_document, interval_path, materialize
+from engframe._repeats import check_piece, colons
 from engframe._typed import typed_interval
-from engframe._walk import Leaves, expect_object, member_path, set_aside, walk_section
+from engframe._walk import (
+    IdCache,
+    Leaves,
+    expect_object,
+    member_path,
+    members_of,
+    set_aside,
+    value_path,
+    walk_section,
+)
 from engframe.errors import ResponseError, describe
-from engframe.schema import INTERVALS_KEY, METRICS, SPANS, build_frame, categorical
+from engframe.limits import MAX_RESPONSE_BYTES
+from engframe.schema import (
+    INTERVALS_KEY,
+    LEVELS,
+    MAX_EXACT_INT,
+    METRICS,
+    SPANS,
+    build_frame,
+    categorical,
+)
 from engframe.window import Window, bucket_ceil, query_window
 
 __all__ = ["flatten"]
@@ -33,7 +53,6 @@ __all__ = ["flatten"]
 _NAT: Final = np.iinfo(np.int64).min
 _SPAN_CODE: Final = {name: code for code, name in enumerate(SPANS)}
 _INTERVAL_MEMBERS: Final = frozenset({"timestamp", "metricsData"})
-_MAX_MS: Final = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
 
 
 @dataclass
@@ -41,42 +60,52 @@ class _Flattening:
     """What the flattener gathers while walking one response."""
 
     metrics: MetricNames = field(default_factory=lambda: MetricNames(METRICS))
-    ids: dict[Any, int] = field(default_factory=dict)
+    ids: IdCache = field(default_factory=IdCache)
     chunks: list[Chunk] = field(default_factory=list)
     stamps: list[int] = field(default_factory=list)
     spans: list[int] = field(default_factory=list)
+    #: the JSON path of each chunk's section
+    paths: list[str] = field(default_factory=list)
     spellings: dict[str, str] = field(default_factory=dict)
     unknown: dict[str, Any] = field(default_factory=dict)
 
     #: whether intervals may still take the typed fast path (off after its first miss)
     typed: bool = True
 
-    def section(self, section: Mapping[Any, Any], path: str, stamp: int, span: str) -> None:
+    def section(self, section: Mapping[Any, Any], path: str, stamp: int, span: str) -> int:
+        """Flatten one section; return the number of object members it holds."""
         leaves = Leaves(ids=self.ids)
         walk_section(section, path, leaves)
-        self.add(to_chunk(leaves, self.metrics), stamp, span)
+        chunk = to_chunk(leaves, self.metrics)
+        self.add(chunk, stamp, span, path)
         self.spellings.update(leaves.spellings)
         self.unknown.update(leaves.unknown)
+        return leaves.members + len(chunk)
 
-    def add(self, chunk: Chunk, stamp: int, span: str) -> None:
+    def add(self, chunk: Chunk, stamp: int, span: str, path: str) -> None:
         self.chunks.append(chunk)
         self.stamps.append(stamp)
         self.spans.append(_SPAN_CODE[span])
+        self.paths.append(path)
 
     def interval(self, item: Any, path: str) -> int:
         """Flatten one interval of ``metricsByIntervals``; return its timestamp."""
+        data_path = f"{path}.metricsData"
         if self.typed and isinstance(item, msgspec.Raw):
             fast = typed_interval(item, self.metrics)
-            if fast is not None and 0 <= fast[0] <= _MAX_MS:
-                self.add(fast[1], fast[0], "interval")
+            # Equal counts prove msgspec collapsed no repeated key (see engframe._repeats).
+            if fast is not None and 0 <= fast[0] <= LATEST_MS and colons(item) == fast[2]:
+                self.add(fast[1], fast[0], "interval", data_path)
                 return fast[0]
             self.typed = False  # this response strays from the usual shape: go the general way
-        stamp, data = _interval(materialize(item, path), path, self)
-        self.section(data, f"{path}.metricsData", stamp, "interval")
+        stamp, data, members = _interval(materialize(item, path), path, self)
+        members += self.section(data, data_path, stamp, "interval")
+        if isinstance(item, msgspec.Raw):
+            check_piece(item, members, path)
         return stamp
 
 
-def flatten(response: Any) -> pd.DataFrame:
+def flatten(response: Any, *, max_bytes: int = MAX_RESPONSE_BYTES) -> pd.DataFrame:
     """Flatten one Engagement Activity response into the tidy long frame.
 
     One row per numeric value of the response, with the columns of
@@ -86,6 +115,13 @@ def flatten(response: Any) -> pd.DataFrame:
     and members engframe does not know are reported with a warning and kept in
     ``df.attrs["unknown_keys"]``.
 
+    Any response of this shape is read, the Messaging Operations methods'
+    (``msgconversation``, ...) included. ``value`` is ``int64`` when every value of the
+    response is a JSON integer, and ``float64`` as soon as one is a JSON number with a
+    fraction or an exponent (``31.533981``); then integers must lie within +-2**53, where
+    float64 is exact, and ``df.attrs["float_metrics"]`` lists (sorted) the metrics that held
+    a float. Ids are signed 64-bit integers written in decimal (``"-1"``; ``"007"`` is 7).
+
     Parameters
     ----------
     response : dict, str, bytes or path-like
@@ -93,6 +129,8 @@ def flatten(response: Any) -> pd.DataFrame:
         ``.json`` or ``.json.gz`` file. A saved envelope
         ``{"request": {...}, "fetched_at": "...", "response": {...}}`` and a
         ``{"meta": ..., "body": ...}`` wrapper are unwrapped.
+    max_bytes : int, default engframe.limits.MAX_RESPONSE_BYTES (256 MiB)
+        For a file: the most bytes of JSON it may hold, or a ``.json.gz`` file inflate to.
 
     Returns
     -------
@@ -111,9 +149,16 @@ def flatten(response: Any) -> pd.DataFrame:
     ------
     ResponseError
         If the input is not JSON or not a response: the message names the JSON path of
-        the offending element, what was expected there and what was found.
+        the offending element, what was expected there and what was found (and the file,
+        for a path). Also for a key repeated in one object (two keys that are one id, such
+        as ``"007"`` and ``"7"``, included), an envelope the API could not have sent
+        (``request.timeframe`` outside 1..1440, a ``fetched_at`` outside the years
+        1..9999), and anything past the bounds of :mod:`engframe.limits` (file size,
+        nesting, intervals, metric names).
     SourceError
-        If a path was given and the file cannot be read.
+        If a path was given and the file cannot be read or is not a regular file.
+    OptionError
+        If ``max_bytes`` is not a positive integer.
 
     Examples
     --------
@@ -125,11 +170,12 @@ def flatten(response: Any) -> pd.DataFrame:
     0  totalInteractiveChats      1  account  timeframe
     1      totalHandlingTime     12  account  timeframe
     """
+    max_bytes = _files.check_max_bytes(max_bytes, where="flatten")
     if isinstance(response, os.PathLike) or (
         isinstance(response, str) and not response.lstrip().startswith(("{", "["))
     ):
         path = os.fspath(response)
-        data = _files.read_response_bytes(path)
+        data = _files.read_response_bytes(path, max_bytes=max_bytes)
         try:
             return _flatten_document(decode_document(data))
         except ResponseError as exc:
@@ -171,12 +217,13 @@ def _flatten_unpaused(document: Document) -> pd.DataFrame:
                 f"{stamp}, the timestamp of metricsByIntervals[{seen[stamp]}] too",
             )
         seen[stamp] = index
-    body = {key: materialize(value, key) for key, value in document.body.items()
-            if key != INTERVALS_KEY}
+    raw = {key: value for key, value in document.body.items() if key != INTERVALS_KEY}
+    body = {key: materialize(value, key) for key, value in raw.items()}
     newest = max(seen, default=None)
     window = _window(document, newest)
     end = _window_end(window, newest, document.fetched_at_ms)
-    work.section(body, "", end, "timeframe")
+    members = work.section(body, "", end, "timeframe") - len(body)  # less the top's own
+    _check_body(raw, body, members)
     frame = _assemble(work)
     if document.fetched_at_ms is not None:
         frame = _with_fetch_columns(frame, document, window)
@@ -184,23 +231,35 @@ def _flatten_unpaused(document: Document) -> pd.DataFrame:
     return frame
 
 
-def _interval(interval: Any, path: str, work: _Flattening) -> tuple[int, Mapping[Any, Any]]:
+def _check_body(raw: Mapping[str, Any], body: Mapping[str, Any], members: int) -> None:
+    """Refuse a repeated key in the raw top-level members (``members`` in all)."""
+    pieces = [value for value in raw.values() if isinstance(value, msgspec.Raw)]
+    if pieces and sum(map(colons, pieces)) != members:
+        for key, value in raw.items():  # colons in strings, or a repeated key: which?
+            if isinstance(value, msgspec.Raw):
+                check_piece(value, members_of(body[key], key), key)
+
+
+def _interval(interval: Any, path: str,
+              work: _Flattening) -> tuple[int, Mapping[Any, Any], int]:
+    """The timestamp and data of an interval, and the object members of all but its data."""
     interval = expect_object(interval, path, "an interval object")
+    members = len(interval)
     for key, value in interval.items():
         if key not in _INTERVAL_MEMBERS:
-            set_aside(work.unknown, member_path(path, key), value)
+            members += set_aside(work.unknown, member_path(path, key), value)
     if "timestamp" not in interval:
         raise ResponseError(path, "a member 'timestamp' (epoch milliseconds)",
                             f"an interval without one (members: {', '.join(map(str, interval))})")
     stamp = interval["timestamp"]
-    if not isinstance(stamp, int) or isinstance(stamp, bool) or not 0 <= stamp <= _MAX_MS:
-        raise ResponseError(f"{path}.timestamp", "epoch milliseconds (a non-negative integer)",
-                            describe(stamp))
+    if not isinstance(stamp, int) or isinstance(stamp, bool) or not 0 <= stamp <= LATEST_MS:
+        raise ResponseError(f"{path}.timestamp", "epoch milliseconds (a non-negative integer "
+                                                 "before the year 10000)", describe(stamp))
     if "metricsData" not in interval:
         raise ResponseError(path, "a member 'metricsData'",
                             f"an interval without one (members: {', '.join(map(str, interval))})")
     data = expect_object(interval["metricsData"], f"{path}.metricsData")
-    return stamp, data
+    return stamp, data, members
 
 
 def _window(document: Document, newest: int | None) -> Window | None:
@@ -239,6 +298,8 @@ def _assemble(work: _Flattening) -> pd.DataFrame:
     chunks = work.chunks
     lengths = np.fromiter(map(len, chunks), np.int64, len(chunks))
     sizes = np.concatenate([c.sizes for c in chunks])
+    if any(c.float_codes for c in chunks):
+        _check_exact(work)  # then the integer chunks become float64 in the concatenation
 
     def per_value(name: str) -> np.ndarray:
         return np.repeat(np.concatenate([getattr(c, name) for c in chunks]), sizes)
@@ -253,6 +314,22 @@ def _assemble(work: _Flattening) -> pd.DataFrame:
         level_codes=per_value("levels"),
         span_codes=np.repeat(np.array(work.spans, np.int8), lengths),
     )
+
+
+def _check_exact(work: _Flattening) -> None:
+    """Refuse an integer float64 cannot hold exactly, in a response that holds floats."""
+    for chunk, path in zip(work.chunks, work.paths, strict=True):
+        values = chunk.values
+        if values.dtype.kind != "i":
+            continue
+        beyond = np.flatnonzero((values > MAX_EXACT_INT) | (values < -MAX_EXACT_INT))
+        if len(beyond):
+            at = int(beyond[0])
+            leaf = int(np.searchsorted(np.cumsum(chunk.sizes), at, side="right"))
+            where = value_path(path, LEVELS[chunk.levels[leaf]], int(chunk.skills[leaf]),
+                               int(chunk.agents[leaf]), work.metrics.names[chunk.metric_codes[at]],
+                               work.spellings)
+            raise inexact(where, int(values[at]))
 
 
 def _with_fetch_columns(frame: pd.DataFrame, document: Document,
@@ -295,6 +372,10 @@ def _attrs(document: Document, window: Window | None, work: _Flattening) -> dict
         attrs["window"] = {"start": _iso(window.start_ms), "end": _iso(window.end_ms)}
     if document.from_cache is not None:
         attrs["from_cache"] = document.from_cache
+    floats = set().union(*(chunk.float_codes for chunk in work.chunks))
+    if floats:
+        names = work.metrics.names
+        attrs["float_metrics"] = sorted(names[code] for code in floats)
     if work.spellings:
         attrs["spellings"] = dict(work.spellings)
     if work.unknown:

@@ -10,12 +10,15 @@ import numpy as np
 import pandas as pd
 
 from engframe import _files
+from engframe._arrays import inexact
+from engframe._walk import value_path
 from engframe.client import load_live
-from engframe.errors import QueryError, SourceError
+from engframe.errors import QueryError, ResponseError, SourceError
 from engframe.flatten import flatten
+from engframe.limits import MAX_RESPONSE_BYTES
 from engframe.names._option import NamesOption, check_names_option, with_names
 from engframe.query import IdsLike
-from engframe.schema import categorical, concat_frames
+from engframe.schema import MAX_EXACT_INT, categorical, concat_frames
 
 __all__ = ["load"]
 
@@ -33,6 +36,7 @@ def load(
     refresh: bool = False,
     recursive: bool = False,
     names: NamesOption = False,
+    max_bytes: int = MAX_RESPONSE_BYTES,
     **client_options: Any,
 ) -> pd.DataFrame:
     """Load Engagement Activity data as one tidy frame, from saved responses or the API.
@@ -51,7 +55,7 @@ def load(
     timeframe : int, optional
         Minutes to fetch, 1..1440; giving it (or ``account``) means a live fetch.
     interval : int, optional
-        Interval size [minutes], at least 5 and a divisor of ``timeframe``.
+        Interval size [minutes]: a multiple of 5, at most ``timeframe`` and a divisor of it.
     skills, agents : "all", iterable of int or comma string, optional
         The skills and agents to split the values by.
     auth : optional
@@ -68,6 +72,8 @@ def load(
         or folder, the newest names saved beside it (in ``names/``, where ``save_raw=``
         puts them), or, when none are saved, fallback names and one warning. Or a
         :class:`~engframe.names.Names`, or the path of saved names.
+    max_bytes : int, default engframe.limits.MAX_RESPONSE_BYTES (256 MiB)
+        The most bytes of JSON a file may hold, or a ``.json.gz`` file inflate to.
     **client_options
         Other options of :class:`engframe.Client` for a live fetch (``domain``, ``cache``,
         ``offline``, ``save_raw``, ``timeout``, ...).
@@ -78,14 +84,18 @@ def load(
         The tidy frame (see :mod:`engframe.schema`). From a folder, the frames of all its
         files stacked, with a categorical ``source`` column naming each row's file
         (relative to the folder); columns only some files have (such as ``fetched_at``)
-        are missing (NA, NaT or False) for the others.
+        are missing (NA, NaT or False) for the others. ``value`` is float64 if any file
+        held a float. ``df.attrs`` keeps the entries whose values are equal in every file
+        (the ``query`` of a folder of one fetch's pieces, say), and drops the others.
 
     Raises
     ------
     SourceError
-        If the path does not exist or a folder holds no ``.json``/``.json.gz`` file.
+        If the path does not exist, is not a regular file or folder, or a folder holds no
+        ``.json``/``.json.gz`` file.
     ResponseError
-        If a response is malformed; the message names the file and the JSON path.
+        If a response is malformed or past a bound of :mod:`engframe.limits`; the message
+        names the file and the JSON path. One such file fails the whole folder.
     QueryError, AuthError, RateLimitError, APIError
         From a live fetch (see :class:`engframe.Client`).
 
@@ -93,8 +103,8 @@ def load(
     --------
     >>> import engframe
     >>> df = engframe.load("data/samples")
-    >>> sorted(df["source"].unique())[:2]
-    ['account.json', 'account_intervals.json']
+    >>> len(df["source"].unique()), sorted(df["source"].unique())[:2]
+    (9, ['account.json', 'account_intervals.json'])
     >>> int(df.loc[df["source"] == "account.json", "value"].sum())
     31
     """
@@ -110,6 +120,7 @@ def load(
         return load_live(account=account, timeframe=timeframe, interval=interval,
                          skills=skills, agents=agents, auth=auth, refresh=refresh,
                          names=names, **client_options)
+    max_bytes = _files.check_max_bytes(max_bytes, where="engframe.load")
     if client_options or auth is not None or interval is not None or skills is not None or (
         agents is not None
     ):
@@ -118,28 +129,61 @@ def load(
     if isinstance(source, str | os.PathLike) and not _is_json_text(source):
         path = Path(source)
         if path.is_dir():
-            return with_names(_load_folder(path, recursive=recursive), names, beside=path)
+            return with_names(_load_folder(path, recursive=recursive, max_bytes=max_bytes),
+                              names, beside=path)
         if not path.exists():
             raise SourceError(f"{path}: no such file or folder")
     if source is None:
         raise SourceError("engframe.load: give a file, a folder, or a response to read")
     is_path = isinstance(source, str | os.PathLike) and not _is_json_text(source)
-    return with_names(flatten(source), names, beside=Path(source).parent if is_path else None)
+    return with_names(flatten(source, max_bytes=max_bytes), names,
+                      beside=Path(source).parent if is_path else None)
 
 
 def _is_json_text(source: Any) -> bool:
     return isinstance(source, str) and source.lstrip().startswith(("{", "["))
 
 
-def _load_folder(folder: Path, *, recursive: bool) -> pd.DataFrame:
+def _load_folder(folder: Path, *, recursive: bool, max_bytes: int) -> pd.DataFrame:
     files = _files.response_files(folder, recursive=recursive)
     if not files:
         raise SourceError(
             f"{folder}: holds no saved responses (files named {' or '.join(_files.PATTERNS)})"
         )
-    frames = [flatten(path) for path in files]
+    frames = [flatten(path, max_bytes=max_bytes) for path in files]
+    if any(frame["value"].dtype.kind == "f" for frame in frames):
+        for path, frame in zip(files, frames, strict=True):
+            _check_exact(frame, str(path))
     names = [path.relative_to(folder).as_posix() for path in files]
     stacked = concat_frames(frames)
     codes = np.repeat(np.arange(len(files), dtype=np.int32), [len(f) for f in frames])
     stacked["source"] = categorical(codes, names)
+    stacked.attrs.update(_agreed(frames))
     return stacked
+
+
+def _agreed(frames: list[pd.DataFrame]) -> dict[Any, Any]:
+    """The ``attrs`` entries whose values are equal in every frame."""
+    first, *others = frames
+    return {key: value for key, value in first.attrs.items()
+            if all(key in other.attrs and other.attrs[key] == value for other in others)}
+
+
+def _check_exact(frame: pd.DataFrame, source: str) -> None:
+    """Refuse an integer of an int64 frame that the folder's float64 column cannot hold."""
+    values = frame["value"].to_numpy()
+    if values.dtype.kind != "i":
+        return
+    beyond = np.flatnonzero((values > MAX_EXACT_INT) | (values < -MAX_EXACT_INT))
+    if not len(beyond):
+        return
+    row = frame.iloc[int(beyond[0])]
+    section = ""
+    if row["span"] == "interval":  # rows follow the response: the k-th timestamp, interval k
+        stamps = frame.loc[frame["span"] == "interval", "timestamp"].unique()
+        section = f"metricsByIntervals[{list(stamps).index(row['timestamp'])}].metricsData"
+    where = value_path(section, str(row["level"]), row["skill"], row["agent"], str(row["metric"]),
+                       frame.attrs.get("spellings", {}))
+    error = inexact(where, int(values[beyond[0]]))
+    raise ResponseError(error.path, error.expected + "; other files of the folder hold decimals",
+                        error.found, source=source)

@@ -9,12 +9,25 @@ timestamp  datetime64[ms, UTC]     end of the period the value covers (NaT if un
 skill      Int64                   skill id, ``<NA>`` where the value is not per skill
 agent      Int64                   agent id, ``<NA>`` where the value is not per agent
 metric     category                the API's metric name, verbatim
-value      int64                   the value, exact
+value      int64 or float64        the value, exact (see below)
 level      category                which part of the response it comes from
 span       category                ``interval`` or ``timeframe``
 =========  ======================  ==================================================
 
 More columns may follow (``source`` when loading a folder).
+
+The value dtype is set per response, not per interval: ``int64`` when every value of the
+response is a JSON integer, ``float64`` as soon as one value is a JSON number with a
+fraction or an exponent (``31.533981``, ``1e2``), as in the Messaging Operations methods'
+averages. float64 holds every such number as the JSON decoder read it, and integers exactly
+up to 2**53 in magnitude (:data:`MAX_EXACT_INT`): a response with floats and an integer
+beyond that is refused. ``df.attrs["float_metrics"]`` lists (sorted) the metrics that held a
+float, so that :func:`engframe.unflatten` gives back floats there and integers elsewhere.
+NaN and infinity are not JSON, and booleans are not numbers: both are refused.
+
+Ids are signed 64-bit integers (:data:`MIN_ID`..:data:`MAX_ID`; live accounts report chats
+never assigned a skill under skill -1). Whether a row has a skill or an agent follows from
+its level (:data:`LEVEL_HAS`), never from the id's value.
 
 Examples
 --------
@@ -44,6 +57,7 @@ __all__ = [
     "LEVELS",
     "LEVEL_DTYPE",
     "LEVEL_HAS",
+    "MAX_EXACT_INT",
     "MAX_ID",
     "METRICS",
     "MIN_ID",
@@ -96,6 +110,9 @@ PER_AGENT_KEY: Final = "metricsPerAgent"
 MAX_ID: Final = 2**63 - 1
 MIN_ID: Final = -(2**63)
 
+#: The largest integer magnitude a float64 value column holds exactly (2**53).
+MAX_EXACT_INT: Final = 2**53
+
 #: ``interval``: one interval of ``metricsByIntervals``; ``timeframe``: the whole window.
 SPANS: Final = ("interval", "timeframe")
 
@@ -110,12 +127,15 @@ DTYPES: Final[dict[str, Any]] = {
     "skill": pd.Int64Dtype(),
     "agent": pd.Int64Dtype(),
     "metric": "category",
-    "value": np.dtype("int64"),
+    "value": np.dtype("int64"),  # float64 for a response that holds floats (see above)
     "level": LEVEL_DTYPE,
     "span": SPAN_DTYPE,
 }
 
 _NAT: Final = np.iinfo(np.int64).min
+#: The level codes whose rows have a skill, and those whose rows have an agent.
+_SKILL_CODES: Final = tuple(code for code, level in enumerate(LEVELS) if LEVEL_HAS[level][0])
+_AGENT_CODES: Final = tuple(code for code, level in enumerate(LEVELS) if LEVEL_HAS[level][1])
 
 
 def build_frame(
@@ -132,14 +152,15 @@ def build_frame(
     """Assemble a tidy frame from flat arrays, without copying where it can.
 
     ``timestamp_ms`` is epoch milliseconds with ``numpy.iinfo(int64).min`` for NaT;
-    ``skill`` and ``agent`` use -1 for missing; the ``*_codes`` index ``metrics``,
-    :data:`LEVELS` and :data:`SPANS`.
+    ``skill`` and ``agent`` are read only where the row's level has one (:data:`LEVEL_HAS`),
+    elsewhere they are ``<NA>`` whatever the array holds; ``value`` is int64 or float64;
+    the ``*_codes`` index ``metrics``, :data:`LEVELS` and :data:`SPANS`.
     """
     stamps = pd.DatetimeIndex(timestamp_ms.astype(np.int64, copy=False).view("M8[ms]"))
     columns = {
         "timestamp": stamps.tz_localize("UTC"),
-        "skill": _nullable_ids(skill),
-        "agent": _nullable_ids(agent),
+        "skill": _nullable_ids(skill, _lacking(level_codes, _SKILL_CODES)),
+        "agent": _nullable_ids(agent, _lacking(level_codes, _AGENT_CODES)),
         "metric": categorical(metric_codes, metrics),
         "value": value,
         "level": pd.Categorical.from_codes(level_codes, dtype=LEVEL_DTYPE),
@@ -153,9 +174,16 @@ def categorical(codes: np.ndarray, categories: Sequence[str]) -> Any:
     return pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(categories)))
 
 
-def _nullable_ids(ids: np.ndarray) -> pd.arrays.IntegerArray:
-    ids = ids.astype(np.int64, copy=False)
-    return pd.arrays.IntegerArray(ids, ids < 0)
+def _lacking(level_codes: np.ndarray, codes: tuple[int, ...]) -> np.ndarray:
+    """Which rows have none of the level ``codes`` (a comparison each: faster than a lookup)."""
+    missing = np.ones(len(level_codes), bool)
+    for code in codes:
+        missing &= level_codes != code
+    return missing
+
+
+def _nullable_ids(ids: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
+    return pd.arrays.IntegerArray(ids.astype(np.int64, copy=False), missing)
 
 
 def empty_frame() -> pd.DataFrame:

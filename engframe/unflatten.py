@@ -22,14 +22,16 @@ from engframe.schema import (
 __all__ = ["unflatten"]
 
 _NAT: Final = np.iinfo(np.int64).min
-_NO_ID: Final = -1
 
 
 def unflatten(df: pd.DataFrame) -> dict[str, Any]:
     """Rebuild the response a tidy frame was flattened from.
 
     ``unflatten(flatten(r)) == r`` for every valid response ``r``: ids become string keys
-    again and values stay integers. Intervals come back in the order their rows appear.
+    again, integers stay integers and floats floats. In a float64 frame the metrics
+    ``df.attrs["float_metrics"]`` lists come back as floats and the others as integers;
+    without that attribute, integral values come back as integers and the others as floats
+    (equal to the original either way). Intervals come back in the order their rows appear.
     Valid here means what the API sends: every metric map holds at least one metric, a
     skill lists its ``metricsPerAgent`` (possibly empty) and an ``agentsMetrics`` or skills
     element its ``metricsPerAgent``/``metricsPerSkill`` (possibly empty); such empty maps
@@ -50,8 +52,9 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
     Raises
     ------
     FrameError
-        If the frame is not a tidy frame, holds several responses, holds derived (float)
-        values, or two rows claim the same value.
+        If the frame is not a tidy frame, holds several responses, values that are not
+        numbers or not finite (NaN: derived metrics are not part of a response), or two
+        rows claim the same value.
 
     Examples
     --------
@@ -66,11 +69,7 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
             f"unflatten: the frame holds {df['source'].nunique()} responses (column 'source'); "
             "select one, e.g. df[df['source'] == name]"
         )
-    if not pd.api.types.is_integer_dtype(df["value"].dtype):
-        raise FrameError(
-            f"unflatten: column 'value' is {df['value'].dtype}; only raw integer values can be "
-            "rebuilt into a response (derived metrics are not part of one)"
-        )
+    values = _values(df)
     spellings = df.attrs.get("spellings", {})
     builder = _Builder(
         skills_key=spellings.get(SKILLS_KEY, SKILLS_KEY),
@@ -81,10 +80,10 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
         (df["span"] == "interval").tolist(),
         df["timestamp"].to_numpy("datetime64[ms]").view(np.int64).tolist(),
         df["level"].tolist(),
-        df["skill"].to_numpy(np.int64, na_value=_NO_ID).tolist(),
-        df["agent"].to_numpy(np.int64, na_value=_NO_ID).tolist(),
+        _ids(df["skill"]),
+        _ids(df["agent"]),
         df["metric"].tolist(),
-        df["value"].tolist(),
+        values,
         strict=True,
     )
     for label, is_interval, stamp, level, skill, agent, metric, value in columns:
@@ -102,8 +101,42 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
     return builder.response()
 
 
-def _show(identifier: int) -> str:
-    return "<NA>" if identifier == _NO_ID else str(identifier)
+def _ids(column: pd.Series) -> list[int | None]:
+    """Ids as Python ints, ``None`` where the row has none (every int64 is a real id)."""
+    ids = column.astype(object).tolist()
+    return [None if missing else identifier
+            for identifier, missing in zip(ids, column.isna().tolist(), strict=True)]
+
+
+def _values(df: pd.DataFrame) -> list[Any]:
+    """The values as the response held them: Python ints, and floats where it had floats."""
+    column = df["value"]
+    kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
+    if kind in ("i", "u"):
+        return list(column.tolist())
+    if kind != "f":
+        raise FrameError(f"unflatten: column 'value' is {column.dtype}; a response holds "
+                         "numbers (int64 or float64)")
+    values = column.to_numpy()
+    finite = np.isfinite(values)
+    if not finite.all():
+        label = column.index[int(np.argmin(finite))]
+        raise FrameError(f"unflatten: row {label!r} has value {values[~finite][0]}; a response "
+                         "holds finite numbers only (derived metrics are not part of one)")
+    as_int = values == np.floor(values)
+    floats = df.attrs.get("float_metrics")
+    if floats is not None:
+        as_int &= ~df["metric"].isin(list(floats)).to_numpy(bool)
+    rebuilt = values.astype(object)
+    # float64 integers beyond 2**63 cannot be int64: Python ints are made one by one then.
+    small = as_int & (np.abs(values) < 2.0**63)
+    rebuilt[small] = values[small].astype(np.int64).astype(object)
+    rebuilt[as_int & ~small] = [int(v) for v in values[as_int & ~small]]
+    return list(rebuilt)
+
+
+def _show(identifier: int | None) -> str:
+    return "<NA>" if identifier is None else str(identifier)
 
 
 class _Builder:
@@ -114,7 +147,7 @@ class _Builder:
         self.intervals: dict[int, dict[str, Any]] = {}
         self.skills_key = skills_key
         self.totals_key = totals_key
-        self._slots: dict[tuple[int, str, int, int], dict[str, Any]] = {}
+        self._slots: dict[tuple[int, str, int | None, int | None], dict[str, Any]] = {}
 
     def interval(self, stamp: int) -> dict[str, Any]:
         section = self.intervals.get(stamp)
@@ -123,7 +156,8 @@ class _Builder:
         return section
 
     def metrics(
-        self, section: dict[str, Any], level: str, skill: int, agent: int, label: Any
+        self, section: dict[str, Any], level: str, skill: int | None, agent: int | None,
+        label: Any,
     ) -> dict[str, Any]:
         key = (id(section), level, skill, agent)
         found = self._slots.get(key)
@@ -132,7 +166,8 @@ class _Builder:
             found = self._slots[key] = self._create(section, level, skill, agent)
         return found
 
-    def _create(self, section: dict[str, Any], level: str, skill: int, agent: int) -> Any:
+    def _create(self, section: dict[str, Any], level: str, skill: int | None,
+                agent: int | None) -> Any:
         totals = self.totals_key
         if level == "account":
             return section.setdefault(totals, {})
@@ -161,9 +196,9 @@ class _Builder:
         return {INTERVALS_KEY: listed, **self.top}
 
 
-def _check_ids(level: str, skill: int, agent: int, label: Any) -> None:
+def _check_ids(level: str, skill: int | None, agent: int | None, label: Any) -> None:
     has_skill, has_agent = LEVEL_HAS[level]
-    if has_skill != (skill != _NO_ID) or has_agent != (agent != _NO_ID):
+    if has_skill != (skill is not None) or has_agent != (agent is not None):
         raise FrameError(
             f"unflatten: row {label!r} has level {level!r} with skill {_show(skill)} and agent "
             f"{_show(agent)}; that level needs "

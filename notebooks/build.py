@@ -48,10 +48,10 @@ QUICKSTART: Final[Sequence[Cell]] = (
         skill, per agent, per interval) into **tidy pandas frames**, and from there into
         derived metrics, reconciliation checks, plots and parquet files.
 
-        This notebook runs offline: it reads the spec's seven example responses in
-        `data/samples/`, and a day of realistic data from engframe's built-in simulator,
-        served on `127.0.0.1` with a fixed seed and clock (so every run shows the same
-        numbers). Everything it writes goes to a temporary folder.
+        This notebook runs offline: it reads the example responses in `data/samples/` (the
+        spec's seven, and two shapes live accounts send), and a day of realistic data from
+        engframe's built-in simulator, served on `127.0.0.1` with a fixed seed and clock (so
+        every run shows the same numbers). Everything it writes goes to a temporary folder.
 
         Outline: 1. load · 2. the tidy frame · 3. a day of data · 4. totals are not
         observations · 5. derive · 6. reconcile · 7. plot · 8. export and read back with DuckDB.
@@ -105,7 +105,7 @@ QUICKSTART: Final[Sequence[Cell]] = (
         | `timestamp` | `datetime64[ms, UTC]` | **end** of the period the value covers (below) |
         | `skill`, `agent` | `Int64` | the ids the value is split by, `<NA>` where it is not |
         | `metric` | category | the API's metric name, verbatim |
-        | `value` | `int64` | the value, exact (counts; handling times in seconds) |
+        | `value` | `int64`, or `float64` for decimals | the value, exact (counts; seconds) |
         | `level` | category | which part of the response it comes from (below) |
         | `span` | category | `interval` (of `metricsByIntervals`) or `timeframe` (whole window) |
 

@@ -1,7 +1,8 @@
 """Shared fixtures for engframe's tests.
 
-- ``samples_dir``: ``data/samples``, the seven response examples of the API's spec, one JSON
-  file each (see ``data/samples/README.md`` for the request each one answers).
+- ``samples_dir``: ``data/samples``, the seven response examples of the API's spec and two
+  live shapes (skill -1, a messaging response with floats), one JSON file each (see
+  ``data/samples/README.md`` for the request each one answers).
 - ``sample``: a function ``sample(name) -> dict`` that reads one of them, decoded.
 
 Module-specific fixtures live beside their tests (``tests/sim/conftest.py``,

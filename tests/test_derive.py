@@ -377,6 +377,6 @@ def test_derived_values_are_never_infinite_and_ratios_stay_in_range(cells, by) -
 
 def test_a_source_without_the_chosen_level_is_named_in_a_warning(samples_dir) -> None:
     df = engframe.load(samples_dir)
-    with pytest.warns(engframe.EngframeWarning, match=r"skills_all_agent_3\.json"):
+    with pytest.warns(engframe.EngframeWarning, match=r"left out: agent_2_intervals\.json"):
         derived = engframe.derive(df, by="source")
     assert "skills_all_agent_3.json" not in set(derived["source"].astype(str))

@@ -317,3 +317,101 @@ def test_empty_object_gives_an_empty_frame_with_contract_dtypes():
     df = engframe.flatten({})
     assert len(df) == 0 and tuple(df.columns) == COLUMNS
     assert df["value"].dtype == np.dtype("int64")
+
+
+# --- live shapes: skill -1, and the Messaging Operations methods' floats --------------------
+
+
+def test_unassigned_skill_minus_one_is_an_ordinary_skill_id(sample):
+    response = sample("live_skill_unassigned")
+    df = engframe.flatten(json.dumps(response).encode())
+    unassigned = rows(df, level="skill", skill=-1)
+    assert len(unassigned) > 0 and unassigned["agent"].isna().all()
+    assert set(rows(df, level="skill_agent", skill=-1)["agent"]) == {3705342610, 3705342621}
+    assert engframe.unflatten(df) == response
+
+
+def test_unassigned_skill_sample_keeps_integers(sample):
+    df = engframe.flatten(sample("live_skill_unassigned"))
+    assert df["value"].dtype == np.dtype("int64")
+    assert "float_metrics" not in df.attrs
+
+
+def test_messaging_sample_gives_float64_values_that_round_trip(sample):
+    response = sample("msgconversation")
+    df = engframe.flatten(json.dumps(response).encode())
+    assert df["value"].dtype == np.dtype("float64")
+    assert df.attrs["float_metrics"] == ["avgTime_resolvedConversations"]
+    rebuilt = engframe.unflatten(df)
+    assert rebuilt == response
+    agents = rebuilt["agentsMetrics"]["metricsPerAgent"]["3705342610"]
+    assert agents["avgTime_resolvedConversations"] == 31.533981
+    assert type(agents["totalHandlingTime_resolvedConversations"]) is int
+    assert agents["totalHandlingTime_resolvedConversations"] == 3248
+
+
+def test_one_float_in_one_interval_makes_the_whole_response_float64(sample):
+    response = sample("agent_2_intervals")
+    response["metricsByIntervals"][2]["metricsData"]["agentsMetrics"]["metricsTotals"][
+        "avgWait"] = 2.5
+    df = engframe.flatten(json.dumps(response).encode())
+    assert df["value"].dtype == np.dtype("float64")
+    assert df.attrs["float_metrics"] == ["avgWait"]
+    assert rows(df, metric="totalHandlingTime", level="agent")["value"].tolist() == [12.0, 12.0]
+    assert engframe.unflatten(df) == response
+
+
+def test_a_number_with_an_exponent_is_a_float():
+    df = engframe.flatten(b'{"metricsTotals": {"share": 1e2, "count": 3}}')
+    assert df["value"].tolist() == [100.0, 3.0]
+    assert df.attrs["float_metrics"] == ["share"]
+
+
+def test_integers_up_to_two_to_the_53_stay_exact_beside_floats():
+    response = {"metricsTotals": {"avg": 0.5, "big": 2**53, "small": -(2**53)}}
+    df = engframe.flatten(json.dumps(response))
+    assert engframe.unflatten(df) == response
+
+
+@settings(max_examples=100, deadline=None)
+@given(responses(floats=True))
+def test_unflatten_inverts_flatten_for_responses_with_floats(response):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        df = engframe.flatten(json.dumps(response).encode())
+    assert len(df) == count_values(response)
+    assert engframe.unflatten(df) == response
+
+
+@settings(max_examples=60, deadline=None)
+@given(responses(floats=True))
+def test_bytes_and_dicts_with_floats_flatten_alike(response):
+    pd.testing.assert_frame_equal(engframe.flatten(response),
+                                  engframe.flatten(json.dumps(response).encode()))
+
+
+def test_ids_with_leading_zeros_are_the_same_id():
+    response = {"agentsMetrics": {"metricsPerAgent": {"007": {"m": 1}}}}
+    assert engframe.flatten(json.dumps(response))["agent"].tolist() == [7]
+
+
+def test_smallest_int64_id_is_kept():
+    response = {"agentsMetrics": {"metricsPerAgent": {str(-(2**63)): {"m": 1}}}}
+    assert engframe.flatten(json.dumps(response))["agent"].item() == -(2**63)
+
+
+def test_colons_inside_names_and_strings_are_not_taken_for_repeated_keys():
+    response = {"metricsTotals": {"wait:p50": 4, "wait:p90": 9},
+                "serverTime": "12:00:00", "metricsByIntervals": [
+                    {"timestamp": 1, "note": "a:b", "metricsData": {"metricsTotals": {"x:y": 1}}}]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", engframe.EngframeWarning)
+        df = engframe.flatten(json.dumps(response).encode())
+    assert df["metric"].tolist() == ["x:y", "wait:p50", "wait:p90"]
+
+
+def test_envelope_of_a_messaging_response_keeps_floats(sample):
+    wrapped = envelope(sample("msgconversation"), timeframe=60, interval=30)
+    df = engframe.flatten(json.dumps(wrapped).encode())
+    assert df["value"].dtype == np.dtype("float64")
+    assert df.attrs["float_metrics"] == ["avgTime_resolvedConversations"]

@@ -40,9 +40,11 @@ def section(rng: np.random.Generator, skills: list[int], agents: list[int]) -> d
     }
 
 
-def response(seed: int = 0, intervals: int = 6) -> dict:
+def response(seed: int = 0, intervals: int = 6, *, unassigned: bool = False) -> dict:
     rng = np.random.default_rng(seed)
     skills = [2_152_260_212 + 7 * i for i in range(3)]
+    if unassigned:
+        skills[0] = -1
     agents = [3_705_342_610 + 11 * i for i in range(8)]
     body = section(rng, skills, agents)
     body["metricsByIntervals"] = [
@@ -66,7 +68,8 @@ def same_rows(a: pd.DataFrame, b: pd.DataFrame) -> None:
                                   b.sort_values(KEY).reset_index(drop=True))
 
 
-def test_the_usual_shape_gives_identical_frames(monkeypatch):
+def spy_on_fast_path(monkeypatch) -> list[bool]:
+    """Record, for each interval, whether the fast path converted it."""
     flatten_module = sys.modules["engframe.flatten"]
     taken: list[bool] = []
 
@@ -76,6 +79,11 @@ def test_the_usual_shape_gives_identical_frames(monkeypatch):
         return result
 
     monkeypatch.setattr(flatten_module, "typed_interval", spy)
+    return taken
+
+
+def test_the_usual_shape_gives_identical_frames(monkeypatch):
+    taken = spy_on_fast_path(monkeypatch)
     fast, general = both_paths(response())
     assert taken == [True] * 6
     pd.testing.assert_frame_equal(fast, general)
@@ -114,9 +122,9 @@ def test_an_interval_that_strays_from_the_usual_shape_gives_the_same_rows(stray)
     same_rows(fast, general)
 
 
-@pytest.mark.parametrize(("key", "bad"), [("agent", "-5"), ("agent", "-1"),
-                                          ("agent", str(2**63)), ("value", 2**63),
-                                          ("value", True), ("value", 2.5)])
+@pytest.mark.parametrize(("key", "bad"), [("agent", "+5"), ("agent", "5.0"),
+                                          ("agent", str(2**63)), ("agent", str(-(2**63) - 1)),
+                                          ("value", 2**63), ("value", True), ("value", "7")])
 def test_bad_input_in_a_usual_interval_is_named_by_the_general_path(key, bad):
     given = response(3)
     agents = given["metricsByIntervals"][2]["metricsData"]["agentsMetrics"]["metricsPerAgent"]
@@ -139,3 +147,28 @@ def test_an_interval_timestamp_out_of_range_is_named():
     with pytest.raises(engframe.ResponseError) as caught:
         engframe.flatten(json.dumps(given).encode())
     assert caught.value.path == "metricsByIntervals[1].timestamp"
+
+
+def test_the_unassigned_skill_minus_one_takes_the_fast_path(monkeypatch):
+    taken = spy_on_fast_path(monkeypatch)
+    fast, general = both_paths(response(5, unassigned=True))
+    assert taken == [True] * 6
+    pd.testing.assert_frame_equal(fast, general)
+    assert (fast["skill"] == -1).any()
+
+
+def test_an_interval_with_a_float_gives_the_same_rows_as_the_general_path():
+    given = response(6)
+    given["metricsByIntervals"][4]["metricsData"]["agentsMetrics"]["metricsTotals"][
+        "totalHandlingTime"] = 12.5
+    fast, general = both_paths(given)
+    assert fast["value"].dtype == np.float64
+    pd.testing.assert_frame_equal(fast, general)
+
+
+def test_a_repeated_metric_in_a_usual_interval_is_not_collapsed_by_the_fast_path():
+    text = json.dumps(response(7))
+    first = text.index('"totalHandlingTime": ', text.index("metricsByIntervals"))
+    data = (text[:first] + '"totalHandlingTime": 1, ' + text[first:]).encode()
+    with pytest.raises(engframe.ResponseError, match="each key once"):
+        engframe.flatten(data)

@@ -6,6 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -18,6 +19,7 @@ def test_folder_gives_one_frame_with_a_source_column(samples_dir):
     assert tuple(df.columns) == (*COLUMNS, "source")
     assert df.groupby("source", observed=True).size().to_dict() == {
         "account.json": 5, "account_intervals.json": 20, "agent_2_intervals.json": 30,
+        "live_skill_unassigned.json": 190, "msgconversation.json": 42,
         "skill_2.json": 15, "skill_agent_no_data.json": 10,
         "skill_no_data_intervals.json": 20, "skills_all_agent_3.json": 25,
     }
@@ -29,6 +31,8 @@ def test_folder_rows_match_each_file_flattened_alone(samples_dir):
     df = engframe.load(samples_dir)
     alone = engframe.flatten(samples_dir / "skill_2.json")
     part = df[df["source"] == "skill_2.json"].drop(columns="source").reset_index(drop=True)
+    assert part["value"].dtype == np.float64  # msgconversation.json holds decimals
+    part["value"] = part["value"].astype(np.int64)
     pd.testing.assert_frame_equal(part, alone, check_categorical=False)
 
 
@@ -73,3 +77,55 @@ def test_bad_file_in_a_folder_is_named(tmp_path: Path):
     (tmp_path / "bad.json").write_text('{"metricsTotals": {"x": [1]}}')
     with pytest.raises(engframe.ResponseError, match=r"bad\.json: metricsTotals\.x"):
         engframe.load(tmp_path)
+
+
+def saved(response: dict, *, fetched_at: str, **request: object) -> dict:
+    return {"request": {"account": "56072331", "timeframe": 60, "interval": None, **request},
+            "fetched_at": fetched_at, "from_cache": False, "response": response}
+
+
+def test_folder_attrs_keep_what_every_source_agrees_on(tmp_path: Path, sample):
+    for name, fetched in (("a.json", "2026-01-01T00:02:00Z"), ("b.json", "2026-01-01T00:07:00Z")):
+        wrapped = saved(sample("skill_2"), fetched_at=fetched, skillIds="2")
+        (tmp_path / name).write_text(json.dumps(wrapped))
+    df = engframe.load(tmp_path)
+    assert df.attrs["query"]["skillIds"] == "2"
+    assert df.attrs["account"] == "56072331" and df.attrs["from_cache"] is False
+    assert "fetched_at" not in df.attrs and "window" not in df.attrs
+
+
+def test_folder_attrs_are_empty_when_sources_share_nothing(samples_dir):
+    assert engframe.load(samples_dir).attrs == {}
+
+
+def test_max_bytes_refuses_a_larger_file_naming_it(tmp_path: Path, sample):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(sample("account")))
+    with pytest.raises(engframe.ResponseError, match=r"r\.json: .*at most 100 bytes"):
+        engframe.load(path, max_bytes=100)
+    assert len(engframe.load(path, max_bytes=path.stat().st_size)) == 5
+
+
+def test_max_bytes_applies_to_every_file_of_a_folder(tmp_path: Path, sample):
+    (tmp_path / "small.json").write_text('{"metricsTotals": {"x": 1}}')
+    (tmp_path / "big.json").write_text(json.dumps(sample("skill_2")))
+    with pytest.raises(engframe.ResponseError, match=r"big\.json"):
+        engframe.load(tmp_path, max_bytes=100)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "1000", True])
+def test_max_bytes_must_be_a_positive_integer(samples_dir, bad):
+    with pytest.raises(engframe.OptionError, match="max_bytes"):
+        engframe.load(samples_dir, max_bytes=bad)
+
+
+def test_a_folder_mixing_decimals_and_huge_integers_names_the_integer(tmp_path: Path, sample):
+    (tmp_path / "msg.json").write_text(json.dumps(sample("msgconversation")))
+    (tmp_path / "big.json").write_text('{"metricsByIntervals": [{"timestamp": 300000, '
+                                       '"metricsData": {"metricsTotals": {"x": 1}}}, '
+                                       '{"timestamp": 600000, "metricsData": {"metricsTotals": '
+                                       '{"x": 9007199254740993}}}]}')
+    with pytest.raises(engframe.ResponseError) as caught:
+        engframe.load(tmp_path)
+    assert caught.value.source == str(tmp_path / "big.json")
+    assert caught.value.path == "metricsByIntervals[1].metricsData.metricsTotals.x"

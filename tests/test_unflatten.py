@@ -37,17 +37,63 @@ def test_duplicate_rows_are_refused(sample):
         engframe.unflatten(pd.concat([df, df.iloc[[2]]]))
 
 
-def test_float_values_are_refused(sample):
+def test_float_metrics_come_back_as_floats_and_the_others_as_ints(sample):
+    rebuilt = engframe.unflatten(engframe.flatten(sample("msgconversation")))
+    totals = rebuilt["skillsMetricsPerAgent"]["metricsTotals"]
+    assert {name: type(value) for name, value in totals.items()} == {
+        "totalResolvedConversations": int, "totalHandlingTime_resolvedConversations": int,
+        "avgTime_resolvedConversations": float}
+
+
+def test_a_float_metric_keeps_integral_values_as_floats(sample):
+    df = engframe.flatten({"metricsTotals": {"avg": 2.0, "n": 3}})
+    assert df.attrs["float_metrics"] == ["avg"]
+    rebuilt = engframe.unflatten(df)["metricsTotals"]
+    assert type(rebuilt["avg"]) is float and type(rebuilt["n"]) is int
+
+
+def test_without_float_metrics_integral_floats_come_back_as_ints(sample):
     df = engframe.flatten(sample("account"))
     df["value"] = df["value"].astype(float)
-    with pytest.raises(engframe.FrameError, match="float64"):
+    df.loc[0, "value"] = 1.5
+    rebuilt = engframe.unflatten(df)["metricsTotals"]
+    assert rebuilt["totalInteractiveChats"] == 1.5
+    assert type(rebuilt["totalHandlingTime"]) is int and rebuilt["totalHandlingTime"] == 12
+
+
+def test_nan_values_are_refused(sample):
+    df = engframe.flatten(sample("account"))
+    df["value"] = df["value"].astype(float)
+    df.loc[3, "value"] = float("nan")
+    with pytest.raises(engframe.FrameError, match=r"row 3 has value nan"):
         engframe.unflatten(df)
+
+
+def test_a_value_column_of_text_is_refused(sample):
+    df = engframe.flatten(sample("account"))
+    df["value"] = df["value"].astype(str)
+    with pytest.raises(engframe.FrameError, match="int64 or float64"):
+        engframe.unflatten(df)
+
+
+def test_skill_minus_one_comes_back_as_its_key(sample):
+    response = sample("live_skill_unassigned")
+    rebuilt = engframe.unflatten(engframe.flatten(response))
+    assert "-1" in rebuilt["skillsMetricsPerAgent"]["metricsPerSkill"]
+    assert rebuilt == response
 
 
 def test_level_and_ids_must_agree(sample):
     df = engframe.flatten(sample("account"))
     df.loc[0, "skill"] = 5
     with pytest.raises(engframe.FrameError, match=r"level 'account'.*needs no skill"):
+        engframe.unflatten(df)
+
+
+def test_a_skill_row_without_a_skill_is_refused(sample):
+    df = engframe.flatten(sample("skill_2"))
+    df.loc[df["level"] == "skill", "skill"] = pd.NA
+    with pytest.raises(engframe.FrameError, match=r"skill <NA>.*needs a skill"):
         engframe.unflatten(df)
 
 
