@@ -47,6 +47,23 @@ def timed(action: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
+def pipeline(data: bytes, root: Path) -> dict[str, float]:
+    """The analyst's pipeline on ``data``, each step timed, and the whole."""
+    parts: dict[str, float] = {}
+    began = time.perf_counter()
+    step = time.perf_counter()
+    df = engframe.flatten(data)
+    parts["flatten"] = time.perf_counter() - step
+    parts["derive(by='agent')"] = timed(lambda: engframe.derive(df, by="agent"))
+    parts["reconcile"] = timed(lambda: engframe.reconcile(df))
+    parts["export (empty)"] = timed(lambda: engframe.export(
+        df, root, account="56072331", fetched_at=FETCHED_AT))
+    parts["read_dataset"] = timed(lambda: engframe.read_dataset(root))
+    parts["pipeline"] = time.perf_counter() - began
+    shutil.rmtree(root)
+    return parts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
@@ -62,26 +79,13 @@ def main() -> None:
     try:
         for run in range(args.runs):
             steps["orjson.loads"].append(timed(lambda: orjson.loads(data)))
-            root = folder / f"history-{run}"
-            parts = {}
-            began = time.perf_counter()
-            parts["flatten"] = timed(lambda: parts.setdefault("df", engframe.flatten(data)))
-            df = parts["df"]
-            parts["derive(by='agent')"] = timed(lambda: engframe.derive(df, by="agent"))
-            parts["reconcile"] = timed(lambda: engframe.reconcile(df))
-            parts["export (empty)"] = timed(lambda: engframe.export(
-                df, root, account="56072331", fetched_at=FETCHED_AT))
-            parts["read_dataset"] = timed(lambda: engframe.read_dataset(root))
-            steps["pipeline"].append(time.perf_counter() - began)
-            for name in ("flatten", "derive(by='agent')", "reconcile", "export (empty)",
-                         "read_dataset"):
-                steps[name].append(parts[name])
+            for name, seconds in pipeline(data, folder / f"history-{run}").items():
+                steps[name].append(seconds)
             steps["pq.write_table (same rows)"].append(
                 timed(lambda: pq.write_table(table, folder / "rows.parquet")))
             alone = folder / f"alone-{run}"
-            steps["export alone"].append(timed(lambda: engframe.export(
-                frame, alone, account="56072331", fetched_at=FETCHED_AT)))
-            shutil.rmtree(root)
+            steps["export alone"].append(timed(lambda a=alone: engframe.export(
+                frame, a, account="56072331", fetched_at=FETCHED_AT)))
             shutil.rmtree(alone)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

@@ -42,7 +42,7 @@ from engframe.history import (
     read_dataset,
     repair_dataset,
 )
-from engframe.schema import LEVELS, METRICS
+from engframe.schema import METRICS
 from engframe.window import query_window
 
 REPO = Path(__file__).resolve().parent.parent
@@ -295,7 +295,7 @@ def test_sixty_minute_fetches_minutes_apart_do_not_overlap_in_one_dataset(root):
 
 def test_a_dataset_keeps_one_request_scope(root):
     export(fetch("2026-11-27T12:29:04Z"), root)
-    with pytest.raises(DatasetError, match="agentIds=1,2.*agentIds=all"):
+    with pytest.raises(DatasetError, match=r"agentIds=1,2.*agentIds=all"):
         export(fetch("2026-11-27T12:29:04Z", agents="all"), root)
 
 

@@ -105,7 +105,7 @@ def test_any_fetches_in_any_order_leave_true_facts(plans, data, tmp_path_factory
         truth = truth[(truth["span"] == "interval") & truth["complete"]]
         complete = hist[hist["complete"].to_numpy(bool)]
         joined = complete.astype({"metric": str, "level": str}).merge(
-            truth[KEY + ["value"]].astype({"metric": str, "level": str}),
+            truth[[*KEY, "value"]].astype({"metric": str, "level": str}),
             how="left", on=KEY, suffixes=("", "_later"))
         assert len(joined) == len(complete)
         expected = joined["value_later"].fillna(0)  # a series absent from a period had 0

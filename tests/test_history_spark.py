@@ -42,5 +42,5 @@ def test_spark_refuses_the_whole_folder_rather_than_stacking_levels(spark: Any,
                                                                      tmp_path: Path) -> None:
     root = tmp_path / "history"
     engframe.export(fetch("2026-11-27T00:29:04Z"), root)
-    with pytest.raises(Exception, match="CONFLICTING_DIRECTORY_STRUCTURES|Conflicting"):
+    with pytest.raises(Exception, match=r"CONFLICTING_DIRECTORY_STRUCTURES|Conflicting"):
         spark.read.parquet(str(root)).count()
