@@ -22,7 +22,7 @@ from engframe.history._facts import NAT, Facts, frame_codes
 from engframe.history._grid import BUCKETS, Grid, frame_minutes
 from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
 from engframe.history._store import PART_NAME, partitions, read_partition, write_partition
-from engframe.history._upsert import keys_of, upsert
+from engframe.history._upsert import keys_of, repeats, upsert
 from engframe.parquet import COMPRESSIONS, DEFAULT_COMPRESSION
 from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
 from engframe.scope import Scope
@@ -83,8 +83,9 @@ class _Rows:
     metrics: list[str]
     value: np.ndarray
     fetch: np.ndarray  # which fetch (source, fetched_at) each row comes from
-    key: np.ndarray  # dense key codes, unique within a level's table
+    key: np.ndarray  # dense key codes (level included)
     key_size: int
+    unique: bool  # no two rows share a key
 
     def facts(self, level: str, grid: Grid, at: np.ndarray) -> Facts:
         """The facts of rows ``at`` (all of ``level``)."""
@@ -231,7 +232,7 @@ def store(rows: _Rows, manifest: Manifest, base: Path, *,
     for level, folder, old, new, at in tqdm(work, desc="export", unit="partition",
                                             file=sys.stderr, leave=False,
                                             disable=None if len(work) > 1 else True):
-        merged = upsert(old, new, grid, keys=(rows.key[at], rows.key_size))
+        merged = upsert(old, new, grid, keys=(rows.key[at], rows.key_size), unique=rows.unique)
         inserted += merged.inserted
         updated += merged.updated
         if merged.changed:
@@ -290,11 +291,12 @@ def _interval_rows(frame: pd.DataFrame, *, account: str | int | None,
         fetch_columns) > 1 else pd.factorize(fetched)
     key, key_size = keys_of(stamp=stamp, skill=skill, agent=agent,
                             metric=(metric, len(metrics)),
-                            account=(account_codes, len(accounts)))
+                            account=(account_codes, len(accounts)), level=level)
     return _Rows(level=level, stamp=stamp, start=start, fetched=fetched,
                  account=account_codes, accounts=accounts, skill=skill, agent=agent,
                  metric=metric, metrics=metrics, value=value,
-                 fetch=np.asarray(fetch, np.int64), key=key, key_size=key_size), left_out
+                 fetch=np.asarray(fetch, np.int64), key=key, key_size=key_size,
+                 unique=not repeats(key, key_size)), left_out
 
 
 def _grid(rows: _Rows, frame: pd.DataFrame, manifest: Manifest | None, base: Path) -> Grid:

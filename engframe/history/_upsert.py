@@ -30,7 +30,7 @@ import pandas as pd
 from engframe.history._facts import Facts
 from engframe.history._grid import Grid
 
-__all__ = ["Upsert", "keys_of", "upsert"]
+__all__ = ["Upsert", "keys_of", "repeats", "upsert"]
 
 #: Above this many cells a key space is matched by hashing instead of direct addressing.
 _DENSE_CELLS: Final = 1 << 26
@@ -51,13 +51,14 @@ class Upsert:
 
 
 def upsert(old: Facts | None, new: Facts, grid: Grid, *,
-           keys: tuple[np.ndarray, int] | None = None) -> Upsert:
+           keys: tuple[np.ndarray, int] | None = None, unique: bool = False) -> Upsert:
     """Merge ``new`` facts into a partition's ``old`` ones (``None``: a new partition).
 
     ``keys`` may give the new facts' dense key codes (:func:`keys_of`), computed once for a
-    whole frame.
+    whole frame; ``unique`` says they are known to differ (no two new facts share a key).
     """
-    new = _best_of(new, grid, keys=keys)
+    if not unique:
+        new = _best_of(new, grid, keys=keys)
     if old is None or not len(old):
         return Upsert(new, len(new), 0)
     accounts = list(dict.fromkeys([*old.accounts, *new.accounts]))
@@ -106,11 +107,19 @@ def _keys(facts: Facts) -> tuple[np.ndarray, int]:
 
 def keys_of(*, stamp: np.ndarray, skill: np.ndarray | None, agent: np.ndarray | None,
             metric: tuple[np.ndarray, int], account: tuple[np.ndarray, int],
-            ) -> tuple[np.ndarray, int]:
-    """Dense key codes of rows of one table (``skill``/``agent`` None where it has none)."""
+            level: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Dense key codes of rows (``skill``/``agent`` None where their table has none).
+
+    With ``level`` (level codes) the keys of different levels' tables differ too.
+    """
     columns = [_dense(column) for column in (skill, agent) if column is not None]
-    if len(columns) == 2:  # the skill-agent pairs that occur: a few thousand, not 50 x 1000
-        pair = columns[0][0] * (columns[1][1] + 1) + columns[1][0]
+    if level is not None:
+        columns.append((level.astype(np.int64), 8))
+    if len(columns) > 1:  # the ids that occur together: a few thousand, not 50 x 1000 x 6
+        pair = np.zeros(len(stamp), np.int64)
+        for codes, width in columns:
+            pair *= width + 1
+            pair += codes + 1
         columns = [_dense(pair)]
     columns += [_dense(stamp), metric, account]
     key = np.zeros(len(stamp), np.int64)
@@ -140,15 +149,18 @@ def _match(old: Facts, new: Facts) -> np.ndarray:
     return np.asarray(pd.Index(stored).get_indexer(wanted), np.int64)
 
 
+def repeats(ids: np.ndarray, size: int) -> bool:
+    """Whether two of the dense key codes ``ids`` are equal."""
+    if size <= _DENSE_CELLS:
+        return bool(len(ids)) and int(np.bincount(ids, minlength=size).max()) > 1
+    return bool(pd.Index(ids).has_duplicates)
+
+
 def _best_of(facts: Facts, grid: Grid, *,
              keys: tuple[np.ndarray, int] | None = None) -> Facts:
     """One fact per key: the best (most coverage, then latest fetch, then last given)."""
     ids, size = _keys(facts) if keys is None else keys
-    if size <= _DENSE_CELLS:
-        repeated = bool(len(ids)) and int(np.bincount(ids, minlength=size).max()) > 1
-    else:
-        repeated = pd.Index(ids).has_duplicates
-    if not repeated:
+    if not repeats(ids, size):
         return facts
     order = np.lexsort((np.arange(len(ids)), facts.fetched, facts.coverage(grid), ids))
     last = np.r_[ids[order][1:] != ids[order][:-1], True]
