@@ -8,6 +8,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from engframe.derive._attrs import derived_attrs
 from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula
 from engframe.derive._periods import period_hours
 from engframe.derive._select import TIME_KEYS, choose_level, choose_span
@@ -231,7 +232,8 @@ def derive(
         holding the derived names, then the ``by`` keys that are not tidy columns
         (``day``, ``hour``, ``source``...), then ``start`` (earliest period start) when
         the input has it. ``timestamp`` is the end of the last period in the group;
-        ``skill``/``agent`` are ``<NA>`` unless grouped on.
+        ``skill``/``agent`` are ``<NA>`` unless grouped on. ``attrs`` are the input's
+        plus ``units`` and ``integer_metrics`` (sums of counts, such as ``totalChats``).
 
     Raises
     ------
@@ -334,7 +336,11 @@ def derive(
     if components:
         extra = [*needed, *([HOURS] if HOURS in table.columns else [])]
         values.update({c: table[c].to_numpy(np.float64) for c in extra if c not in values})
-    return _long(
+    out = _long(
         table, values, keys=keys, level=chosen_level, span=chosen_span, has_start=has_start
     )
+    # the source's query and fetch time, units, and which float metrics are whole counts
+    out.attrs = derived_attrs(df.attrs, formulas, components=[c for c in values if c not in names],
+                              integer_input=df["value"].dtype.kind in "iu")
+    return out
 
