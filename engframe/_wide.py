@@ -67,8 +67,8 @@ def to_wide(df: pd.DataFrame, *, where: str) -> pa.Table:
     whole = set(integer_metrics(df)) if values.dtype.kind == "f" else set()
     for j, name in enumerate(names):
         cells = np.ascontiguousarray(grid[:, j])
-        if name in whole and np.isfinite(cells).all():
-            cells = np.rint(cells).astype(np.int64)  # exact: the floats hold whole numbers
+        if name in whole and (np.rint(cells) == cells).all():  # whole: exact as integers
+            cells = cells.astype(np.int64)
         column = pa.array(cells, mask=np.ascontiguousarray(absent[:, j]))
         table = table.append_column(name, column)
     return table

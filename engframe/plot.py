@@ -515,7 +515,7 @@ def _drift_panel(axes: Axes, stacked: pd.DataFrame, rows: list[str], *, panel: s
         if hit.any():
             axes.scatter(x[hit], y[hit], s=_dot_area(stacked["n"].to_numpy()[hit]),
                          color=STATUS_COLORS[name], alpha=0.85, edgecolors="white",
-                         linewidths=0.5, zorder=3)
+                         linewidths=0.5, zorder=3, label=name)
     axes.axvline(0.0, color="black", linestyle="--", linewidth=0.8, zorder=1)
     axes.set_yticks(np.arange(len(rows)), rows, fontsize="small")
     axes.set_ylim(len(rows) - 0.5, -0.5)  # the first row on top

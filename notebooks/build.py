@@ -285,11 +285,20 @@ QUICKSTART: Final[Sequence[Cell]] = (
     md("""
         ## 7. Plot
 
-        `engframe.plot` draws with matplotlib and returns the Axes. `timeseries` draws a
-        metric (raw or derived) per interval, one line per skill or agent for the busiest
-        `top`, the rest pooled as a ratio of sums; `ranking` ranks agents or skills with
-        the chats behind each bar (a long average on one chat is not a trend); `drift`
-        shows where totals fail to add up. Times are UTC unless you pass `tz=`.
+        `engframe.plot` draws with matplotlib and returns the Axes. Times are UTC unless you
+        pass `tz=`.
+
+        - `timeseries` draws a metric (raw or derived) per interval (or `grain="hour"`,
+          `"day"`), one line per skill or agent for the busiest `top`; the rest are pooled
+          into a grey dashed "other" line (a ratio of their sums for a ratio, their mean
+          for a sum). **Hollow markers are partial periods**: the oldest interval holds
+          only the remainder of the window, the newest was still filling when fetched, so
+          their low values are not dips.
+        - `ranking` ranks agents or skills with the chats behind each bar, leaving out those
+          with fewer than `min_volume` chats (20 by default: a long average on three chats
+          is not a finding); the title says how many were ranked of how many.
+        - `drift` shows where totals fail to add up: counts and handling times on separate
+          panels, one dot per distinct difference, larger where it stands for more checks.
         """),
     code("""
         engframe.plot.timeseries(day, "avgInteractiveHandlingTime", by="skill", top=4);
@@ -541,12 +550,24 @@ LIVE: Final[Sequence[Cell]] = (
 
         The API looks back 24 hours only. `engframe.sync(root, ...)` fetches (by default the
         whole day in 5-minute intervals, all skills and agents) and upserts into a history
-        dataset (see `engframe.export`), once (for cron) or every `every` minutes. The
-        newest interval of one turn is still filling; the next turn completes it, which
-        shows as `updated` rows. Two turns, three seconds apart:
+        dataset (see `engframe.export`), once (for cron) or every `every` minutes. Each
+        turn reports what it did to the stored rows: `inserted` (keys new to the dataset:
+        the intervals that began since the last turn), `updated` (a stored row replaced by
+        a more complete one: the interval that was still filling last turn, once the API
+        has more of it) and `unchanged` (the rest, nothing to do). Two turns, three seconds
+        apart:
         """),
     code("""
         results = engframe.sync(HISTORY, client=client, every=0.05, times=2, on_export=print)
+        first, second = results
+        print(f"turn 1 stored {first.inserted:,} rows; turn 2 inserted {second.inserted:,}, "
+              f"updated {second.updated:,} and left {second.unchanged:,} unchanged")
+        """),
+    md("""
+        Three seconds apart, the second turn finds almost the same day: a few new or fuller
+        values of the newest interval at most (how many depends on whether chats closed in
+        between, or a 5-minute bucket began). Run hourly, each turn inserts the last hour's
+        intervals and completes the one that was still filling.
         """),
     code("""
         history = engframe.read_dataset(HISTORY)

@@ -68,9 +68,9 @@ def to_wide(df: pd.DataFrame) -> pd.DataFrame:
     values = df["value"].to_numpy()
     for name in order:
         hit = (metric == name).to_numpy()
-        if integer or (name in whole and np.isfinite(values[hit]).all()):
+        if integer or (name in whole and (np.rint(values[hit]) == values[hit]).all()):
             exact = np.zeros(len(out), np.int64)
-            exact[row_id[hit]] = np.rint(values[hit]) if not integer else values[hit]
+            exact[row_id[hit]] = values[hit]
             absent = np.ones(len(out), bool)
             absent[row_id[hit]] = False
             out[name] = pd.arrays.IntegerArray(exact, absent)
