@@ -286,8 +286,9 @@ def test_drift_draws_one_dot_per_distinct_difference_sized_by_its_checks() -> No
     ax = plot.drift(checks)
     dots = [((i, *xy), size) for i, panel in enumerate(ax.figure.axes)
             for c in panel.collections
-            for xy, size in zip(c.get_offsets(), np.broadcast_to(c.get_sizes(),
-                                                                  len(c.get_offsets())))]
+            for xy, size in zip(c.get_offsets(),
+                                np.broadcast_to(c.get_sizes(), len(c.get_offsets())),
+                                strict=True)]
     assert len(dots) == len({at for at, _ in dots})  # nothing drawn twice in one place
     assert len(dots) < len(checks)
     sizes = {size for _, size in dots}
