@@ -25,13 +25,15 @@ Exit codes
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
+import os
 import re
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, NoReturn, TextIO
@@ -43,6 +45,7 @@ from engframe.errors import (
     ConfigError,
     EngframeError,
     EngframeWarning,
+    FrameError,
     OptionError,
     QueryError,
     RateLimitError,
@@ -62,6 +65,8 @@ __all__ = [
     "OPTION_NAMES",
     "OUTPUT_FORMATS",
     "build_parser",
+    "exit_code",
+    "in_cli_terms",
     "main",
 ]
 
@@ -104,6 +109,8 @@ CLI_PHRASES: Final = (
      "--account is missing: give it or set LP_ACCOUNT"),
     ("offline=True needs the cache: leave cache= on, or pass a requests_cache.CachedSession "
      "as session=", "--offline needs the HTTP cache: leave out --no-cache"),
+    ("Export df[df['span'] == 'interval'], or flatten the saved envelope",
+     "Export the saved envelope instead (engframe fetch --save-raw DIR saves them)"),
     ("must be None or an integer", "must be an integer"),
     ("must be None, 'all', a positive integer id, a comma-separated string of ids or an "
      "iterable of them", "must be 'all' or positive integer ids separated by commas"),
@@ -114,7 +121,7 @@ _PARAMETER: Final = re.compile(
 #: Errors about what the user typed: usage errors (exit 2) when found before sending.
 _USAGE_ERRORS: Final = (ConfigError, OptionError, SimConfigError)
 #: Errors whose messages name Python parameters, reworded by :func:`in_cli_terms`.
-_REWORDED: Final = (QueryError, AuthError, *_USAGE_ERRORS)
+_REWORDED: Final = (QueryError, AuthError, FrameError, *_USAGE_ERRORS)
 
 log = logging.getLogger("engframe")
 
@@ -534,9 +541,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             sys.stderr.write(f"engframe {args.command}: stopped\n")
             return EXIT_INTERRUPTED
+        except BrokenPipeError:  # stdout's reader left (engframe ... | head): nothing to say
+            _silence_stdout()
+            return EXIT_ERROR
         except (EngframeError, OSError) as error:
             return _fail(args, error)
     return code
+
+
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so flushing it at exit raises nothing more."""
+    # not a real file (an embedding program's stream): leave it
+    with suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def exit_code(error: BaseException) -> int:

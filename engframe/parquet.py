@@ -210,7 +210,7 @@ def _read_table(path: Path) -> pa.Table:
 
 def _check_suffix(path: str | os.PathLike[str]) -> None:
     name = os.fspath(path)
-    if not name.lower().endswith(SUFFIXES):
+    if Path(name).suffix.lower() not in SUFFIXES:
         raise OptionError(
             f"to_parquet: path {name!r} must end in {' or '.join(SUFFIXES)} (any case): "
             "to_parquet writes parquet only; for CSV use df.to_csv(path, index=False), "

@@ -392,6 +392,15 @@ def test_offline_without_a_cache_speaks_of_options(credentials, capsys):
     assert "--offline needs the HTTP cache: leave out --no-cache" in one_line(err)
 
 
+def test_exporting_a_bare_response_points_to_saved_envelopes_not_python(samples_dir,
+                                                                         tmp_path, capsys):
+    code, _, err = run(capsys, "export", str(samples_dir / "account.json"), "--root",
+                       str(tmp_path / "h"))
+    assert code == cli.EXIT_ERROR
+    line = one_line(err)
+    assert "df[" not in line and "engframe fetch --save-raw DIR" in line
+
+
 def test_in_cli_terms_leaves_option_names_alone():
     assert cli.in_cli_terms("--timeframe 60 and the interval (15)") == (
         "--timeframe 60 and the interval (15)")
@@ -522,3 +531,15 @@ def test_ctrl_c_stops_a_running_sim_with_130():
         process.kill()
     assert process.returncode == cli.EXIT_INTERRUPTED
     assert err.strip().splitlines()[-1] == "engframe sim: stopped"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(samples_dir):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engframe.cli", "reconcile", str(samples_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # as `engframe reconcile ... | head -0` would
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == cli.EXIT_ERROR
+    assert err == ""
