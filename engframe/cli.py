@@ -45,7 +45,6 @@ from engframe.errors import (
     ConfigError,
     EngframeError,
     EngframeWarning,
-    FrameError,
     OptionError,
     QueryError,
     RateLimitError,
@@ -109,11 +108,9 @@ CLI_PHRASES: Final = (
      "--account is missing: give it or set LP_ACCOUNT"),
     ("offline=True needs the cache: leave cache= on, or pass a requests_cache.CachedSession "
      "as session=", "--offline needs the HTTP cache: leave out --no-cache"),
-    ("Export df[df['span'] == 'interval'], or flatten the saved envelope",
-     "Export the saved envelope instead (engframe fetch --save-raw DIR saves them)"),
-    ("must be None or an integer", "must be an integer"),
-    ("must be None, 'all', a positive integer id, a comma-separated string of ids or an "
-     "iterable of them", "must be 'all' or positive integer ids separated by commas"),
+    ("must be None or ", "must be "),
+    ("must be None, 'all', ", "must be 'all', "),
+    (", a comma-separated string of ids or an iterable of them", " or ids separated by commas"),
 )
 _PARAMETER: Final = re.compile(
     r"(?<![\w-])(" + "|".join(map(re.escape, OPTION_NAMES)) + r")(=| must\b|:)"
@@ -121,7 +118,7 @@ _PARAMETER: Final = re.compile(
 #: Errors about what the user typed: usage errors (exit 2) when found before sending.
 _USAGE_ERRORS: Final = (ConfigError, OptionError, SimConfigError)
 #: Errors whose messages name Python parameters, reworded by :func:`in_cli_terms`.
-_REWORDED: Final = (QueryError, AuthError, FrameError, *_USAGE_ERRORS)
+_REWORDED: Final = (QueryError, AuthError, *_USAGE_ERRORS)
 
 log = logging.getLogger("engframe")
 
@@ -202,11 +199,13 @@ def _common_options() -> _Parser:
     return common
 
 
-def _query_options(parser: argparse.ArgumentParser, *, interval: int | None) -> None:
+def _query_options(parser: argparse.ArgumentParser, *, interval: int | None,
+                   timeframe: int | None) -> None:
     group = parser.add_argument_group("query")
     group.add_argument("--account", help="account id (default: $LP_ACCOUNT)")
-    group.add_argument("--timeframe", type=int, default=1440,
-                       help="minutes to fetch, 1..1440 (default: %(default)s)")
+    group.add_argument("--timeframe", type=int, default=timeframe,
+                       help="minutes to fetch, 1..1440 (default: "
+                            f"{timeframe or 'what the history lacks, up to 1440'})")
     shown = ("none: whole-timeframe values only" if interval is None else str(interval))
     group.add_argument("--interval", type=int, default=interval,
                        help="interval size in minutes, >= 5 and a divisor of the timeframe "
@@ -382,14 +381,21 @@ def _run_sync(args: argparse.Namespace) -> int:
 
     def report(result: Any) -> None:
         at = _utc_now()
+        fetched = tuple(getattr(result, "fetched", ()) or ())  # the window, where sync says
         if args.json:
-            print(json.dumps({"at": at, **_result_dict(result)}), flush=True)
+            print(json.dumps({"at": at, **_result_dict(result),
+                              **({"fetched": list(fetched)} if any(fetched) else {})}),
+                  flush=True)
         else:
-            print(f"{at} {_counts(result)} into {result.root}", flush=True)
+            window = f" (fetched {fetched[0]} to {fetched[1]})" if any(fetched) else ""
+            print(f"{at} {_counts(result)} into {result.root}{window}", flush=True)
 
-    sync(args.root, account=args.account, timeframe=args.timeframe, interval=args.interval,
+    # only what was given: sync's own defaults decide the rest
+    query = {"timeframe": args.timeframe} if args.timeframe is not None else {}
+    sync(args.root, account=args.account, interval=args.interval,
          skills=_none_if_empty(args.skills), agents=_none_if_empty(args.agents),
-         every=args.every, times=args.times, on_export=report, **_client_options(args))
+         every=args.every, times=args.times, on_export=report, **query,
+         **_client_options(args))
     return EXIT_OK
 
 
@@ -460,7 +466,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "  engframe fetch --timeframe 1440 --interval 60 -o today.parquet\n"
                     "  engframe fetch --csds-url http://127.0.0.1:8080 --no-cache "
                     "--timeframe 60 --interval 15 -o sim.csv", _run_fetch)
-    _query_options(fetch, interval=None)
+    _query_options(fetch, interval=None, timeframe=1440)
     fetch.add_argument("-o", "--output", type=_output_file,
                        help=f"{_OUTPUT_HELP} (default: engframe-<account>-<UTC fetch "
                             "time>.parquet in the current folder)")
@@ -501,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
                   "  engframe sync --root history/                  # once, for cron\n"
                   "  engframe sync --root history/ --every 60       # hourly, until Ctrl+C",
                   _run_sync)
-    _query_options(syn, interval=5)
+    _query_options(syn, interval=5, timeframe=None)
     syn.add_argument("--root", required=True, help="the history dataset's folder")
     syn.add_argument("--every", type=_every, metavar="MINUTES",
                      help=f"repeat every this many minutes, at least {MIN_EVERY:g}; each "
