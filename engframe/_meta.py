@@ -2,10 +2,11 @@
 
 engframe records its version, the file's layout, the query behind the frame (account,
 timeframe, interval, skills, agents, fetched_at, taken from ``df.attrs`` as
-:func:`engframe.flatten` sets them) and the frame's dtypes. Nothing credential-like is
-ever written: the query is read field by field from a fixed list, and every value, the
-caller's extra metadata included, is checked against credential patterns and dropped
-(with a warning naming the key, never the value) when it matches.
+:func:`engframe.flatten` sets them), the unit of each metric and the frame's dtypes.
+Nothing credential-like is ever written: the query is read field by field from a fixed
+list, and every value, the caller's extra metadata included, is checked against
+credential patterns and dropped (with a warning naming the key, never the value) when it
+matches.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from typing import Any, Final
 import pandas as pd
 
 from engframe._arrow import ColumnSpec
+from engframe.derive._attrs import UNITS
+from engframe.derive._formula import DERIVED, RAW_UNITS
 from engframe.errors import EngframeWarning, OptionError
 
 __all__ = [
@@ -27,10 +30,13 @@ __all__ = [
     "LAYOUT_KEY",
     "QUERY_FIELDS",
     "QUERY_KEY",
+    "UNITS_KEY",
     "VERSION_KEY",
     "build",
     "parse",
+    "parse_units",
     "query_of",
+    "units_of",
     "version",
 ]
 
@@ -39,6 +45,8 @@ VERSION_KEY: Final = "engframe.version"
 LAYOUT_KEY: Final = "engframe.layout"
 QUERY_KEY: Final = "engframe.query"
 COLUMNS_KEY: Final = "engframe.columns"
+#: JSON object: metric name -> unit ("s", "chats", "1/h"...), for the metrics the file holds.
+UNITS_KEY: Final = "engframe.units"
 #: Keys pyarrow and pandas write themselves.
 _FOREIGN_KEYS: Final = frozenset({"pandas", "ARROW:schema"})
 
@@ -100,6 +108,30 @@ def query_of(df: pd.DataFrame) -> dict[str, Any]:
     return kept
 
 
+def units_of(df: pd.DataFrame) -> dict[str, str]:
+    """The unit of each metric in ``df`` whose unit is known.
+
+    From ``df.attrs["units"]`` (which :func:`engframe.derive` sets), else the API's own
+    units and those of the built-in derived metrics.
+
+    Examples
+    --------
+    >>> import engframe
+    >>> units_of(engframe.flatten('{"metricsTotals": {"totalHandlingTime": 7, "x": 1}}'))
+    {'totalHandlingTime': 's'}
+    """
+    given = df.attrs.get(UNITS)
+    given = given if isinstance(given, Mapping) else {}
+    names = [str(name) for name in pd.unique(df["metric"].dropna().astype(str))]
+    found: dict[str, str] = {}
+    for name in sorted(names):
+        unit = given.get(name) or RAW_UNITS.get(name) or (
+            DERIVED[name].unit if name in DERIVED else "")
+        if isinstance(unit, str) and unit:
+            found[name] = unit
+    return found
+
+
 def build(
     *,
     layout: str,
@@ -107,6 +139,7 @@ def build(
     specs: Sequence[ColumnSpec],
     extra: Mapping[str, str] | None,
     where: str,
+    units: Mapping[str, str] | None = None,
 ) -> dict[bytes, bytes]:
     """The key-value metadata of one file.
 
@@ -119,6 +152,7 @@ def build(
         VERSION_KEY: version(),
         LAYOUT_KEY: layout,
         QUERY_KEY: json.dumps(dict(query), sort_keys=True),
+        UNITS_KEY: json.dumps(dict(units or {}), sort_keys=True),
         COLUMNS_KEY: json.dumps([spec.to_json() for spec in specs]),
     }
     if extra is not None:
@@ -143,6 +177,18 @@ def parse(raw: Mapping[bytes, bytes] | None) -> tuple[str | None, dict[str, Any]
     extra = {k: v for k, v in text.items()
              if not k.startswith(PREFIX) and k not in _FOREIGN_KEYS}
     return layout, query if isinstance(query, dict) else {}, specs, extra
+
+
+def parse_units(raw: Mapping[bytes, bytes] | None) -> dict[str, str]:
+    """The ``engframe.units`` a file records (empty for files without it, or damaged ones)."""
+    text = (raw or {}).get(UNITS_KEY.encode())
+    try:
+        units = json.loads(text) if text is not None else {}
+    except ValueError:
+        return {}
+    if not isinstance(units, dict):
+        return {}
+    return {str(k): v for k, v in units.items() if isinstance(v, str)}
 
 
 def attrs_of(query: Mapping[str, Any], extra: Mapping[str, str]) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 Every column of the tidy frame but ``metric`` and ``value`` identifies a row of the wide
 table (timestamp, skill, agent, level, span and the optional account, fetched_at, start,
 complete, source); each metric becomes a column of the value's dtype (integer counts and
-seconds for raw frames, float for derived ones). An empty (null) cell means the long frame
-had no row there; a NaN cell is a row whose value was NaN, so going back is exact.
+seconds for raw frames; for derived ones float, except the metrics ``df.attrs
+["integer_metrics"]`` names, such as ``totalChats``, which are sums of integer counts and
+are stored as integers). An empty (null) cell means the long frame had no row there; a NaN
+cell is a row whose value was NaN, so going back is exact.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ import pyarrow.compute as pc
 
 from engframe._arrow import ColumnSpec, to_frame, to_table
 from engframe._keys import group_ids
+from engframe.derive._attrs import INTEGER_METRICS
 from engframe.errors import FrameError
 
-__all__ = ["from_wide", "to_wide"]
+__all__ = ["from_wide", "integer_metrics", "to_wide"]
 
 METRIC: Final = "metric"
 VALUE: Final = "value"
@@ -61,11 +64,22 @@ def to_wide(df: pd.DataFrame, *, where: str) -> pa.Table:
     grid = grid.reshape(len(groups), len(names))
     absent = (counts == 0).reshape(len(groups), len(names))
     table = to_table(df[keys].iloc[first].reset_index(drop=True), where=where)
+    whole = set(integer_metrics(df)) if values.dtype.kind == "f" else set()
     for j, name in enumerate(names):
-        column = pa.array(np.ascontiguousarray(grid[:, j]),
-                          mask=np.ascontiguousarray(absent[:, j]))
+        cells = np.ascontiguousarray(grid[:, j])
+        if name in whole and (np.rint(cells) == cells).all():  # whole: exact as integers
+            cells = cells.astype(np.int64)
+        column = pa.array(cells, mask=np.ascontiguousarray(absent[:, j]))
         table = table.append_column(name, column)
     return table
+
+
+def integer_metrics(df: pd.DataFrame) -> list[str]:
+    """The metrics ``df.attrs`` says hold whole numbers though ``value`` is float."""
+    names = df.attrs.get(INTEGER_METRICS)
+    if not isinstance(names, list | tuple):
+        return []
+    return [name for name in names if isinstance(name, str)]
 
 
 def from_wide(table: pa.Table, specs: Sequence[ColumnSpec]) -> pd.DataFrame:

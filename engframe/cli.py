@@ -1,37 +1,74 @@
 """The ``engframe`` command: a thin layer over the public API.
 
-Results go to stdout (``--json`` makes them machine-readable); logs, progress bars and
-errors go to stderr. Credentials come from the environment (``LP_ACCOUNT``,
+Results go to stdout (``--json`` makes them machine-readable); logs, warnings, progress
+bars and errors go to stderr, each error and warning one line (``engframe fetch: error:
+...``, ``engframe: warning: ...``), never a traceback for a user's mistake. Errors are
+worded in the command line's terms (options such as ``--timeframe``, environment
+variables such as ``LP_ACCOUNT``), from the small tables :data:`OPTION_NAMES` and
+:data:`CLI_PHRASES`. Credentials come from the environment (``LP_ACCOUNT``,
 ``LP_CLIENT_ID``/``LP_CLIENT_SECRET``, ``LP_BEARER_TOKEN`` or the four ``LP_APP_KEY``...
 OAuth 1.0 values), never from the command line.
 
 Exit codes
 ----------
-==  ==========================================================
-0   success
-1   error (bad input, failed request, unreadable file, ...)
-2   usage: bad command-line arguments
-3   ``reconcile --strict``: some totals do not add up (mismatch)
-4   authentication refused or credentials missing
-5   rate limited: still HTTP 429 after every retry
-==  ==========================================================
+===  ==========================================================================
+0    success
+1    error (unreadable input, failed request, a file that cannot be written)
+2    usage: a bad option or argument, or a query parameter refused before sending
+3    ``reconcile --strict``: some totals do not add up (mismatch)
+4    authentication refused or credentials missing
+5    rate limited: still HTTP 429 after every retry
+130  interrupted (Ctrl+C)
+===  ==========================================================================
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
+import os
+import re
 import sys
-from collections.abc import Callable, Sequence
-from typing import Any, Final, NoReturn
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final, NoReturn, TextIO
 
 import pandas as pd
 
-from engframe.errors import AuthError, EngframeError, RateLimitError
+from engframe.errors import (
+    AuthError,
+    ConfigError,
+    EngframeError,
+    EngframeWarning,
+    OptionError,
+    QueryError,
+    RateLimitError,
+    SimConfigError,
+)
+from engframe.sync import MIN_EVERY
 
-__all__ = ["EXIT_AUTH", "EXIT_ERROR", "EXIT_MISMATCH", "EXIT_OK", "EXIT_RATE_LIMIT",
-           "EXIT_USAGE", "main"]
+__all__ = [
+    "CLI_PHRASES",
+    "EXIT_AUTH",
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_MISMATCH",
+    "EXIT_OK",
+    "EXIT_RATE_LIMIT",
+    "EXIT_USAGE",
+    "MIN_EVERY",
+    "OPTION_NAMES",
+    "OUTPUT_FORMATS",
+    "build_parser",
+    "exit_code",
+    "in_cli_terms",
+    "main",
+]
 
 EXIT_OK: Final = 0
 EXIT_ERROR: Final = 1
@@ -39,6 +76,47 @@ EXIT_USAGE: Final = 2
 EXIT_MISMATCH: Final = 3
 EXIT_AUTH: Final = 4
 EXIT_RATE_LIMIT: Final = 5
+#: 128 + SIGINT, as shells report a command stopped by Ctrl+C.
+EXIT_INTERRUPTED: Final = 130
+
+#: The file format ``-o`` writes, by the file name's ending (compared in any case).
+OUTPUT_FORMATS: Final = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
+
+#: The Python API's parameter names, as the command line spells them, for error messages.
+OPTION_NAMES: Final = {
+    "account": "--account",
+    "timeframe": "--timeframe",
+    "interval": "--interval",
+    "skills": "--skills",
+    "agents": "--agents",
+    "csds_url": "--csds-url",
+    "domain": "--domain",
+    "save_raw": "--save-raw",
+    "seconds_per_part": "--seconds-per-part",
+    "port": "--port",
+}
+#: Phrases of the Python API's errors that mean something else on the command line.
+CLI_PHRASES: Final = (
+    ("pass auth= or set LP_BEARER_TOKEN; or LP_CLIENT_ID and LP_CLIENT_SECRET; or LP_APP_KEY "
+     "and LP_APP_SECRET and LP_ACCESS_TOKEN and LP_ACCESS_TOKEN_SECRET",
+     "set LP_CLIENT_ID and LP_CLIENT_SECRET (or LP_BEARER_TOKEN, or LP_APP_KEY, "
+     "LP_APP_SECRET, LP_ACCESS_TOKEN and LP_ACCESS_TOKEN_SECRET)"),
+    ("pass auth= or set ", "set "),
+    ("account is missing: pass it or set LP_ACCOUNT",
+     "--account is missing: give it or set LP_ACCOUNT"),
+    ("offline=True needs the cache: leave cache= on, or pass a requests_cache.CachedSession "
+     "as session=", "--offline needs the HTTP cache: leave out --no-cache"),
+    ("must be None or ", "must be "),
+    ("must be None, 'all', ", "must be 'all', "),
+    (", a comma-separated string of ids or an iterable of them", " or ids separated by commas"),
+)
+_PARAMETER: Final = re.compile(
+    r"(?<![\w-])(" + "|".join(map(re.escape, OPTION_NAMES)) + r")(=| must\b|:)"
+)
+#: Errors about what the user typed: usage errors (exit 2) when found before sending.
+_USAGE_ERRORS: Final = (ConfigError, OptionError, SimConfigError)
+#: Errors whose messages name Python parameters, reworded by :func:`in_cli_terms`.
+_REWORDED: Final = (QueryError, AuthError, *_USAGE_ERRORS)
 
 log = logging.getLogger("engframe")
 
@@ -46,18 +124,23 @@ _DESCRIPTION = "LivePerson Engagement Activity data as tidy pandas frames and pa
 _EPILOG = """\
 commands, by what they do:
   demo       the whole job on the built-in simulator (no account needed)
-  fetch      fetch the live API (or a simulator) into a parquet/CSV file
-  flatten    saved responses (JSON files or folders) into one parquet/CSV file
+  fetch      fetch the live API (or a simulator) into a parquet or CSV file
+  flatten    saved responses (JSON files or folders) into one parquet or CSV file
   reconcile  check that per-agent and per-skill values add up to the API's totals
   export     upsert saved responses into a parquet history dataset
   sync       fetch and export in one step, once (for cron) or every N minutes
   sim        serve the simulated API on 127.0.0.1
 
+-v/--verbose goes before or after the command: it logs every request, retry and wait.
+Output files (-o) are parquet or CSV by their ending, in any case: .parquet or .pq, .csv.
+
 exit codes: 0 ok, 1 error, 2 usage, 3 reconcile --strict mismatch, 4 authentication,
-5 rate limited. Credentials come from the environment: LP_ACCOUNT and LP_CLIENT_ID +
-LP_CLIENT_SECRET (OAuth 2.0), or LP_BEARER_TOKEN, or LP_APP_KEY, LP_APP_SECRET,
-LP_ACCESS_TOKEN, LP_ACCESS_TOKEN_SECRET (OAuth 1.0).
+5 rate limited, 130 interrupted. Credentials come from the environment: LP_ACCOUNT and
+LP_CLIENT_ID + LP_CLIENT_SECRET (OAuth 2.0), or LP_BEARER_TOKEN, or LP_APP_KEY,
+LP_APP_SECRET, LP_ACCESS_TOKEN, LP_ACCESS_TOKEN_SECRET (OAuth 1.0).
 """
+_OUTPUT_HELP = ("the file to write; its ending picks the format, in any case: .parquet or "
+                ".pq (parquet), .csv (CSV)")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -68,21 +151,63 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 
-def _json_option() -> _Parser:
+# -- argument types: checked while parsing, so a bad value is a usage error (exit 2) -----
+
+def _output_file(text: str) -> str:
+    suffix = Path(text).suffix.lower()
+    if suffix not in OUTPUT_FORMATS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: the ending picks the format and must be "
+            f"{', '.join(OUTPUT_FORMATS)} (any case), found "
+            f"{repr(Path(text).suffix) if Path(text).suffix else 'none'}"
+        )
+    return text
+
+
+def _every(text: str) -> float:
+    try:
+        minutes = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected minutes, found {text!r}") from None
+    if not minutes >= MIN_EVERY:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"must be at least {MIN_EVERY:g} minute(s), found {text}")
+    return minutes
+
+
+def _positive(text: str) -> int:
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, found {text}")
+    return number
+
+
+# -- shared options ------------------------------------------------------------------------
+
+def _common_options() -> _Parser:
     common = _Parser(add_help=False)
     common.add_argument("--json", action="store_true",
                         help="print machine-readable JSON on stdout")
+    # SUPPRESS: given after the command it sets verbose; absent, it keeps the global one
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log every request, retry and wait on stderr")
     return common
 
 
-def _query_options(parser: argparse.ArgumentParser, *, interval: int | None) -> None:
+def _query_options(parser: argparse.ArgumentParser, *, interval: int | None,
+                   timeframe: int | None) -> None:
     group = parser.add_argument_group("query")
     group.add_argument("--account", help="account id (default: $LP_ACCOUNT)")
-    group.add_argument("--timeframe", type=int, default=1440,
-                       help="minutes to fetch, 1..1440 (default: %(default)s)")
+    group.add_argument("--timeframe", type=int, default=timeframe,
+                       help="minutes to fetch, 1..1440 (default: "
+                            f"{timeframe or 'what the history lacks, up to 1440'})")
+    shown = ("none: whole-timeframe values only" if interval is None else str(interval))
     group.add_argument("--interval", type=int, default=interval,
                        help="interval size in minutes, >= 5 and a divisor of the timeframe "
-                            "(default: %(default)s)")
+                            f"(default: {shown})")
     group.add_argument("--skills", default="all",
                        help="'all', or skill ids separated by commas (default: all)")
     group.add_argument("--agents", default="all",
@@ -113,34 +238,60 @@ def _none_if_empty(ids: str) -> str | None:
     return ids or None
 
 
+# -- writing -------------------------------------------------------------------------------
+
 def _write_frame(df: pd.DataFrame, output: str, *, layout: str) -> None:
+    """Write ``df`` in the format ``output``'s ending names (see :data:`OUTPUT_FORMATS`)."""
+    from engframe._output import write_file
+    from engframe.derive import to_wide
     from engframe.parquet import to_parquet
 
-    if output.endswith(".csv"):
-        df.to_csv(output, index=False)
-    else:
+    if OUTPUT_FORMATS[Path(output).suffix.lower()] == "parquet":
         to_parquet(df, output, layout=layout)  # type: ignore[arg-type]
+        return
+    table = to_wide(df) if layout == "wide" else df
+    write_file(output, lambda tmp: table.to_csv(tmp, index=False))
+
+
+def _default_output(df: pd.DataFrame) -> str:
+    """``engframe-<account>-<UTC fetch time>.parquet`` in the current folder."""
+    fetched = pd.Timestamp(df.attrs.get("fetched_at") or _utc_now())
+    stamp = (fetched.tz_convert("UTC") if fetched.tzinfo else fetched).strftime("%Y%m%dT%H%M%SZ")
+    return f"engframe-{df.attrs.get('account') or 'account'}-{stamp}.parquet"
+
+
+def _utc_now() -> str:
+    """Now, as ISO 8601 UTC to the second (``2026-11-27T13:29:04Z``)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
-    print(json.dumps(payload, default=str) if args.json else text)
+    print(json.dumps(payload, default=str) if args.json else text, flush=True)
 
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
+
+
+# -- commands ------------------------------------------------------------------------------
 
 def _run_fetch(args: argparse.Namespace) -> int:
+    from engframe._output import check_destination
     from engframe.client import load_live
 
+    if args.output:
+        check_destination(args.output, probe=True)  # before the fetch, not after it
     df = load_live(account=args.account, timeframe=args.timeframe, interval=args.interval,
                    skills=_none_if_empty(args.skills), agents=_none_if_empty(args.agents),
                    refresh=args.refresh, **_client_options(args))
-    if args.output:
-        _write_frame(df, args.output, layout=args.layout)
-    payload = {"rows": len(df), "account": df.attrs.get("account"),
-               "window": df.attrs.get("window"), "fetched_at": df.attrs.get("fetched_at"),
-               "from_cache": df.attrs.get("from_cache"), "output": args.output}
-    where = f" -> {args.output}" if args.output else ""
-    _emit(args, payload, f"{len(df):,} values for account {payload['account']}, window "
-                         f"{(payload['window'] or {}).get('start')} to "
-                         f"{(payload['window'] or {}).get('end')}{where}")
+    output = args.output or _default_output(df)
+    _write_frame(df, output, layout=args.layout)
+    window = df.attrs.get("window") or {}
+    payload = {"rows": len(df), "account": df.attrs.get("account"), "window": window or None,
+               "fetched_at": df.attrs.get("fetched_at"),
+               "from_cache": df.attrs.get("from_cache"), "output": output}
+    _emit(args, payload, f"{_plural(len(df), 'value')} for account {payload['account']}, "
+                         f"window {window.get('start')} to {window.get('end')} -> {output}")
     return EXIT_OK
 
 
@@ -150,14 +301,22 @@ def _read_sources(paths: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
     return [(path, load(path)) for path in paths]
 
 
+def _files_in(df: pd.DataFrame) -> int:
+    """How many response files a loaded frame stacks (a folder's: its ``source`` count)."""
+    return int(df["source"].nunique()) if "source" in df.columns else 1
+
+
 def _run_flatten(args: argparse.Namespace) -> int:
+    from engframe._output import check_destination
     from engframe.schema import concat_frames
 
+    check_destination(args.output, probe=True)
     frames = _read_sources(args.files)
     df = frames[0][1] if len(frames) == 1 else concat_frames([f for _, f in frames])
     _write_frame(df, args.output, layout=args.layout)
-    _emit(args, {"rows": len(df), "files": args.files, "output": args.output},
-          f"{len(df):,} values from {len(args.files)} source(s) -> {args.output}")
+    files = sum(_files_in(frame) for _, frame in frames)
+    _emit(args, {"rows": len(df), "files": args.files, "sources": files, "output": args.output},
+          f"{_plural(len(df), 'value')} from {_plural(files, 'file')} -> {args.output}")
     return EXIT_OK
 
 
@@ -173,10 +332,10 @@ def _run_reconcile(args: argparse.Namespace) -> int:
         mismatched |= counts.get("mismatch", 0) > 0
         drifted = checks[checks["status"].astype(str) != "ok"]
         reports.append({"file": path, "summary": summary, "counts": counts,
-                         "checks": json.loads(drifted.to_json(orient="records",
-                                                              date_format="iso"))})
+                        "checks": json.loads(drifted.to_json(orient="records",
+                                                             date_format="iso"))})
         if not args.json:
-            print(f"{path}: {summary}")
+            print(f"{path}: {summary}", flush=True)
     if args.json:
         print(json.dumps(reports))
     return EXIT_MISMATCH if args.strict and mismatched else EXIT_OK
@@ -194,6 +353,11 @@ def _result_dict(result: Any) -> dict[str, Any]:
             "unchanged": result.unchanged}
 
 
+def _counts(result: Any) -> str:
+    return (f"{result.inserted} inserted, {result.updated} updated, {result.unchanged} "
+            f"unchanged")
+
+
 def _run_export(args: argparse.Namespace) -> int:
     from engframe.history import export
     from engframe.load import load
@@ -203,8 +367,8 @@ def _run_export(args: argparse.Namespace) -> int:
         result = export(load(path), args.root, account=args.account)
         results.append({"file": path, **_result_dict(result)})
         if not args.json:
-            print(f"{path}: {result.inserted} inserted, {result.updated} updated, "
-                  f"{result.unchanged} unchanged, {len(result.written)} partition(s) written")
+            print(f"{path}: {_counts(result)}, "
+                  f"{_plural(len(result.written), 'partition')} written", flush=True)
     if args.json:
         print(json.dumps(results))
     return EXIT_OK
@@ -214,15 +378,22 @@ def _run_sync(args: argparse.Namespace) -> int:
     from engframe.sync import sync
 
     def report(result: Any) -> None:
+        at = _utc_now()
+        fetched = tuple(getattr(result, "fetched", ()) or ())  # the window, where sync says
         if args.json:
-            print(json.dumps(_result_dict(result)), flush=True)
+            print(json.dumps({"at": at, **_result_dict(result),
+                              **({"fetched": list(fetched)} if any(fetched) else {})}),
+                  flush=True)
         else:
-            print(f"{result.inserted} inserted, {result.updated} updated, {result.unchanged} "
-                  f"unchanged into {result.root}", flush=True)
+            window = f" (fetched {fetched[0]} to {fetched[1]})" if any(fetched) else ""
+            print(f"{at} {_counts(result)} into {result.root}{window}", flush=True)
 
-    sync(args.root, account=args.account, timeframe=args.timeframe, interval=args.interval,
+    # only what was given: sync's own defaults decide the rest
+    query = {"timeframe": args.timeframe} if args.timeframe is not None else {}
+    sync(args.root, account=args.account, interval=args.interval,
          skills=_none_if_empty(args.skills), agents=_none_if_empty(args.agents),
-         every=args.every, times=args.times, on_export=report, **_client_options(args))
+         every=args.every, times=args.times, on_export=report, **query,
+         **_client_options(args))
     return EXIT_OK
 
 
@@ -236,7 +407,7 @@ def _run_sim(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from engframe.demo import run_demo
 
-    result = run_demo(args.out, seed=args.seed, echo=None if args.json else print)
+    result = run_demo(args.out, seed=args.seed, echo=None if args.json else _print)
     if args.json:
         print(json.dumps({"files": {k: str(v) for k, v in result.files.items()},
                           "rows": len(result.frame), "reconcile": result.summary,
@@ -244,8 +415,20 @@ def _run_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _print(line: str) -> None:
+    print(line, flush=True)
+
+
+# -- the parser ----------------------------------------------------------------------------
+
 def build_parser() -> argparse.ArgumentParser:
-    """The ``engframe`` argument parser with all its commands."""
+    """The ``engframe`` argument parser with all its commands.
+
+    Examples
+    --------
+    >>> build_parser().parse_args(["reconcile", "data/samples", "-v"]).verbose
+    True
+    """
     from engframe import __version__
     from engframe.demo import DEFAULT_OUT
     from engframe.sim.app import DEFAULT_ACCOUNT
@@ -255,10 +438,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="engframe", description=_DESCRIPTION, epilog=_EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"engframe {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more, on stderr")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="log every request, retry and wait on stderr")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
                                 parser_class=_Parser)
-    common = _json_option()
+    common = _common_options()
 
     def command(name: str, summary: str, examples: str,
                 run: Callable[[argparse.Namespace], int]) -> argparse.ArgumentParser:
@@ -271,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = command("demo", "run the whole job on the built-in simulator",
                    "  engframe demo\n  engframe demo --out /tmp/demo --json", _run_demo)
     demo.add_argument("--out", default=str(DEFAULT_OUT),
-                      help="output folder (default: %(default)s)")
+                      help="output folder, created if missing (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED,
                       help="which simulated contact center (default: %(default)s)")
 
@@ -280,10 +464,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "  engframe fetch --timeframe 1440 --interval 60 -o today.parquet\n"
                     "  engframe fetch --csds-url http://127.0.0.1:8080 --no-cache "
                     "--timeframe 60 --interval 15 -o sim.csv", _run_fetch)
-    _query_options(fetch, interval=None)
-    fetch.add_argument("-o", "--output", help="write the tidy frame here (.parquet or .csv)")
+    _query_options(fetch, interval=None, timeframe=1440)
+    fetch.add_argument("-o", "--output", type=_output_file,
+                       help=f"{_OUTPUT_HELP} (default: engframe-<account>-<UTC fetch "
+                            "time>.parquet in the current folder)")
     fetch.add_argument("--layout", choices=("long", "wide"), default="long",
-                       help="parquet layout (default: %(default)s)")
+                       help="long: one row per value; wide: one column per metric "
+                            "(default: %(default)s)")
     fetch.add_argument("--refresh", action="store_true", help="bypass a fresh cached answer")
 
     flatten = command("flatten", "flatten saved responses into one parquet or CSV file",
@@ -291,9 +478,11 @@ def build_parser() -> argparse.ArgumentParser:
                       "  engframe flatten raw/*.json.gz -o day.csv", _run_flatten)
     flatten.add_argument("files", nargs="+", metavar="FILE",
                          help="response files (.json, .json.gz) or folders of them")
-    flatten.add_argument("-o", "--output", required=True, help="output .parquet or .csv")
+    flatten.add_argument("-o", "--output", required=True, type=_output_file,
+                         help=_OUTPUT_HELP)
     flatten.add_argument("--layout", choices=("long", "wide"), default="long",
-                         help="parquet layout (default: %(default)s)")
+                         help="long: one row per value; wide: one column per metric "
+                              "(default: %(default)s)")
 
     rec = command("reconcile", "check that values add up to the API's totals",
                   "  engframe reconcile data/samples\n"
@@ -316,13 +505,18 @@ def build_parser() -> argparse.ArgumentParser:
                   "  engframe sync --root history/                  # once, for cron\n"
                   "  engframe sync --root history/ --every 60       # hourly, until Ctrl+C",
                   _run_sync)
-    _query_options(syn, interval=5)
+    _query_options(syn, interval=5, timeframe=None)
     syn.add_argument("--root", required=True, help="the history dataset's folder")
-    syn.add_argument("--every", type=float, help="repeat every this many minutes")
-    syn.add_argument("--times", type=int, help="stop after this many fetches")
+    syn.add_argument("--every", type=_every, metavar="MINUTES",
+                     help=f"repeat every this many minutes, at least {MIN_EVERY:g}; each "
+                          "line printed starts with its UTC time")
+    syn.add_argument("--times", type=_positive, help="stop after this many fetches")
 
     simulate = command("sim", "serve the simulated API on 127.0.0.1",
-                       "  engframe sim --port 8080 --seed 1", _run_sim)
+                       "  engframe sim --port 8080 --seed 1\n"
+                       "  # in another shell, paste the export lines it prints, then:\n"
+                       "  engframe fetch --csds-url http://127.0.0.1:8080 --timeframe 60",
+                       _run_sim)
     simulate.add_argument("--port", type=int, default=DEFAULT_PORT,
                           help="port (default: %(default)s; 0 picks a free one)")
     simulate.add_argument("--seed", type=int, default=DEFAULT_SEED,
@@ -331,6 +525,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="the account id it serves (default: %(default)s)")
     return parser
 
+
+# -- running -------------------------------------------------------------------------------
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``engframe`` command; returns the exit code.
@@ -343,27 +539,118 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(stream=sys.stderr, format="engframe: %(message)s",
-                        level=logging.INFO if args.verbose else logging.WARNING)
-    try:
-        code: int = args.run(args)
-    except AuthError as error:
-        return _fail(args, error, EXIT_AUTH)
-    except RateLimitError as error:
-        return _fail(args, error, EXIT_RATE_LIMIT)
-    except EngframeError as error:
-        return _fail(args, error, EXIT_ERROR)
-    except KeyboardInterrupt:
-        return EXIT_ERROR
+    with _stderr_reports(verbose=args.verbose):
+        try:
+            code: int = args.run(args)
+        except KeyboardInterrupt:
+            sys.stderr.write(f"engframe {args.command}: stopped\n")
+            return EXIT_INTERRUPTED
+        except BrokenPipeError:  # stdout's reader left (engframe ... | head): nothing to say
+            _silence_stdout()
+            return EXIT_ERROR
+        except (EngframeError, OSError) as error:
+            return _fail(args, error)
     return code
 
 
-def _fail(args: argparse.Namespace, error: Exception, code: int) -> int:
-    sys.stderr.write(f"engframe {args.command}: error: {error}\n")
+def _silence_stdout() -> None:
+    """Point stdout at the null device, so flushing it at exit raises nothing more."""
+    # not a real file (an embedding program's stream): leave it
+    with suppress(OSError, ValueError, io.UnsupportedOperation):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def exit_code(error: BaseException) -> int:
+    """The exit code of a failed command (see the module's table).
+
+    Examples
+    --------
+    >>> exit_code(QueryError("timeframe=0 is invalid", parameter="timeframe"))
+    2
+    """
+    if isinstance(error, AuthError):
+        return EXIT_AUTH
+    if isinstance(error, RateLimitError):
+        return EXIT_RATE_LIMIT
+    if isinstance(error, QueryError) and error.status is None:
+        return EXIT_USAGE
+    if isinstance(error, _USAGE_ERRORS):
+        return EXIT_USAGE
+    return EXIT_ERROR
+
+
+def in_cli_terms(message: str) -> str:
+    """Say an error of the Python API in the command line's terms.
+
+    Examples
+    --------
+    >>> in_cli_terms("timeframe=5000 is invalid: timeframe must be from 1 to 1440")
+    '--timeframe 5000 is invalid: --timeframe must be from 1 to 1440'
+    """
+    for python, cli in CLI_PHRASES:
+        message = message.replace(python, cli)
+    return _PARAMETER.sub(
+        lambda m: OPTION_NAMES[m[1]] + (" " if m[2] == "=" else m[2]), message
+    )
+
+
+def _fail(args: argparse.Namespace, error: BaseException) -> int:
+    code = exit_code(error)
+    message = _one_line(error)
+    # errors about what was given (not what a server answered) speak of options
+    if isinstance(error, _REWORDED) and getattr(error, "status", None) is None:
+        message = in_cli_terms(message)
+    hint = f" (see engframe {args.command} --help)" if code == EXIT_USAGE else ""
+    sys.stderr.write(f"engframe {args.command}: error: {message}{hint}\n")
     if getattr(args, "json", False):
-        print(json.dumps({"error": type(error).__name__, "message": str(error),
+        print(json.dumps({"error": type(error).__name__, "message": message,
                           "exit_code": code}))
     return code
+
+
+def _one_line(error: BaseException) -> str:
+    if isinstance(error, OSError) and not isinstance(error, EngframeError) and error.strerror:
+        where = f"{error.filename}: " if error.filename else ""
+        text = f"{where}{error.strerror}"
+    else:
+        text = str(error) or type(error).__name__
+    return " ".join(text.split())  # a message never spans lines on a terminal
+
+
+@contextmanager
+def _stderr_reports(*, verbose: bool) -> Iterator[None]:
+    """Show engframe's log records (INFO with ``-v``, WARNING always) and warnings on stderr.
+
+    Each as one line, ``engframe: ...`` / ``engframe: warning: ...``, without the file and
+    line they come from; everything is put back as it was afterwards.
+    """
+    logger = logging.getLogger("engframe")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LineFormatter())
+    saved = (logger.level, logger.propagate)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+
+
+class _LineFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        level = "" if record.levelno < logging.WARNING else f"{record.levelname.lower()}: "
+        return f"engframe: {level}{' '.join(record.getMessage().split())}"
+
+
+def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                  file: TextIO | None = None, line: str | None = None) -> None:
+    kind = "" if issubclass(category, EngframeWarning) else f"{category.__name__}: "
+    (file or sys.stderr).write(f"engframe: warning: {kind}{' '.join(str(message).split())}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,11 @@
 """``engframe demo``: the whole job, end to end, against the built-in simulator.
 
-It starts :mod:`engframe.sim` in-process, fetches the last 24 hours in 60-minute intervals
-for all skills and agents through the real client over loopback HTTP, flattens, derives the
-average handling times and the other metrics, reconciles the totals, exports a parquet history
-dataset and wide parquet files, and draws three charts. No account, no network beyond
-127.0.0.1.
+It starts :mod:`engframe.sim` in-process, fetches the last 24 hours in 5-minute intervals
+for all skills and agents through the real client over loopback HTTP (the grain a history
+is collected at, so runs line up), flattens, reconciles the totals, exports the interval
+values to a parquet history dataset, derives the average handling times and the other
+metrics per skill and hour and per agent and hour, writes wide parquet files, and draws
+three charts. No account, no network beyond 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any, Final
 import pandas as pd
 
 from engframe import plot, sim
+from engframe._output import reason
 from engframe.client import Client
 from engframe.derive import derive, to_wide
+from engframe.errors import OutputError
 from engframe.history import export
 from engframe.parquet import to_parquet
 from engframe.reconcile import reconcile, summarize
@@ -28,9 +31,12 @@ __all__ = ["DEFAULT_OUT", "DemoResult", "run_demo"]
 
 #: Where the demo writes unless told otherwise.
 DEFAULT_OUT: Final = Path("engframe-demo")
-#: The demo's query: a day in hourly intervals, every skill and agent.
+#: The demo's query: a day in 5-minute intervals (the API's finest grain, and the one
+#: ``engframe sync`` collects history at), every skill and agent.
 TIMEFRAME: Final = 1440
-INTERVAL: Final = 60
+INTERVAL: Final = 5
+#: The grain of the derived file and the activity chart: intervals summed to hours.
+GRAIN: Final = "hour"
 #: How many skills and agents the printed tables show.
 TOP: Final = 5
 _TABLE_METRICS: Final = ("totalChats", "avgInteractiveHandlingTime", "interactiveShare")
@@ -60,7 +66,9 @@ def run_demo(
     ----------
     out : str or path-like, default DEFAULT_OUT
         The output folder (created if missing). Files already there are overwritten;
-        the history dataset is upserted, so running twice keeps one row per key.
+        the history dataset is upserted with the fetch's interval rows only (never its
+        whole-timeframe rows), so running again, later, adds the new intervals and
+        completes the one that was still filling without changing any other period.
     seed : int, optional
         The simulated contact center.
     now_ms : int, optional
@@ -73,8 +81,14 @@ def run_demo(
     DemoResult
         The tidy frame, the reconciliation checks and summary, and the files written:
         ``raw`` (saved envelopes), ``history`` (the dataset), ``wide`` (raw values, one
-        column per metric), ``derived`` (derived metrics per skill and agent, wide),
-        ``activity``, ``ranking`` and ``drift`` (PNG charts).
+        column per metric), ``derived`` (derived metrics per skill and hour and per
+        agent and hour, wide, with the account), ``activity``, ``ranking`` and ``drift``
+        (PNG charts).
+
+    Raises
+    ------
+    OutputError
+        If the output folder cannot be created or a file in it cannot be written.
 
     Examples
     --------
@@ -86,7 +100,10 @@ def run_demo(
     say = echo or (lambda _line: None)
     began = time.perf_counter()
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {folder}: {reason(exc)}") from None
     files = {"raw": folder / "raw", "history": folder / "history",
              "wide": folder / "activity-wide.parquet", "derived": folder / "derived-wide.parquet",
              "activity": folder / "activity.png", "ranking": folder / "agent-ranking.png",
@@ -110,22 +127,26 @@ def run_demo(
     summary = summarize(checks)
     say(f"reconciled: {summary}")
 
-    result = export(frame, files["history"])
+    intervals = frame.loc[(frame["span"] == "interval").to_numpy(bool)].reset_index(drop=True)
+    result = export(intervals, files["history"])
     say(f"history: {result.inserted} rows inserted, {result.updated} updated, "
         f"{result.unchanged} unchanged in {files['history']}")
     to_parquet(frame, files["wide"], layout="wide")
-    by_agent = derive(frame, by="agent")
-    by_skill = derive(frame, by="skill")
-    to_parquet(pd.concat([by_skill, by_agent], ignore_index=True), files["derived"],
-               layout="wide")
-    say(f"parquet: {files['wide']}, {files['derived']}")
+    # the account as a column (text, as everywhere), so the file says whose numbers it holds
+    account = ["account"] if "account" in frame.columns else []
+    hourly = pd.concat([derive(frame, by=[*account, "skill", GRAIN]),
+                        derive(frame, by=[*account, "agent", GRAIN])], ignore_index=True)
+    to_parquet(hourly, files["derived"], layout="wide")
+    say(f"parquet: {files['wide']}, {files['derived']} (per skill and {GRAIN}, per agent and "
+        f"{GRAIN})")
 
     _charts(frame, checks, files)
-    say(f"charts: {files['activity']}, {files['ranking']}, {files['drift']}")
+    say(f"charts: {files['activity']}, {files['ranking']}, {files['drift']} (hollow markers: "
+        f"partial {GRAIN}s)")
     say("")
-    say(_table(by_skill, "skill"))
+    say(_table(derive(frame, by="skill"), "skill"))
     say("")
-    say(_table(by_agent, "agent"))
+    say(_table(derive(frame, by="agent"), "agent"))
     seconds = time.perf_counter() - began
     say(f"\ndone in {seconds:.1f} s; everything is in {folder}/")
     return DemoResult(frame, checks, summary, files, seconds)
@@ -138,7 +159,7 @@ def _charts(frame: pd.DataFrame, checks: pd.DataFrame, files: dict[str, Path]) -
     from matplotlib import pyplot
 
     drawn = {
-        "activity": plot.timeseries(frame, "totalChats", by="skill", top=TOP),
+        "activity": plot.timeseries(frame, "totalChats", by="skill", top=TOP, grain=GRAIN),
         "ranking": plot.ranking(frame, "avgInteractiveHandlingTime", by="agent"),
         "drift": plot.drift(checks),
     }
@@ -156,6 +177,5 @@ def _table(derived: pd.DataFrame, by: str) -> str:
     top = wide[columns].sort_values("totalChats", ascending=False).head(TOP)
     top = top.rename(columns={"totalChats": "chats", "avgInteractiveHandlingTime": "AHT [s]",
                               "interactiveShare": "interactive"})
-    top["chats"] = top["chats"].round().astype("Int64")  # a count, shown without decimals
     return f"top {len(top)} {by}s by chats\n" + top.to_string(
         float_format=lambda v: f"{v:,.2f}")

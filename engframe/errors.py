@@ -13,6 +13,7 @@ from the matching builtin, so code that already catches ``ValueError`` keeps wor
     ├── SimRequestError (ValueError) the simulated API rejects a request (its HTTP 4xx answer)
     ├── SourceError (OSError)        a file or folder to read is missing or unreadable
     ├── DatasetError (OSError)       a history dataset cannot be updated (lock, layout, damage)
+    ├── OutputError (OSError)        a file or folder cannot be written where asked
     ├── QueryError (ValueError)      a query parameter is invalid (locally, or the API's 400)
     ├── ConfigError (ValueError)     an option of the live client is unusable
     └── APIError (OSError)           the API answered an error, or could not be reached
@@ -37,6 +38,7 @@ __all__ = [
     "FrameError",
     "MetricError",
     "OptionError",
+    "OutputError",
     "QueryError",
     "RateLimitError",
     "ResponseError",
@@ -333,4 +335,12 @@ class DatasetError(EngframeError, OSError):
 
     Raised when its lock stays taken past the timeout, when its folders mix partitionings,
     or when one of its files is damaged; the message names the dataset and the file.
+    """
+
+
+class OutputError(EngframeError, OSError):
+    """A file or folder cannot be written where asked (missing folder, no permission, full disk).
+
+    The message names the path the caller gave (never a temporary file) and what failed;
+    a file that was at the path before is left as it was.
     """

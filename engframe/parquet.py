@@ -4,9 +4,10 @@
 TIMESTAMP(MILLIS, isAdjustedToUTC=true)``, never nanoseconds, never INT96), categorical
 columns as dictionary-encoded strings, snappy compression by default, the tidy column
 names. The file's key-value metadata holds the engframe version, the layout, the query
-behind the frame (account, timeframe, interval, skills, agents, fetched_at) and the
-frame's exact dtypes; never a credential. :func:`read_parquet` rebuilds the very frame
-that was written: dtypes, category order, ``<NA>`` ids, timestamps, and ``df.attrs``.
+behind the frame (account, timeframe, interval, skills, agents, fetched_at), the unit of
+each metric and the frame's exact dtypes; never a credential. :func:`read_parquet`
+rebuilds the very frame that was written: dtypes, category order, ``<NA>`` ids,
+timestamps, and ``df.attrs``.
 
 The wide layout (``layout="wide"``) has one column per metric instead of the ``metric``
 and ``value`` columns; :func:`read_parquet` turns it back into the long frame.
@@ -26,8 +27,9 @@ import pyarrow.parquet as pq
 
 from engframe import _meta
 from engframe._arrow import column_specs, default_specs, to_frame, to_table
-from engframe._atomic import replace_file
+from engframe._output import write_file
 from engframe._wide import from_wide, to_wide
+from engframe.derive._attrs import UNITS
 from engframe.errors import FrameError, OptionError, SourceError
 from engframe.schema import check_frame
 
@@ -36,6 +38,7 @@ __all__ = [
     "DEFAULT_COMPRESSION",
     "DEFAULT_LAYOUT",
     "LAYOUTS",
+    "SUFFIXES",
     "read_parquet",
     "to_parquet",
 ]
@@ -47,6 +50,8 @@ DEFAULT_LAYOUT: Final[Layout] = "long"
 #: The codecs pyarrow writes (``"none"`` for uncompressed).
 COMPRESSIONS: Final = ("snappy", "zstd", "gzip", "brotli", "lz4", "none")
 DEFAULT_COMPRESSION: Final = "snappy"
+#: The file name endings :func:`to_parquet` writes to (compared in any case).
+SUFFIXES: Final = (".parquet", ".pq")
 #: How every engframe parquet file is written (the dataset's partitions too).
 WRITE_OPTIONS: Final[Mapping[str, Any]] = {
     "version": "2.6",
@@ -77,14 +82,17 @@ def to_parquet(
         ``value`` may be integer (raw counts and seconds) or float (derived metrics).
         Its index is not stored.
     path : str or path-like
-        The file to write; its folder must exist.
+        The file to write: its name ends in ``.parquet`` or ``.pq`` (any case) and its
+        folder exists.
     compression : str, default "snappy"
         One of :data:`COMPRESSIONS`.
     layout : {"long", "wide"}, default "long"
         ``"long"`` stores the frame as it is. ``"wide"`` stores one column per metric
         (integer for raw frames, float for derived ones) beside the other columns
         (timestamp, skill, agent, level, span, and account, fetched_at, start, complete,
-        source when present); an empty cell means the frame had no such row.
+        source when present); an empty cell means the frame had no such row. Counts
+        stay integers in derived frames too (``df.attrs["integer_metrics"]``, which
+        :func:`engframe.derive` sets: ``totalChats``, raw sums), averages are floats.
     metadata : mapping of str to str, optional
         Extra key-value pairs for the file's metadata. Keys starting with ``engframe.``
         are engframe's own; credential-like pairs are left out with a warning.
@@ -95,9 +103,19 @@ def to_parquet(
         If ``df`` is not a tidy frame, its ``value`` is not numeric, or (wide layout)
         two rows share a key and a metric.
     OptionError
-        If ``compression``, ``layout`` or ``metadata`` is not one engframe accepts.
-    OSError
-        If the file cannot be written.
+        If ``path`` does not end in ``.parquet`` or ``.pq`` (to_parquet writes parquet
+        only: for CSV, ``df.to_csv(path, index=False)``), or ``compression``, ``layout``
+        or ``metadata`` is not one engframe accepts.
+    OutputError
+        If the file cannot be written (missing folder, permission, full disk); the
+        message names ``path``, and a file already there is left as it was.
+
+    Notes
+    -----
+    The key-value metadata holds ``engframe.version``, ``engframe.layout``,
+    ``engframe.query`` (JSON: account, timeframe, interval, skills, agents, fetched_at),
+    ``engframe.units`` (JSON: metric -> unit, such as ``"s"`` or ``"chats"``) and
+    ``engframe.columns`` (the exact dtypes, for :func:`read_parquet`).
 
     Examples
     --------
@@ -109,6 +127,7 @@ def to_parquet(
     True
     """
     df = check_frame(df, where="to_parquet")
+    _check_suffix(path)
     _choose(compression, COMPRESSIONS, "compression")
     _choose(layout, LAYOUTS, "layout")
     value = df["value"].dtype
@@ -119,13 +138,10 @@ def to_parquet(
     table = to_table(df, where="to_parquet") if layout == "long" else to_wide(
         df, where="to_parquet")
     pairs = _meta.build(layout=layout, query=_meta.query_of(df), specs=specs, extra=metadata,
-                        where="to_parquet")
+                        units=_meta.units_of(df), where="to_parquet")
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **pairs})
-    replace_file(
-        Path(path),
-        lambda tmp: pq.write_table(table, tmp, compression=compression, **WRITE_OPTIONS),
-        durable=False,
-    )
+    write_file(path, lambda tmp: pq.write_table(table, tmp, compression=compression,
+                                                **WRITE_OPTIONS))
 
 
 def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -144,7 +160,8 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
     pandas.DataFrame
         The frame, with the dtypes it was written with. ``df.attrs`` holds the query
         the file records (``query``, ``account``, ``fetched_at``, as
-        :func:`engframe.flatten` spells them) and any extra ``metadata``.
+        :func:`engframe.flatten` spells them), the metrics' ``units`` and any extra
+        ``metadata``.
 
     Raises
     ------
@@ -174,6 +191,9 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
         if specs is None:
             check_frame(df, where=f"read_parquet({os.fspath(path)!r})")
     df.attrs.update(_meta.attrs_of(query, extra))
+    units = _meta.parse_units(table.schema.metadata)
+    if units:
+        df.attrs[UNITS] = units
     return df
 
 
@@ -186,6 +206,16 @@ def _read_table(path: Path) -> pa.Table:
         raise SourceError(f"{path}: no such file") from None
     except (pa.ArrowException, OSError) as exc:
         raise SourceError(f"{path}: not a readable parquet file ({exc})") from None
+
+
+def _check_suffix(path: str | os.PathLike[str]) -> None:
+    name = os.fspath(path)
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise OptionError(
+            f"to_parquet: path {name!r} must end in {' or '.join(SUFFIXES)} (any case): "
+            "to_parquet writes parquet only; for CSV use df.to_csv(path, index=False), "
+            "or engframe.to_wide(df).to_csv(path, index=False) for one column per metric"
+        )
 
 
 def _choose(value: object, allowed: tuple[str, ...], name: str) -> None:

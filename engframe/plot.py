@@ -5,6 +5,12 @@ function draws on ``ax`` when given, else on a new figure, and returns the Axes;
 work headless (matplotlib falls back to its Agg backend without a display). Time axes
 show interval ends in UTC, or in ``tz`` when given, and say which in their label.
 
+The charts try not to mislead: partial periods (the API's oldest interval holds only the
+remainder of the window, its newest is still filling) are drawn hollow, not as dips;
+pooled "other" lines are grey, dashed and on the scale of one skill or agent; rankings
+leave out skills or agents with too few chats to mean anything and say so; drift keeps
+counts and seconds on separate axes.
+
 Examples
 --------
 >>> import engframe
@@ -18,13 +24,14 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
-from engframe.derive._core import _check_tz
+from engframe.derive._core import _check_tz, _grain
+from engframe.derive._formula import HOURS, RAW_UNITS
 from engframe.derive._select import choose_level
 from engframe.errors import FrameError, OptionError
 from engframe.reconcile import STATUSES
@@ -32,11 +39,18 @@ from engframe.schema import check_frame
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
 
 __all__ = [
+    "DEFAULT_MIN_VOLUME",
+    "DEFAULT_PARTIAL",
     "DEFAULT_RANK_TOP",
     "DEFAULT_TOP",
+    "DOT_AREA",
+    "GRAINS",
     "OTHER",
+    "PARTIAL_NOTE",
+    "PARTIAL_STYLES",
     "STATUS_COLORS",
     "drift",
     "ranking",
@@ -47,8 +61,17 @@ __all__ = [
 DEFAULT_TOP: Final = 5
 #: Bars drawn by :func:`ranking`.
 DEFAULT_RANK_TOP: Final = 20
+#: The least volume (chats, by default) :func:`ranking` needs to rank a skill or agent.
+DEFAULT_MIN_VOLUME: Final = 20
 #: Label of the series that groups every skill or agent outside the top N.
 OTHER: Final = "other"
+#: Time axes of :func:`timeseries`: per interval (None), per calendar hour or day.
+GRAINS: Final = (None, "hour", "day")
+#: What :func:`timeseries` does with partial periods: draw them hollow, or leave them out.
+PARTIAL_STYLES: Final = ("mark", "omit")
+DEFAULT_PARTIAL: Final = "mark"
+#: The legend entry of the hollow markers.
+PARTIAL_NOTE: Final = "partial period (window starts or ends inside it)"
 #: Colour of each reconciliation status in :func:`drift`.
 STATUS_COLORS: Final[Mapping[str, str]] = {
     "ok": "#9e9e9e",
@@ -56,8 +79,21 @@ STATUS_COLORS: Final[Mapping[str, str]] = {
     "filtered": "#9467bd",
     "mismatch": "#d62728",
 }
+#: Area [pt^2] of a :func:`drift` dot standing for one check; n checks get
+#: ``1 + 2 log10(n)`` times it (10 checks: 3 times, 1000 checks: 7 times).
+DOT_AREA: Final = 18.0
 _BY_CHOICES: Final = ("skill", "agent")
 _SERIES: Final = "_series"
+_OTHER_STYLE: Final[Mapping[str, Any]] = {"color": "#7f7f7f", "linestyle": "--"}
+#: The clock time a period's data covers [h], as derive counts it.
+_COVERED: Final = Formula("_covered", {HOURS: 1.0})
+#: A period covered to within this much [h] (a second) is full.
+_TOLERANCE_HOURS: Final = 1 / 3600
+_DRIFT_LABELS: Final = {
+    "count": "sum of parts - reported [count]",
+    "s": "sum of parts - reported [s]",
+    "%": "relative difference [%]",
+}
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -82,6 +118,12 @@ def _check_top(top: int, *, where: str) -> None:
         raise OptionError(f"{where}: top must be a positive integer, found {top!r}")
 
 
+def _check_choice(value: object, allowed: tuple[Any, ...], name: str, *, where: str) -> None:
+    if value not in allowed:
+        raise OptionError(f"{where}: {name}={value!r}; expected one of "
+                          f"{', '.join(map(repr, allowed))}")
+
+
 def _label(f: Formula) -> str:
     return f"{f.name} [{f.unit}]" if f.unit else f.name
 
@@ -103,16 +145,27 @@ def timeseries(
     *,
     by: str | None = None,
     top: int = DEFAULT_TOP,
+    grain: str | None = None,
+    partial: str = DEFAULT_PARTIAL,
     level: str | None = None,
     tz: str = DEFAULT_TZ,
     ax: Axes | None = None,
 ) -> Axes:
-    """Draw a metric (raw or derived) per interval, one line per skill or agent.
+    """Draw a metric (raw or derived) per interval, hour or day, one line per skill or agent.
 
     The ``top`` skills or agents with the most volume behind the metric (the
     denominator's sum for a ratio, e.g. chats for an average handling time; else the
-    metric's own sum) get a line each; the others are pooled into one :data:`OTHER`
-    line, computed as a ratio of sums over all of them, not an average of their lines.
+    metric's own sum) get a line each; the others are pooled into one grey dashed
+    :data:`OTHER` line: for a ratio, the ratio of their sums (not an average of their
+    lines); for a sum, their mean (the pooled sum divided by how many they are), so five
+    quiet skills summed do not tower over each busy one.
+
+    Partial periods are drawn hollow and left out of the lines: the oldest (the window
+    starts inside it: the API's oldest interval holds only the remainder) and the newest
+    (still filling when fetched). A period is partial when the clock time its data
+    covers (as :func:`engframe.derive` counts hours: ``start`` to ``timestamp``, cut at
+    ``fetched_at``) is shorter than the period; frames without ``start`` (bare
+    responses) show every period as full.
 
     Parameters
     ----------
@@ -124,11 +177,17 @@ def timeseries(
         One line per skill or per agent; ``None`` for one line over everything.
     top : int
         How many skills or agents get their own line.
+    grain : {None, "hour", "day"}, default None
+        One point per interval (``None``), or per calendar hour or day in ``tz``
+        (intervals summed, ratios taken of the sums).
+    partial : {"mark", "omit"}, default "mark"
+        Draw partial periods as hollow markers (with a legend entry saying so), or leave
+        them out.
     level : str, optional
         Level to read (default as in :func:`engframe.derive`: ``skill`` or ``agent``,
         else the account or all-skills totals).
     tz : str
-        Time zone of the time axis.
+        Time zone of the time axis and of the hour and day grains.
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure when omitted.
 
@@ -141,7 +200,7 @@ def timeseries(
     FrameError
         If ``df`` is not a tidy frame, or has no interval rows.
     OptionError
-        If ``by``, ``top``, ``level`` or ``tz`` is not usable.
+        If ``by``, ``top``, ``grain``, ``partial``, ``level`` or ``tz`` is not usable.
     MetricError
         If the metric is unknown or needs a component the frame lacks.
 
@@ -158,13 +217,16 @@ def timeseries(
     check_frame(df, where=where)
     _check_by(by, where=where, allow_none=True)
     _check_top(top, where=where)
+    _check_choice(grain, GRAINS, "grain", where=where)
+    _check_choice(partial, PARTIAL_STYLES, "partial", where=where)
     _check_tz(tz, where=where)
     f = resolve(metric, where=where)
     if not (df["span"] == "interval").any():
         raise FrameError(f"{where}: the frame has no interval rows; request an interval")
+    when = "timestamp" if grain is None else grain
     keys = [by] if by is not None else []
     chosen = choose_level(df, by=keys, level=level, where=where)
-    frame = df
+    frame, order, pooled = df, [f.name], 0
     if by is not None:
         weights = derive(df, metrics=[_weight_formula(f)], by=keys, level=chosen, span="interval")
         weights = weights.sort_values(["value", by], ascending=[False, True], kind="stable")
@@ -172,34 +234,81 @@ def timeseries(
         frame = df.assign(_series=df[by].astype("string"))
         frame.loc[~frame[by].isin(leaders).to_numpy(bool), _SERIES] = OTHER
         keys = [_SERIES]
-        order = [str(x) for x in leaders] + ([OTHER] if len(weights) > top else [])
-    else:
-        order = [f.name]
-    values = derive(
-        frame, metrics=[f], by=[*keys, "timestamp"], level=chosen, span="interval", tz=tz
-    )
-    # a skill or agent absent from an interval had no data there: 0 for sums, a gap for ratios
-    stamps = pd.Series(np.sort(frame.loc[(frame["span"] == "interval").to_numpy(bool),
-                                         "timestamp"].dropna().unique()))
+        pooled = max(len(weights) - top, 0)
+        order = [str(x) for x in leaders] + ([OTHER] if pooled else [])
+    values = derive(frame, metrics=[f], by=[*keys, when], level=chosen, span="interval", tz=tz)
+    periods = _periods(df, grain=grain, level=chosen, tz=tz)
     series = values[_SERIES].astype(str) if by is not None else pd.Series(f.name, values.index)
-    grid = pd.DataFrame({"timestamp": values["timestamp"], "name": series,
+    grid = pd.DataFrame({"period": values[when], "name": series,
                          "value": values["value"]}).pivot_table(
-        index="timestamp", columns="name", values="value", aggfunc="first", dropna=False
-    ).reindex(index=pd.DatetimeIndex(stamps), columns=order)
+        index="period", columns="name", values="value", aggfunc="first", dropna=False
+    ).reindex(index=pd.DatetimeIndex(periods.index), columns=order)
+    # a skill or agent absent from a period had no data there: 0 for sums, a gap for ratios
     if not f.is_ratio:
         grid = grid.fillna(0.0)
+        if pooled:
+            grid[OTHER] = grid[OTHER] / pooled  # the mean of the pooled, comparable to one
+    cut = periods["partial"].to_numpy(bool)
+    if partial == "omit":
+        grid, cut = grid.loc[~cut], np.zeros(int((~cut).sum()), bool)
     axes = _axes(ax)
-    x = _wall_time(pd.Series(grid.index), tz)
+    x = _wall_time(pd.Series(grid.index), tz).to_numpy()
     for name in order:
-        label = name if by is None or name == OTHER else f"{by} {name}"
-        axes.plot(x, grid[name].to_numpy(np.float64), marker="o", markersize=3, label=label)
-    axes.set_xlabel(f"interval end ({tz})")
+        y = grid[name].to_numpy(np.float64)
+        style = _OTHER_STYLE if name == OTHER else {}
+        line = axes.plot(x, np.where(cut, np.nan, y), marker="o", markersize=3,
+                         label=_series_label(name, by=by, pooled=pooled, ratio=f.is_ratio),
+                         **style)[0]
+        if cut.any():
+            axes.plot(x[cut], y[cut], linestyle="none", marker="o", markersize=6,
+                      color=line.get_color(), markerfacecolor="white", label="_partial")
+    axes.set_xlabel(f"{'interval end' if grain is None else grain} ({tz})")
     axes.set_ylabel(_label(f))
-    axes.set_title(f"{f.name} per interval" + (f" by {by}" if by else ""))
-    if by is not None:
-        axes.legend(title=f"top {top} by volume" if len(order) > top else by, fontsize="small")
+    axes.set_title(f"{f.name} per {grain or 'interval'}" + (f" by {by}" if by else ""))
+    handles, labels = axes.get_legend_handles_labels()
+    if cut.any():
+        handles.append(_partial_handle())
+        labels.append(PARTIAL_NOTE)
+    if by is not None or cut.any():
+        title = f"top {top} {by}s by volume" if pooled else by
+        axes.legend(handles, labels, title=title, fontsize="small", loc="upper left",
+                    bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     _date_axis(axes)
     return axes
+
+
+def _periods(df: pd.DataFrame, *, grain: str | None, level: str, tz: str) -> pd.DataFrame:
+    """Every period of the time axis (index) and whether its data covers it only in part."""
+    rows = (df["span"] == "interval").to_numpy(bool)
+    stamps = df.loc[rows, "timestamp"].dropna()
+    starts = stamps if grain is None else _grain(stamps, grain, tz)
+    index = pd.DatetimeIndex(np.sort(starts.unique()))
+    when = "timestamp" if grain is None else grain
+    covered = derive(df, metrics=[_COVERED], by=[when], level=level, span="interval", tz=tz)
+    hours = pd.Series(covered["value"].to_numpy(np.float64),
+                      index=pd.DatetimeIndex(covered[when])).reindex(index)
+    if grain is None:
+        full = np.full(len(index), np.nanmax(hours.to_numpy()) if hours.notna().any() else np.nan)
+    else:
+        step = pd.DateOffset(hours=1) if grain == "hour" else pd.DateOffset(days=1)
+        full = ((index + step) - index).total_seconds().to_numpy() / 3600
+    partial = (hours.to_numpy() < full - _TOLERANCE_HOURS) & ~np.isnan(hours.to_numpy())
+    return pd.DataFrame({"partial": partial}, index=index)
+
+
+def _series_label(name: str, *, by: str | None, pooled: int, ratio: bool) -> str:
+    if by is None:
+        return name
+    if name != OTHER:
+        return f"{by} {name}"
+    return f"{OTHER}: {pooled} {by}s pooled" if ratio else f"{OTHER}: mean of {pooled} {by}s"
+
+
+def _partial_handle() -> Line2D:
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], linestyle="none", marker="o", markersize=6, markerfacecolor="white",
+                  markeredgecolor="#555555")
 
 
 def _date_axis(axes: Axes) -> None:
@@ -219,15 +328,19 @@ def ranking(
     by: str = "agent",
     top: int = DEFAULT_RANK_TOP,
     count: str | Formula = "totalChats",
+    min_volume: float = DEFAULT_MIN_VOLUME,
     level: str | None = None,
     span: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
     """Rank agents or skills on a metric, showing how many chats stand behind each bar.
 
-    Bars are sorted high to low (the highest on top); each is annotated ``n=<count>`` so
-    a high average handling time on two chats is not mistaken for a problem. Skills or
-    agents whose metric is missing (no chats at all) are left out.
+    Only skills or agents with at least ``min_volume`` (chats, by default) are ranked: a
+    long average handling time on three chats is noise, not a finding. Bars are sorted
+    high to low (the highest on top), each annotated ``n=<count>``; the title says how
+    many were ranked of how many qualified, e.g. "top 20 of 48 agents with >= 20 chats",
+    and how many had too few. Skills or agents whose metric is missing (no chats at
+    all) are left out.
 
     Parameters
     ----------
@@ -240,7 +353,10 @@ def ranking(
     top : int
         How many bars to draw.
     count : str or Formula
-        The volume printed beside each bar (default ``totalChats``).
+        The volume printed beside each bar and compared with ``min_volume`` (default
+        ``totalChats``).
+    min_volume : float, default DEFAULT_MIN_VOLUME (20)
+        The least ``count`` a skill or agent needs to be ranked; 0 ranks every one.
     level, span : str, optional
         As in :func:`engframe.derive` (default: the whole timeframe when present).
     ax : matplotlib.axes.Axes, optional
@@ -255,7 +371,7 @@ def ranking(
     FrameError
         If ``df`` is not a tidy frame.
     OptionError
-        If ``by``, ``top``, ``level`` or ``span`` is not usable.
+        If ``by``, ``top``, ``min_volume``, ``level`` or ``span`` is not usable.
     MetricError
         If a metric is unknown or needs a component the frame lacks.
 
@@ -264,14 +380,17 @@ def ranking(
     >>> import engframe
     >>> df = engframe.flatten("data/samples/skills_all_agent_3.json")
     >>> from engframe.plot import ranking
-    >>> ax = ranking(df, "avgHandlingTime", by="agent")
-    >>> [t.get_text() for t in ax.texts]
-    ['n=3']
+    >>> ax = ranking(df, "avgHandlingTime", by="agent", min_volume=1)
+    >>> [t.get_text() for t in ax.texts], ax.get_title()
+    (['n=3'], 'avgHandlingTime by agent: top 1 of 1 agents with >= 1 chats')
     """
     where = "ranking"
     check_frame(df, where=where)
     _check_by(by, where=where, allow_none=False)
     _check_top(top, where=where)
+    if (isinstance(min_volume, bool) or not isinstance(min_volume, int | float)
+            or not min_volume >= 0):
+        raise OptionError(f"{where}: min_volume must be a number >= 0, found {min_volume!r}")
     f, n = resolve(metric, where=where), resolve(count, where=where)
     if n.name == f.name:
         n = Formula(f"_{n.name}", n.numerator, n.denominator, n.unit, scale=n.scale)
@@ -280,20 +399,28 @@ def ranking(
         by: long.loc[(long["metric"] == f.name).to_numpy(bool), by].to_numpy(),
         "value": long.loc[(long["metric"] == f.name).to_numpy(bool), "value"].to_numpy(),
         "count": long.loc[(long["metric"] == n.name).to_numpy(bool), "value"].to_numpy(),
-    })
-    table = table.dropna(subset=["value"]).sort_values(
-        ["value", by], ascending=[False, True], kind="stable"
-    ).head(top)
+    }).dropna(subset=["value"])
+    enough = (table["count"] >= min_volume).to_numpy(bool)
+    eligible = table.loc[enough].sort_values(["value", by], ascending=[False, True], kind="stable")
+    shown = eligible.head(top)
     axes = _axes(ax)
-    positions = np.arange(len(table))[::-1]
-    axes.barh(positions, table["value"].to_numpy(np.float64), color="#1f77b4")
-    axes.set_yticks(positions, [f"{by} {x}" for x in table[by]])
-    span_at = float(table["value"].max()) if len(table) else 1.0
-    for y, value, volume in zip(positions, table["value"], table["count"], strict=True):
+    positions = np.arange(len(shown))[::-1]
+    axes.barh(positions, shown["value"].to_numpy(np.float64), color="#1f77b4")
+    axes.set_yticks(positions, [f"{by} {x}" for x in shown[by]])
+    span_at = float(shown["value"].max()) if len(shown) else 1.0
+    for y, value, volume in zip(positions, shown["value"], shown["count"], strict=True):
         axes.text(value + 0.01 * span_at, y, f"n={volume:g}", va="center", fontsize="small")
+    unit = n.unit or n.name.lstrip("_")
+    title = (f"{f.name} by {by}: top {len(shown)} of {len(eligible)} {by}s "
+             f"with >= {min_volume:g} {unit}")
+    if (~enough).any():
+        title += f"\n({int((~enough).sum())} {by}s with fewer {unit} not ranked)"
+    if not len(shown):
+        axes.text(0.5, 0.5, f"no {by} has >= {min_volume:g} {unit}", ha="center",
+                  va="center", transform=axes.transAxes, color="#555555")
     axes.set_xlabel(_label(f))
     axes.set_ylabel(by)
-    axes.set_title(f"{f.name} by {by} (n = {n.name.lstrip('_')})")
+    axes.set_title(title)
     axes.margins(x=0.15)
     return axes
 
@@ -301,21 +428,27 @@ def ranking(
 def drift(checks: pd.DataFrame, *, relative: bool = False, ax: Axes | None = None) -> Axes:
     """Show where totals fail to add up, and by how much.
 
-    One row per relation and metric, one dot per check at its difference (sum of parts
-    minus reported), coloured by status (:data:`STATUS_COLORS`); the dashed line marks 0.
+    One row per relation and metric, one dot per distinct difference (sum of parts minus
+    reported), coloured by status (:data:`STATUS_COLORS`); a dot's area grows with the
+    number of checks it stands for, so a thousand exact checks at 0 do not look like one.
+    The dashed line marks 0. Counts (chats, engagements) and handling times [s] are drawn
+    on separate panels with their own axes, counts on top; absolute differences get
+    integer ticks (the API's values are whole numbers). The legend sits right of the data.
 
     Parameters
     ----------
     checks : pandas.DataFrame
         The result of :func:`engframe.reconcile`.
     relative : bool
-        Plot the relative difference [%] instead of the absolute one [metric units].
+        Plot the relative difference [%] of every metric on one panel instead.
     ax : matplotlib.axes.Axes, optional
-        Where to draw; a new figure when omitted.
+        Where to draw; a new figure when omitted. With counts and handling times both
+        present, a second panel is split off below it.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The top panel; ``ax.figure.axes`` holds both when there are two.
 
     Raises
     ------
@@ -328,30 +461,93 @@ def drift(checks: pd.DataFrame, *, relative: bool = False, ax: Axes | None = Non
     >>> from engframe.plot import drift
     >>> from engframe.reconcile import reconcile
     >>> ax = drift(reconcile(engframe.flatten("data/samples/skill_2.json")))
-    >>> ax.get_xlabel()
-    'sum of parts - reported [s for handling times, count otherwise]'
+    >>> [panel.get_xlabel() for panel in ax.figure.axes]
+    ['sum of parts - reported [count]', 'sum of parts - reported [s]']
     """
     needed = {"relation", "metric", "difference", "relative_difference", "status"}
     if not isinstance(checks, pd.DataFrame) or not needed <= set(checks.columns):
         raise FrameError("drift: expected the DataFrame engframe.reconcile() returns")
-    rows = (checks["relation"].astype(str) + " · " + checks["metric"].astype(str)).to_numpy()
-    names = sorted(set(rows))
-    y = np.searchsorted(names, rows).astype(np.float64)
-    x = (checks["relative_difference"].to_numpy(np.float64) * 100 if relative
-         else checks["difference"].to_numpy(np.float64))
-    status = checks["status"].astype(str).to_numpy()
-    axes = _axes(ax)
-    for name in STATUSES:
-        hit = status == name
+    metric = checks["metric"].astype(str)
+    points = pd.DataFrame({
+        "row": (checks["relation"].astype(str) + " · " + metric).to_numpy(),
+        "x": (checks["relative_difference"].to_numpy(np.float64) * 100 if relative
+              else checks["difference"].to_numpy(np.float64)),
+        "status": checks["status"].astype(str).to_numpy(),
+        "panel": "%" if relative else np.where(metric.map(RAW_UNITS).to_numpy() == "s",
+                                               "s", "count"),
+    })
+    panels = [p for p in (("%",) if relative else ("count", "s"))
+              if (points["panel"] == p).any()] or ["%" if relative else "count"]
+    counts = points.groupby(["panel", "row", "x", "status"], sort=False).size()
+    stacked = counts.rename("n").reset_index()
+    rows = {p: sorted(set(points.loc[points["panel"] == p, "row"])) for p in panels}
+    first = ax if ax is not None else _drift_figure(sum(len(r) for r in rows.values()))
+    axes = [first]
+    if len(panels) == 2:
+        from mpl_toolkits.axes_grid1 import make_axes_locatable  # type: ignore[import-untyped]
+
+        share = 100 * max(len(rows[panels[1]]), 1) / max(len(rows[panels[0]]), 1)
+        axes.append(make_axes_locatable(first).append_axes("bottom", size=f"{share:.0f}%",
+                                                           pad=0.9))
+    for panel, target in zip(panels, axes, strict=True):
+        _drift_panel(target, stacked[stacked["panel"] == panel], rows[panel], panel=panel,
+                     relative=relative)
+    first.set_title("Reconciliation drift")
+    _drift_legend(first, stacked)
+    return first
+
+
+def _drift_figure(rows: int) -> Axes:
+    import matplotlib.pyplot as plt
+
+    _, new = plt.subplots(figsize=(10, max(3.0, 1.6 + 0.28 * rows)))
+    return new
+
+
+def _drift_panel(axes: Axes, stacked: pd.DataFrame, rows: list[str], *, panel: str,
+                 relative: bool) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    y = np.searchsorted(rows, stacked["row"].to_numpy()).astype(np.float64)
+    x = stacked["x"].to_numpy(np.float64)
+    for name in STATUSES:  # ok first, mismatch last: the rare on top of the common
+        hit = (stacked["status"] == name).to_numpy(bool)
         if hit.any():
-            axes.scatter(x[hit], y[hit], s=18, color=STATUS_COLORS[name], alpha=0.8,
-                         label=f"{name} ({int(hit.sum())})", zorder=3)
-    axes.axvline(0.0, color="black", linestyle="--", linewidth=0.8)
-    axes.set_yticks(np.arange(len(names)), names, fontsize="small")
-    axes.set_xlabel("relative difference [%]" if relative
-                    else "sum of parts - reported [s for handling times, count otherwise]")
-    axes.set_ylabel("relation · metric")
-    axes.set_title("Reconciliation drift")
-    if len(checks):
-        axes.legend(title="status", fontsize="small")
-    return axes
+            axes.scatter(x[hit], y[hit], s=_dot_area(stacked["n"].to_numpy()[hit]),
+                         color=STATUS_COLORS[name], alpha=0.85, edgecolors="white",
+                         linewidths=0.5, zorder=3, label=name)
+    axes.axvline(0.0, color="black", linestyle="--", linewidth=0.8, zorder=1)
+    axes.set_yticks(np.arange(len(rows)), rows, fontsize="small")
+    axes.set_ylim(len(rows) - 0.5, -0.5)  # the first row on top
+    reach = float(np.nanmax(np.abs(x))) if len(x) and np.isfinite(x).any() else 0.0
+    axes.set_xlim(-max(reach, 1.0) * 1.15, max(reach, 1.0) * 1.15)
+    if not relative:
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axes.set_xlabel(_DRIFT_LABELS[panel])
+
+
+def _drift_legend(axes: Axes, stacked: pd.DataFrame) -> None:
+    from matplotlib.lines import Line2D
+
+    handles, labels = [], []
+    for name in STATUSES:
+        total = int(stacked.loc[(stacked["status"] == name).to_numpy(bool), "n"].sum())
+        if total:
+            handles.append(Line2D([], [], linestyle="none", marker="o", markersize=7,
+                                  color=STATUS_COLORS[name]))
+            labels.append(f"{name} ({total})")
+    most = int(stacked["n"].max()) if len(stacked) else 1
+    for n in (1, 10, 100, 1000):
+        if n <= most:
+            handles.append(Line2D([], [], linestyle="none", marker="o",
+                                  markersize=float(np.sqrt(_dot_area(np.array([n]))[0])),
+                                  markerfacecolor="none", markeredgecolor="#555555"))
+            labels.append(f"{n} check{'s' if n > 1 else ''}")
+    if handles:
+        axes.legend(handles, labels, title="status (checks)", fontsize="small",
+                    loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+
+
+def _dot_area(n: np.ndarray) -> np.ndarray:
+    """Marker area [pt^2] of a dot standing for ``n`` checks: one more step per tenfold."""
+    return np.asarray(DOT_AREA * (1.0 + 2.0 * np.log10(n.astype(np.float64))), np.float64)

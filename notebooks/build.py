@@ -54,7 +54,7 @@ QUICKSTART: Final[Sequence[Cell]] = (
         every run shows the same numbers). Everything it writes goes to a temporary folder.
 
         Outline: 1. load · 2. the tidy frame · 3. a day of data · 4. totals are not
-        observations · 5. derive · 6. reconcile · 7. plot · 8. export and read back with DuckDB.
+        observations · 5. derive · 6. reconcile · 7. plot · 8. export, DuckDB and history.
         """),
     code("""
         import json
@@ -285,11 +285,20 @@ QUICKSTART: Final[Sequence[Cell]] = (
     md("""
         ## 7. Plot
 
-        `engframe.plot` draws with matplotlib and returns the Axes. `timeseries` draws a
-        metric (raw or derived) per interval, one line per skill or agent for the busiest
-        `top`, the rest pooled as a ratio of sums; `ranking` ranks agents or skills with
-        the chats behind each bar (a long average on one chat is not a trend); `drift`
-        shows where totals fail to add up. Times are UTC unless you pass `tz=`.
+        `engframe.plot` draws with matplotlib and returns the Axes. Times are UTC unless you
+        pass `tz=`.
+
+        - `timeseries` draws a metric (raw or derived) per interval (or `grain="hour"`,
+          `"day"`), one line per skill or agent for the busiest `top`; the rest are pooled
+          into a grey dashed "other" line (a ratio of their sums for a ratio, their mean
+          for a sum). **Hollow markers are partial periods**: the oldest interval holds
+          only the remainder of the window, the newest was still filling when fetched, so
+          their low values are not dips.
+        - `ranking` ranks agents or skills with the chats behind each bar, leaving out those
+          with fewer than `min_volume` chats (20 by default: a long average on three chats
+          is not a finding); the title says how many were ranked of how many.
+        - `drift` shows where totals fail to add up: counts and handling times on separate
+          panels, one dot per distinct difference, larger where it stands for more checks.
         """),
     code("""
         engframe.plot.timeseries(day, "avgInteractiveHandlingTime", by="skill", top=4);
@@ -301,7 +310,7 @@ QUICKSTART: Final[Sequence[Cell]] = (
         engframe.plot.drift(checks);
         """),
     md("""
-        ## 8. Export, and read back with DuckDB
+        ## 8. Export, read back with DuckDB, keep a history
 
         `to_parquet` writes one file that comes back exactly with `read_parquet` (dtypes,
         categories, `<NA>` ids, millisecond UTC timestamps, the query in the metadata).
@@ -314,24 +323,12 @@ QUICKSTART: Final[Sequence[Cell]] = (
         pd.read_parquet(WORK / "day-wide.parquet").head(3)
         """),
     md("""
-        `export` upserts into a **history dataset**: Hive-partitioned parquet
-        (`account=.../date=.../part-0.parquet`), one row per key, so exporting overlapping
-        fetches (the API looks back 24 hours only) builds a longer history. Exporting the
-        same frame again changes nothing.
+        Any parquet reader takes it from there. DuckDB reads the file as it is; the same
+        filter on level and span applies in SQL (the file holds every level and span).
         """),
     code("""
-        history = WORK / "history"
-        print(engframe.export(day, history))
-        print(engframe.export(day, history))
-        sorted(p.relative_to(history).as_posix() for p in history.rglob("*.parquet"))
-        """),
-    md("""
-        Any parquet reader takes it from there. DuckDB reads the partition folders as
-        columns (`hive_partitioning=true`); the same filter on level and span applies in SQL.
-        """),
-    code("""
-        lake = f"read_parquet('{history.as_posix()}/**/*.parquet', hive_partitioning=true)"
-        duckdb.sql(f"select account, date, count(*) as rows from {lake} group by all order by all")
+        lake = f"read_parquet('{(WORK / 'day.parquet').as_posix()}')"
+        duckdb.sql(f"select level, span, count(*) as rows from {lake} group by all order by all")
         """),
     code("""
         sql = duckdb.sql(f'''
@@ -363,6 +360,18 @@ QUICKSTART: Final[Sequence[Cell]] = (
         aht_pandas = aht_pandas.sort_values("agent")
         assert np.allclose(aht_sql["aht"].astype(float), aht_pandas["value"], equal_nan=True)
         aht_sql.head()
+        """),
+    md("""
+        `export` upserts into a **history dataset**: a folder of Hive-partitioned parquet
+        files (its layout, and the SQL that sums it, are in the README), so exporting
+        overlapping fetches (the API looks back 24 hours only) builds a longer history.
+        Exporting the same frame again changes nothing.
+        """),
+    code("""
+        history = WORK / "history"
+        print(engframe.export(day, history))
+        print(engframe.export(day, history))
+        sorted(p.relative_to(history).as_posix() for p in history.rglob("*.parquet"))
         """),
     md("""
         `engframe.read_dataset(root, start=..., end=..., account=...)` reads the dataset back
@@ -541,12 +550,23 @@ LIVE: Final[Sequence[Cell]] = (
 
         The API looks back 24 hours only. `engframe.sync(root, ...)` fetches (by default the
         whole day in 5-minute intervals, all skills and agents) and upserts into a history
-        dataset (see `engframe.export`), once (for cron) or every `every` minutes. The
-        newest interval of one turn is still filling; the next turn completes it, which
-        shows as `updated` rows. Two turns, three seconds apart:
+        dataset (see `engframe.export`), once (for cron) or every `every` minutes. Each
+        turn reports what it did to the stored rows: `inserted` (keys new to the dataset:
+        the intervals that began since the last turn), `updated` (a stored row replaced by
+        a more complete one: the interval that was still filling last turn, once the API
+        has more of it) and `unchanged` (nothing to do). Two turns, one after the other:
         """),
     code("""
-        results = engframe.sync(HISTORY, client=client, every=0.05, times=2, on_export=print)
+        first = engframe.sync(HISTORY, client=client, on_export=print)[0]
+        second = engframe.sync(HISTORY, client=client, on_export=print)[0]
+        print(f"turn 1 stored {first.inserted:,} rows; turn 2 inserted {second.inserted:,}, "
+              f"updated {second.updated:,} and left {second.unchanged:,} unchanged")
+        """),
+    md("""
+        Seconds apart, the second turn finds almost the same day: a few new or fuller values
+        of the newest interval at most (how many depends on whether chats closed in between,
+        or a 5-minute bucket began). Run hourly, each turn inserts the last hour's intervals
+        and completes the one that was still filling.
         """),
     code("""
         history = engframe.read_dataset(HISTORY)

@@ -1,15 +1,21 @@
 """The ``engframe`` command: every subcommand, --json output, and the documented exit codes.
 
 Live commands talk to ``engframe.sim`` over loopback with credentials from the environment,
-as a user's shell would give them.
+as a user's shell would give them. A user's mistake must give one line on stderr (what and
+where, in the command line's terms), the documented exit code and no traceback.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
+import signal
+import socket
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -44,6 +50,20 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     code = cli.main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def usage(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Run a command line argparse refuses: its exit code and stderr."""
+    with pytest.raises(SystemExit) as exited:
+        cli.main(list(argv))
+    return int(exited.value.code or 0), capsys.readouterr().err
+
+
+def one_line(err: str) -> str:
+    """The single line of ``err``, checked to be a single line without a traceback."""
+    assert err.count("\n") == 1, err
+    assert "Traceback" not in err and 'File "' not in err
+    return err.strip()
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -127,10 +147,12 @@ def test_export_upserts_and_reports(tmp_path, sample, capsys):
     code, stdout, _ = run(capsys, "export", str(path), "--root", str(root), "--json")
     assert code == 0
     first = json.loads(stdout)[0]
-    assert first["inserted"] == 30 and first["updated"] == 0
+    stored = len(engframe.read_dataset(root))
+    assert first["inserted"] == stored >= 20 and first["updated"] == 0  # 20 interval values
     code, stdout, _ = run(capsys, "export", str(path), "--root", str(root), "--json")
-    assert json.loads(stdout)[0]["unchanged"] == 30
-    assert len(engframe.read_dataset(root)) == 30
+    again = json.loads(stdout)[0]
+    assert (again["inserted"], again["updated"]) == (0, 0)
+    assert len(engframe.read_dataset(root)) == stored
 
 
 def test_fetch_against_the_simulator_with_credentials_from_the_environment(
@@ -177,8 +199,7 @@ def test_rate_limiting_after_all_retries_exits_5(monkeypatch, capsys):
 def test_sync_once_exports_a_fetch(credentials, tmp_path, capsys):
     root = tmp_path / "history"
     code, stdout, _ = run(capsys, "sync", "--root", str(root), "--csds-url",
-                          credentials.base_url, "--no-cache", "--timeframe", "60",
-                          "--interval", "15", "--json")
+                          credentials.base_url, "--no-cache", "--timeframe", "60", "--json")
     assert code == 0
     result = json.loads(stdout)
     assert result["inserted"] > 0
@@ -211,3 +232,305 @@ def test_sim_command_serves_until_stopped(tmp_path):
         process.terminate()
         process.wait(timeout=10)
     assert "56072331" in seen
+
+
+# -- output files: the format follows the ending ----------------------------------------
+
+@pytest.mark.parametrize("name", ["out.CSV", "out.csv", "Out.Csv"])
+def test_a_csv_ending_in_any_case_writes_csv(name, tmp_path, samples_dir, capsys):
+    out = tmp_path / name
+    code, _, _ = run(capsys, "flatten", str(samples_dir / "skill_2.json"), "-o", str(out))
+    assert code == 0
+    assert len(pd.read_csv(out)) == 15
+
+
+@pytest.mark.parametrize("name", ["out.parquet", "out.PARQUET", "out.pq", "out.PQ"])
+def test_a_parquet_ending_in_any_case_writes_parquet(name, tmp_path, samples_dir, capsys):
+    out = tmp_path / name
+    code, _, _ = run(capsys, "flatten", str(samples_dir / "skill_2.json"), "-o", str(out))
+    assert code == 0
+    assert len(engframe.read_parquet(out)) == 15
+
+
+@pytest.mark.parametrize("name", ["out.xlsx", "outnoext", "out.json", "out.parquet.bak"])
+def test_any_other_ending_is_a_usage_error_naming_the_supported_ones(name, tmp_path,
+                                                                     samples_dir, capsys):
+    code, err = usage(capsys, "flatten", str(samples_dir), "-o", str(tmp_path / name))
+    assert code == cli.EXIT_USAGE
+    assert ".parquet, .pq, .csv" in one_line(err)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_help_of_output_options_says_how_the_format_is_chosen(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["flatten", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert ".parquet or .pq (parquet), .csv (CSV)" in text and "any case" in text
+
+
+def test_wide_csv_has_one_column_per_metric(tmp_path, samples_dir, capsys):
+    out = tmp_path / "wide.csv"
+    code, _, _ = run(capsys, "flatten", str(samples_dir / "account.json"), "-o", str(out),
+                     "--layout", "wide")
+    assert code == 0
+    assert "totalHandlingTime" in pd.read_csv(out).columns
+
+
+def test_flatten_of_a_folder_counts_its_files(samples_dir, tmp_path, capsys):
+    code, stdout, _ = run(capsys, "flatten", str(samples_dir), "-o", str(tmp_path / "s.parquet"))
+    assert code == 0 and "from 9 files ->" in stdout
+
+
+# -- a user's mistakes: one line, what and where, exit 1 -----------------------------------
+
+def test_flatten_into_a_missing_folder_names_the_folder_not_a_temporary_file(
+        samples_dir, tmp_path, capsys):
+    out = tmp_path / "nodir" / "x" / "out.parquet"
+    code, _, err = run(capsys, "flatten", str(samples_dir), "-o", str(out))
+    assert code == cli.EXIT_ERROR
+    line = one_line(err)
+    assert line == (f"engframe flatten: error: cannot write {out}: the folder "
+                    f"{out.parent} does not exist")
+
+
+def test_fetch_into_a_folder_that_refuses_files_fails_before_fetching(
+        credentials, tmp_path, capsys, monkeypatch):
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("tempfile.TemporaryFile", refused)
+    out = tmp_path / "day.parquet"
+    code, _, err = run(capsys, "fetch", "--csds-url", credentials.base_url, "--no-cache",
+                       "--timeframe", "60", "-o", str(out))
+    assert code == cli.EXIT_ERROR
+    assert one_line(err) == f"engframe fetch: error: cannot write {out}: Permission denied"
+    assert credentials.requests == []  # nothing fetched, so nothing lost
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_fetch_into_proc_is_one_line_and_exit_1(credentials, capsys):
+    code, _, err = run(capsys, "fetch", "--csds-url", credentials.base_url, "--no-cache",
+                       "--timeframe", "60", "-o", "/proc/x.parquet")
+    assert code == cli.EXIT_ERROR
+    assert one_line(err).startswith("engframe fetch: error: cannot write /proc/x.parquet: ")
+
+
+def test_demo_into_a_folder_it_cannot_create_is_one_line_and_exit_1(tmp_path, capsys):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    code, _, err = run(capsys, "demo", "--out", str(blocker / "demo"))
+    assert code == cli.EXIT_ERROR
+    assert one_line(err).startswith(
+        f"engframe demo: error: cannot create the output folder {blocker / 'demo'}: ")
+
+
+def test_sim_on_a_port_in_use_is_one_line_and_exit_1(capsys):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        code, _, err = run(capsys, "sim", "--port", str(port))
+    assert code == cli.EXIT_ERROR
+    assert one_line(err) == (f"engframe sim: error: cannot listen on 127.0.0.1:{port}: "
+                             "Address already in use")
+
+
+def test_an_unreachable_host_is_one_line_and_exit_1(monkeypatch, capsys):
+    def unreachable(**_options: object) -> None:
+        raise engframe.APIError("cannot connect to nonexistent.invalid:\n  name not known",
+                                url="https://nonexistent.invalid/x")
+
+    monkeypatch.setattr("engframe.client.load_live", unreachable)
+    code, _, err = run(capsys, "fetch", "--account", "1", "--domain", "nonexistent.invalid")
+    assert code == cli.EXIT_ERROR
+    assert one_line(err) == ("engframe fetch: error: cannot connect to nonexistent.invalid: "
+                             "name not known")
+
+
+# -- errors in the command line's terms; parameter errors are usage errors ---------------
+
+@pytest.mark.parametrize("argv, option", [
+    (["--timeframe", "5000"], "--timeframe 5000"),
+    (["--interval", "7"], "--interval 7"),
+    (["--timeframe", "60", "--interval", "45"], "--interval 45"),
+    (["--skills", "4,x"], "--skills '4,x'"),
+])
+def test_a_bad_query_parameter_is_a_usage_error_naming_the_option(argv, option, credentials,
+                                                                  capsys):
+    code, _, err = run(capsys, "fetch", "--csds-url", credentials.base_url, "--no-cache", *argv)
+    assert code == cli.EXIT_USAGE
+    line = one_line(err)
+    assert line.startswith(f"engframe fetch: error: {option} is invalid")
+    assert "=" not in line and "None" not in line
+    assert credentials.requests == []
+
+
+def test_a_missing_account_names_the_option_and_the_variable(monkeypatch, capsys):
+    for name in list(os.environ):
+        if name.startswith("LP_"):
+            monkeypatch.delenv(name)
+    code, _, err = run(capsys, "fetch", "--timeframe", "60")
+    assert code == cli.EXIT_USAGE
+    assert "--account is missing: give it or set LP_ACCOUNT" in one_line(err)
+
+
+def test_missing_credentials_name_the_variables_to_set(monkeypatch, capsys):
+    for name in list(os.environ):
+        if name.startswith("LP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("LP_CLIENT_ID", "only-the-id")
+    code, _, err = run(capsys, "fetch", "--account", "1", "--no-cache", "--domain",
+                       "127.0.0.1:9")
+    assert code == cli.EXIT_AUTH
+    line = one_line(err)
+    assert "no credentials: set LP_CLIENT_ID and LP_CLIENT_SECRET (or LP_BEARER_TOKEN" in line
+    assert "auth=" not in line and "only-the-id" not in line
+    assert "LP_CLIENT_SECRET missing" in line
+
+
+def test_offline_without_a_cache_speaks_of_options(credentials, capsys):
+    code, _, err = run(capsys, "fetch", "--csds-url", credentials.base_url, "--offline",
+                       "--no-cache")
+    assert code == cli.EXIT_USAGE
+    assert "--offline needs the HTTP cache: leave out --no-cache" in one_line(err)
+
+
+def test_in_cli_terms_leaves_option_names_alone():
+    assert cli.in_cli_terms("--timeframe 60 and the interval (15)") == (
+        "--timeframe 60 and the interval (15)")
+
+
+def test_interval_help_states_its_default_in_words(capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["fetch", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: None)" not in text
+    assert "(default: none: whole-timeframe values only)" in text
+
+
+# -- warnings and logs on stderr ------------------------------------------------------------
+
+def test_a_warning_is_one_line_without_file_and_line(tmp_path, capsys):
+    path = tmp_path / "extra.json"
+    path.write_text('{"metricsTotals": {"totalInteractiveChats": 3}, "surprise": 1}')
+    code, _, err = run(capsys, "flatten", str(path), "-o", str(tmp_path / "o.parquet"))
+    assert code == 0
+    line = one_line(err)
+    assert line.startswith("engframe: warning: ") and "surprise" in line
+    assert ".py:" not in line and "EngframeWarning" not in line
+
+
+def _logging_fetch(monkeypatch: pytest.MonkeyPatch, sample) -> None:
+    """``load_live`` that logs a retry (INFO) and a long wait (WARNING), as the transport does."""
+    def fetch(**_options: object) -> pd.DataFrame:
+        logger = logging.getLogger("engframe.transport")
+        logger.info("GET https://host/x: 503, retrying in 5 s (1 of 3)")
+        logger.warning("waiting 15 s before retrying GET https://host/x")
+        return engframe.flatten(sample("account"))
+
+    monkeypatch.setattr("engframe.client.load_live", fetch)
+
+
+def test_transport_warnings_show_without_verbose(monkeypatch, sample, tmp_path, capsys):
+    _logging_fetch(monkeypatch, sample)
+    code, _, err = run(capsys, "fetch", "--account", "1", "-o", str(tmp_path / "a.parquet"))
+    assert code == 0
+    assert err == "engframe: warning: waiting 15 s before retrying GET https://host/x\n"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_verbose_before_or_after_the_command_shows_every_retry(where, monkeypatch, sample,
+                                                               tmp_path, capsys):
+    _logging_fetch(monkeypatch, sample)
+    argv = ["fetch", "--account", "1", "-o", str(tmp_path / "a.parquet")]
+    argv = ["-v", *argv] if where == "before" else [*argv, "-v"]
+    code, _, err = run(capsys, *argv)
+    assert code == 0
+    assert err.splitlines() == [
+        "engframe: GET https://host/x: 503, retrying in 5 s (1 of 3)",
+        "engframe: warning: waiting 15 s before retrying GET https://host/x",
+    ]
+
+
+def test_main_puts_logging_and_warnings_back_as_they_were(samples_dir, capsys):
+    logger = logging.getLogger("engframe")
+    before = (logger.level, logger.propagate, list(logger.handlers), warnings.showwarning)
+    run(capsys, "-v", "reconcile", str(samples_dir / "skill_2.json"))
+    assert (logger.level, logger.propagate, list(logger.handlers),
+            warnings.showwarning) == before
+
+
+# -- fetch without -o, sync, Ctrl+C ---------------------------------------------------------
+
+def test_fetch_without_output_writes_a_named_file_here_and_says_so(credentials, tmp_path,
+                                                                  capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, stdout, _ = run(capsys, "fetch", "--csds-url", credentials.base_url, "--no-cache",
+                          "--timeframe", "60", "--interval", "15")
+    assert code == 0
+    written = list(tmp_path.glob("*.parquet"))
+    assert len(written) == 1
+    assert re.fullmatch(rf"engframe-{credentials.account}-\d{{8}}T\d{{6}}Z\.parquet",
+                        written[0].name)
+    assert stdout.strip().endswith(f"-> {written[0].name}")
+    assert len(engframe.read_parquet(written[0])) > 0
+
+
+def test_sync_lines_start_with_a_utc_timestamp(credentials, tmp_path, capsys):
+    code, stdout, _ = run(capsys, "sync", "--root", str(tmp_path / "h"), "--csds-url",
+                          credentials.base_url, "--no-cache", "--timeframe", "60")
+    assert code == 0
+    assert re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ \d+ inserted, 0 updated, 0 unchanged "
+                    r"into ", stdout)
+
+
+@pytest.mark.parametrize("every", ["0", "-5", "0.5", "nan", "soon"])
+def test_sync_every_below_a_minute_is_a_usage_error(every, capsys):
+    code, err = usage(capsys, "sync", "--root", "h", "--every", every)
+    assert code == cli.EXIT_USAGE and "--every" in one_line(err)
+
+
+@pytest.mark.parametrize("command, target", [
+    ("sync", "engframe.sync.sync"),
+    ("fetch", "engframe.client.load_live"),
+    ("demo", "engframe.demo.run_demo"),
+])
+def test_ctrl_c_says_stopped_and_exits_130(command, target, monkeypatch, capsys):
+    def interrupted(*_args: object, **_options: object) -> None:
+        raise KeyboardInterrupt
+
+    module, name = target.rsplit(".", 1)
+    monkeypatch.setattr(sys.modules[module], name, interrupted)  # engframe.sync is a function too
+    extra = ["--root", "h", "--account", "1"] if command == "sync" else (
+        ["--account", "1"] if command == "fetch" else [])
+    code, _, err = run(capsys, command, *extra)
+    assert code == cli.EXIT_INTERRUPTED == 130
+    assert err == f"engframe {command}: stopped\n"
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_a_running_sim_with_130():
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engframe.cli", "sim", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        while "Ctrl+C" not in (line := process.stdout.readline()):
+            assert line, "sim ended early"
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=10)
+    finally:
+        process.kill()
+    assert process.returncode == cli.EXIT_INTERRUPTED
+    assert err.strip().splitlines()[-1] == "engframe sim: stopped"
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback(samples_dir):
+    process = subprocess.Popen(
+        [sys.executable, "-m", "engframe.cli", "reconcile", str(samples_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # as `engframe reconcile ... | head -0` would
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == cli.EXIT_ERROR
+    assert err == ""

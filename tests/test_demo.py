@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from matplotlib import image
 
 import engframe
-from engframe.demo import run_demo
+from engframe.demo import INTERVAL, run_demo
 
 #: 2026-11-25 20:29 UTC, a Wednesday evening: a busy day behind it.
 NOW_MS = 1_795_638_540_000
+#: The same folder again, 20 minutes later.
+LATER_MS = NOW_MS + 20 * 60_000
+KEY = ["timestamp", "level", "skill", "agent", "metric"]
 
 
 @pytest.fixture(scope="module")
@@ -22,29 +28,55 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
     return run_demo(out, now_ms=NOW_MS, echo=lines.append), lines, out
 
 
-def test_the_frame_covers_a_day_in_hourly_intervals_for_all_skills_and_agents(demo):
+def test_the_frame_covers_a_day_in_five_minute_intervals_for_all_skills_and_agents(demo):
     result, _, _ = demo
     frame = result.frame
+    assert frame.attrs["query"]["interval"] == INTERVAL == 5
     intervals = frame.loc[frame["span"] == "interval", "timestamp"].drop_duplicates()
-    assert 24 <= len(intervals) <= 25
+    assert 288 <= len(intervals) <= 289
     assert frame["skill"].nunique() == 10 and frame["agent"].nunique() > 40
     assert not frame.loc[frame["timestamp"] == intervals.max(), "complete"].all()
 
 
-def test_history_dataset_holds_every_row(demo):
+def test_history_holds_the_interval_rows_and_no_whole_timeframe_row(demo):
     result, _, _ = demo
     stored = engframe.read_dataset(result.files["history"])
-    assert len(stored) == len(result.frame)
-    assert stored["value"].sum() == result.frame["value"].sum()
+    intervals = result.frame[result.frame["span"] == "interval"]
+    assert set(stored["span"].astype(str)) == {"interval"}
+    assert len(stored) == len(intervals)
+    assert stored["value"].sum() == intervals["value"].sum()
 
 
-def test_wide_files_read_back(demo):
+def test_wide_raw_file_reads_back(demo):
     result, _, _ = demo
     wide = engframe.read_parquet(result.files["wide"])
     assert len(wide) == len(result.frame)
+
+
+def test_derived_file_holds_skills_and_agents_per_hour(demo):
+    result, _, _ = demo
     derived = engframe.read_parquet(result.files["derived"])
-    assert "avgInteractiveHandlingTime" in set(derived["metric"].astype(str))
+    assert set(derived["metric"].astype(str)) >= {"avgInteractiveHandlingTime", "totalChats"}
+    assert set(derived["level"].astype(str)) == {"skill", "agent"}
     assert derived["value"].dtype == np.float64
+    assert 24 <= derived["hour"].nunique() <= 25
+
+
+def test_derived_file_keeps_counts_integer_and_averages_float(demo):
+    result, _, _ = demo
+    schema = pq.read_schema(result.files["derived"])
+    assert schema.field("totalChats").type == pa.int64()
+    assert schema.field("avgInteractiveHandlingTime").type == pa.float64()
+
+
+def test_derived_file_says_whose_query_it_holds_and_in_what_units(demo):
+    result, _, _ = demo
+    schema = pq.read_schema(result.files["derived"])
+    query = json.loads(schema.metadata[b"engframe.query"])
+    assert query["account"] == result.frame.attrs["account"] and query["interval"] == 5
+    units = json.loads(schema.metadata[b"engframe.units"])
+    assert units["totalChats"] == "chats" and units["avgInteractiveHandlingTime"] == "s"
+    assert pa.types.is_string(schema.field("account").type.value_type)
 
 
 def test_raw_envelopes_replay_offline(demo):
@@ -78,8 +110,28 @@ def test_it_prints_what_it_did_and_the_top_tables(demo):
     assert str(out) in text and "reconciled:" in text
 
 
-def test_running_twice_changes_no_history(demo):
-    result, _, out = demo
-    again = run_demo(out, now_ms=NOW_MS, echo=None)
-    stored = engframe.read_dataset(again.files["history"])
-    assert len(stored) == len(result.frame)
+def test_the_tables_show_chats_as_whole_numbers(demo):
+    _, lines, _ = demo
+    table = "\n".join(lines).split("top 5 skills by chats\n")[1].split("\n\n")[0]
+    rows = table.splitlines()[2:]
+    assert len(rows) == 5
+    assert all(row.split()[1].replace(",", "").isdigit() for row in rows)
+
+
+def test_running_again_later_changes_no_period_already_complete(demo, tmp_path):
+    out = tmp_path / "twice"
+    run_demo(out, now_ms=NOW_MS, echo=None)
+    before = engframe.read_dataset(out / "history")
+    run_demo(out, now_ms=LATER_MS, echo=None)
+    after = engframe.read_dataset(out / "history")
+    complete = before[before["complete"]]
+    merged = complete[[*KEY, "value"]].merge(after[[*KEY, "value"]], on=KEY, how="left",
+                                             suffixes=("_before", "_after"))
+    assert len(merged) == len(complete)
+    assert (merged["value_before"] == merged["value_after"]).all()
+    assert after["timestamp"].max() > before["timestamp"].max()
+    hourly = [engframe.derive(frame[frame["complete"]], by="hour", metrics=["totalChats"])
+              .set_index("hour")["value"] for frame in (before, after)]
+    shared = hourly[0].index.intersection(hourly[1].index)[1:-1]  # hours complete in both
+    assert len(shared) >= 20
+    assert hourly[0][shared].equals(hourly[1][shared])

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import engframe
-from engframe.errors import EngframeWarning, FrameError, OptionError, SourceError
+from engframe.errors import EngframeWarning, FrameError, OptionError, OutputError, SourceError
 from engframe.parquet import read_parquet, to_parquet
 from engframe.schema import LEVELS, METRICS, SPANS, build_frame, empty_frame
 
@@ -309,3 +309,90 @@ def test_any_tidy_frame_round_trips_exactly(df, layout, tmp_path):
     if layout == "wide":
         back, df = _canonical(back), _canonical(df)
     pd.testing.assert_frame_equal(back, df, check_exact=True)
+
+
+# -- the file name, and failures to write -------------------------------------------------
+
+@pytest.mark.parametrize("name", ["x.csv", "x.CSV", "x", "x.xlsx", "x.parquet.tmp"])
+def test_to_parquet_refuses_a_name_that_is_not_parquet_and_says_what_to_call(name, tmp_path,
+                                                                             envelope_frame):
+    with pytest.raises(OptionError, match=r"\.parquet or \.pq.*df\.to_csv\(path, index=False\)"):
+        to_parquet(envelope_frame, tmp_path / name)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["x.PARQUET", "x.Parquet", "x.pq", "x.PQ"])
+def test_to_parquet_takes_parquet_endings_in_any_case(name, tmp_path, envelope_frame):
+    to_parquet(envelope_frame, tmp_path / name)
+    assert len(read_parquet(tmp_path / name)) == len(envelope_frame)
+
+
+def test_writing_into_a_missing_folder_names_the_folder(tmp_path, envelope_frame):
+    path = tmp_path / "nodir" / "x" / "out.parquet"
+    with pytest.raises(OutputError) as raised:
+        to_parquet(envelope_frame, path)
+    assert str(raised.value) == (f"cannot write {path}: the folder {path.parent} "
+                                 "does not exist")
+    assert isinstance(raised.value, OSError)
+
+
+def test_a_failed_write_names_the_path_never_the_temporary_file(tmp_path, envelope_frame,
+                                                                monkeypatch):
+    def refused(table, where, **options):
+        raise FileNotFoundError(2, f"Failed to open local file '{where}'")
+
+    monkeypatch.setattr(pq, "write_table", refused)
+    path = tmp_path / "out.parquet"
+    with pytest.raises(OutputError) as raised:
+        to_parquet(envelope_frame, path)
+    assert str(raised.value) == f"cannot write {path}: No such file or directory"
+    assert ".tmp" not in str(raised.value)
+
+
+# -- units, integer counts, the query of derived frames -----------------------------------
+
+def test_metadata_records_the_unit_of_each_raw_metric(envelope_frame, tmp_path):
+    to_parquet(envelope_frame, tmp_path / "f.parquet")
+    units = json.loads(pq.read_schema(tmp_path / "f.parquet").metadata[b"engframe.units"])
+    assert units == {"connectedEngagements": "engagements", "nonInteractiveTotalHandlingTime": "s",
+                     "totalHandlingTime": "s", "totalInteractiveChats": "chats",
+                     "totalNonInteractiveChats": "chats"}
+
+
+def test_metadata_records_derived_units_including_your_own_formulas(envelope_frame, tmp_path):
+    minutes = engframe.formula("ahtMinutes", "totalHandlingTime / totalInteractiveChats",
+                               unit="min", scale=1 / 60)
+    derived = engframe.derive(envelope_frame, by="agent", metrics=[minutes, "totalChats"])
+    back = _round_trip(derived, tmp_path / "f.parquet")
+    assert back.attrs["units"] == {"ahtMinutes": "min", "totalChats": "chats"}
+
+
+def test_a_derived_file_records_the_query_of_its_source(envelope_frame, tmp_path):
+    derived = engframe.derive(envelope_frame, by="agent")
+    to_parquet(derived, tmp_path / "f.parquet", layout="wide")
+    query = json.loads(pq.read_schema(tmp_path / "f.parquet").metadata[b"engframe.query"])
+    assert query["account"] == "56072331" and query["timeframe"] == 1440
+
+
+def test_wide_derived_files_store_counts_as_integers_and_averages_as_floats(envelope_frame,
+                                                                            tmp_path):
+    derived = engframe.derive(envelope_frame, by=["agent", "timestamp"], components=True)
+    to_parquet(derived, tmp_path / "f.parquet", layout="wide")
+    schema = pq.read_schema(tmp_path / "f.parquet")
+    for name in ("totalChats", "totalHandlingTime", "totalInteractiveChats"):
+        assert schema.field(name).type == pa.int64()
+    for name in ("avgInteractiveHandlingTime", "interactiveShare", "hours"):
+        assert schema.field(name).type == pa.float64()
+    back = read_parquet(tmp_path / "f.parquet")
+    pd.testing.assert_frame_equal(_canonical(back), _canonical(derived), check_exact=True)
+
+
+@pytest.mark.parametrize("claimed", ["unused", "chats_per_hour"])
+def test_a_claimed_integer_metric_that_is_not_whole_stays_float(claimed, derived_frame,
+                                                                tmp_path):
+    # "unused" holds a NaN, "chats_per_hour" fractions: integers would lose them
+    derived_frame.attrs["integer_metrics"] = [claimed]
+    to_parquet(derived_frame, tmp_path / "f.parquet", layout="wide")
+    assert pq.read_schema(tmp_path / "f.parquet").field(claimed).type == pa.float64()
+    back = read_parquet(tmp_path / "f.parquet")
+    pd.testing.assert_frame_equal(_canonical(back), _canonical(derived_frame), check_exact=True)

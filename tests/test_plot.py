@@ -58,10 +58,30 @@ def _four_agents() -> pd.DataFrame:
         cells, stamps=[T0 + (k + 1) * HOUR_MS for k in range(3)]))
 
 
+def _five_minutes(first_ms: int, last_ms: int, fetched_ms: int) -> pd.DataFrame:
+    """Agents 10 and 11 in skill 1, 2 chats each per 5-minute interval ending first..last.
+
+    ``start`` and ``fetched_at`` columns as a saved fetch has them, so derive knows how much
+    of each period the data covers.
+    """
+    stamps = list(range(first_ms, last_ms + 1, 5 * 60_000))
+    cells = {(i, 1, agent): metrics(2, 120) for i in range(len(stamps)) for agent in (10, 11)}
+    df = engframe.flatten(consistent_response(cells, stamps=stamps))
+    interval = (df["span"] == "interval").to_numpy(bool)
+    df["start"] = df["timestamp"].where(interval) - pd.Timedelta(minutes=5)
+    df["fetched_at"] = pd.Timestamp(fetched_ms, unit="ms", tz="UTC").as_unit("ms")
+    return df
+
+
+#: 00:35 .. 03:10: hour 00 holds 30 minutes of data, 01 and 02 are full, 03 is still
+#: filling when fetched at 03:07.
+FIVE_MINUTES = (T0 + 35 * 60_000, T0 + 3 * HOUR_MS + 10 * 60_000, T0 + 3 * HOUR_MS + 7 * 60_000)
+
+
 def test_timeseries_draws_top_n_and_groups_the_rest() -> None:
     ax = plot.timeseries(_four_agents(), "avgInteractiveHandlingTime", by="agent", top=2)
     labels = [line.get_label() for line in ax.lines]
-    assert labels == ["agent 13", "agent 12", "other"]
+    assert labels == ["agent 13", "agent 12", "other: 2 agents pooled"]
     assert ax.get_ylabel() == "avgInteractiveHandlingTime [s]"
     assert ax.get_xlabel() == "interval end (UTC)"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == labels
@@ -73,6 +93,64 @@ def test_timeseries_other_line_is_a_ratio_of_sums() -> None:
     other = ax.lines[2].get_ydata()
     # first interval: agent 10 has 1 chat of 60 s, agent 11 has 2 chats of 240 s
     assert other[0] == pytest.approx((60 + 240) / 3)
+
+
+def test_timeseries_other_line_of_a_sum_is_the_mean_of_the_pooled() -> None:
+    ax = plot.timeseries(_four_agents(), "totalChats", by="agent", top=2)
+    other = next(line for line in ax.lines if line.get_label().startswith("other"))
+    assert other.get_label() == "other: mean of 2 agents"
+    # agents 10 and 11: 1 + 1 and 2 + 1 chats per interval, pooled 5, two agents
+    assert list(other.get_ydata()) == [2.5, 2.5, 2.5]
+
+
+def test_timeseries_other_line_is_grey_and_dashed_unlike_the_others() -> None:
+    ax = plot.timeseries(_four_agents(), "totalChats", by="agent", top=2)
+    other, *leaders = sorted(ax.lines, key=lambda line: not line.get_label().startswith("other"))
+    assert other.get_linestyle() == "--" and other.get_color() == "#7f7f7f"
+    assert all(line.get_linestyle() == "-" for line in leaders)
+
+
+def test_timeseries_draws_partial_periods_hollow_and_off_the_line() -> None:
+    ax = plot.timeseries(_five_minutes(*FIVE_MINUTES), "totalChats", by="agent", grain="hour")
+    solid = [line for line in ax.lines if not line.get_label().startswith("_")]
+    hollow = [line for line in ax.lines if line.get_label() == "_partial"]
+    assert [line.get_label() for line in solid] == ["agent 10", "agent 11"]
+    assert len(hollow) == 2
+    # hours 00 and 03 are partial: left out of the line, drawn as white-faced markers
+    assert np.isnan(solid[0].get_ydata()).tolist() == [True, False, False, True]
+    assert hollow[0].get_markerfacecolor() == "white"
+    assert hollow[0].get_markeredgecolor() == solid[0].get_color()
+    assert list(hollow[0].get_ydata()) == [12.0, 4.0]  # 6 intervals end in hour 00, 2 in 03
+    assert solid[0].get_markerfacecolor() != "white"
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1] == plot.PARTIAL_NOTE
+
+
+def test_timeseries_sums_intervals_into_hours() -> None:
+    ax = plot.timeseries(_five_minutes(*FIVE_MINUTES), "totalChats", grain="hour")
+    assert list(ax.lines[0].get_ydata())[1:3] == [48.0, 48.0]  # 12 intervals x 2 agents x 2
+    assert ax.get_xlabel() == "hour (UTC)"
+    assert ax.get_title() == "totalChats per hour"
+
+
+def test_timeseries_marks_the_interval_still_filling() -> None:
+    ax = plot.timeseries(_five_minutes(*FIVE_MINUTES), "totalChats")
+    hollow = [line for line in ax.lines if line.get_label() == "_partial"]
+    assert len(hollow) == 1 and len(hollow[0].get_xdata()) == 1  # 03:05-03:10 at 03:07
+    assert np.isnan(ax.lines[0].get_ydata()[-1])
+
+
+def test_timeseries_can_leave_partial_periods_out() -> None:
+    ax = plot.timeseries(_five_minutes(*FIVE_MINUTES), "totalChats", grain="hour",
+                         partial="omit")
+    assert len(ax.lines) == 1 and list(ax.lines[0].get_ydata()) == [48.0, 48.0]
+    assert ax.get_legend() is None
+
+
+def test_timeseries_of_a_bare_response_marks_nothing() -> None:
+    ax = plot.timeseries(_four_agents(), "totalChats", by="agent", top=2)
+    assert not [line for line in ax.lines if line.get_label() == "_partial"]
+    assert plot.PARTIAL_NOTE not in [t.get_text() for t in ax.get_legend().get_texts()]
 
 
 def test_timeseries_raw_metric_fills_absent_intervals_with_zero() -> None:
@@ -109,14 +187,16 @@ def test_timeseries_without_intervals_raises_frame_error() -> None:
         plot.timeseries(sample_frame("account"), "totalChats")
 
 
-@pytest.mark.parametrize("kwargs", [{"by": "team"}, {"top": 0}, {"tz": "Nowhere/City"}])
+@pytest.mark.parametrize("kwargs", [{"by": "team"}, {"top": 0}, {"tz": "Nowhere/City"},
+                                    {"grain": "week"}, {"partial": "hide"}])
 def test_timeseries_bad_options_raise_option_error(kwargs: dict[str, object]) -> None:
     with pytest.raises(OptionError):
         plot.timeseries(sample_frame("account_intervals"), "totalChats", **kwargs)  # type: ignore[arg-type]
 
 
 def test_ranking_sorts_bars_and_shows_chat_counts() -> None:
-    ax = plot.ranking(_four_agents(), "avgInteractiveHandlingTime", by="agent", top=3)
+    ax = plot.ranking(_four_agents(), "avgInteractiveHandlingTime", by="agent", top=3,
+                      min_volume=0)
     bars = sorted(ax.patches, key=lambda p: -p.get_y())  # top of the chart first
     widths = [b.get_width() for b in bars]
     assert widths == sorted(widths, reverse=True) and len(bars) == 3
@@ -128,10 +208,40 @@ def test_ranking_sorts_bars_and_shows_chat_counts() -> None:
     assert _coloured_share(_pixels(ax)) > 0.01
 
 
+def test_ranking_leaves_out_agents_below_the_minimum_volume_and_says_so() -> None:
+    # chats over the three intervals: agent 10: 6, 11: 9, 12: 15, 13: 27
+    ax = plot.ranking(_four_agents(), "avgInteractiveHandlingTime", by="agent")
+    assert plot.DEFAULT_MIN_VOLUME == 20
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["agent 13"]
+    assert ax.get_title() == ("avgInteractiveHandlingTime by agent: top 1 of 1 agents with "
+                              ">= 20 chats\n(3 agents with fewer chats not ranked)")
+
+
+def test_ranking_title_says_top_n_of_m() -> None:
+    ax = plot.ranking(_four_agents(), "avgInteractiveHandlingTime", by="agent", top=2,
+                      min_volume=9)
+    assert ax.get_title().startswith(
+        "avgInteractiveHandlingTime by agent: top 2 of 3 agents with >= 9 chats\n(1 agent")
+    assert len(ax.patches) == 2
+
+
+def test_ranking_with_no_agent_above_the_minimum_says_so_on_an_empty_chart() -> None:
+    ax = plot.ranking(_four_agents(), "avgInteractiveHandlingTime", by="agent",
+                      min_volume=1000)
+    assert len(ax.patches) == 0
+    assert [t.get_text() for t in ax.texts] == ["no agent has >= 1000 chats"]
+
+
+@pytest.mark.parametrize("bad", [-1, "20", True, float("nan")])
+def test_ranking_refuses_an_unusable_minimum_volume(bad: object) -> None:
+    with pytest.raises(OptionError, match="min_volume"):
+        plot.ranking(_four_agents(), by="agent", min_volume=bad)  # type: ignore[arg-type]
+
+
 def test_ranking_leaves_out_entities_without_chats() -> None:
     df = engframe.flatten(consistent_response(
         {(0, 1, 10): metrics(2, 100), (0, 1, 11): metrics(0, 0, 1, 5)}, stamps=[T0]))
-    ax = plot.ranking(df, "avgInteractiveHandlingTime", by="agent")
+    ax = plot.ranking(df, "avgInteractiveHandlingTime", by="agent", min_volume=0)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["agent 10"]
 
 
@@ -141,17 +251,61 @@ def test_drift_shows_mismatch_in_red_where_it_is() -> None:
     ax = plot.drift(reconcile(df, filtered=False))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(label.startswith("mismatch") for label in legend)
-    mismatch = next(c for c in ax.collections if c.get_label().startswith("mismatch"))
+    seconds = ax.figure.axes[1]
+    mismatch = next(c for c in seconds.collections if c.get_label() == "mismatch")
     assert -500.0 in mismatch.get_offsets()[:, 0]
-    assert any("totalHandlingTime" in t.get_text() for t in ax.get_yticklabels())
+    assert any("totalHandlingTime" in t.get_text() for t in seconds.get_yticklabels())
     image = _pixels(ax)
     red = (image[..., 0] > 0.7) & (image[..., 1] < 0.3) & (image[..., 2] < 0.3)
     assert red.any()
 
 
+def test_drift_puts_counts_and_seconds_on_separate_panels() -> None:
+    ax = plot.drift(reconcile(sample_frame("skill_2")))
+    counts, seconds = ax.figure.axes
+    assert counts is ax
+    assert counts.get_xlabel() == "sum of parts - reported [count]"
+    assert seconds.get_xlabel() == "sum of parts - reported [s]"
+    count_rows = [t.get_text() for t in counts.get_yticklabels()]
+    second_rows = [t.get_text() for t in seconds.get_yticklabels()]
+    assert count_rows and all("Chats" in r or "Engagements" in r for r in count_rows)
+    assert second_rows and all("HandlingTime" in r for r in second_rows)
+
+
+def test_drift_of_exact_integers_has_integer_ticks_around_zero() -> None:
+    ax = plot.drift(reconcile(sample_frame("skill_2")))
+    for panel in ax.figure.axes:
+        ticks = [t for t in panel.get_xticks() if panel.get_xlim()[0] <= t <= panel.get_xlim()[1]]
+        assert ticks == [-1.0, 0.0, 1.0]
+
+
+def test_drift_draws_one_dot_per_distinct_difference_sized_by_its_checks() -> None:
+    df = bump(_four_agents(), 1, level="skill", skill=1, span="timeframe",
+              metric="totalHandlingTime")
+    checks = reconcile(df, filtered=False)
+    ax = plot.drift(checks)
+    dots = [((i, *xy), size) for i, panel in enumerate(ax.figure.axes)
+            for c in panel.collections
+            for xy, size in zip(c.get_offsets(),
+                                np.broadcast_to(c.get_sizes(), len(c.get_offsets())),
+                                strict=True)]
+    assert len(dots) == len({at for at, _ in dots})  # nothing drawn twice in one place
+    assert len(dots) < len(checks)
+    sizes = {size for _, size in dots}
+    assert min(sizes) == plot.DOT_AREA and max(sizes) > plot.DOT_AREA
+
+
+def test_drift_legend_sits_right_of_the_data() -> None:
+    ax = plot.drift(reconcile(sample_frame("skill_2")))
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert all(legend.x0 >= panel.get_window_extent().x1 for panel in ax.figure.axes)
+
+
 def test_drift_relative_axis_is_in_percent() -> None:
     ax = plot.drift(reconcile(sample_frame("skill_2")), relative=True)
     assert ax.get_xlabel() == "relative difference [%]"
+    assert len(ax.figure.axes) == 1
 
 
 def test_drift_refuses_a_frame_that_is_not_checks() -> None:

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from engframe._keys import group_ids
+from engframe.derive._attrs import derived_attrs
 from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula
 from engframe.derive._periods import PERIOD_KEYS, group_hours
 from engframe.derive._select import (
@@ -219,6 +220,8 @@ def derive(
         (``day``, ``hour``, ``source``...), then ``start`` (earliest period start) when
         the input has it. ``timestamp`` is the end of the last period in the group;
         ``skill``/``agent`` are ``<NA>`` unless grouped on. Rows are sorted by the keys.
+        ``attrs`` are the input's plus ``units`` and ``integer_metrics`` (sums of counts,
+        such as ``totalChats``).
 
     Raises
     ------
@@ -313,9 +316,11 @@ def derive(
         values.update({c: np.asarray(table[c], np.float64) for c in [*needed, HOURS]
                        if c in table and c not in values})
     first = _first_rows(group, n)
+    # the source's query and fetch time, units, and which float metrics are whole counts
+    attrs = derived_attrs(df.attrs, formulas, components=[c for c in values if c not in names],
+                          integer_input=df["value"].dtype.kind in "iu")
     return _long(values, keys=keys, key_values=[c.take(first) for c in columns], end=end,
-                 start=start, level=chosen_level, span=chosen_span, n=n,
-                 attrs=dict(df.attrs.items()))
+                 start=start, level=chosen_level, span=chosen_span, n=n, attrs=attrs)
 
 
 def _weighted(table: Mapping[str, np.ndarray], terms: Mapping[str, float], n: int) -> np.ndarray:

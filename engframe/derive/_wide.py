@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from engframe.derive._attrs import INTEGER_METRICS
 from engframe.errors import FrameError
 from engframe.schema import METRICS
 
@@ -16,8 +17,9 @@ def to_wide(df: pd.DataFrame) -> pd.DataFrame:
 
     Every column other than ``metric`` and ``value`` identifies a row of the result.
     Metric columns follow the API's order first, then the others in the frame's order.
-    Integer values stay exact (``Int64``, ``<NA>`` where a row lacks a metric); float
-    values stay float (NaN where missing).
+    Integer values stay exact (``Int64``, ``<NA>`` where a row lacks a metric), and so do
+    the counts of a derived frame (``totalChats``..., which ``df.attrs["integer_metrics"]``
+    names); other float values stay float (NaN where missing).
 
     Parameters
     ----------
@@ -61,10 +63,12 @@ def to_wide(df: pd.DataFrame) -> pd.DataFrame:
     row_id = df.groupby(keys, observed=True, dropna=False, sort=False).ngroup().to_numpy()
     out = df[keys].loc[~pd.Series(row_id).duplicated().to_numpy()].reset_index(drop=True)
     integer = df["value"].dtype.kind in "iu"
+    names = df.attrs.get(INTEGER_METRICS)
+    whole = set(names) if isinstance(names, list | tuple) else set()
     values = df["value"].to_numpy()
     for name in order:
         hit = (metric == name).to_numpy()
-        if integer:
+        if integer or (name in whole and (np.rint(values[hit]) == values[hit]).all()):
             exact = np.zeros(len(out), np.int64)
             exact[row_id[hit]] = values[hit]
             absent = np.ones(len(out), bool)

@@ -2,7 +2,8 @@
 
 A thin layer over :func:`engframe.sim.serve`: it prints the base URL and the credentials
 the simulator accepts (they are the simulator's own, derived from the seed, and useless
-anywhere else), then serves until interrupted.
+anywhere else) as ``export LP_...=...`` lines a shell can paste or ``eval``, then serves
+until interrupted.
 
 Examples
 --------
@@ -18,6 +19,7 @@ True
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 import threading
 from collections.abc import Sequence
@@ -69,7 +71,9 @@ def run(
     SimConfigError
         If ``host`` is not loopback or another option is unusable.
     OSError
-        If the port is taken.
+        If the port is taken (the message says which, and why).
+    KeyboardInterrupt
+        On Ctrl+C, after the server is stopped.
 
     Examples
     --------
@@ -83,17 +87,24 @@ def run(
         )
     out = sys.stdout if out is None else out
     log = sys.stderr if log is None else log
-    with serve(seed=seed, port=port, account=account, log=log) as server:
+    try:
+        server = serve(seed=seed, port=port, account=account, log=log)
+    except OSError as exc:
+        raise type(exc)(exc.errno, f"cannot listen on {LOOPBACK}:{port}: "
+                                   f"{exc.strerror or exc}") from None
+    with server:  # closed on the way out, Ctrl+C included
         out.write(banner(server, seed=seed))
         out.flush()
-        try:
-            (stop or threading.Event()).wait()
-        except KeyboardInterrupt:
-            out.write("stopped\n")
+        (stop or threading.Event()).wait()
 
 
 def banner(server: SimServer, *, seed: int) -> str:
-    """The text ``engframe sim`` prints on start: URL, account and credentials.
+    """The text ``engframe sim`` prints on start: ``export`` lines for a shell, and comments.
+
+    The ``export`` lines set ``LP_ACCOUNT`` and the simulator's credentials: OAuth 2.0
+    (``LP_CLIENT_ID``, ``LP_CLIENT_SECRET``) and the four OAuth 1.0 values, which engframe
+    uses only when no OAuth 2.0 pair is set. Comment lines (``#``) say where it serves and
+    the ``--csds-url`` to pass, so the whole text can be ``eval``-ed.
 
     Parameters
     ----------
@@ -110,21 +121,32 @@ def banner(server: SimServer, *, seed: int) -> str:
     Examples
     --------
     >>> with serve(seed=1, now=0) as server:
-    ...     "client_id" in banner(server, seed=1)
-    True
+    ...     [line.split("=")[0] for line in banner(server, seed=1).splitlines()
+    ...      if line.startswith("export")][:3]
+    ['export LP_ACCOUNT', 'export LP_CLIENT_ID', 'export LP_CLIENT_SECRET']
     """
     app_key, app_secret, access_token, access_token_secret = server.oauth1
-    return (
-        f"engframe simulator (seed {seed}) serving account {server.account}\n"
-        f"  csds_url / base URL  {server.base_url}\n"
-        f"  OAuth 2.0            client_id={server.client_id}\n"
-        f"                       client_secret={server.client_secret}\n"
-        f"  OAuth 1.0            app_key={app_key} app_secret={app_secret}\n"
-        f"                       access_token={access_token} "
-        f"access_token_secret={access_token_secret}\n"
-        "  (simulator credentials, valid only here)\n"
-        "Press Ctrl+C to stop.\n"
-    )
+    variables = {
+        "LP_ACCOUNT": server.account,
+        "LP_CLIENT_ID": server.client_id,
+        "LP_CLIENT_SECRET": server.client_secret,
+        "LP_APP_KEY": app_key,
+        "LP_APP_SECRET": app_secret,
+        "LP_ACCESS_TOKEN": access_token,
+        "LP_ACCESS_TOKEN_SECRET": access_token_secret,
+    }
+    exports = [f"export {name}={shlex.quote(value)}" for name, value in variables.items()]
+    return "\n".join([
+        f"# engframe simulator (seed {seed}) serving account {server.account} at "
+        f"{server.base_url}",
+        "# simulator-only credentials (valid only here); paste these lines into a shell:",
+        *exports[:3],
+        "# OAuth 1.0, used only when LP_CLIENT_ID and LP_CLIENT_SECRET are not set:",
+        *exports[3:],
+        f"# then: engframe fetch --csds-url {server.base_url} --no-cache --timeframe 60 "
+        "--interval 15",
+        "# Press Ctrl+C to stop.",
+    ]) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -138,7 +160,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit status: 0 after a clean stop, 2 for a bad option, 1 if the port is taken.
+        The exit status: 0 after ``stop``, 2 for a bad option, 1 if the port is taken,
+        130 after Ctrl+C.
 
     Examples
     --------
@@ -159,10 +182,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         run(port=args.port, seed=args.seed, host=args.host, account=args.account)
+    except KeyboardInterrupt:
+        print("engframe sim: stopped", file=sys.stderr)
+        return 130
     except EngframeError as error:
-        print(f"engframe sim: {error}", file=sys.stderr)
+        print(f"engframe sim: error: {error}", file=sys.stderr)
         return 2
     except OSError as error:  # the port is taken, most likely
-        print(f"engframe sim: cannot listen on {LOOPBACK}:{args.port}: {error}", file=sys.stderr)
+        print(f"engframe sim: error: {error.strerror or error}", file=sys.stderr)
         return 1
     return 0

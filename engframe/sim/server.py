@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import sys
 import threading
 import traceback
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -48,6 +49,9 @@ IDLE_TIMEOUT: Final = 30.0
 POLL_INTERVAL: Final = 0.05
 #: How long closing waits for the accept loop [s].
 JOIN_TIMEOUT: Final = 10.0
+#: How a client hanging up shows while its answer is written.
+_HANG_UPS: Final = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError,
+                    TimeoutError)
 
 
 class SimServer:
@@ -379,8 +383,15 @@ class _HTTPServer(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that hangs up mid-answer is normal (timeouts, truncation tests).
-        if self.log is not None:
+        if self.log is None:
+            return
+        error = sys.exception()
+        if isinstance(error, _HANG_UPS):
+            # A client that hangs up mid-answer is normal (timeouts, a user's Ctrl+C): one line.
+            host, port = client_address[:2]
+            self.log.write(f"client {host}:{port} disconnected before the answer was sent "
+                           f"({type(error).__name__})\n")
+        else:  # a fault of the simulator itself: the whole story
             self.log.write(traceback.format_exc())
 
 

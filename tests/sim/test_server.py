@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import socket
+import struct
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -368,3 +369,40 @@ def test_repr_names_url_and_state_but_no_secret() -> None:
         text = repr(server)
     assert server.base_url in text and "running" in text
     assert server.client_secret not in text
+
+
+def _hang_up_after_sending(server: sim.SimServer, path: str) -> None:
+    """Send a request, then reset the connection (RST) before the answer comes."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=TIMEOUT) as client:
+        client.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
+def test_a_client_hanging_up_is_logged_as_one_line_not_a_traceback(
+    no_leaked_threads: None,
+) -> None:
+    log = io.StringIO()
+    with sim.serve(now=NOW_MS, log=log) as server:
+        server.faults.script("slow", delay=0.3, endpoint="domain")
+        _hang_up_after_sending(
+            server, f"/api/account/{server.account}/service/sentinel/baseURI.json?version=1.0")
+        deadline = time.monotonic() + TIMEOUT
+        while "disconnected" not in log.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+    text = log.getvalue()
+    assert "Traceback" not in text and "Error" in text
+    line = next(line for line in text.splitlines() if "disconnected" in line)
+    assert line.startswith("client 127.0.0.1:")
+
+
+def test_a_fault_inside_the_simulator_is_logged_with_its_traceback(no_leaked_threads: None,
+                                                                   monkeypatch) -> None:
+    log = io.StringIO()
+    with sim.serve(now=NOW_MS, log=log) as server:
+        def broken(request: object) -> None:
+            raise RuntimeError("a bug in the simulator")
+
+        monkeypatch.setattr(server._app, "handle", broken)
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"{server.base_url}/anything", timeout=TIMEOUT)
+    assert "Traceback" in log.getvalue() and "a bug in the simulator" in log.getvalue()

@@ -1,0 +1,59 @@
+"""What a derived frame says about itself in ``df.attrs``, for the steps downstream.
+
+A derived frame's ``value`` column is float64 (one column holds averages and counts alike),
+so :func:`engframe.derive` records which metrics are nevertheless whole numbers (sums of
+integer counts such as ``totalChats``: the wide layouts and printed tables keep them as
+integers) and the unit of each metric (parquet metadata, axis labels). It also carries the
+source frame's attrs over (the query, account and fetch time), so a file written from a
+derived frame records the query it was derived from.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from engframe.derive._formula import HOURS, RAW_UNITS, Formula
+
+__all__ = ["INTEGER_METRICS", "UNITS", "derived_attrs", "is_whole"]
+
+#: ``attrs`` key: the metrics whose float values are whole numbers.
+INTEGER_METRICS: Final = "integer_metrics"
+#: ``attrs`` key: metric name -> unit.
+UNITS: Final = "units"
+
+
+def is_whole(f: Formula) -> bool:
+    """Whether ``f`` of integer inputs is a whole number: an unscaled sum with integer weights.
+
+    Examples
+    --------
+    >>> from engframe.derive import DERIVED
+    >>> is_whole(DERIVED["totalChats"]), is_whole(DERIVED["avgHandlingTime"])
+    (True, False)
+    """
+    return (not f.is_ratio and f.scale == 1.0 and HOURS not in f.numerator
+            and all(float(w).is_integer() for w in f.numerator.values()))
+
+
+def derived_attrs(
+    source: Mapping[Any, Any],
+    formulas: Iterable[Formula],
+    *,
+    components: Iterable[str],
+    integer_input: bool,
+) -> dict[Any, Any]:
+    """The ``attrs`` of a derived frame: the source's, plus units and whole-number metrics.
+
+    ``components`` are the summed components emitted as rows (``components=True``).
+    """
+    formulas = list(formulas)
+    shown = list(components)
+    attrs = copy.deepcopy(dict(source))
+    units = {c: RAW_UNITS.get(c, "") for c in shown}
+    units.update({f.name: f.unit for f in formulas})
+    attrs[UNITS] = units
+    whole = [f.name for f in formulas if is_whole(f)] + [c for c in shown if c != HOURS]
+    attrs[INTEGER_METRICS] = list(dict.fromkeys(whole)) if integer_input else []
+    return attrs
