@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -34,6 +35,8 @@ __all__ = ["DEFAULT_LOCK_TIMEOUT", "LOCK_NAME", "ExportResult", "export"]
 LOCK_NAME: Final = ".engframe.lock"
 #: How long an exporter waits for another one to finish [s]; ``None`` waits forever.
 DEFAULT_LOCK_TIMEOUT: Final[float | None] = 600.0
+#: Partitions written at once.
+WRITERS: Final = min(4, os.cpu_count() or 1)
 _VALUE_KINDS: Final = {"i": "int64", "u": "int64", "f": "float64"}
 
 
@@ -226,30 +229,34 @@ def store(rows: _Rows, manifest: Manifest, base: Path, *,
     work = _plan(rows, grid, base)
     if not (base / MANIFEST_NAME).is_file():
         write_manifest(base, manifest)
-    written: list[str] = []
-    inserted = updated = 0
-    # A backfill can touch many partitions: show the progress on a terminal.
-    for level, folder, old, new, at in tqdm(work, desc="export", unit="partition",
-                                            file=sys.stderr, leave=False,
-                                            disable=None if len(work) > 1 else True):
+
+    def one(item: tuple[str, str, Facts | None, np.ndarray]) -> tuple[str, int, int]:
+        level, folder, old, at = item
+        new = rows.facts(level, grid, at)
         merged = upsert(old, new, grid, keys=(rows.key[at], rows.key_size), unique=rows.unique)
-        inserted += merged.inserted
-        updated += merged.updated
         if merged.changed:
             write_partition(merged.facts, base / level / folder / PART_NAME, level=level,
                             grid=grid, compression=compression)
-            written.append(f"{level}/{folder}")
-    return written, inserted, updated
+        return (f"{level}/{folder}" if merged.changed else "", merged.inserted, merged.updated)
+
+    # Partitions are independent, each swapped in atomically: write them side by side (the
+    # parquet writer releases the GIL). A backfill can touch many: show the progress.
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        done = list(tqdm(pool.map(one, work), total=len(work), desc="export",
+                         unit="partition", file=sys.stderr, leave=False,
+                         disable=None if len(work) > 1 else True))
+    written = [folder for folder, _, _ in done if folder]
+    return written, sum(d[1] for d in done), sum(d[2] for d in done)
 
 
 def _plan(rows: _Rows, grid: Grid,
-          base: Path) -> list[tuple[str, str, Facts | None, Facts, np.ndarray]]:
-    """Each touched partition: (level, folder, stored facts or None, new facts, rows)."""
+          base: Path) -> list[tuple[str, str, Facts | None, np.ndarray]]:
+    """Each touched partition: (level, folder, its stored facts or None, its new rows)."""
     work = []
     for (level, folder), at in partitions(rows.level, rows.stamp, grid):
         path = base / level / folder / PART_NAME
         old = read_partition(path, level) if path.exists() else None
-        work.append((level, folder, old, rows.facts(level, grid, at), at))
+        work.append((level, folder, old, at))
     return work
 
 
@@ -257,36 +264,39 @@ def _interval_rows(frame: pd.DataFrame, *, account: str | int | None,
                    fetched_at: str | datetime | None) -> tuple[_Rows | None, int]:
     """The frame's interval rows as stored arrays, and how many rows are left out."""
     span = np.asarray(pd.Categorical(frame["span"], categories=list(SPANS)).codes)
-    at = np.flatnonzero(span == SPANS.index("interval"))
-    left_out = len(frame) - len(at)
-    if not len(at):
+    found = np.flatnonzero(span == SPANS.index("interval"))
+    left_out = len(frame) - len(found)
+    if not len(found):
         return None, left_out
+    # a response's intervals come before its whole-timeframe rows: a view, not a copy
+    at: np.ndarray | slice = (slice(int(found[0]), int(found[-1]) + 1)
+                              if found[-1] - found[0] + 1 == len(found) else found)
     value = frame["value"].to_numpy()[at]
     if value.dtype.kind not in _VALUE_KINDS:
         raise FrameError(f"export: column 'value' must hold int or float numbers, found dtype "
                          f"{frame['value'].dtype}")
+    n = len(found)
     stamp = _ms_column(frame, "timestamp")[at]
     if (stamp == NAT).any():
         raise FrameError(f"export: {int((stamp == NAT).sum())} interval row(s) have no "
                          "timestamp (NaT); every interval of a response has one")
     default = _default_fetched_at(frame, fetched_at)
     fetched = (_ms_column(frame, "fetched_at")[at] if "fetched_at" in frame.columns
-               else np.full(len(at), NAT))
-    fetched = np.where(fetched == NAT, default, fetched)
-    start = (_ms_column(frame, "start")[at] if "start" in frame.columns
-             else np.full(len(at), NAT))
+               else np.full(n, NAT))
+    if (fetched == NAT).any():
+        fetched = np.where(fetched == NAT, default, fetched)
+    start = (_ms_column(frame, "start")[at].copy() if "start" in frame.columns
+             else np.full(n, NAT))  # a copy: the grid check fills unknown starts in place
     level = np.asarray(pd.Categorical(frame["level"], categories=list(LEVELS)).codes)[at]
     skill, agent = _ids(frame, "skill", at, level), _ids(frame, "agent", at, level)
-    metric, metrics = frame_codes(frame["metric"].take(at))
+    metric, metrics = frame_codes(frame["metric"], at)
     if (metric < 0).any():
         raise FrameError("export: column 'metric' holds <NA>; every value needs a metric name")
-    accounts_column = frame["account"].take(at) if "account" in frame.columns else None
-    account_codes, accounts = _accounts(accounts_column, len(at),
-                                        account if account is not None
+    account_codes, accounts = _accounts(frame, at, n, account if account is not None
                                         else frame.attrs.get("account"))
     fetch_columns = [fetched]
     if "source" in frame.columns:
-        fetch_columns.append(frame_codes(frame["source"].take(at))[0])
+        fetch_columns.append(frame_codes(frame["source"], at)[0])
     fetch, _ = pd.factorize(pd.MultiIndex.from_arrays(fetch_columns)) if len(
         fetch_columns) > 1 else pd.factorize(fetched)
     key, key_size = keys_of(stamp=stamp, skill=skill, agent=agent,
@@ -311,7 +321,8 @@ def _grid(rows: _Rows, frame: pd.DataFrame, manifest: Manifest | None, base: Pat
     for fetch in fetches:
         mine = (rows.fetch == fetch) if len(fetches) > 1 else np.ones(len(rows.fetch), bool)
         stamps = rows.stamp[mine]
-        minutes = frame_minutes(stamps, rows.start[mine], dict(frame.attrs.items()))
+        ends = pd.unique(stamps)
+        minutes = frame_minutes(stamps, rows.start[mine], dict(frame.attrs.items()), ends=ends)
         if minutes is None:
             if expected is None:
                 raise DatasetError(
@@ -319,7 +330,6 @@ def _grid(rows: _Rows, frame: pd.DataFrame, manifest: Manifest | None, base: Pat
                     f"interval); nothing was written to {base}. Export the saved envelope, or "
                     "a fetch of several intervals")
             minutes = expected.minutes
-        ends = pd.unique(stamps)
         grid = Grid.of(minutes, int(ends[0]))
         on_grid = bool(grid.aligned(ends).all())
         if expected is None and on_grid:
@@ -401,27 +411,28 @@ def _ms_column(frame: pd.DataFrame, name: str) -> np.ndarray:
     return column.to_numpy("datetime64[ms]").view(np.int64)
 
 
-def _ids(frame: pd.DataFrame, name: str, at: np.ndarray, level: np.ndarray) -> np.ndarray:
-    try:
-        column = frame[name].astype("Int64").take(at)
-    except (TypeError, ValueError):
+def _ids(frame: pd.DataFrame, name: str, at: np.ndarray | slice,
+         level: np.ndarray) -> np.ndarray:
+    column = frame[name]
+    if not (pd.api.types.is_integer_dtype(column.dtype) or column.isna().all()):
         raise FrameError(f"export: column {name!r} must hold integer ids or <NA>, found dtype "
-                         f"{frame[name].dtype}") from None
-    missing = column.isna().to_numpy()
+                         f"{column.dtype}")
+    missing = column.isna().to_numpy()[at]
     needs = np.array([LEVEL_HAS[lv][0 if name == "skill" else 1] for lv in LEVELS])[level]
     if (needs & missing).any():
         first = LEVELS[int(level[np.argmax(needs & missing)])]
         raise FrameError(f"export: a row of level {first!r} has no {name}; that level needs one")
-    return column.to_numpy(np.int64, na_value=0)
+    ids: np.ndarray = column.to_numpy(np.int64, na_value=0)[at]
+    return ids
 
 
-def _accounts(column: pd.Series | None, n: int,
+def _accounts(frame: pd.DataFrame, at: np.ndarray | slice, n: int,
               fallback: Any) -> tuple[np.ndarray, list[str]]:
-    if column is None:
+    if "account" not in frame.columns:
         if fallback is None:
             return np.full(n, -1, np.int64), []
         return np.zeros(n, np.int64), [str(fallback)]
-    codes, names = frame_codes(column)
+    codes, names = frame_codes(frame["account"], at)
     if (codes < 0).any() and fallback is not None:
         codes = np.where(codes < 0, len(names), codes)
         names = [*names, str(fallback)]

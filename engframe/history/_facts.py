@@ -170,7 +170,9 @@ def _ints(column: pa.ChunkedArray) -> np.ndarray:
     return ints
 
 
-def frame_codes(column: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """A text column of a tidy frame as codes (-1 for missing) and names."""
+def frame_codes(column: pd.Series,
+                at: np.ndarray | slice = slice(None)) -> tuple[np.ndarray, list[str]]:
+    """A text column of a tidy frame (rows ``at``) as codes (-1 for missing) and names."""
     values = column.astype("category").array
-    return np.asarray(values.codes, np.int64), [str(c) for c in values.categories]
+    codes = np.asarray(values.codes)[at].astype(np.int64)
+    return codes, [str(c) for c in values.categories]

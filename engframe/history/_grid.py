@@ -83,13 +83,13 @@ class Grid:
 BUCKETS: Final = Grid(BUCKET_MINUTES, 0)
 
 
-def frame_minutes(stamps: np.ndarray, starts: np.ndarray,
-                  attrs: Mapping[Any, Any]) -> int | None:
+def frame_minutes(stamps: np.ndarray, starts: np.ndarray, attrs: Mapping[Any, Any], *,
+                  ends: np.ndarray | None = None) -> int | None:
     """The interval length [minutes] of one fetch's interval rows, or None when unknowable.
 
     From the request (``attrs["query"]["interval"]``), else the longest ``timestamp -
     start`` (the oldest interval may be a shorter remainder), else the spacing of the
-    timestamps.
+    timestamps (``ends``: their distinct values, when already known).
     """
     query = attrs.get("query")
     if isinstance(query, Mapping):
@@ -101,7 +101,8 @@ def frame_minutes(stamps: np.ndarray, starts: np.ndarray,
         longest = int((stamps[known] - starts[known]).max())
         if longest > 0 and longest % MINUTE_MS == 0:
             return longest // MINUTE_MS
-    ends = np.sort(pd.unique(stamps[stamps != _NAT]))
+    ends = np.sort(pd.unique(stamps) if ends is None else ends)
+    ends = ends[ends != _NAT]
     steps = np.diff(ends)
     if steps.size:
         found, counts = np.unique(steps, return_counts=True)

@@ -29,6 +29,7 @@ import pandas as pd
 
 from engframe.history._facts import Facts
 from engframe.history._grid import Grid
+from engframe.schema import LEVELS
 
 __all__ = ["Upsert", "keys_of", "repeats", "upsert"]
 
@@ -110,25 +111,27 @@ def keys_of(*, stamp: np.ndarray, skill: np.ndarray | None, agent: np.ndarray | 
             level: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Dense key codes of rows (``skill``/``agent`` None where their table has none).
 
-    With ``level`` (level codes) the keys of different levels' tables differ too.
+    With ``level`` (level codes) the keys of different levels' tables differ too. Codes of
+    ``metric`` are never -1; those of ``account`` are -1 where a row names none.
     """
-    columns = [_dense(column) for column in (skill, agent) if column is not None]
+    ids = [_dense(column) for column in (skill, agent) if column is not None]
     if level is not None:
-        columns.append((level.astype(np.int64), 8))
-    if len(columns) > 1:  # the ids that occur together: a few thousand, not 50 x 1000 x 6
-        pair = np.zeros(len(stamp), np.int64)
-        for codes, width in columns:
-            pair *= width + 1
-            pair += codes + 1
-        columns = [_dense(pair)]
-    columns += [_dense(stamp), metric, account]
-    key = np.zeros(len(stamp), np.int64)
-    size = 1
-    for codes, width in columns:
-        if size * (width + 1) > _DENSE_CELLS:  # keep the space small: renumber what occurs
+        ids.append((level.astype(np.int64), len(LEVELS)))
+    if len(ids) > 1:  # the id pairs that occur: a few thousand, not 50 x 1000 x 6
+        pair = ids[0][0].copy()
+        for codes, width in ids[1:]:
+            pair *= width
+            pair += codes
+        ids = [_dense(pair)]
+    stamps = _dense(stamp)
+    key, size = (ids[0][0].copy(), ids[0][1]) if ids else (np.zeros(len(stamp), np.int64), 1)
+    accounts = account[0] + 1
+    for codes, width in (stamps, metric, (accounts, account[1] + 1)):
+        if size * width > _DENSE_CELLS:  # keep the space small: renumber what occurs
             key, size = _dense(key)
-        key = key * (width + 1) + (codes + 1)
-        size *= width + 1
+        key *= width
+        key += codes
+        size *= width
     return key, size
 
 
