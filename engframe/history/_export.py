@@ -21,11 +21,9 @@ from engframe.errors import DatasetError, EngframeWarning, FrameError, OptionErr
 from engframe.history._facts import NAT, Facts, frame_codes
 from engframe.history._grid import BUCKETS, Grid, frame_minutes
 from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
-from engframe.history._names_store import plan_names, to_store, write_names
+from engframe.history._names_store import NamesOption, plan_names, to_store, write_names
 from engframe.history._store import PART_NAME, partitions, read_partition, write_partition
 from engframe.history._upsert import keys_of, upsert
-from engframe.names import NamesOption
-from engframe.names._option import check_names_option
 from engframe.parquet import COMPRESSIONS, DEFAULT_COMPRESSION
 from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
 from engframe.scope import Scope
@@ -214,7 +212,6 @@ def export(
     if compression not in COMPRESSIONS:
         raise OptionError(f"export: compression must be one of "
                           f"{', '.join(map(repr, COMPRESSIONS))}, found {compression!r}")
-    check_names_option(names, where="export")
     rows, left_out = _interval_rows(frame, account=account, fetched_at=fetched_at)
     base = Path(root)
     if rows is None:

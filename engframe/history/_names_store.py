@@ -40,13 +40,14 @@ from engframe.history._names import (
     to_arrow,
 )
 from engframe.history._store import PART_NAME
-from engframe.names import Names
+from engframe.names import Names, NamesOption
 from engframe.names._names import KINDS
 from engframe.names._option import check_names_option, names_from
 from engframe.parquet import WRITE_OPTIONS
 
 __all__ = [
     "NAMES_FOLDER",
+    "NamesOption",
     "NamesToStore",
     "name_path",
     "plan_names",
