@@ -375,6 +375,12 @@ def test_a_later_frames_names_keep_the_attributes_they_lack(root, frame, names):
             == pd.Timestamp("2026-11-25T21:00:00Z")).all()
 
 
+def test_names_true_names_the_unassigned_skill_too(root, frame, names):
+    export(attach_names(frame, names), root, names=True)
+    skills = tables(root)["skills"].set_index("skill")
+    assert skills.loc[-1, "skill_name"] == "Unassigned"
+
+
 def test_names_true_refuses_a_frame_loaded_without_names(root, frame):
     with pytest.raises(OptionError, match="names=True"):
         export(frame, root, names=True)
@@ -641,6 +647,15 @@ def test_sync_exports_the_facts_when_the_configuration_refuses(root, live, caplo
     assert "names/agents" not in result.names
     assert any("names could not be read" in r.getMessage() and "agents" in r.getMessage()
                for r in caplog.records)
+
+
+def test_sync_exports_the_facts_when_a_configuration_answer_is_malformed(root, live, caplog):
+    server, client = live
+    server.faults.script("truncate", endpoint="skills")
+    with caplog.at_level(logging.WARNING, logger="engframe.sync"):
+        [result] = engframe.sync(root, client=client, names=True, timeframe=30)
+    assert result.inserted > 0 and result.names == ()
+    assert any("names not exported this turn" in r.getMessage() for r in caplog.records)
 
 
 def test_sync_refuses_a_names_option_that_is_not_a_bool(root, live):
