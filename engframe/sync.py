@@ -30,6 +30,7 @@ import numpy as np
 from engframe.client import Client
 from engframe.errors import APIError, AuthError, DatasetError, OptionError, ResponseError
 from engframe.history import BUCKETS, ExportResult, export, history_state
+from engframe.names import Names
 from engframe.query import IdsLike
 from engframe.window import BUCKET_MINUTES, BUCKET_MS, MAX_TIMEFRAME, bucket_ceil, bucket_floor
 
@@ -152,6 +153,7 @@ def sync(
     every: float | None = None,
     times: int | None = None,
     margin: int = DEFAULT_MARGIN,
+    names: bool = False,
     client: Client | None = None,
     on_export: Callable[[SyncResult], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
@@ -183,6 +185,13 @@ def sync(
         Stop after this many turns (default: once when ``every`` is None, else forever).
     margin : int, default DEFAULT_MARGIN
         Minutes fetched again before the oldest incomplete bucket.
+    names : bool, default False
+        Also read the account's skill, agent and agent group names each turn
+        (:meth:`Client.names <engframe.Client.names>`: cached for 6 hours, so an hourly
+        sync reads them a few times a day) and export them into the history's name
+        tables (see :func:`engframe.export`). If they cannot be read (refused, failing, or
+        malformed), the turn logs a warning and exports the facts without them; the
+        next turn tries again.
     client : engframe.Client, optional
         Fetch with this client; otherwise one is made from ``account`` and
         ``client_options`` and closed at the end.
@@ -212,7 +221,7 @@ def sync(
     >>> import engframe
     >>> engframe.sync("history/", account="56072331", every=60)  # doctest: +SKIP
     """
-    _check(every=every, times=times, interval=interval, margin=margin)
+    _check(every=every, times=times, interval=interval, margin=margin, names=names)
     turns = times if times is not None else (1 if every is None else None)
     owned = client is None
     active = client if client is not None else Client(account, **client_options)
@@ -225,7 +234,7 @@ def sync(
             last = turns is not None and turn == turns
             try:
                 result = _turn(active, root, timeframe=timeframe, skills=skills, agents=agents,
-                               margin=margin)
+                               margin=margin, names=names)
             except (AuthError, DatasetError):
                 raise
             except (APIError, ResponseError) as error:
@@ -245,7 +254,8 @@ def sync(
     return results
 
 
-def _check(*, every: float | None, times: int | None, interval: int, margin: int) -> None:
+def _check(*, every: float | None, times: int | None, interval: int, margin: int,
+           names: bool) -> None:
     if every is not None and (not isinstance(every, int | float) or isinstance(every, bool)
                               or not every >= MIN_EVERY):
         raise OptionError(f"sync: every must be at least {MIN_EVERY:g} minute(s), found "
@@ -259,10 +269,12 @@ def _check(*, every: float | None, times: int | None, interval: int, margin: int
                           "lines up; derive hours and days when reading")
     if not isinstance(margin, int) or isinstance(margin, bool) or not 0 <= margin <= 1440:
         raise OptionError(f"sync: margin must be whole minutes 0..1440, found {margin!r}")
+    if not isinstance(names, bool):
+        raise OptionError(f"sync: names must be True or False, found {names!r}")
 
 
 def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None,
-          skills: IdsLike, agents: IdsLike, margin: int) -> SyncResult:
+          skills: IdsLike, agents: IdsLike, margin: int, names: bool) -> SyncResult:
     now = round(client.clock() * 1000)
     state = history_state(root, account=client.account,
                           since_ms=bucket_floor(now - MAX_TIMEFRAME * _MINUTE_MS))
@@ -277,14 +289,36 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
     log.info("sync: fetching the last %d minutes for account %s", minutes, client.account)
     frame = client.frame(timeframe=minutes, interval=BUCKET_MINUTES, skills=skills,
                          agents=agents, refresh=True)
-    result = export(frame, root, account=client.account)
+    result = export(frame, root, account=client.account,
+                    names=_names(client) if names else None)
     window = frame.attrs.get("window") or {}
     return SyncResult(
         result.root, result.written, result.inserted, result.updated, result.unchanged,
-        result.left_out, fetched=(str(window.get("start", "")), str(window.get("end", ""))),
+        result.left_out, result.names,
+        fetched=(str(window.get("start", "")), str(window.get("end", ""))),
         timeframe=minutes,
         lost=None if plan.lost is None else (_iso(plan.lost[0]), _iso(plan.lost[1])),
     )
+
+
+def _names(client: Client) -> Names | None:
+    """The account's names for this turn, or None (logged) when they cannot be read.
+
+    Names must never cost the history its facts: a configuration call refused or failing
+    leaves the tables it could not read out (the tolerant read the client's
+    ``frame(names=True)`` uses), and a malformed answer, which the client does not keep in
+    its cache, is tried again next turn.
+    """
+    try:
+        names = client._names(tolerant=True)
+    except ResponseError as error:
+        log.warning("sync: names not exported this turn, trying again next turn: %s", error)
+        return None
+    if names.failed:
+        reasons = "; ".join(f"{kind}: {reason}" for kind, reason in names.failed.items())
+        log.warning("sync: names could not be read (%s); their tables are left as they "
+                    "are, trying again next turn", reasons)
+    return names
 
 
 def _iso(ms: int) -> str:

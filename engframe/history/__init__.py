@@ -21,6 +21,13 @@ counts each chat once, however many fetches were exported, in whatever order:
 page checksums verified on every read. A history written by engframe 0.1 is recognised and
 converted by :func:`repair_dataset`.
 
+**Names beside the facts** (``export(..., names=...)``): three dimension tables,
+``ROOT/names/skills``, ``ROOT/names/agents`` and ``ROOT/names/agent_groups``, one row per
+(account, id) with the id column named as in the fact tables, the names, the useful
+attributes and ``read_at`` (:mod:`engframe.history._names`). The latest read wins, names are
+never deleted, and ``read_dataset(root, names=True)`` joins them as ``load(..., names=True)``
+does; :func:`read_history_names` gives them as an :class:`~engframe.names.Names`.
+
 Examples
 --------
 >>> from engframe.history import export, read_dataset, repair_dataset
@@ -33,6 +40,7 @@ from engframe.history._export import DEFAULT_LOCK_TIMEOUT, LOCK_NAME, ExportResu
 from engframe.history._facts import measure
 from engframe.history._grid import BUCKETS, Grid
 from engframe.history._manifest import MANIFEST_NAME
+from engframe.history._names_store import read_history_names
 from engframe.history._read import HistoryState, history_state, read_dataset
 from engframe.history._repair import BACKUP_NAME, RepairResult, repair_dataset
 from engframe.history._store import PART_NAME
@@ -52,5 +60,6 @@ __all__ = [
     "history_state",
     "measure",
     "read_dataset",
+    "read_history_names",
     "repair_dataset",
 ]

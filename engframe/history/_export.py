@@ -22,6 +22,7 @@ from engframe.errors import DatasetError, EngframeWarning, FrameError, OptionErr
 from engframe.history._facts import NAT, Facts, frame_codes
 from engframe.history._grid import BUCKETS, Grid, frame_minutes
 from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
+from engframe.history._names_store import NamesOption, plan_names, to_store, write_names
 from engframe.history._store import PART_NAME, partitions, read_partition, write_partition
 from engframe.history._upsert import keys_of, repeats, upsert
 from engframe.parquet import COMPRESSIONS, DEFAULT_COMPRESSION
@@ -60,6 +61,9 @@ class ExportResult:
         Facts of the frame that changed nothing (already stored, or outranked).
     left_out : int
         Rows of the frame that are not facts of a history: its whole-timeframe rows.
+    names : tuple of str
+        The name tables written again, as paths under ``root`` (``"names/agents"``);
+        tables the names did not change are not written.
     """
 
     root: Path
@@ -68,6 +72,7 @@ class ExportResult:
     updated: int
     unchanged: int
     left_out: int = 0
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,7 @@ def export(
     fetched_at: str | datetime | None = None,
     compression: str = DEFAULT_COMPRESSION,
     lock_timeout: float | None = DEFAULT_LOCK_TIMEOUT,
+    names: NamesOption = None,
 ) -> ExportResult:
     """Upsert a fetch's interval values into the history dataset at ``root``.
 
@@ -152,23 +158,38 @@ def export(
     lock_timeout : float or None, default 600
         How long to wait for another exporter of the same dataset [s]; ``None`` waits
         as long as it takes.
+    names : Names, path-like or bool, optional
+        Also upsert skill, agent and agent group names into the name tables beside the
+        facts (``ROOT/names/skills``, ``agents``, ``agent_groups``: one row per
+        account and id, the latest read winning, names never deleted; see
+        :mod:`engframe.history`). A :class:`~engframe.names.Names` (or the path of saved
+        names) is stored whole, for its account, which must be the frame's. ``True``
+        stores the names the frame was loaded with (``load(..., names=True)``): those
+        its name columns show, for the ids it holds, read at
+        ``df.attrs["names"]["read_at"]`` (pass the ``Names`` for the whole tables:
+        deleted flags, groups' parents, ...). Tables that could not be read change
+        nothing. Names are stored with facts: a frame without interval rows stores none.
 
     Returns
     -------
     ExportResult
-        Partitions written, and facts inserted, updated and left unchanged.
+        Partitions and name tables written, and facts inserted, updated and left
+        unchanged.
 
     Raises
     ------
     DatasetError
         If the frame's intervals do not line up with the dataset's grid, its scope or
         values differ from the dataset's, the dataset was written by engframe 0.1 (see
-        :func:`repair_dataset`), a touched partition is damaged, or the lock stays taken
-        past ``lock_timeout``. Nothing is written then.
+        :func:`repair_dataset`), a touched partition or a name table is damaged, or the
+        lock stays taken past ``lock_timeout``. Nothing is written then.
     FrameError
         If ``df`` is not a tidy frame of numbers, or an interval row lacks its timestamp.
     OptionError
-        If ``compression`` or ``fetched_at`` is not usable.
+        If ``compression``, ``fetched_at`` or ``names`` is not usable (``True`` for a
+        frame loaded without names; names of another account than the frame's).
+    SourceError, ResponseError
+        If a path given as ``names`` is missing or not saved names.
 
     Examples
     --------
@@ -203,6 +224,9 @@ def export(
             "history keeps interval values (fetch with interval=5)", EngframeWarning,
             stacklevel=2)
         return ExportResult(base, (), 0, 0, 0, left_out)
+    owner = account if account is not None else frame.attrs.get("account")
+    name_rows = to_store(names, frame, accounts=rows.accounts,
+                         account=None if owner is None else str(owner))
     base.mkdir(parents=True, exist_ok=True)
     with locked(base / LOCK_NAME, timeout=lock_timeout):
         manifest = read_manifest(base)
@@ -212,10 +236,12 @@ def export(
         if manifest is None:
             manifest = Manifest(grid, _VALUE_KINDS[rows.value.dtype.kind], scope,
                                 f"engframe {_meta.version()}")
+        name_tables = plan_names(base, name_rows)  # stored names verified before writing
         written, inserted, updated = store(rows, manifest, base, compression=compression)
+        names_written = write_names(base, name_tables, compression=compression)
     stored = len(rows.stamp)
     return ExportResult(base, tuple(written), inserted, updated, stored - inserted - updated,
-                        left_out)
+                        left_out, tuple(names_written))
 
 
 def store(rows: _Rows, manifest: Manifest, base: Path, *,

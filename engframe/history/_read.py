@@ -19,7 +19,10 @@ from engframe.history._export import timestamp_ms
 from engframe.history._facts import NAT, _codes, measure
 from engframe.history._grid import Grid
 from engframe.history._manifest import Manifest, read_manifest
+from engframe.history._names_join import join_history_names
 from engframe.history._store import CHECKED_FORMAT, partition_files, read_partition, tables
+from engframe.names import Names, NamesOption, attach_names
+from engframe.names._option import check_names_option, names_from
 from engframe.schema import (
     LEVEL_HAS,
     LEVELS,
@@ -46,6 +49,7 @@ def read_dataset(
     end: str | datetime | None = None,
     account: str | int | Sequence[str | int] | None = None,
     levels: Sequence[str] | None = None,
+    names: NamesOption = False,
 ) -> pd.DataFrame:
     """Read the history dataset at ``root`` as one tidy frame of its facts.
 
@@ -64,25 +68,35 @@ def read_dataset(
         Keep these accounts only.
     levels : sequence of str, optional
         Read these levels' tables only (default: all).
+    names : bool, Names or path-like, default False
+        Add ``skill_name``, ``agent_name``, ``agent_group`` and ``agent_group_name`` as
+        :func:`engframe.load` does (see :func:`engframe.names.attach_names`). ``True``:
+        the names stored in the history (``ROOT/names/``, written by ``export(...,
+        names=...)``), each account's rows with that account's names; a history without
+        them gives fallback names and one warning. Or a :class:`~engframe.names.Names`,
+        or the path of saved names, joined to every row.
 
     Returns
     -------
     pandas.DataFrame
         The tidy columns (``span`` is ``interval``: a history holds interval facts only),
-        then ``account``, ``fetched_at``, ``start`` and ``complete``; table by table
-        (in the order of :data:`engframe.schema.LEVELS`), day by day. ``df.attrs["query"]``
-        holds the dataset's request scope and its grid as ``interval``;
-        ``df.attrs["history"]`` the grid and the root.
+        then ``account``, ``fetched_at``, ``start`` and ``complete`` (and the name
+        columns, with ``names``); table by table (in the order of
+        :data:`engframe.schema.LEVELS`), day by day. ``df.attrs["query"]`` holds the
+        dataset's request scope and its grid as ``interval``; ``df.attrs["history"]``
+        the grid and the root; with names, ``df.attrs["names"]`` what
+        :func:`~engframe.names.attach_names` records (for several accounts,
+        ``account`` is None and ``accounts`` lists them).
 
     Raises
     ------
     SourceError
         If ``root`` is not a folder.
     OptionError
-        If ``start``, ``end`` or ``levels`` is not usable.
+        If ``start``, ``end``, ``levels`` or ``names`` is not usable.
     DatasetError
         If the dataset was written by engframe 0.1 (see :func:`repair_dataset`) or a file
-        is damaged.
+        (a partition or a name table) is damaged.
 
     Examples
     --------
@@ -101,12 +115,15 @@ def read_dataset(
     base = Path(root)
     if not base.is_dir():
         raise SourceError(f"{base}: no such folder; engframe.export(df, root) creates one")
+    check_names_option(names, where="read_dataset")
     lower = None if start is None else timestamp_ms(start, "start", where="read_dataset")
     upper = None if end is None else timestamp_ms(end, "end", where="read_dataset")
     wanted = _levels(levels)
+    # names given are read first: a bad path fails before the facts are read
+    given = None if names is True else names_from(names, beside=None, where="read_dataset")
     manifest = read_manifest(base)
     if manifest is None:
-        return _with_attrs(_empty(), None, base)
+        return _named(_with_attrs(_empty(), None, base), names, given, base)
     accounts = None if account is None else [
         str(a) for a in ([account] if isinstance(account, str | int) else account)]
     read = [
@@ -116,7 +133,15 @@ def read_dataset(
     ]
     tables_read = [(level, table) for level, table in read if table is not None]
     frame = _tidy(tables_read) if tables_read else _empty()
-    return _with_attrs(frame, manifest, base)
+    return _named(_with_attrs(frame, manifest, base), names, given, base)
+
+
+def _named(frame: pd.DataFrame, option: Any, given: Names | None,
+           base: Path) -> pd.DataFrame:
+    """The frame with the names ``read_dataset(names=option)`` asks for."""
+    if option is True:
+        return join_history_names(frame, base, stacklevel=4)
+    return frame if given is None else attach_names(frame, given, stacklevel=4)
 
 
 def _levels(levels: Sequence[str] | None) -> set[str]:

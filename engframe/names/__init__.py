@@ -27,7 +27,7 @@ Examples
 """
 
 from engframe.names._endpoints import CONFIG_SERVICE, NAMES_EXPIRE_AFTER
-from engframe.names._files import NAMES_FOLDER, read_names
+from engframe.names._files import NAMES_FOLDER, find_names, read_names
 from engframe.names._join import NAME_COLUMNS, attach_names
 from engframe.names._names import API_SOURCE, Names
 from engframe.names._option import NamesOption
@@ -46,6 +46,7 @@ __all__ = [
     "Names",
     "NamesOption",
     "attach_names",
+    "find_names",
     "parse_agent_groups",
     "parse_agents",
     "parse_skills",

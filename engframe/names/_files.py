@@ -102,12 +102,26 @@ def find_names(folder: str | os.PathLike[str]) -> Path | None:
     (``..._partial.json``) is taken only when no complete one is there, so one failed
     read during a long series of fetches does not hide the names saved before it.
 
+    Parameters
+    ----------
+    folder : path-like
+        The folder of saved responses; or a saved response: the names saved beside it.
+
+    Returns
+    -------
+    pathlib.Path or None
+        The file, or ``None`` when no names are saved there.
+
     Examples
     --------
     >>> find_names("data/samples") is None
     True
+    >>> find_names("data/samples/skill_2.json") is None   # beside a response
+    True
     """
     base = Path(folder)
+    if base.is_file():
+        base = base.parent
     for place in (base / NAMES_FOLDER, base):
         found = [(match["partial"] is None, match["stamp"], path)
                  for path in place.glob("names_*.json")
@@ -163,8 +177,12 @@ def read_names(path: str | os.PathLike[str]) -> Names:
     if file.is_dir():
         newest = find_names(file)
         if newest is None:
+            history = (file / NAMES_FOLDER / "agents").is_dir() or (
+                file / NAMES_FOLDER / "skills").is_dir()
+            hint = ("; it holds a history's name tables: "
+                    "engframe.history.read_history_names(root) reads them") if history else ""
             raise SourceError(f"{file}: holds no saved names (files "
-                              f"{NAMES_FOLDER}/names_<account>_<time>.json)")
+                              f"{NAMES_FOLDER}/names_<account>_<time>.json){hint}")
         file = newest
     try:
         data = file.read_bytes()

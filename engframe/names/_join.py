@@ -8,6 +8,7 @@ built with :meth:`pandas.Categorical.from_codes` from one array lookup of those 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
@@ -17,7 +18,7 @@ from engframe.errors import EngframeWarning, FrameError, OptionError
 from engframe.names._names import Names
 from engframe.names._tables import FALLBACK, UNASSIGNED_NAME, UNASSIGNED_SKILL, fallback_labels
 
-__all__ = ["NAME_COLUMNS", "attach_names"]
+__all__ = ["NAME_COLUMNS", "attach_names", "names_warning"]
 
 #: The columns :func:`attach_names` adds, in order.
 NAME_COLUMNS: Final = ("skill_name", "agent_name", "agent_group", "agent_group_name")
@@ -146,7 +147,8 @@ def _id_list(ids: list[int]) -> str:
     return shown + (f" and {len(ids) - SHOWN_IDS} more" if len(ids) > SHOWN_IDS else "")
 
 
-def _message(names: Names, unknown: dict[str, list[int]]) -> str | None:
+def names_warning(names: Names, unknown: Mapping[str, list[int]]) -> str | None:
+    """The warning joining ``names`` gives, or ``None``: tables not read, unknown ids."""
     parts = []
     if names.failed:
         reasons = "; ".join(f"{kind}: {reason}" for kind, reason in names.failed.items())
@@ -269,7 +271,7 @@ def attach_names(
             "unknown": {key: sorted(ids) for key, ids in unknown.items()},
         },
     }
-    message = _message(names, unknown) if warn else None
+    message = names_warning(names, unknown) if warn else None
     if message is not None:
         warnings.warn(message, EngframeWarning, stacklevel=stacklevel)
     return out

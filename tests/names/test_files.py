@@ -12,7 +12,7 @@ import pytest
 
 import engframe
 from engframe.errors import EngframeWarning, OptionError, ResponseError, SourceError
-from engframe.names import NAME_COLUMNS, Names, read_names
+from engframe.names import NAME_COLUMNS, Names, find_names, read_names
 
 SAMPLE = "skills_all_agent_3.json"
 
@@ -119,6 +119,15 @@ def test_load_of_a_file_looks_for_names_beside_it(raw: Path) -> None:
     sample_names().save(raw)
     df = engframe.load(raw / SAMPLE, names=True)
     assert "Sales" in df["skill_name"].tolist()
+
+
+def test_find_names_beside_a_saved_response_finds_those_of_its_folder(raw: Path) -> None:
+    saved = sample_names().save(raw)
+    assert find_names(raw / SAMPLE) == saved
+
+
+def test_find_names_without_names_saved_finds_none(raw: Path) -> None:
+    assert find_names(raw / SAMPLE) is None
 
 
 def test_load_with_no_names_saved_falls_back_with_one_warning(raw: Path) -> None:
