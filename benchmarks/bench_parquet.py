@@ -7,7 +7,9 @@ Two questions, each answered with medians of several runs:
    ``pyarrow.parquet.read_table(...).to_pandas()``)?
 2. History: is an upsert of one more 24-hour fetch into a dataset proportional to the
    partitions it touches, not to the dataset's size? Datasets holding 5 and 30 days
-   get the same fetch; the times should match.
+   get the same fetch; the times should match. (Exporting into an empty history against
+   ``pyarrow.parquet.write_table``, and the analyst's whole pipeline, are measured by
+   ``bench_pipeline.py``.)
 
 The frames are synthetic (:func:`engframe.schema.build_frame`), shaped like the large
 response of ``benchmarks/responses.py``: 288 five-minute intervals, 50 skills with about
@@ -170,7 +172,7 @@ def bench_files(frame: pd.DataFrame, folder: Path, runs: int) -> None:
 
 def bench_history(days_held: list[int], folder: Path, runs: int) -> None:
     print(f"\n## History: one more 24-hour fetch into a dataset (median of {runs})\n")
-    print("| days held | rows held | upsert new 24 h fetch [s] | same fetch again [s] "
+    print("| days held | facts held | upsert new 24 h fetch [s] | same fetch again [s] "
           "| fetch 1 h later [s] | read_dataset, 1 day [s] |")
     print("|---:|---:|---:|---:|---:|---:|")
     for days in days_held:
@@ -181,22 +183,23 @@ def bench_history(days_held: list[int], folder: Path, runs: int) -> None:
         fetched = START_MS + (days + 1) * DAY_MS + 13 * 3_600_000 + 124_000  # 13:02:04
         new = fetch_frame(fetched)
         later = fetch_frame(fetched + 3_600_000)
-        touched = [root / f"account={ACCOUNT}" / f"date={np.datetime64(d, 'D')}"
-                   for d in {int(ms // DAY_MS) for ms in (fetched - DAY_MS, fetched,
-                                                         fetched + 3_600_000)}]
+        touched_days = {int(ms // DAY_MS) for ms in (fetched - DAY_MS - STEP_MS, fetched,
+                                                     fetched + 3_600_000)}
+        touched = [root / level / f"date={np.datetime64(d, 'D')}"
+                   for level in LEVELS for d in touched_days]
         backup = folder / "backup"
 
         def save(touched: list[Path] = touched, backup: Path = backup) -> None:
             shutil.rmtree(backup, ignore_errors=True)
             for part in touched:
                 if part.exists():
-                    shutil.copytree(part, backup / part.name)
+                    shutil.copytree(part, backup / part.parent.name / part.name)
 
         def restore(touched: list[Path] = touched, backup: Path = backup) -> None:
             for part in touched:
                 shutil.rmtree(part, ignore_errors=True)
-                if (backup / part.name).exists():
-                    shutil.copytree(backup / part.name, part)
+                if (backup / part.parent.name / part.name).exists():
+                    shutil.copytree(backup / part.parent.name / part.name, part)
 
         save()
         upsert = median_time(lambda r=root, f=new: export(f, r), runs=runs, before=restore)

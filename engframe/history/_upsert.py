@@ -65,8 +65,7 @@ def upsert(old: Facts | None, new: Facts, grid: Grid, *,
     accounts = list(dict.fromkeys([*old.accounts, *new.accounts]))
     metrics = list(dict.fromkeys([*old.metrics, *new.metrics]))
     old, new = old.recoded(accounts, metrics), new.recoded(accounts, metrics)
-    old = _best_of(old, grid)  # a partition is unique by construction; be sure anyway
-    at = _match(old, new)
+    at = _match(old, new)  # a stored partition is unique by construction
     found = at >= 0
     cover_new, cover_old = new.coverage(grid), old.coverage(grid)
     stored = at[found]
@@ -141,8 +140,19 @@ def _dense(values: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _match(old: Facts, new: Facts) -> np.ndarray:
-    """For each new fact, the position of the stored fact with its key, or -1."""
-    key, size = _keys(Facts.concat([old, new]))
+    """For each new fact, the position of the stored fact with its key, or -1.
+
+    Both hold codes into the same accounts and metrics.
+    """
+    def joined(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+        return None if a is None or b is None else np.concatenate([a, b])
+
+    stamp = np.concatenate([old.stamp, new.stamp])
+    key, size = keys_of(stamp=stamp, skill=joined(old.skill, new.skill),
+                        agent=joined(old.agent, new.agent),
+                        metric=(np.concatenate([old.metric, new.metric]), len(old.metrics)),
+                        account=(np.concatenate([old.account, new.account]),
+                                 len(old.accounts)))
     stored, wanted = key[:len(old)], key[len(old):]
     if size <= _DENSE_CELLS:
         slot = np.full(size, -1, np.int64)
