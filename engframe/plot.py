@@ -337,7 +337,8 @@ def _periods(df: pd.DataFrame, *, grain: str | None, level: str, tz: str) -> pd.
     starts = stamps if grain is None else _grain(stamps, grain, tz)
     index = pd.DatetimeIndex(np.sort(starts.unique()))
     when = "timestamp" if grain is None else grain
-    covered = derive(df, metrics=[_COVERED], by=[when], level=level, span="interval", tz=tz)
+    covered = derive(_coverage_rows(df), metrics=[_COVERED], by=[when], level=level,
+                     span="interval", tz=tz)
     hours = pd.Series(covered["value"].to_numpy(np.float64),
                       index=pd.DatetimeIndex(covered[when])).reindex(index)
     if grain is None:
@@ -347,6 +348,44 @@ def _periods(df: pd.DataFrame, *, grain: str | None, level: str, tz: str) -> pd.
         full = ((index + step) - index).total_seconds().to_numpy() / 3600
     partial = (hours.to_numpy() < full - _TOLERANCE_HOURS) & ~np.isnan(hours.to_numpy())
     return pd.DataFrame({"partial": partial}, index=index)
+
+
+#: What tells a row's period and how much of it the row's data covers (see
+#: :mod:`engframe.derive._periods`), and its level: rows equal in all of these are
+#: interchangeable for the hours a period covers.
+_COVERAGE_KEYS: Final = ("timestamp", "start", "fetched_at", "source", "account", "level")
+
+
+def _coverage_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The interval rows of ``df`` that start a run of rows equal in :data:`_COVERAGE_KEYS`.
+
+    The hours a period covers are the most any of its rows covers, and a level's periods
+    are those it has rows in: every distinct combination of these keys keeps a row (its
+    first, so a period's first row too), and ``derive`` counts the same hours on these few
+    hundred rows as on the millions of the frame (a response's rows come interval by
+    interval, level by level). Compared as integer codes, never hashed.
+    """
+    rows = np.flatnonzero(span_mask(df, "interval"))
+    starts = np.zeros(len(rows), bool)
+    starts[:1] = True
+    for name in _COVERAGE_KEYS:
+        if name in df.columns:
+            values = _as_integers(df[name])[rows]
+            starts[1:] |= values[1:] != values[:-1]
+    kept = df.take(rows[starts]).reset_index(drop=True)
+    kept.attrs = dict(df.attrs)  # the request's interval and timeframe, for bare responses
+    return kept
+
+
+def _as_integers(column: pd.Series) -> np.ndarray:
+    """One integer per row, equal where the values are equal (NA equal to NA)."""
+    values = column.array
+    if isinstance(values, pd.Categorical):
+        return np.asarray(values.codes)
+    if isinstance(values, pd.arrays.DatetimeArray):
+        return np.asarray(pd.DatetimeIndex(values).asi8)  # a view: no conversion
+    codes: np.ndarray = pd.factorize(values, use_na_sentinel=True)[0]
+    return codes
 
 
 def _partial_handle() -> Line2D:

@@ -421,3 +421,36 @@ def test_ranking_of_agents_whose_names_are_unknown_reads_the_fallback() -> None:
     df = engframe.attach_names(_four_agents(), names, warn=False)
     ax = plot.ranking(df, "avgInteractiveHandlingTime", by="agent", min_volume=0, top=2)
     assert _bar_labels(ax) == ["Lea Klein", "agent 12"]
+
+
+# -- partial periods are found on a few rows, with derive's hours ----------------------------
+
+def _stacked_fetches() -> pd.DataFrame:
+    """Two fetches of the same agents, as a folder would stack them (a source each)."""
+    first = _five_minutes(*FIVE_MINUTES)
+    later = _five_minutes(FIVE_MINUTES[0] + HOUR_MS, FIVE_MINUTES[1] + HOUR_MS,
+                          FIVE_MINUTES[2] + HOUR_MS)
+    frames = [first.assign(source="a.json"), later.assign(source="b.json")]
+    stacked = pd.concat(frames, ignore_index=True)
+    stacked["source"] = stacked["source"].astype("category")
+    return stacked
+
+
+@pytest.mark.parametrize("frame", [
+    lambda: _five_minutes(*FIVE_MINUTES),
+    lambda: _five_minutes(*FIVE_MINUTES).sample(frac=1.0, random_state=3),  # rows in any order
+    _stacked_fetches,
+    lambda: sample_frame("agent_2_intervals"),  # no start: the fallback lengths
+])
+@pytest.mark.parametrize("grain", [None, "hour"])
+@pytest.mark.parametrize("level", ["agent", "skill", "skills_total"])
+def test_the_coverage_rows_give_derive_the_hours_of_the_whole_frame(frame, grain, level):
+    df = frame()
+    when = grain or "timestamp"
+    covered = plot._COVERED
+    whole = engframe.derive(df, metrics=[covered], by=[when], level=level, span="interval")
+    few = plot._coverage_rows(df)
+    assert len(few) < len(df)
+    fast = engframe.derive(few, metrics=[covered], by=[when], level=level, span="interval")
+    pd.testing.assert_series_equal(fast["value"], whole["value"])
+    pd.testing.assert_series_equal(fast[when], whole[when])
