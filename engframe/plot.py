@@ -186,7 +186,7 @@ def timeseries(
     tz: str = DEFAULT_TZ,
     ax: Axes | None = None,
 ) -> Axes:
-    """Draw a metric (raw or derived) per interval, hour or day, one line per skill or agent.
+    """Draw a metric (raw or derived) per interval, hour or day, one line per skill, agent or team.
 
     The ``top`` skills or agents with the most volume behind the metric (the
     denominator's sum for a ratio, e.g. chats for an average handling time; else the
@@ -208,10 +208,12 @@ def timeseries(
         A tidy frame with ``interval`` rows.
     metric : str or Formula
         An API metric, a built-in derived metric, or your own :func:`engframe.formula`.
-    by : {"skill", "agent"}, optional
-        One line per skill or per agent; ``None`` for one line over everything.
+    by : {"skill", "agent", "agent_group"}, optional
+        One line per skill, agent or team (agent group: needs names); ``None`` for one
+        line over everything. Lines are labelled by name when the frame has names
+        ("Dana Levi", "Sales", "Tier 1"), else by id ("agent 1282939616").
     top : int
-        How many skills or agents get their own line.
+        How many skills, agents or teams get their own line.
     grain : {None, "hour", "day"}, default None
         One point per interval (``None``), or per calendar hour or day in ``tz``
         (intervals summed, ratios taken of the sums).
@@ -417,7 +419,7 @@ def ranking(
     span: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Rank agents or skills on a metric, showing how many chats stand behind each bar.
+    """Rank agents, skills or teams on a metric, showing how many chats stand behind each bar.
 
     Only skills or agents with at least ``min_volume`` (chats, by default) are ranked: a
     long average handling time on three chats is noise, not a finding. Bars are sorted
@@ -432,8 +434,11 @@ def ranking(
         A tidy frame.
     metric : str or Formula
         What to rank on.
-    by : {"agent", "skill"}
-        What to rank.
+    by : {"agent", "skill", "agent_group"}
+        What to rank: agents, skills, or teams (agent groups: each agent counts in its
+        group; needs names). Bars are labelled by name when the frame has names
+        ("Dana Levi", "Sales", "Tier 1"; agents in no group: :data:`NO_GROUP`), else by
+        id ("agent 1282939616").
     top : int
         How many bars to draw.
     count : str or Formula
@@ -467,6 +472,11 @@ def ranking(
     >>> ax = ranking(df, "avgHandlingTime", by="agent", min_volume=1)
     >>> [t.get_text() for t in ax.texts], ax.get_title()
     (['n=3'], 'avgHandlingTime by agent: top 1 of 1 agents with >= 1 chats')
+    >>> names = engframe.Names(agents=pd.DataFrame({"agent": [3], "agent_name": ["Dana Levi"]}))
+    >>> named = engframe.attach_names(df, names, warn=False)  # skill 2 is not named
+    >>> ax = ranking(named, "avgHandlingTime", min_volume=1)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['Dana Levi']
     """
     where = "ranking"
     check_frame(df, where=where)
