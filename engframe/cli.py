@@ -116,7 +116,7 @@ CLI_PHRASES: Final = (
     ("(a live fetch with names=True and save_raw= saves them there)",
      "(engframe fetch --names --save-raw DIR saves them there)"),
     ("(max_bytes=; engframe.limits.MAX_RESPONSE_BYTES by default)",
-     f"(--max-bytes; {MAX_RESPONSE_BYTES:,} by default)"),
+     f"(--max-bytes; {MAX_RESPONSE_BYTES // 2**20}M by default)"),
 )
 _PARAMETER: Final = re.compile(
     r"(?<![\w-])(" + "|".join(map(re.escape, OPTION_NAMES)) + r")(=| must\b|:)"
@@ -156,7 +156,7 @@ _OUTPUT_HELP = ("the file to write; its ending picks the format, in any case: .p
                 ".pq (parquet), .csv (CSV)")
 #: Multipliers of the suffixes ``--max-bytes`` takes (binary: 1K is 1024 bytes).
 BYTE_SUFFIXES: Final = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}
-_BYTES: Final = re.compile(r"\s*([0-9]+)\s*([KMG]?)(?:i?B)?\s*", re.IGNORECASE)
+_BYTES: Final = re.compile(r"\s*([0-9]+)\s*(?:([KMG])(?:iB|B)?|B)?\s*", re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -196,7 +196,7 @@ def _byte_count(text: str) -> int:
     if match is None:
         raise argparse.ArgumentTypeError(
             f"expected a number of bytes such as 300000000, 512M or 1G, found {text!r}")
-    number = int(match[1]) * BYTE_SUFFIXES[match[2].upper()]
+    number = int(match[1]) * BYTE_SUFFIXES[(match[2] or "").upper()]
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be 1 byte or more, found {text}")
     return number

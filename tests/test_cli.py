@@ -634,12 +634,14 @@ def test_max_bytes_refuses_a_larger_file_naming_the_option(command, samples_dir,
     assert code == cli.EXIT_ERROR
     line = one_line(err)
     assert f"engframe {command}: error: {path}: " in line
-    assert "at most 100 bytes of JSON (--max-bytes;" in line and "max_bytes=" not in line
+    assert "at most 100 bytes of JSON (--max-bytes; 256M by default)" in line
+    assert "max_bytes=" not in line
     assert not (tmp_path / "o.parquet").exists() and not (tmp_path / "h").exists()
 
 
-@pytest.mark.parametrize("given, expected", [("5000", 5000), ("1K", 1024), ("512M", 512 * 2**20),
-                                             ("2g", 2 * 2**30), ("64MiB", 64 * 2**20)])
+@pytest.mark.parametrize("given, expected", [("5000", 5000), ("5000B", 5000), ("1K", 1024),
+                                             ("512M", 512 * 2**20), ("2g", 2 * 2**30),
+                                             ("64MiB", 64 * 2**20), ("8MB", 8 * 2**20)])
 def test_max_bytes_takes_bytes_or_binary_suffixes(given, expected):
     args = cli.build_parser().parse_args(["flatten", "x.json", "-o", "x.csv",
                                           "--max-bytes", given])
@@ -659,7 +661,7 @@ def test_max_bytes_raised_reads_a_file_the_default_refuses(samples_dir, tmp_path
     assert code == 0 and "10 checks" in stdout
 
 
-@pytest.mark.parametrize("bad", ["lots", "0", "-5", "1.5M", "1T"])
+@pytest.mark.parametrize("bad", ["lots", "0", "-5", "1.5M", "1T", "5iB", "M"])
 def test_a_bad_max_bytes_is_a_usage_error(bad, capsys):
     code, err = usage(capsys, "reconcile", "x.json", "--max-bytes", bad)
     assert code == cli.EXIT_USAGE and "--max-bytes" in one_line(err)
