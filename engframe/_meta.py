@@ -122,7 +122,8 @@ def units_of(df: pd.DataFrame) -> dict[str, str]:
     """
     given = df.attrs.get(UNITS)
     given = given if isinstance(given, Mapping) else {}
-    names = [str(name) for name in pd.unique(df["metric"].dropna().astype(str))]
+    metric = df["metric"].astype("category").array  # the categories, not a string per row
+    names = [str(name) for name in metric.categories[pd.unique(metric.codes[metric.codes >= 0])]]
     found: dict[str, str] = {}
     for name in sorted(names):
         unit = given.get(name) or RAW_UNITS.get(name) or (

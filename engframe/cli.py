@@ -48,8 +48,10 @@ from engframe.errors import (
     OptionError,
     QueryError,
     RateLimitError,
+    ResponseError,
     SimConfigError,
 )
+from engframe.limits import MAX_RESPONSE_BYTES
 from engframe.sync import MIN_EVERY
 
 __all__ = [
@@ -94,6 +96,8 @@ OPTION_NAMES: Final = {
     "save_raw": "--save-raw",
     "seconds_per_part": "--seconds-per-part",
     "port": "--port",
+    "names": "--names",
+    "max_bytes": "--max-bytes",
 }
 #: Phrases of the Python API's errors that mean something else on the command line.
 CLI_PHRASES: Final = (
@@ -109,6 +113,10 @@ CLI_PHRASES: Final = (
     ("must be None or ", "must be "),
     ("must be None, 'all', ", "must be 'all', "),
     (", a comma-separated string of ids or an iterable of them", " or ids separated by commas"),
+    ("(a live fetch with names=True and save_raw= saves them there)",
+     "(engframe fetch --names --save-raw DIR saves them there)"),
+    ("(max_bytes=; engframe.limits.MAX_RESPONSE_BYTES by default)",
+     f"(--max-bytes; {MAX_RESPONSE_BYTES // 2**20}M by default)"),
 )
 _PARAMETER: Final = re.compile(
     r"(?<![\w-])(" + "|".join(map(re.escape, OPTION_NAMES)) + r")(=| must\b|:)"
@@ -117,6 +125,9 @@ _PARAMETER: Final = re.compile(
 _USAGE_ERRORS: Final = (ConfigError, OptionError, SimConfigError)
 #: Errors whose messages name Python parameters, reworded by :func:`in_cli_terms`.
 _REWORDED: Final = (QueryError, AuthError, *_USAGE_ERRORS)
+#: Errors about a file's content: only their phrases (:data:`CLI_PHRASES`) are reworded,
+#: since a JSON path such as ``request.timeframe:`` is not an option.
+_PHRASED: Final = (ResponseError,)
 
 log = logging.getLogger("engframe")
 
@@ -129,10 +140,12 @@ commands, by what they do:
   reconcile  check that per-agent and per-skill values add up to the API's totals
   export     upsert saved responses into a parquet history dataset
   sync       fetch and export in one step, once (for cron) or every N minutes
+  repair     convert a history dataset written by engframe 0.1
   sim        serve the simulated API on 127.0.0.1
 
 -v/--verbose goes before or after the command: it logs every request, retry and wait.
 Output files (-o) are parquet or CSV by their ending, in any case: .parquet or .pq, .csv.
+--names (fetch, flatten) adds skill, agent and team names from the Account Configuration API.
 
 exit codes: 0 ok, 1 error, 2 usage, 3 reconcile --strict mismatch, 4 authentication,
 5 rate limited, 130 interrupted. Credentials come from the environment: LP_ACCOUNT and
@@ -141,6 +154,9 @@ LP_APP_SECRET, LP_ACCESS_TOKEN, LP_ACCESS_TOKEN_SECRET (OAuth 1.0).
 """
 _OUTPUT_HELP = ("the file to write; its ending picks the format, in any case: .parquet or "
                 ".pq (parquet), .csv (CSV)")
+#: Multipliers of the suffixes ``--max-bytes`` takes (binary: 1K is 1024 bytes).
+BYTE_SUFFIXES: Final = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30}
+_BYTES: Final = re.compile(r"\s*([0-9]+)\s*(?:([KMG])(?:iB|B)?|B)?\s*", re.IGNORECASE)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -173,6 +189,17 @@ def _every(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"must be at least {MIN_EVERY:g} minute(s), found {text}")
     return minutes
+
+
+def _byte_count(text: str) -> int:
+    match = _BYTES.fullmatch(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"expected a number of bytes such as 300000000, 512M or 1G, found {text!r}")
+    number = int(match[1]) * BYTE_SUFFIXES[(match[2] or "").upper()]
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 byte or more, found {text}")
+    return number
 
 
 def _positive(text: str) -> int:
@@ -221,6 +248,22 @@ def _query_options(parser: argparse.ArgumentParser, *, interval: int | None,
                       help="answer from the HTTP cache only; send nothing")
     conn.add_argument("--save-raw", metavar="DIR",
                       help="also save every raw response (no secrets) into DIR")
+
+
+def _reading_options(parser: argparse.ArgumentParser, *, names: bool) -> None:
+    """Options of the commands that read saved responses."""
+    parser.add_argument("--max-bytes", type=_byte_count, default=MAX_RESPONSE_BYTES,
+                        metavar="N",
+                        help="the most bytes of JSON a file may hold or a .json.gz file "
+                             "inflate to; K, M, G for KiB, MiB, GiB (default: "
+                             f"{MAX_RESPONSE_BYTES // 2**20}M)")
+    if names:
+        parser.add_argument("--names", action="store_true",
+                            help="add skill_name, agent_name, agent_group and "
+                                 "agent_group_name columns from the names saved beside the "
+                                 "responses (in their folder's names/, where 'engframe fetch "
+                                 "--names --save-raw DIR' puts them); without saved names, "
+                                 "ids stand in and one warning says so")
 
 
 def _client_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -283,22 +326,35 @@ def _run_fetch(args: argparse.Namespace) -> int:
         check_destination(args.output, probe=True)  # before the fetch, not after it
     df = load_live(account=args.account, timeframe=args.timeframe, interval=args.interval,
                    skills=_none_if_empty(args.skills), agents=_none_if_empty(args.agents),
-                   refresh=args.refresh, **_client_options(args))
+                   refresh=args.refresh, names=args.names, **_client_options(args))
     output = args.output or _default_output(df)
     _write_frame(df, output, layout=args.layout)
     window = df.attrs.get("window") or {}
     payload = {"rows": len(df), "account": df.attrs.get("account"), "window": window or None,
                "fetched_at": df.attrs.get("fetched_at"),
-               "from_cache": df.attrs.get("from_cache"), "output": output}
+               "from_cache": df.attrs.get("from_cache"), "output": output,
+               **_names_report(df)}
     _emit(args, payload, f"{_plural(len(df), 'value')} for account {payload['account']}, "
                          f"window {window.get('start')} to {window.get('end')} -> {output}")
     return EXIT_OK
 
 
-def _read_sources(paths: Sequence[str]) -> list[tuple[str, pd.DataFrame]]:
+def _names_report(df: pd.DataFrame) -> dict[str, Any]:
+    """``{"names": ...}`` for --json output: where the names came from and what they lacked."""
+    names = df.attrs.get("names")
+    if not isinstance(names, dict):
+        return {}
+    unknown = names.get("unknown") or {}
+    return {"names": {"source": names.get("source"), "read_at": names.get("read_at"),
+                      "failed": names.get("failed") or {},
+                      "unknown": {kind: len(ids) for kind, ids in unknown.items()}}}
+
+
+def _read_sources(args: argparse.Namespace) -> list[tuple[str, pd.DataFrame]]:
     from engframe.load import load
 
-    return [(path, load(path)) for path in paths]
+    names = bool(getattr(args, "names", False))
+    return [(path, load(path, names=names, max_bytes=args.max_bytes)) for path in args.files]
 
 
 def _files_in(df: pd.DataFrame) -> int:
@@ -311,11 +367,13 @@ def _run_flatten(args: argparse.Namespace) -> int:
     from engframe.schema import concat_frames
 
     check_destination(args.output, probe=True)
-    frames = _read_sources(args.files)
+    frames = _read_sources(args)
     df = frames[0][1] if len(frames) == 1 else concat_frames([f for _, f in frames])
     _write_frame(df, args.output, layout=args.layout)
     files = sum(_files_in(frame) for _, frame in frames)
-    _emit(args, {"rows": len(df), "files": args.files, "sources": files, "output": args.output},
+    names = [_names_report(frame).get("names") for _, frame in frames]
+    _emit(args, {"rows": len(df), "files": args.files, "sources": files, "output": args.output,
+                 **({"names": names} if args.names else {})},
           f"{_plural(len(df), 'value')} from {_plural(files, 'file')} -> {args.output}")
     return EXIT_OK
 
@@ -325,7 +383,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
 
     mismatched = False
     reports = []
-    for path, df in _read_sources(args.files):
+    for path, df in _read_sources(args):
         checks = reconcile(df, seconds_per_part=args.seconds_per_part)
         summary = summarize(checks)
         counts = checks["status"].astype(str).value_counts().to_dict()
@@ -364,7 +422,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
     results = []
     for path in _progress(args.files, desc="export"):
-        result = export(load(path), args.root, account=args.account)
+        result = export(load(path, max_bytes=args.max_bytes), args.root, account=args.account)
         results.append({"file": path, **_result_dict(result)})
         if not args.json:
             print(f"{path}: {_counts(result)}, "
@@ -395,6 +453,35 @@ def _run_sync(args: argparse.Namespace) -> int:
          every=args.every, times=args.times, on_export=report, **query,
          **_client_options(args))
     return EXIT_OK
+
+
+def _run_repair(args: argparse.Namespace) -> int:
+    from engframe.history import repair_dataset
+
+    root = _one_root(args)
+    result = repair_dataset(root)
+    payload = {"root": str(result.root), "grid": result.grid or None, "facts": result.facts,
+               "left_out": result.left_out, "off_grid": result.off_grid,
+               "backup": None if result.backup is None else str(result.backup)}
+    if result.backup is None:
+        text = f"{result.root}: nothing to repair (no files of engframe 0.1)"
+    else:
+        text = (f"{result.root}: kept the periods of the grid of {result.grid}: "
+                f"{_plural(result.facts, 'fact')} written, "
+                f"{_plural(result.left_out, 'whole-timeframe row')} left out (not facts), "
+                f"{_plural(result.off_grid, 'interval row')} of other grids left out; the "
+                f"0.1 files, as they were, are in {result.backup} (delete it when satisfied)")
+    _emit(args, payload, text)
+    return EXIT_OK
+
+
+def _one_root(args: argparse.Namespace) -> str:
+    """ROOT or --root (either, as the other commands spell it); a usage error otherwise."""
+    given = [root for root in (args.root, args.root_option) if root is not None]
+    if not given or (len(given) == 2 and given[0] != given[1]):
+        raise OptionError("give the dataset's folder once, as ROOT or --root"
+                          + (f" (found {given[0]!r} and {given[1]!r})" if given else ""))
+    return str(given[0])
 
 
 def _run_sim(args: argparse.Namespace) -> int:
@@ -463,8 +550,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "  export LP_ACCOUNT=56072331 LP_CLIENT_ID=... LP_CLIENT_SECRET=...\n"
                     "  engframe fetch --timeframe 1440 --interval 60 -o today.parquet\n"
                     "  engframe fetch --csds-url http://127.0.0.1:8080 --no-cache "
-                    "--timeframe 60 --interval 15 -o sim.csv", _run_fetch)
+                    "--timeframe 60 --interval 15 -o sim.csv\n"
+                    "  engframe fetch --timeframe 1440 --interval 60 --names --save-raw raw/ "
+                    "-o named.parquet", _run_fetch)
     _query_options(fetch, interval=None, timeframe=1440)
+    fetch.add_argument("--names", action="store_true",
+                       help="add skill_name, agent_name, agent_group (the agent's team) and "
+                            "agent_group_name columns, read from the Account Configuration "
+                            "API (cached for hours); with --save-raw they are saved too. If "
+                            "they cannot be read, ids stand in and one warning says why")
     fetch.add_argument("-o", "--output", type=_output_file,
                        help=f"{_OUTPUT_HELP} (default: engframe-<account>-<UTC fetch "
                             "time>.parquet in the current folder)")
@@ -475,7 +569,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     flatten = command("flatten", "flatten saved responses into one parquet or CSV file",
                       "  engframe flatten data/samples -o samples.parquet\n"
-                      "  engframe flatten raw/*.json.gz -o day.csv", _run_flatten)
+                      "  engframe flatten raw/*.json.gz -o day.csv\n"
+                      "  engframe flatten raw/ --names -o named.parquet   # names saved in "
+                      "raw/names/", _run_flatten)
     flatten.add_argument("files", nargs="+", metavar="FILE",
                          help="response files (.json, .json.gz) or folders of them")
     flatten.add_argument("-o", "--output", required=True, type=_output_file,
@@ -483,6 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     flatten.add_argument("--layout", choices=("long", "wide"), default="long",
                          help="long: one row per value; wide: one column per metric "
                               "(default: %(default)s)")
+    _reading_options(flatten, names=True)
 
     rec = command("reconcile", "check that values add up to the API's totals",
                   "  engframe reconcile data/samples\n"
@@ -494,12 +591,21 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--seconds-per-part", type=float, default=1.0,
                      help="rounding tolerance per part for handling times [s] "
                           "(default: %(default)s)")
+    _reading_options(rec, names=False)
 
     exp = command("export", "upsert saved responses into a parquet history dataset",
                   "  engframe export raw/*.json --root history/", _run_export)
     exp.add_argument("files", nargs="+", metavar="FILE", help="saved responses (each one fetch)")
     exp.add_argument("--root", required=True, help="the history dataset's folder")
     exp.add_argument("--account", help="account of responses that do not name one")
+    _reading_options(exp, names=False)
+
+    rep = command("repair", "convert a history dataset written by engframe 0.1",
+                  "  engframe repair history/\n"
+                  "  engframe repair --root history/ --json", _run_repair)
+    rep.add_argument("root", nargs="?", metavar="ROOT", help="the history dataset's folder")
+    rep.add_argument("--root", dest="root_option", metavar="ROOT",
+                     help="the same, spelt as the other commands spell it")
 
     syn = command("sync", "fetch and export in one step, once or every N minutes",
                   "  engframe sync --root history/                  # once, for cron\n"
@@ -579,6 +685,13 @@ def exit_code(error: BaseException) -> int:
     return EXIT_ERROR
 
 
+def _phrased(message: str) -> str:
+    """``message`` with the phrases of :data:`CLI_PHRASES` said as the command line says them."""
+    for python, cli in CLI_PHRASES:
+        message = message.replace(python, cli)
+    return message
+
+
 def in_cli_terms(message: str) -> str:
     """Say an error of the Python API in the command line's terms.
 
@@ -587,10 +700,8 @@ def in_cli_terms(message: str) -> str:
     >>> in_cli_terms("timeframe=5000 is invalid: timeframe must be from 1 to 1440")
     '--timeframe 5000 is invalid: --timeframe must be from 1 to 1440'
     """
-    for python, cli in CLI_PHRASES:
-        message = message.replace(python, cli)
     return _PARAMETER.sub(
-        lambda m: OPTION_NAMES[m[1]] + (" " if m[2] == "=" else m[2]), message
+        lambda m: OPTION_NAMES[m[1]] + (" " if m[2] == "=" else m[2]), _phrased(message)
     )
 
 
@@ -600,6 +711,8 @@ def _fail(args: argparse.Namespace, error: BaseException) -> int:
     # errors about what was given (not what a server answered) speak of options
     if isinstance(error, _REWORDED) and getattr(error, "status", None) is None:
         message = in_cli_terms(message)
+    elif isinstance(error, _PHRASED):
+        message = _phrased(message)
     hint = f" (see engframe {args.command} --help)" if code == EXIT_USAGE else ""
     sys.stderr.write(f"engframe {args.command}: error: {message}{hint}\n")
     if getattr(args, "json", False):
@@ -650,7 +763,8 @@ class _LineFormatter(logging.Formatter):
 def _show_warning(message: Warning | str, category: type[Warning], filename: str, lineno: int,
                   file: TextIO | None = None, line: str | None = None) -> None:
     kind = "" if issubclass(category, EngframeWarning) else f"{category.__name__}: "
-    (file or sys.stderr).write(f"engframe: warning: {kind}{' '.join(str(message).split())}\n")
+    text = _phrased(" ".join(str(message).split()))
+    (file or sys.stderr).write(f"engframe: warning: {kind}{text}\n")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,9 +3,11 @@
 :func:`to_parquet` writes with pyarrow: timestamps as millisecond UTC (``INT64
 TIMESTAMP(MILLIS, isAdjustedToUTC=true)``, never nanoseconds, never INT96), categorical
 columns as dictionary-encoded strings, snappy compression by default, the tidy column
-names. The file's key-value metadata holds the engframe version, the layout, the query
-behind the frame (account, timeframe, interval, skills, agents, fetched_at), the unit of
-each metric and the frame's exact dtypes; never a credential. :func:`read_parquet`
+names, and a CRC checksum on every page, which :func:`read_parquet` verifies: a damaged
+file is refused, never read as data. The file's key-value metadata holds the engframe
+version, the layout, the query behind the frame (account, timeframe, interval, skills,
+agents, fetched_at), the unit of each metric and the frame's exact dtypes; never a
+credential. :func:`read_parquet`
 rebuilds the very frame that was written: dtypes, category order, ``<NA>`` ids,
 timestamps, and ``df.attrs``.
 
@@ -73,7 +75,8 @@ def to_parquet(
     """Write a tidy frame (raw or derived) to one parquet file.
 
     The file is written beside ``path`` and renamed over it, so an interrupted write
-    never leaves a half file at ``path``.
+    never leaves a half file at ``path``. Every page carries a CRC checksum, so a file
+    damaged later is refused by :func:`read_parquet` instead of read as data.
 
     Parameters
     ----------
@@ -137,11 +140,12 @@ def to_parquet(
     specs = column_specs(df)
     table = to_table(df, where="to_parquet") if layout == "long" else to_wide(
         df, where="to_parquet")
+    table = _typed_nulls(table, df)
     pairs = _meta.build(layout=layout, query=_meta.query_of(df), specs=specs, extra=metadata,
                         units=_meta.units_of(df), where="to_parquet")
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **pairs})
     write_file(path, lambda tmp: pq.write_table(table, tmp, compression=compression,
-                                                **WRITE_OPTIONS))
+                                                write_page_checksum=True, **WRITE_OPTIONS))
 
 
 def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -166,7 +170,9 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
     Raises
     ------
     SourceError
-        If the file is missing or is not a readable parquet file.
+        If the file is missing, is not a readable parquet file, or is damaged: every
+        page's checksum (written by :func:`to_parquet`) is verified, and a page whose
+        data does not match it fails the read, naming the file.
     FrameError
         If a file engframe did not write lacks the tidy columns.
 
@@ -197,14 +203,30 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
     return df
 
 
+def _typed_nulls(table: pa.Table, df: pd.DataFrame) -> pa.Table:
+    """Give an all-missing categorical column (``skill_name`` of a frame without skills)
+    the dictionary-of-strings type of its filled siblings, not Arrow's ``null`` type, so
+    that BI tools reading several files see one type."""
+    for index, field in enumerate(table.schema):
+        kind = field.type.value_type if pa.types.is_dictionary(field.type) else field.type
+        if pa.types.is_null(kind) and isinstance(df.dtypes.get(field.name),
+                                                 pd.CategoricalDtype):
+            column = pa.nulls(table.num_rows, pa.dictionary(pa.int8(), pa.string()))
+            table = table.set_column(index, field.name, column)
+    return table
+
+
 def _read_table(path: Path) -> pa.Table:
     if path.is_dir():
         raise SourceError(f"{path}: is a folder; engframe.read_dataset reads a history dataset")
     try:
-        return pq.read_table(path)
+        return pq.read_table(path, page_checksum_verification=True)
     except FileNotFoundError:
         raise SourceError(f"{path}: no such file") from None
     except (pa.ArrowException, OSError) as exc:
+        if "checksum" in str(exc).lower():
+            raise SourceError(f"{path}: damaged: a page's checksum does not match its data "
+                              f"({exc}); nothing of it was read") from None
         raise SourceError(f"{path}: not a readable parquet file ({exc})") from None
 
 

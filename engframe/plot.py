@@ -5,6 +5,11 @@ function draws on ``ax`` when given, else on a new figure, and returns the Axes;
 work headless (matplotlib falls back to its Agg backend without a display). Time axes
 show interval ends in UTC, or in ``tz`` when given, and say which in their label.
 
+Skills, agents and teams are labelled by name when the frame has names
+(``engframe.load(..., names=True)``, :func:`engframe.names.attach_names`): "Dana Levi",
+"Sales", "Tier 1"; else by id, "agent 1282939616". ``by="agent_group"`` (a team: an
+agent's group, read at the agent level) needs names.
+
 The charts try not to mislead: partial periods (the API's oldest interval holds only the
 remainder of the window, its newest is still filling) are drawn hollow, not as dips;
 pooled "other" lines are grey, dashed and on the scale of one skill or agent; rankings
@@ -32,7 +37,7 @@ import pandas as pd
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
 from engframe.derive._core import _check_tz, _grain
 from engframe.derive._formula import HOURS, RAW_UNITS
-from engframe.derive._select import choose_level
+from engframe.derive._select import choose_level, level_mask, missing_key_hint, span_mask
 from engframe.errors import FrameError, OptionError
 from engframe.reconcile import STATUSES
 from engframe.schema import check_frame
@@ -42,12 +47,14 @@ if TYPE_CHECKING:
     from matplotlib.lines import Line2D
 
 __all__ = [
+    "BY_CHOICES",
     "DEFAULT_MIN_VOLUME",
     "DEFAULT_PARTIAL",
     "DEFAULT_RANK_TOP",
     "DEFAULT_TOP",
     "DOT_AREA",
     "GRAINS",
+    "NO_GROUP",
     "OTHER",
     "PARTIAL_NOTE",
     "PARTIAL_STYLES",
@@ -82,7 +89,15 @@ STATUS_COLORS: Final[Mapping[str, str]] = {
 #: Area [pt^2] of a :func:`drift` dot standing for one check; n checks get
 #: ``1 + 2 log10(n)`` times it (10 checks: 3 times, 1000 checks: 7 times).
 DOT_AREA: Final = 18.0
-_BY_CHOICES: Final = ("skill", "agent")
+#: What ``by`` may name: the id column, the column holding its name in a frame with
+#: names (:data:`engframe.names.NAME_COLUMNS`), and the noun titles and legends use.
+BY_CHOICES: Final[Mapping[str, tuple[str, str]]] = {
+    "skill": ("skill_name", "skill"),
+    "agent": ("agent_name", "agent"),
+    "agent_group": ("agent_group_name", "team"),
+}
+#: Label of the agents that belong to no agent group, in ``by="agent_group"`` charts.
+NO_GROUP: Final = "no group"
 _SERIES: Final = "_series"
 _OTHER_STYLE: Final[Mapping[str, Any]] = {"color": "#7f7f7f", "linestyle": "--"}
 #: The clock time a period's data covers [h], as derive counts it.
@@ -105,12 +120,32 @@ def _axes(ax: Axes | None) -> Axes:
     return new
 
 
-def _check_by(by: str | None, *, where: str, allow_none: bool) -> None:
+def _check_by(df: pd.DataFrame, by: str | None, *, where: str, allow_none: bool) -> None:
     if by is None and allow_none:
         return
-    if by not in _BY_CHOICES:
-        choices = ", ".join(_BY_CHOICES) + (" or None" if allow_none else "")
+    if by is None or by not in BY_CHOICES:
+        choices = ", ".join(BY_CHOICES) + (" or None" if allow_none else "")
         raise OptionError(f"{where}: by={by!r}; expected {choices}")
+    if by not in df.columns:
+        raise OptionError(f"{where}: by={by!r} needs the agents' groups, which the frame "
+                          f"lacks{missing_key_hint(by)}")
+
+
+def _name_keys(df: pd.DataFrame, by: str) -> list[str]:
+    """``by``'s name column, when the frame has names: grouped on beside the id, so the
+    derived rows carry each one's label (a name is a property of its id: no group splits)."""
+    name = BY_CHOICES[by][0]
+    return [name] if name in df.columns else []
+
+
+def _labels(table: pd.DataFrame, by: str) -> list[str]:
+    """How each row of ``table`` (derived by ``by`` and its name) is called in a chart."""
+    name, noun = BY_CHOICES[by]
+    if name in table.columns:
+        fallback = NO_GROUP if by == "agent_group" else None
+        return [str(x) if not pd.isna(x) else (fallback or f"{noun} {i}")
+                for x, i in zip(table[name], table[by], strict=True)]
+    return [f"{noun} {i}" if not pd.isna(i) else NO_GROUP for i in table[by]]
 
 
 def _check_top(top: int, *, where: str) -> None:
@@ -151,7 +186,7 @@ def timeseries(
     tz: str = DEFAULT_TZ,
     ax: Axes | None = None,
 ) -> Axes:
-    """Draw a metric (raw or derived) per interval, hour or day, one line per skill or agent.
+    """Draw a metric (raw or derived) per interval, hour or day, one line per skill, agent or team.
 
     The ``top`` skills or agents with the most volume behind the metric (the
     denominator's sum for a ratio, e.g. chats for an average handling time; else the
@@ -173,10 +208,12 @@ def timeseries(
         A tidy frame with ``interval`` rows.
     metric : str or Formula
         An API metric, a built-in derived metric, or your own :func:`engframe.formula`.
-    by : {"skill", "agent"}, optional
-        One line per skill or per agent; ``None`` for one line over everything.
+    by : {"skill", "agent", "agent_group"}, optional
+        One line per skill, agent or team (agent group: needs names); ``None`` for one
+        line over everything. Lines are labelled by name when the frame has names
+        ("Dana Levi", "Sales", "Tier 1"), else by id ("agent 1282939616").
     top : int
-        How many skills or agents get their own line.
+        How many skills, agents or teams get their own line.
     grain : {None, "hour", "day"}, default None
         One point per interval (``None``), or per calendar hour or day in ``tz``
         (intervals summed, ratios taken of the sums).
@@ -215,76 +252,95 @@ def timeseries(
     """
     where = "timeseries"
     check_frame(df, where=where)
-    _check_by(by, where=where, allow_none=True)
+    _check_by(df, by, where=where, allow_none=True)
     _check_top(top, where=where)
     _check_choice(grain, GRAINS, "grain", where=where)
     _check_choice(partial, PARTIAL_STYLES, "partial", where=where)
     _check_tz(tz, where=where)
     f = resolve(metric, where=where)
-    if not (df["span"] == "interval").any():
+    if not span_mask(df, "interval").any():
         raise FrameError(f"{where}: the frame has no interval rows; request an interval")
     when = "timestamp" if grain is None else grain
     keys = [by] if by is not None else []
     chosen = choose_level(df, by=keys, level=level, where=where)
-    frame, order, pooled = df, [f.name], 0
+    frame, labels, pooled = df, [f.name], 0
+    noun = BY_CHOICES[by][1] if by is not None else ""
     if by is not None:
-        weights = derive(df, metrics=[_weight_formula(f)], by=keys, level=chosen, span="interval")
+        weights = derive(df, metrics=[_weight_formula(f)], by=[by, *_name_keys(df, by)],
+                         level=chosen, span="interval")
         weights = weights.sort_values(["value", by], ascending=[False, True], kind="stable")
-        leaders = weights[by].head(top).tolist()
-        frame = df.assign(_series=df[by].astype("string"))
-        frame.loc[~frame[by].isin(leaders).to_numpy(bool), _SERIES] = OTHER
-        keys = [_SERIES]
+        leaders = weights.head(top)
         pooled = max(len(weights) - top, 0)
-        order = [str(x) for x in leaders] + ([OTHER] if pooled else [])
+        frame = df.assign(_series=_series(df, by, leaders[by], level=chosen))
+        keys = [_SERIES]
+        labels = _labels(leaders, by) + (
+            [f"{OTHER}: {pooled} {noun}s pooled" if f.is_ratio
+             else f"{OTHER}: mean of {pooled} {noun}s"] if pooled else [])
     values = derive(frame, metrics=[f], by=[*keys, when], level=chosen, span="interval", tz=tz)
     periods = _periods(df, grain=grain, level=chosen, tz=tz)
-    series = values[_SERIES].astype(str) if by is not None else pd.Series(f.name, values.index)
-    grid = pd.DataFrame({"period": values[when], "name": series,
-                         "value": values["value"]}).pivot_table(
-        index="period", columns="name", values="value", aggfunc="first", dropna=False
-    ).reindex(index=pd.DatetimeIndex(periods.index), columns=order)
+    # one row per period, one column per line (the series' codes are their positions)
+    at = periods.index.get_indexer(pd.DatetimeIndex(values[when]))
+    line_of = (values[_SERIES].cat.codes.to_numpy(np.int64) if by is not None
+               else np.zeros(len(values), np.int64))
+    grid = np.full((len(periods), len(labels)), np.nan)
+    grid[at, line_of] = values["value"].to_numpy(np.float64)
     # a skill or agent absent from a period had no data there: 0 for sums, a gap for ratios
     if not f.is_ratio:
-        grid = grid.fillna(0.0)
+        grid = np.nan_to_num(grid, nan=0.0)
         if pooled:
-            grid[OTHER] = grid[OTHER] / pooled  # the mean of the pooled, comparable to one
+            grid[:, -1] /= pooled  # the mean of the pooled, comparable to one
     cut = periods["partial"].to_numpy(bool)
+    stamps = pd.Series(periods.index)
     if partial == "omit":
-        grid, cut = grid.loc[~cut], np.zeros(int((~cut).sum()), bool)
+        grid, stamps, cut = grid[~cut], stamps[~cut], np.zeros(int((~cut).sum()), bool)
     axes = _axes(ax)
-    x = _wall_time(pd.Series(grid.index), tz).to_numpy()
-    for name in order:
-        y = grid[name].to_numpy(np.float64)
-        style = _OTHER_STYLE if name == OTHER else {}
-        line = axes.plot(x, np.where(cut, np.nan, y), marker="o", markersize=3,
-                         label=_series_label(name, by=by, pooled=pooled, ratio=f.is_ratio),
+    x = _wall_time(stamps, tz).to_numpy()
+    for column, label in enumerate(labels):
+        y = grid[:, column]
+        style = _OTHER_STYLE if pooled and column == len(labels) - 1 else {}
+        line = axes.plot(x, np.where(cut, np.nan, y), marker="o", markersize=3, label=label,
                          **style)[0]
         if cut.any():
             axes.plot(x[cut], y[cut], linestyle="none", marker="o", markersize=6,
                       color=line.get_color(), markerfacecolor="white", label="_partial")
     axes.set_xlabel(f"{'interval end' if grain is None else grain} ({tz})")
     axes.set_ylabel(_label(f))
-    axes.set_title(f"{f.name} per {grain or 'interval'}" + (f" by {by}" if by else ""))
-    handles, labels = axes.get_legend_handles_labels()
+    axes.set_title(f"{f.name} per {grain or 'interval'}" + (f" by {noun}" if by else ""))
+    handles, texts = axes.get_legend_handles_labels()
     if cut.any():
         handles.append(_partial_handle())
-        labels.append(PARTIAL_NOTE)
+        texts.append(PARTIAL_NOTE)
     if by is not None or cut.any():
-        title = f"top {top} {by}s by volume" if pooled else by
-        axes.legend(handles, labels, title=title, fontsize="small", loc="upper left",
+        title = f"top {top} {noun}s by volume" if pooled else noun
+        axes.legend(handles, texts, title=title, fontsize="small", loc="upper left",
                     bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
     _date_axis(axes)
     return axes
 
 
+def _series(df: pd.DataFrame, by: str, leaders: pd.Series, *, level: str) -> pd.Categorical:
+    """Each row's line: its id's position among ``leaders``, or the last (:data:`OTHER`).
+
+    Codes, never strings: only the rows derive reads (``level``'s intervals) are looked
+    up, once each, in a hash of the few leaders.
+    """
+    rows = np.flatnonzero(level_mask(df, level) & span_mask(df, "interval"))
+    codes = np.full(len(df), len(leaders), np.int32)
+    found = pd.Index(leaders.array).get_indexer(df[by].array[rows])
+    codes[rows] = np.where(found < 0, len(leaders), found)
+    lines = pd.CategoricalDtype(pd.RangeIndex(len(leaders) + 1))
+    series: pd.Categorical = pd.Categorical.from_codes(codes, dtype=lines)
+    return series
+
+
 def _periods(df: pd.DataFrame, *, grain: str | None, level: str, tz: str) -> pd.DataFrame:
     """Every period of the time axis (index) and whether its data covers it only in part."""
-    rows = (df["span"] == "interval").to_numpy(bool)
-    stamps = df.loc[rows, "timestamp"].dropna()
+    stamps = pd.Series(df["timestamp"].array[span_mask(df, "interval")].unique()).dropna()
     starts = stamps if grain is None else _grain(stamps, grain, tz)
     index = pd.DatetimeIndex(np.sort(starts.unique()))
     when = "timestamp" if grain is None else grain
-    covered = derive(df, metrics=[_COVERED], by=[when], level=level, span="interval", tz=tz)
+    covered = derive(_coverage_rows(df), metrics=[_COVERED], by=[when], level=level,
+                     span="interval", tz=tz)
     hours = pd.Series(covered["value"].to_numpy(np.float64),
                       index=pd.DatetimeIndex(covered[when])).reindex(index)
     if grain is None:
@@ -296,12 +352,42 @@ def _periods(df: pd.DataFrame, *, grain: str | None, level: str, tz: str) -> pd.
     return pd.DataFrame({"partial": partial}, index=index)
 
 
-def _series_label(name: str, *, by: str | None, pooled: int, ratio: bool) -> str:
-    if by is None:
-        return name
-    if name != OTHER:
-        return f"{by} {name}"
-    return f"{OTHER}: {pooled} {by}s pooled" if ratio else f"{OTHER}: mean of {pooled} {by}s"
+#: What tells a row's period and how much of it the row's data covers (see
+#: :mod:`engframe.derive._periods`), and its level: rows equal in all of these are
+#: interchangeable for the hours a period covers.
+_COVERAGE_KEYS: Final = ("timestamp", "start", "fetched_at", "source", "account", "level")
+
+
+def _coverage_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """The interval rows of ``df`` that start a run of rows equal in :data:`_COVERAGE_KEYS`.
+
+    The hours a period covers are the most any of its rows covers, and a level's periods
+    are those it has rows in: every distinct combination of these keys keeps a row (its
+    first, so a period's first row too), and ``derive`` counts the same hours on these few
+    hundred rows as on the millions of the frame (a response's rows come interval by
+    interval, level by level). Compared as integer codes, never hashed.
+    """
+    rows = np.flatnonzero(span_mask(df, "interval"))
+    starts = np.zeros(len(rows), bool)
+    starts[:1] = True
+    for name in _COVERAGE_KEYS:
+        if name in df.columns:
+            values = _as_integers(df[name])[rows]
+            starts[1:] |= values[1:] != values[:-1]
+    kept = df.take(rows[starts]).reset_index(drop=True)
+    kept.attrs = dict(df.attrs)  # the request's interval and timeframe, for bare responses
+    return kept
+
+
+def _as_integers(column: pd.Series) -> np.ndarray:
+    """One integer per row, equal where the values are equal (NA equal to NA)."""
+    values = column.array
+    if isinstance(values, pd.Categorical):
+        return np.asarray(values.codes)
+    if isinstance(values, pd.arrays.DatetimeArray):
+        return np.asarray(pd.DatetimeIndex(values).asi8)  # a view: no conversion
+    codes: np.ndarray = pd.factorize(values, use_na_sentinel=True)[0]
+    return codes
 
 
 def _partial_handle() -> Line2D:
@@ -333,7 +419,7 @@ def ranking(
     span: str | None = None,
     ax: Axes | None = None,
 ) -> Axes:
-    """Rank agents or skills on a metric, showing how many chats stand behind each bar.
+    """Rank agents, skills or teams on a metric, showing how many chats stand behind each bar.
 
     Only skills or agents with at least ``min_volume`` (chats, by default) are ranked: a
     long average handling time on three chats is noise, not a finding. Bars are sorted
@@ -348,8 +434,11 @@ def ranking(
         A tidy frame.
     metric : str or Formula
         What to rank on.
-    by : {"agent", "skill"}
-        What to rank.
+    by : {"agent", "skill", "agent_group"}
+        What to rank: agents, skills, or teams (agent groups: each agent counts in its
+        group; needs names). Bars are labelled by name when the frame has names
+        ("Dana Levi", "Sales", "Tier 1"; agents in no group: :data:`NO_GROUP`), else by
+        id ("agent 1282939616").
     top : int
         How many bars to draw.
     count : str or Formula
@@ -383,10 +472,15 @@ def ranking(
     >>> ax = ranking(df, "avgHandlingTime", by="agent", min_volume=1)
     >>> [t.get_text() for t in ax.texts], ax.get_title()
     (['n=3'], 'avgHandlingTime by agent: top 1 of 1 agents with >= 1 chats')
+    >>> names = engframe.Names(agents=pd.DataFrame({"agent": [3], "agent_name": ["Dana Levi"]}))
+    >>> named = engframe.attach_names(df, names, warn=False)  # skill 2 is not named
+    >>> ax = ranking(named, "avgHandlingTime", min_volume=1)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['Dana Levi']
     """
     where = "ranking"
     check_frame(df, where=where)
-    _check_by(by, where=where, allow_none=False)
+    _check_by(df, by, where=where, allow_none=False)
     _check_top(top, where=where)
     if (isinstance(min_volume, bool) or not isinstance(min_volume, int | float)
             or not min_volume >= 0):
@@ -394,32 +488,34 @@ def ranking(
     f, n = resolve(metric, where=where), resolve(count, where=where)
     if n.name == f.name:
         n = Formula(f"_{n.name}", n.numerator, n.denominator, n.unit, scale=n.scale)
-    long = derive(df, metrics=[f, n], by=[by], level=level, span=span)
-    table = pd.DataFrame({
-        by: long.loc[(long["metric"] == f.name).to_numpy(bool), by].to_numpy(),
-        "value": long.loc[(long["metric"] == f.name).to_numpy(bool), "value"].to_numpy(),
-        "count": long.loc[(long["metric"] == n.name).to_numpy(bool), "value"].to_numpy(),
-    }).dropna(subset=["value"])
+    named = _name_keys(df, by)
+    long = derive(df, metrics=[f, n], by=[by, *named], level=level, span=span)
+    # derive stacks one block of rows per metric, each in the same order of groups
+    ours, theirs = ((long["metric"] == name).to_numpy(bool) for name in (f.name, n.name))
+    table = long.loc[ours, [by, *named, "value"]].reset_index(drop=True)
+    table["count"] = long.loc[theirs, "value"].to_numpy()
+    table = table.dropna(subset=["value"])
     enough = (table["count"] >= min_volume).to_numpy(bool)
     eligible = table.loc[enough].sort_values(["value", by], ascending=[False, True], kind="stable")
     shown = eligible.head(top)
+    noun = BY_CHOICES[by][1]
     axes = _axes(ax)
     positions = np.arange(len(shown))[::-1]
     axes.barh(positions, shown["value"].to_numpy(np.float64), color="#1f77b4")
-    axes.set_yticks(positions, [f"{by} {x}" for x in shown[by]])
+    axes.set_yticks(positions, _labels(shown, by))
     span_at = float(shown["value"].max()) if len(shown) else 1.0
     for y, value, volume in zip(positions, shown["value"], shown["count"], strict=True):
         axes.text(value + 0.01 * span_at, y, f"n={volume:g}", va="center", fontsize="small")
     unit = n.unit or n.name.lstrip("_")
-    title = (f"{f.name} by {by}: top {len(shown)} of {len(eligible)} {by}s "
+    title = (f"{f.name} by {noun}: top {len(shown)} of {len(eligible)} {noun}s "
              f"with >= {min_volume:g} {unit}")
     if (~enough).any():
-        title += f"\n({int((~enough).sum())} {by}s with fewer {unit} not ranked)"
+        title += f"\n({int((~enough).sum())} {noun}s with fewer {unit} not ranked)"
     if not len(shown):
-        axes.text(0.5, 0.5, f"no {by} has >= {min_volume:g} {unit}", ha="center",
+        axes.text(0.5, 0.5, f"no {noun} has >= {min_volume:g} {unit}", ha="center",
                   va="center", transform=axes.transAxes, color="#555555")
     axes.set_xlabel(_label(f))
-    axes.set_ylabel(by)
+    axes.set_ylabel(noun)
     axes.set_title(title)
     axes.margins(x=0.15)
     return axes

@@ -160,6 +160,7 @@ QUICKSTART: Final[Sequence[Cell]] = (
             with engframe.Client(server.account, auth=credentials, csds_url=server.base_url,
                                  cache=False, clock=NOW.timestamp) as client:
                 envelope = client.fetch(timeframe=1440, interval=60, skills="all", agents="all")
+                names = client.names()  # skill, agent and team names (section 7)
 
         print(envelope["request"], envelope["fetched_at"])
         day = engframe.flatten(envelope)
@@ -308,6 +309,20 @@ QUICKSTART: Final[Sequence[Cell]] = (
         """),
     code("""
         engframe.plot.drift(checks);
+        """),
+    md("""
+        **Names.** The ids become names when the frame has them: `engframe.load(...,
+        names=True)`, `client.frame(..., names=True)`, or `engframe.attach_names(df, names)`
+        with the names `client.names()` read from the Account Configuration API (the
+        simulator serves it too). Legends and bars then read "Sales", "Dana Levi", and
+        `by="agent_group"` ranks teams (each agent counts in its group; ratios of sums).
+        """),
+    code("""
+        named = engframe.attach_names(day, names)
+        engframe.plot.ranking(named, "avgInteractiveHandlingTime", by="agent", top=10);
+        """),
+    code("""
+        engframe.plot.ranking(named, "avgInteractiveHandlingTime", by="agent_group");
         """),
     md("""
         ## 8. Export, read back with DuckDB, keep a history

@@ -25,7 +25,7 @@ import pytest
 import engframe
 from engframe import cli, sim
 
-COMMANDS = ["demo", "fetch", "flatten", "reconcile", "export", "sync", "sim"]
+COMMANDS = ["demo", "fetch", "flatten", "reconcile", "export", "sync", "repair", "sim"]
 
 
 @pytest.fixture
@@ -210,8 +210,8 @@ def test_demo_json_lists_its_files(tmp_path, capsys):
     code, stdout, _ = run(capsys, "demo", "--out", str(tmp_path / "demo"), "--json")
     assert code == 0
     payload = json.loads(stdout)
-    assert set(payload["files"]) == {"raw", "history", "wide", "derived", "activity",
-                                     "ranking", "drift"}
+    assert set(payload["files"]) == {"raw", "names", "history", "wide", "derived",
+                                     "activity", "ranking", "teams", "drift"}
     assert all(Path(p).exists() for p in payload["files"].values())
     assert "mismatch" in payload["reconcile"]
 
@@ -534,3 +534,216 @@ def test_a_reader_that_leaves_early_gets_no_traceback(samples_dir):
     _, err = process.communicate(timeout=60)
     assert process.returncode == cli.EXIT_ERROR
     assert err == ""
+
+
+# -- names: --names on fetch and flatten (issue 13) -----------------------------------------
+
+NAME_COLUMNS = ["skill_name", "agent_name", "agent_group", "agent_group_name"]
+
+
+def _fetch(server: sim.SimServer, capsys, *extra: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+    return run(capsys, "fetch", "--csds-url", server.base_url, "--no-cache", "--timeframe",
+               "60", "--interval", "15", "--skills", "all", "--agents", "all", *extra)
+
+
+def test_fetch_names_adds_the_name_columns_to_the_file(credentials, tmp_path, capsys):
+    out = tmp_path / "named.parquet"
+    code, stdout, err = _fetch(credentials, capsys, "--names", "-o", str(out), "--json")
+    assert code == 0 and err == ""
+    df = engframe.read_parquet(out)
+    assert df.columns[-4:].tolist() == NAME_COLUMNS
+    agents = df["agent"].notna()
+    assert df.loc[agents, "agent_name"].notna().all()
+    assert not df.loc[agents, "agent_name"].astype(str).str.startswith("agent ").any()
+    assert df.loc[df["skill"].notna(), "skill_name"].notna().all()
+    report = json.loads(stdout)["names"]
+    assert report.pop("read_at").startswith("20")
+    assert report == {"source": engframe.names.API_SOURCE, "failed": {},
+                      "unknown": {"skill": 0, "agent": 0, "agent_group": 0}}
+
+
+def test_fetch_without_names_adds_no_name_column(credentials, tmp_path, capsys):
+    out = tmp_path / "plain.parquet"
+    code, stdout, _ = _fetch(credentials, capsys, "-o", str(out), "--json")
+    assert code == 0 and "names" not in json.loads(stdout)
+    assert not set(NAME_COLUMNS) & set(engframe.read_parquet(out).columns)
+
+
+def test_fetch_names_with_save_raw_saves_them_for_flatten_names(credentials, tmp_path,
+                                                                capsys):
+    raw = tmp_path / "raw"
+    fetched = tmp_path / "fetched.parquet"
+    code, _, _ = _fetch(credentials, capsys, "--names", "--save-raw", str(raw), "-o",
+                        str(fetched))
+    assert code == 0
+    assert len(list((raw / "names").glob("names_*.json"))) == 1
+    offline = tmp_path / "offline.parquet"
+    code, _, err = run(capsys, "flatten", str(raw), "--names", "-o", str(offline))
+    assert code == 0 and err == ""
+    live, again = engframe.read_parquet(fetched), engframe.read_parquet(offline)
+    for column in NAME_COLUMNS:
+        assert sorted(again[column].dropna().unique()) == sorted(live[column].dropna().unique())
+
+
+def test_fetch_names_refused_still_writes_the_file_and_warns_once(credentials, tmp_path,
+                                                                 capsys):
+    credentials.faults.script("status", status=403, endpoint="users")
+    out = tmp_path / "named.parquet"
+    code, _, err = _fetch(credentials, capsys, "--names", "-o", str(out))
+    assert code == 0
+    line = one_line(err)
+    assert line.startswith("engframe: warning: names could not be read (agents: AuthError")
+    df = engframe.read_parquet(out)
+    shown = df.loc[df["agent"].notna(), "agent_name"].astype(str)
+    assert (shown == "agent " + df.loc[df["agent"].notna(), "agent"].astype(str)).all()
+    assert df.loc[df["skill"].notna(), "skill_name"].notna().all()
+
+
+def test_flatten_names_without_saved_names_shows_ids_and_says_how_to_save_them(
+        samples_dir, tmp_path, capsys):
+    out = tmp_path / "s.parquet"
+    code, stdout, err = run(capsys, "flatten", str(samples_dir / "skills_all_agent_3.json"),
+                            "--names", "-o", str(out), "--json")
+    assert code == 0
+    line = one_line(err)
+    assert "no names saved in" in line
+    assert "(engframe fetch --names --save-raw DIR saves them there)" in line
+    assert "names=True" not in line and "save_raw=" not in line
+    df = engframe.read_parquet(out)
+    assert set(df["agent_name"].dropna().astype(str)) == {"agent 3"}
+    assert json.loads(stdout)["names"][0]["failed"]
+
+
+def test_help_documents_names(capsys):
+    for command in ("fetch", "flatten"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        text = " ".join(capsys.readouterr().out.split())
+        assert "--names" in text and "agent_group_name" in text
+
+
+# -- --max-bytes (issue 12) --------------------------------------------------------------------
+
+@pytest.mark.parametrize("command", ["flatten", "reconcile", "export"])
+def test_max_bytes_refuses_a_larger_file_naming_the_option(command, samples_dir, tmp_path,
+                                                           capsys):
+    path = samples_dir / "skills_all_agent_3.json"
+    extra = {"flatten": ["-o", str(tmp_path / "o.parquet")], "reconcile": [],
+             "export": ["--root", str(tmp_path / "h")]}[command]
+    code, _, err = run(capsys, command, str(path), *extra, "--max-bytes", "100")
+    assert code == cli.EXIT_ERROR
+    line = one_line(err)
+    assert f"engframe {command}: error: {path}: " in line
+    assert "at most 100 bytes of JSON (--max-bytes; 256M by default)" in line
+    assert "max_bytes=" not in line
+    assert not (tmp_path / "o.parquet").exists() and not (tmp_path / "h").exists()
+
+
+@pytest.mark.parametrize("given, expected", [("5000", 5000), ("5000B", 5000), ("1K", 1024),
+                                             ("512M", 512 * 2**20), ("2g", 2 * 2**30),
+                                             ("64MiB", 64 * 2**20), ("8MB", 8 * 2**20)])
+def test_max_bytes_takes_bytes_or_binary_suffixes(given, expected):
+    args = cli.build_parser().parse_args(["flatten", "x.json", "-o", "x.csv",
+                                          "--max-bytes", given])
+    assert args.max_bytes == expected
+
+
+def test_max_bytes_defaults_to_the_library_limit():
+    args = cli.build_parser().parse_args(["reconcile", "x.json"])
+    assert args.max_bytes == engframe.limits.MAX_RESPONSE_BYTES
+
+
+def test_max_bytes_raised_reads_a_file_the_default_refuses(samples_dir, tmp_path, capsys,
+                                                           monkeypatch):
+    monkeypatch.setattr("engframe.limits.MAX_RESPONSE_BYTES", 100)  # the library's default
+    path = str(samples_dir / "skill_2.json")
+    code, stdout, _ = run(capsys, "reconcile", path, "--max-bytes", "1M")
+    assert code == 0 and "10 checks" in stdout
+
+
+@pytest.mark.parametrize("bad", ["lots", "0", "-5", "1.5M", "1T", "5iB", "M"])
+def test_a_bad_max_bytes_is_a_usage_error(bad, capsys):
+    code, err = usage(capsys, "reconcile", "x.json", "--max-bytes", bad)
+    assert code == cli.EXIT_USAGE and "--max-bytes" in one_line(err)
+
+
+# -- repair: a history written by engframe 0.1 (issue 10) ------------------------------------
+
+@pytest.fixture
+def legacy(tmp_path: Path) -> tuple[Path, pd.DataFrame]:
+    from tests.test_history import _legacy
+
+    root = tmp_path / "history"
+    return root, _legacy(root)
+
+
+def _repaired_twin(tmp_path: Path) -> engframe.history.RepairResult:
+    """What ``engframe.repair_dataset`` reports for the same 0.1 dataset elsewhere."""
+    from tests.test_history import _legacy
+
+    twin = tmp_path / "twin"
+    _legacy(twin)
+    return engframe.repair_dataset(twin)
+
+
+def test_repair_converts_a_0_1_dataset_and_says_what_it_did(legacy, tmp_path, capsys):
+    root, written = legacy
+    expected = _repaired_twin(tmp_path)
+    code, stdout, err = run(capsys, "repair", str(root))
+    assert code == 0 and err == ""
+    whole = int((written["span"] == "timeframe").sum())
+    assert stdout == (
+        f"{root}: kept the periods of the grid of 5-minute buckets: {expected.facts:,} facts "
+        f"written, {whole:,} whole-timeframe rows left out (not facts), {expected.off_grid:,} "
+        f"interval rows of other grids left out; the 0.1 files, as they were, are in "
+        f"{root / '_engframe_v1'} (delete it when satisfied)\n")
+    assert len(engframe.read_dataset(root)) > 0
+
+
+def test_repair_json_reports_grid_facts_and_where_the_old_files_went(legacy, tmp_path,
+                                                                    capsys):
+    root, written = legacy
+    expected = _repaired_twin(tmp_path)
+    code, stdout, _ = run(capsys, "repair", "--root", str(root), "--json")
+    assert code == 0
+    report = json.loads(stdout)
+    assert report == {"root": str(root), "grid": "5-minute buckets", "facts": expected.facts,
+                      "left_out": int((written["span"] == "timeframe").sum()),
+                      "off_grid": expected.off_grid, "backup": str(root / "_engframe_v1")}
+    assert expected.off_grid > 0
+    assert sorted(Path(report["backup"]).rglob("*.parquet"))
+
+
+def test_repair_of_a_current_dataset_does_nothing_and_says_so(legacy, capsys):
+    root, _ = legacy
+    run(capsys, "repair", str(root))
+    code, stdout, _ = run(capsys, "repair", str(root), "--json")
+    assert code == 0
+    assert json.loads(stdout)["backup"] is None
+    code, stdout, _ = run(capsys, "repair", str(root))
+    assert stdout.strip() == f"{root}: nothing to repair (no files of engframe 0.1)"
+
+
+def test_repair_of_a_missing_folder_is_one_line_and_exit_1(tmp_path, capsys):
+    code, _, err = run(capsys, "repair", str(tmp_path / "nowhere"))
+    assert code == cli.EXIT_ERROR
+    assert one_line(err) == f"engframe repair: error: {tmp_path / 'nowhere'}: no such folder"
+
+
+@pytest.mark.parametrize("argv", [[], ["a", "--root", "b"]])
+def test_repair_needs_its_folder_once(argv, capsys):
+    code, _, err = run(capsys, "repair", *argv)
+    assert code == cli.EXIT_USAGE
+    assert "as ROOT or --root" in one_line(err)
+
+
+def test_a_0_1_dataset_tells_export_to_run_engframe_repair(legacy, samples_dir, capsys,
+                                                           tmp_path, sample):
+    root, _ = legacy
+    envelope = {"request": {"account": "56072331", "timeframe": 1200, "interval": 600},
+                "fetched_at": "2014-10-07T11:07:00Z", "response": sample("agent_2_intervals")}
+    path = tmp_path / "fetch.json"
+    path.write_text(json.dumps(envelope))
+    code, _, err = run(capsys, "export", str(path), "--root", str(root))
+    assert code == cli.EXIT_ERROR
+    assert f"engframe repair {root}" in one_line(err)

@@ -85,7 +85,7 @@ def test_raw_envelopes_replay_offline(demo):
     assert len(replayed) == len(result.frame)
 
 
-@pytest.mark.parametrize("chart", ["activity", "ranking", "drift"])
+@pytest.mark.parametrize("chart", ["activity", "ranking", "teams", "drift"])
 def test_charts_are_real_pictures(demo, chart):
     result, _, _ = demo
     path: Path = result.files[chart]
@@ -110,12 +110,83 @@ def test_it_prints_what_it_did_and_the_top_tables(demo):
     assert str(out) in text and "reconciled:" in text
 
 
+def _printed_table(lines: list[str], title: str) -> list[str]:
+    """The rows (header lines dropped) of the printed table under ``title``."""
+    table = "\n".join(lines).split(f"{title}\n")[1].split("\n\n")[0]
+    return table.splitlines()[2:]
+
+
+def _cells(row: str, width: int) -> list[str]:
+    """The last ``width`` cells of a printed row (names before them may hold spaces)."""
+    return row.split()[-width:]
+
+
 def test_the_tables_show_chats_as_whole_numbers(demo):
     _, lines, _ = demo
-    table = "\n".join(lines).split("top 5 skills by chats\n")[1].split("\n\n")[0]
-    rows = table.splitlines()[2:]
+    rows = _printed_table(lines, "top 5 skills by chats")
     assert len(rows) == 5
-    assert all(row.split()[1].replace(",", "").isdigit() for row in rows)
+    assert all(_cells(row, 3)[0].replace(",", "").isdigit() for row in rows)
+
+
+def test_the_skills_table_shows_skill_names(demo):
+    result, lines, _ = demo
+    rows = _printed_table(lines, "top 5 skills by chats")
+    names = set(result.frame["skill_name"].dropna().astype(str))
+    shown = [row.rsplit(None, 3)[0].strip() for row in rows]
+    assert all(name in names for name in shown)
+    assert not any(name.isdigit() for name in shown)
+
+
+def test_the_agents_table_shows_each_agents_name_and_team(demo):
+    result, lines, _ = demo
+    rows = _printed_table(lines, "top 5 agents by chats")
+    agents = result.frame.loc[result.frame["level"] == "agent"]
+    team_of = dict(zip(agents["agent_name"].astype(str),
+                       agents["agent_group_name"].astype(object).fillna("no group"),
+                       strict=True))
+    for row in rows:
+        before = row.rsplit(None, 3)[0]
+        name = next(n for n in team_of if before.startswith(n + " "))
+        assert before[len(name):].strip() == team_of[name]
+
+
+def test_the_frame_has_names_read_from_the_simulators_configuration_api(demo):
+    result, _, _ = demo
+    frame = result.frame
+    assert frame.attrs["names"]["source"] == engframe.names.API_SOURCE
+    assert frame.attrs["names"]["unknown"] == {"skill": [], "agent": [], "agent_group": []}
+    agents = frame["agent"].notna()
+    assert frame.loc[agents, "agent_name"].notna().all()
+    assert frame["agent_group_name"].nunique() >= 3
+
+
+def test_the_names_are_saved_beside_the_raw_responses_and_load_offline(demo):
+    result, _, _ = demo
+    assert list(result.files["names"].glob("names_*.json"))
+    offline = engframe.load(result.files["raw"], names=True)
+    for column in ("skill_name", "agent_name", "agent_group_name"):
+        assert set(offline[column].dropna().astype(str)) == set(
+            result.frame[column].dropna().astype(str))
+
+
+def test_derived_file_names_each_skill_and_agent_and_the_agents_team(demo):
+    result, _, _ = demo
+    derived = engframe.read_parquet(result.files["derived"])
+    skills = derived[derived["level"] == "skill"]
+    agents = derived[derived["level"] == "agent"]
+    assert skills["skill_name"].notna().all() and skills["agent_name"].isna().all()
+    assert agents["agent_name"].notna().all() and agents["skill_name"].isna().all()
+    assert agents["agent_group_name"].notna().any()
+
+
+def test_the_team_chart_ranks_teams_by_name(demo):
+    from matplotlib import pyplot
+
+    result, _, _ = demo
+    ax = engframe.plot.ranking(result.frame, "avgInteractiveHandlingTime", by="agent_group")
+    teams = set(result.frame["agent_group_name"].dropna().astype(str))
+    assert {t.get_text() for t in ax.get_yticklabels()} <= teams | {"no group"}
+    pyplot.close(ax.figure)
 
 
 def test_running_again_later_changes_no_period_already_complete(demo, tmp_path):

@@ -396,3 +396,85 @@ def test_a_claimed_integer_metric_that_is_not_whole_stays_float(claimed, derived
     assert pq.read_schema(tmp_path / "f.parquet").field(claimed).type == pa.float64()
     back = read_parquet(tmp_path / "f.parquet")
     pd.testing.assert_frame_equal(_canonical(back), _canonical(derived_frame), check_exact=True)
+
+
+# -- page checksums: a damaged file is refused, never read as data (issue 12) --------------
+
+#: A value whose 8 bytes appear in the file's data page (and its statistics) only.
+DISTINCT = 81_985_529_216_486_895
+
+
+def _flip_a_value_byte(path: Path) -> None:
+    """Flip one bit of the first copy of DISTINCT's bytes: the data page's."""
+    data = bytearray(path.read_bytes())
+    at = data.find(DISTINCT.to_bytes(8, "little"))
+    assert at > 0
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _distinct_frame() -> pd.DataFrame:
+    return engframe.flatten(json.dumps({"metricsTotals": {"totalInteractiveChats": DISTINCT}}))
+
+
+def test_every_page_written_carries_a_checksum(tmp_path):
+    path = tmp_path / "f.parquet"
+    to_parquet(_distinct_frame(), path, compression="none")
+    _flip_a_value_byte(path)
+    # without verification the flipped bit reads as another number: what checksums prevent
+    assert pq.read_table(path).column("value").to_pylist() == [DISTINCT - 1]
+    with pytest.raises(OSError, match="CRC checksum"):
+        pq.read_table(path, page_checksum_verification=True)
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_a_flipped_byte_is_a_source_error_naming_the_file(layout, tmp_path):
+    path = tmp_path / "f.parquet"
+    to_parquet(_distinct_frame(), path, compression="none", layout=layout)
+    _flip_a_value_byte(path)
+    with pytest.raises(SourceError, match=r"f\.parquet: damaged: a page's checksum") as caught:
+        read_parquet(path)
+    assert str(path) in str(caught.value)
+
+
+def test_an_undamaged_compressed_file_with_checksums_reads_back(envelope_frame, tmp_path):
+    pd.testing.assert_frame_equal(_round_trip(envelope_frame, tmp_path / "f.parquet",
+                                              compression="zstd"), envelope_frame)
+
+
+def test_a_file_written_without_checksums_still_reads(envelope_frame, tmp_path):
+    table = pa.Table.from_pandas(envelope_frame, preserve_index=False)
+    pq.write_table(table, tmp_path / "old.parquet")  # no page checksums, as engframe 0.1
+    assert len(read_parquet(tmp_path / "old.parquet")) == len(envelope_frame)
+
+
+# -- frames with names ---------------------------------------------------------------------
+
+def _named(frame: pd.DataFrame) -> pd.DataFrame:
+    from engframe.names import Names, attach_names
+
+    names = Names(agents=pd.DataFrame({"agent": [2], "agent_name": ["Dana Levi"],
+                                       "agent_group": [10]}),
+                  agent_groups=pd.DataFrame({"agent_group": [10],
+                                             "agent_group_name": ["Tier 1"]}))
+    return attach_names(frame, names, warn=False)
+
+
+@pytest.mark.parametrize("layout", ["long", "wide"])
+def test_a_frame_with_names_round_trips_with_its_name_columns(layout, envelope_frame, tmp_path):
+    named = _named(envelope_frame)
+    back = _round_trip(named, tmp_path / "f.parquet", layout=layout)
+    if layout == "wide":
+        back = back.sort_values(SORT_KEY, kind="stable").reset_index(drop=True)
+        named = _canonical(named)
+    back.attrs = named.attrs = {}
+    pd.testing.assert_frame_equal(back, named)
+
+
+def test_name_columns_are_dictionary_strings_and_the_team_an_integer(envelope_frame, tmp_path):
+    to_parquet(_named(envelope_frame), tmp_path / "f.parquet")
+    schema = pq.read_schema(tmp_path / "f.parquet")
+    for name in ("skill_name", "agent_name", "agent_group_name"):
+        assert pa.types.is_dictionary(schema.field(name).type)
+        assert pa.types.is_string(schema.field(name).type.value_type)
+    assert schema.field("agent_group").type == pa.int64()

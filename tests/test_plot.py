@@ -311,3 +311,146 @@ def test_drift_relative_axis_is_in_percent() -> None:
 def test_drift_refuses_a_frame_that_is_not_checks() -> None:
     with pytest.raises(FrameError):
         plot.drift(sample_frame("skill_2"))
+
+
+# -- names: labels read "Dana Levi", "Sales", teams -----------------------------------------
+
+def _names() -> engframe.Names:
+    """Skill 1 "Sales"; agents 10 and 13 share the name "Dana Levi"; 10 and 11 in "Tier 1",
+    12 in "Tier 2", 13 in no group."""
+    return engframe.Names(
+        skills=pd.DataFrame({"skill": [1], "skill_name": ["Sales"]}),
+        agents=pd.DataFrame({
+            "agent": [10, 11, 12, 13],
+            "agent_name": ["Dana Levi", "Noa Cohen", "Omar Haddad", "Dana Levi"],
+            "agent_group": pd.array([100, 100, 200, None], dtype="Int64"),
+        }),
+        agent_groups=pd.DataFrame({"agent_group": [100, 200],
+                                   "agent_group_name": ["Tier 1", "Tier 2"]}),
+    )
+
+
+def _named_agents() -> pd.DataFrame:
+    return engframe.attach_names(_four_agents(), _names(), warn=False)
+
+
+def _bar_labels(ax) -> list[str]:  # type: ignore[no-untyped-def]
+    """The bar labels from the top of the chart down."""
+    return [t.get_text() for t in sorted(ax.get_yticklabels(), key=lambda t: -t.get_position()[1])]
+
+
+def test_timeseries_legend_reads_agent_names() -> None:
+    ax = plot.timeseries(_named_agents(), "avgInteractiveHandlingTime", by="agent", top=2)
+    assert [line.get_label() for line in ax.lines] == [
+        "Dana Levi (13)", "Omar Haddad", "other: 2 agents pooled"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "Dana Levi (13)", "Omar Haddad", "other: 2 agents pooled"]
+
+
+def test_timeseries_with_names_draws_the_same_lines_as_without() -> None:
+    plain = plot.timeseries(_four_agents(), "avgInteractiveHandlingTime", by="agent", top=2)
+    named = plot.timeseries(_named_agents(), "avgInteractiveHandlingTime", by="agent", top=2)
+    for a, b in zip(plain.lines, named.lines, strict=True):
+        assert np.array_equal(a.get_ydata(), b.get_ydata(), equal_nan=True)
+
+
+def test_timeseries_legend_reads_skill_names_and_unassigned() -> None:
+    df = engframe.flatten(consistent_response(
+        {(0, 1, 10): metrics(2, 100), (0, -1, 11): metrics(1, 50)}, stamps=[T0]))
+    ax = plot.timeseries(engframe.attach_names(df, _names(), warn=False), "totalChats",
+                         by="skill")
+    assert [line.get_label() for line in ax.lines] == ["Sales", "Unassigned"]
+
+
+def test_timeseries_by_team_sums_each_teams_agents() -> None:
+    ax = plot.timeseries(_named_agents(), "totalChats", by="agent_group")
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.lines}
+    # per interval: Tier 1 = agents 10 (1 + 1) and 11 (2 + 1), Tier 2 = 12 (4 + 1),
+    # agent 13 (8 + 1) is in no group
+    assert lines == {plot.NO_GROUP: [9.0] * 3, "Tier 1": [5.0] * 3, "Tier 2": [5.0] * 3}
+    assert ax.get_title() == "totalChats per interval by team"
+    assert ax.get_legend().get_title().get_text() == "team"
+
+
+def test_timeseries_by_team_pools_the_rest_as_teams() -> None:
+    ax = plot.timeseries(_named_agents(), "avgInteractiveHandlingTime", by="agent_group",
+                         top=1)
+    assert [line.get_label() for line in ax.lines] == [plot.NO_GROUP, "other: 2 teams pooled"]
+    # first interval, Tier 1 and 2 pooled: agents 10..12, (60 + 240 + 720) s / (1 + 2 + 4)
+    assert ax.lines[1].get_ydata()[0] == pytest.approx((60 + 240 + 720) / 7)
+
+
+def test_ranking_bars_read_agent_names_and_namesakes_keep_their_ids() -> None:
+    ax = plot.ranking(_named_agents(), "avgInteractiveHandlingTime", by="agent", min_volume=0)
+    assert _bar_labels(ax) == ["Dana Levi (13)", "Omar Haddad", "Noa Cohen", "Dana Levi (10)"]
+    assert [t.get_text() for t in ax.texts] == ["n=27", "n=15", "n=9", "n=6"]
+
+
+def test_ranking_bars_read_skill_names() -> None:
+    df = engframe.flatten(consistent_response(
+        {(0, 1, 10): metrics(2, 100), (0, -1, 11): metrics(1, 500)}, stamps=[T0]))
+    ax = plot.ranking(engframe.attach_names(df, _names(), warn=False),
+                      "avgInteractiveHandlingTime", by="skill", min_volume=0)
+    assert _bar_labels(ax) == ["Unassigned", "Sales"]
+    assert ax.get_ylabel() == "skill"
+
+
+def test_ranking_by_team_is_a_ratio_of_the_members_sums() -> None:
+    ax = plot.ranking(_named_agents(), "avgInteractiveHandlingTime", by="agent_group",
+                      min_volume=0)
+    assert _bar_labels(ax) == [plot.NO_GROUP, "Tier 2", "Tier 1"]
+    widths = [b.get_width() for b in sorted(ax.patches, key=lambda p: -p.get_y())]
+    # Tier 1 = agents 10 and 11 over three intervals: (183 + 723) s / (3 + 6) chats
+    assert widths == pytest.approx([5763 / 24, 2163 / 12, (183 + 723) / 9])
+    assert [t.get_text() for t in ax.texts] == ["n=27", "n=15", "n=15"]
+    assert ax.get_ylabel() == "team"
+    assert ax.get_title().startswith("avgInteractiveHandlingTime by team: top 3 of 3 teams")
+
+
+@pytest.mark.parametrize("draw", [
+    lambda df: plot.ranking(df, by="agent_group"),
+    lambda df: plot.timeseries(df, "totalChats", by="agent_group"),
+])
+def test_teams_without_names_say_to_load_names(draw) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(OptionError, match=r"by='agent_group'.*names=True"):
+        draw(_four_agents())
+
+
+def test_ranking_of_agents_whose_names_are_unknown_reads_the_fallback() -> None:
+    names = engframe.Names(agents=pd.DataFrame({"agent": [13], "agent_name": ["Lea Klein"]}))
+    df = engframe.attach_names(_four_agents(), names, warn=False)
+    ax = plot.ranking(df, "avgInteractiveHandlingTime", by="agent", min_volume=0, top=2)
+    assert _bar_labels(ax) == ["Lea Klein", "agent 12"]
+
+
+# -- partial periods are found on a few rows, with derive's hours ----------------------------
+
+def _stacked_fetches() -> pd.DataFrame:
+    """Two fetches of the same agents, as a folder would stack them (a source each)."""
+    first = _five_minutes(*FIVE_MINUTES)
+    later = _five_minutes(FIVE_MINUTES[0] + HOUR_MS, FIVE_MINUTES[1] + HOUR_MS,
+                          FIVE_MINUTES[2] + HOUR_MS)
+    frames = [first.assign(source="a.json"), later.assign(source="b.json")]
+    stacked = pd.concat(frames, ignore_index=True)
+    stacked["source"] = stacked["source"].astype("category")
+    return stacked
+
+
+@pytest.mark.parametrize("frame", [
+    lambda: _five_minutes(*FIVE_MINUTES),
+    lambda: _five_minutes(*FIVE_MINUTES).sample(frac=1.0, random_state=3),  # rows in any order
+    _stacked_fetches,
+    lambda: sample_frame("agent_2_intervals"),  # no start: the fallback lengths
+])
+@pytest.mark.parametrize("grain", [None, "hour"])
+@pytest.mark.parametrize("level", ["agent", "skill", "skills_total"])
+def test_the_coverage_rows_give_derive_the_hours_of_the_whole_frame(frame, grain, level):
+    df = frame()
+    when = grain or "timestamp"
+    covered = plot._COVERED
+    whole = engframe.derive(df, metrics=[covered], by=[when], level=level, span="interval")
+    few = plot._coverage_rows(df)
+    assert len(few) < len(df)
+    fast = engframe.derive(few, metrics=[covered], by=[when], level=level, span="interval")
+    pd.testing.assert_series_equal(fast["value"], whole["value"])
+    pd.testing.assert_series_equal(fast[when], whole[when])
