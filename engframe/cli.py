@@ -408,7 +408,8 @@ def _progress(items: Sequence[Any], *, desc: str) -> Any:
 def _result_dict(result: Any) -> dict[str, Any]:
     return {"root": str(result.root), "written": list(result.written),
             "inserted": result.inserted, "updated": result.updated,
-            "unchanged": result.unchanged}
+            "unchanged": result.unchanged, "left_out": result.left_out,
+            "names": list(result.names)}
 
 
 def _counts(result: Any) -> str:
@@ -419,10 +420,13 @@ def _counts(result: Any) -> str:
 def _run_export(args: argparse.Namespace) -> int:
     from engframe.history import export
     from engframe.load import load
+    from engframe.names import find_names
 
     results = []
     for path in _progress(args.files, desc="export"):
-        result = export(load(path, max_bytes=args.max_bytes), args.root, account=args.account)
+        # the names saved beside the responses (save_raw= keeps them) join the history
+        result = export(load(path, max_bytes=args.max_bytes), args.root, account=args.account,
+                        names=find_names(path))
         results.append({"file": path, **_result_dict(result)})
         if not args.json:
             print(f"{path}: {_counts(result)}, "
@@ -450,7 +454,7 @@ def _run_sync(args: argparse.Namespace) -> int:
     query = {"timeframe": args.timeframe} if args.timeframe is not None else {}
     sync(args.root, account=args.account, interval=args.interval,
          skills=_none_if_empty(args.skills), agents=_none_if_empty(args.agents),
-         every=args.every, times=args.times, on_export=report, **query,
+         every=args.every, times=args.times, on_export=report, names=args.names, **query,
          **_client_options(args))
     return EXIT_OK
 
@@ -617,6 +621,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help=f"repeat every this many minutes, at least {MIN_EVERY:g}; each "
                           "line printed starts with its UTC time")
     syn.add_argument("--times", type=_positive, help="stop after this many fetches")
+    syn.add_argument("--names", action="store_true",
+                     help="also read the skill, agent and team names (cached for hours) into "
+                          "the history's name tables")
 
     simulate = command("sim", "serve the simulated API on 127.0.0.1",
                        "  engframe sim --port 8080 --seed 1\n"

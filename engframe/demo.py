@@ -145,8 +145,7 @@ def run_demo(
     say(f"reconciled: {summary}")
 
     intervals = frame.loc[(frame["span"] == "interval").to_numpy(bool)].reset_index(drop=True)
-    result = export(intervals, files["history"])
-    # NAMES-EXPORT (issue 13 part 2): the history's name tables go here, from `names`.
+    result = export(intervals, files["history"], names=names)  # facts and their name tables
     say(f"history: {result.inserted} rows inserted, {result.updated} updated, "
         f"{result.unchanged} unchanged in {files['history']}")
     to_parquet(frame, files["wide"], layout="wide")

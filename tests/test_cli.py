@@ -206,6 +206,27 @@ def test_sync_once_exports_a_fetch(credentials, tmp_path, capsys):
     assert len(engframe.read_dataset(root)) == result["inserted"]
 
 
+def test_sync_with_names_keeps_the_name_tables_beside_the_facts(credentials, tmp_path, capsys):
+    root = tmp_path / "history"
+    code, stdout, _ = run(capsys, "sync", "--root", str(root), "--csds-url",
+                          credentials.base_url, "--no-cache", "--timeframe", "60", "--names",
+                          "--json")
+    assert code == 0 and set(json.loads(stdout)["names"]) >= {"names/skills", "names/agents"}
+    named = engframe.read_dataset(root, names=True)
+    assert named["agent_name"].notna().any()
+
+
+def test_export_takes_the_names_saved_beside_the_responses(credentials, tmp_path, capsys):
+    raw, root = tmp_path / "raw", tmp_path / "history"
+    assert run(capsys, "fetch", "--csds-url", credentials.base_url, "--no-cache",
+               "--timeframe", "60", "--interval", "5", "--names", "--save-raw", str(raw),
+               "-o", str(tmp_path / "f.parquet"))[0] == 0
+    (envelope,) = sorted(raw.glob("*.json"))
+    code, stdout, _ = run(capsys, "export", str(envelope), "--root", str(root), "--json")
+    assert code == 0 and json.loads(stdout)[0]["names"]
+    assert engframe.read_dataset(root, names=True)["agent_name"].notna().any()
+
+
 def test_demo_json_lists_its_files(tmp_path, capsys):
     code, stdout, _ = run(capsys, "demo", "--out", str(tmp_path / "demo"), "--json")
     assert code == 0

@@ -179,6 +179,13 @@ def test_derived_file_names_each_skill_and_agent_and_the_agents_team(demo):
     assert agents["agent_group_name"].notna().any()
 
 
+def test_the_history_keeps_the_names_beside_the_facts(demo):
+    result, _, _ = demo
+    named = engframe.read_dataset(result.files["history"], names=True)
+    agents = named[(named["level"] == "agent").to_numpy()]
+    assert agents["agent_name"].notna().all() and agents["agent_group_name"].notna().any()
+
+
 def test_the_team_chart_ranks_teams_by_name(demo):
     from matplotlib import pyplot
 

@@ -499,6 +499,7 @@ def test_repair_keeps_every_period_of_the_grid_and_moves_the_old_files_aside(roo
     before = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob(PART_NAME)}
     result = repair_dataset(root)
     assert result.grid == "5-minute buckets"
+    assert result.facts == len(read_dataset(root))  # one per series and period
     assert result.left_out == int((written["span"] == "timeframe").sum())
     sixty = written[(written["span"] == "interval") & (written["fetched_at"]
                     == pd.Timestamp("2026-11-27T12:09:04Z"))]

@@ -61,7 +61,7 @@ class RepairResult:
     grid : str
         The grid chosen, in words ("5-minute buckets"), or "" when there was nothing to do.
     facts : int
-        Facts written (one period of one series each).
+        Facts stored (one per series and period; several 0.1 rows of a period make one).
     left_out : int
         Whole-timeframe rows, not facts of a history.
     off_grid : int
@@ -128,8 +128,8 @@ def repair_dataset(root: str | os.PathLike[str], *,
                 grid, "float64" if rows.value.dtype.kind == "f" else "int64", None,
                 f"engframe {_meta.version()} (repaired from 0.1)")
             _fill_starts(rows, grid)
-            store(rows, manifest, base, compression=DEFAULT_COMPRESSION)
-            facts = len(rows.stamp)
+            _, inserted, updated = store(rows, manifest, base, compression=DEFAULT_COMPRESSION)
+            facts = inserted + updated  # the facts stored: one per series and period
         backup = base / BACKUP_NAME
         backup.mkdir(exist_ok=True)
         for folder in legacy:
