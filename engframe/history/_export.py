@@ -91,6 +91,8 @@ class _Rows:
     metrics: list[str]
     value: np.ndarray
     fetch: np.ndarray  # which fetch (source, fetched_at) each row comes from
+    ends: np.ndarray  # the distinct period ends
+    stamp_code: np.ndarray  # each row's position in ends
     key: np.ndarray  # dense key codes (level included)
     key_size: int
     unique: bool  # no two rows share a key
@@ -279,7 +281,7 @@ def _plan(rows: _Rows, grid: Grid,
           base: Path) -> list[tuple[str, str, Facts | None, np.ndarray]]:
     """Each touched partition: (level, folder, its stored facts or None, its new rows)."""
     work = []
-    for (level, folder), at in partitions(rows.level, rows.stamp, grid):
+    for (level, folder), at in partitions(rows.level, (rows.stamp_code, rows.ends), grid):
         path = base / level / folder / PART_NAME
         old = read_partition(path, level) if path.exists() else None
         work.append((level, folder, old, at))
@@ -320,18 +322,24 @@ def _interval_rows(frame: pd.DataFrame, *, account: str | int | None,
         raise FrameError("export: column 'metric' holds <NA>; every value needs a metric name")
     account_codes, accounts = _accounts(frame, at, n, account if account is not None
                                         else frame.attrs.get("account"))
-    fetch_columns = [fetched]
     if "source" in frame.columns:
-        fetch_columns.append(frame_codes(frame["source"], at)[0])
-    fetch, _ = pd.factorize(pd.MultiIndex.from_arrays(fetch_columns)) if len(
-        fetch_columns) > 1 else pd.factorize(fetched)
-    key, key_size = keys_of(stamp=stamp, skill=skill, agent=agent,
-                            metric=(metric, len(metrics)),
+        fetch, _ = pd.factorize(pd.MultiIndex.from_arrays(
+            [fetched, frame_codes(frame["source"], at)[0]]))
+    elif fetched.min() == fetched.max():
+        fetch = np.zeros(n, np.int64)  # one fetch: the usual case
+    else:
+        fetch, _ = pd.factorize(fetched)
+    stamp_codes, ends = pd.factorize(stamp)
+    stamp_codes = stamp_codes.astype(np.int64, copy=False)
+    key, key_size = keys_of(stamp=(stamp_codes, len(ends)),
+                            skill=skill, agent=agent, metric=(metric, len(metrics)),
                             account=(account_codes, len(accounts)), level=level)
     return _Rows(level=level, stamp=stamp, start=start, fetched=fetched,
                  account=account_codes, accounts=accounts, skill=skill, agent=agent,
                  metric=metric, metrics=metrics, value=value,
-                 fetch=np.asarray(fetch, np.int64), key=key, key_size=key_size,
+                 fetch=np.asarray(fetch, np.int64), ends=np.asarray(ends, np.int64),
+                 stamp_code=stamp_codes,
+                 key=key, key_size=key_size,
                  unique=not repeats(key, key_size)), left_out
 
 
@@ -347,7 +355,7 @@ def _grid(rows: _Rows, frame: pd.DataFrame, manifest: Manifest | None, base: Pat
     for fetch in fetches:
         mine = (rows.fetch == fetch) if len(fetches) > 1 else np.ones(len(rows.fetch), bool)
         stamps = rows.stamp[mine]
-        ends = pd.unique(stamps)
+        ends = pd.unique(stamps) if len(fetches) > 1 else rows.ends
         minutes = frame_minutes(stamps, rows.start[mine], dict(frame.attrs.items()), ends=ends)
         if minutes is None:
             if expected is None:

@@ -54,15 +54,18 @@ def tables(base: Path) -> list[str]:
     return [level for level in LEVELS if (base / level).is_dir()]
 
 
-def partitions(level: np.ndarray, stamp: np.ndarray,
+def partitions(level: np.ndarray, stamp: np.ndarray | tuple[np.ndarray, np.ndarray],
                grid: Grid) -> Iterator[tuple[tuple[str, str], np.ndarray]]:
     """``((level, "date=YYYY-MM-DD"), positions)`` of each partition rows fall in.
 
-    ``level`` holds level codes (positions in :data:`engframe.schema.LEVELS`); ``date`` is
-    the UTC day of each period's start. Rows keep their order within a partition.
+    ``level`` holds level codes (positions in :data:`engframe.schema.LEVELS`); ``stamp`` the
+    period ends, or their codes and distinct values. ``date`` is the UTC day of each
+    period's start. Rows keep their order within a partition.
     """
-    days = (stamp - grid.period_ms) // _DAY_MS
-    day, found = pd.factorize(days, sort=True)  # a handful of days
+    codes, ends = stamp if isinstance(stamp, tuple) else pd.factorize(stamp)
+    # the day of each distinct period end (a few hundred), then of each row
+    end_day, found = pd.factorize((np.asarray(ends) - grid.period_ms) // _DAY_MS, sort=True)
+    day = end_day[codes]
     group = level.astype(np.int64) * len(found) + day
     # few groups: a stable radix sort of small integers, cheap on millions of rows
     order = np.argsort(group.astype(np.uint16 if len(LEVELS) * len(found) < 2**16

@@ -105,25 +105,28 @@ def _keys(facts: Facts) -> tuple[np.ndarray, int]:
                    account=(facts.account, len(facts.accounts)))
 
 
-def keys_of(*, stamp: np.ndarray, skill: np.ndarray | None, agent: np.ndarray | None,
-            metric: tuple[np.ndarray, int], account: tuple[np.ndarray, int],
+def keys_of(*, stamp: np.ndarray | tuple[np.ndarray, int], skill: np.ndarray | None,
+            agent: np.ndarray | None, metric: tuple[np.ndarray, int],
+            account: tuple[np.ndarray, int],
             level: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Dense key codes of rows (``skill``/``agent`` None where their table has none).
 
-    With ``level`` (level codes) the keys of different levels' tables differ too. Codes of
+    ``stamp`` is the period ends, or their dense codes and count when already known. With
+    ``level`` (level codes) the keys of different levels' tables differ too. Codes of
     ``metric`` are never -1; those of ``account`` are -1 where a row names none.
     """
     ids = [_dense(column) for column in (skill, agent) if column is not None]
     if level is not None:
         ids.append((level.astype(np.int64), len(LEVELS)))
     if len(ids) > 1:  # the id pairs that occur: a few thousand, not 50 x 1000 x 6
-        pair = ids[0][0].copy()
+        pair = ids[0][0]
         for codes, width in ids[1:]:
             pair *= width
             pair += codes
         ids = [_dense(pair)]
-    stamps = _dense(stamp)
-    key, size = (ids[0][0].copy(), ids[0][1]) if ids else (np.zeros(len(stamp), np.int64), 1)
+    stamps = stamp if isinstance(stamp, tuple) else _dense(stamp)
+    rows = len(stamps[0])
+    key, size = (ids[0][0].copy(), ids[0][1]) if ids else (np.zeros(rows, np.int64), 1)
     accounts = account[0] + 1
     for codes, width in (stamps, metric, (accounts, account[1] + 1)):
         if size * width > _DENSE_CELLS:  # keep the space small: renumber what occurs
