@@ -45,6 +45,7 @@ from engframe.schema import (
     SPANS,
     build_frame,
     categorical,
+    utc_stamps,
 )
 from engframe.window import Window, bucket_ceil, query_window
 
@@ -350,9 +351,8 @@ def _with_fetch_columns(frame: pd.DataFrame, document: Document,
     account = (document.request or {}).get("account")
     if isinstance(account, str | int) and not isinstance(account, bool):
         columns["account"] = categorical(np.zeros(len(frame), np.int8), [str(account)])
-    columns["fetched_at"] = pd.Series(np.full(len(frame), fetched, np.int64).view("M8[ms]"),
-                                      index=frame.index).dt.tz_localize("UTC")
-    columns["start"] = pd.Series(start.view("M8[ms]"), index=frame.index).dt.tz_localize("UTC")
+    columns["fetched_at"] = utc_stamps(np.full(len(frame), fetched, np.int64)).array
+    columns["start"] = utc_stamps(start).array
     columns["complete"] = known & (stamps <= fetched)
     for name, column in columns.items():
         frame[name] = column

@@ -47,7 +47,7 @@ import pandas as pd
 
 from engframe.derive._periods import query_of
 from engframe.errors import FrameError, OptionError
-from engframe.schema import LEVELS, SPANS, TIMESTAMP_DTYPE, categorical, check_frame
+from engframe.schema import LEVELS, SPANS, TIMESTAMP_DTYPE, categorical, check_frame, utc_stamps
 from engframe.scope import (
     EXACT,
     FILTERABLE,
@@ -546,7 +546,7 @@ def _reasons(codes: _Codes, metric: np.ndarray, diff: np.ndarray, tolerance: np.
 def _stamps(stamps: np.ndarray, codes: np.ndarray) -> pd.Series:
     ms = np.where(codes >= 0, stamps[np.maximum(codes, 0)] if len(stamps) else 0,
                   np.iinfo(np.int64).min)
-    return pd.Series(pd.DatetimeIndex(ms.view("M8[ms]")).tz_localize("UTC"))
+    return pd.Series(utc_stamps(ms))
 
 
 def _ids(ids: np.ndarray, codes: np.ndarray) -> pd.arrays.IntegerArray:

@@ -73,6 +73,7 @@ __all__ = [
     "check_frame",
     "concat_frames",
     "empty_frame",
+    "utc_stamps",
 ]
 
 #: The five metrics the API documents, in the spec's order.
@@ -156,9 +157,8 @@ def build_frame(
     elsewhere they are ``<NA>`` whatever the array holds; ``value`` is int64 or float64;
     the ``*_codes`` index ``metrics``, :data:`LEVELS` and :data:`SPANS`.
     """
-    stamps = pd.DatetimeIndex(timestamp_ms.astype(np.int64, copy=False).view("M8[ms]"))
     columns = {
-        "timestamp": stamps.tz_localize("UTC"),
+        "timestamp": utc_stamps(timestamp_ms),
         "skill": _nullable_ids(skill, _lacking(level_codes, _SKILL_CODES)),
         "agent": _nullable_ids(agent, _lacking(level_codes, _AGENT_CODES)),
         "metric": categorical(metric_codes, metrics),
@@ -167,6 +167,19 @@ def build_frame(
         "span": pd.Categorical.from_codes(span_codes, dtype=SPAN_DTYPE),
     }
     return pd.DataFrame(columns, copy=False)
+
+
+def utc_stamps(ms: np.ndarray) -> pd.DatetimeIndex:
+    """UTC timestamps (:data:`TIMESTAMP_DTYPE`) from epoch milliseconds, int64 min for NaT.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> utc_stamps(np.array([0, np.iinfo(np.int64).min])).tolist()
+    [Timestamp('1970-01-01 00:00:00+0000', tz='UTC'), NaT]
+    """
+    return pd.DatetimeIndex(ms.astype(np.int64, copy=False).view("M8[ms]"),
+                            dtype=TIMESTAMP_DTYPE)
 
 
 def categorical(codes: np.ndarray, categories: Sequence[str]) -> Any:

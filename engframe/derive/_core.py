@@ -20,7 +20,7 @@ from engframe.derive._select import (
     span_mask,
 )
 from engframe.errors import MetricError, OptionError
-from engframe.schema import COLUMNS, LEVELS, SPANS, categorical, check_frame
+from engframe.schema import COLUMNS, LEVELS, SPANS, categorical, check_frame, utc_stamps
 
 __all__ = ["DEFAULT_TZ", "PERIOD_KEYS", "TIME_GRAINS", "derive", "resolve"]
 
@@ -163,7 +163,7 @@ def _ms(column: pd.Series) -> np.ndarray:
 
 
 def _stamps(ms: np.ndarray) -> pd.arrays.DatetimeArray:
-    return pd.DatetimeIndex(ms.view("M8[ms]")).tz_localize("UTC").array
+    return utc_stamps(ms).array
 
 
 def derive(

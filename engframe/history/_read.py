@@ -31,6 +31,7 @@ from engframe.schema import (
     TIMESTAMP_DTYPE,
     categorical,
     empty_frame,
+    utc_stamps,
 )
 
 __all__ = ["HistoryState", "history_state", "read_dataset"]
@@ -252,8 +253,8 @@ def _ms(column: pa.ChunkedArray) -> np.ndarray:
     return ms
 
 
-def _stamps(ms: np.ndarray) -> pd.arrays.DatetimeArray:
-    return pd.DatetimeIndex(ms.view("M8[ms]")).tz_localize("UTC").array
+def _stamps(ms: np.ndarray) -> Any:
+    return utc_stamps(ms).array
 
 
 def _empty() -> pd.DataFrame:
