@@ -146,12 +146,15 @@ class _Codes:
         skill, skills = _factorize_ids(df["skill"])
         agent, agents = _factorize_ids(df["agent"])
         metric = df["metric"].astype("category").array
-        resp = np.zeros(len(df), np.int64)
-        for column in response:
-            codes, uniques = pd.factorize(df[column], use_na_sentinel=False)
-            resp = resp * len(uniques) + codes
-        resp_codes, resp_uniques = pd.factorize(resp)
-        first = np.zeros(len(resp_uniques), np.int64)
+        resp_codes, n_responses = np.zeros(len(df), np.int64), 1 if len(df) else 0
+        if response:
+            resp = np.zeros(len(df), np.int64)
+            for column in response:
+                codes, uniques = pd.factorize(df[column], use_na_sentinel=False)
+                resp = resp * len(uniques) + codes
+            found, resp_uniques = pd.factorize(resp)
+            resp_codes, n_responses = found.astype(np.int64, copy=False), len(resp_uniques)
+        first = np.zeros(n_responses, np.int64)
         if len(resp_codes):
             first[resp_codes[::-1]] = np.arange(len(resp_codes) - 1, -1, -1)
         value = df["value"].to_numpy()
@@ -162,21 +165,21 @@ class _Codes:
             span=_fixed_codes(df["span"], SPANS),
             stamp=stamp, stamps=stamps, skill=skill, skills=skills, agent=agent, agents=agents,
             metric=np.asarray(metric.codes, np.int64), metrics=metric.categories,
-            response=resp_codes.astype(np.int64, copy=False), n_responses=len(resp_uniques),
+            response=resp_codes, n_responses=n_responses,
             first_of_response=first, value=value,
             weights=value.astype(np.float64, copy=False) if exact else None,
         )
 
-    def dimension(self, name: str) -> tuple[np.ndarray, int]:
-        """The codes of a key column and how many distinct values it has."""
+    def dimension(self, name: str) -> tuple[np.ndarray, int, bool]:
+        """The codes of a key column, how many values it has, whether -1 (NA) occurs."""
         return {
-            "response": (self.response, self.n_responses),
-            "level": (self.level, len(LEVELS)),
-            "span": (self.span, len(SPANS)),
-            "timestamp": (self.stamp, len(self.stamps)),
-            "skill": (self.skill, len(self.skills)),
-            "agent": (self.agent, len(self.agents)),
-            "metric": (self.metric, len(self.metrics)),
+            "response": (self.response, self.n_responses, False),
+            "level": (self.level, len(LEVELS), False),
+            "span": (self.span, len(SPANS), False),
+            "timestamp": (self.stamp, len(self.stamps), False),
+            "skill": (self.skill, len(self.skills), True),
+            "agent": (self.agent, len(self.agents), True),
+            "metric": (self.metric, len(self.metrics), True),
         }[name]
 
 
@@ -218,26 +221,42 @@ class _Keys:
     size: int
     packed: np.ndarray | None  # the packed key of each dense key (None: keys are packed)
     widths: list[int]
+    lows: list[int]  # the smallest code of each column (a digit is code - low)
 
     @classmethod
-    def pack(cls, columns: Sequence[tuple[np.ndarray, int]], extra: int) -> _Keys:
-        widths = [width + 1 for _, width in columns]
+    def pack(cls, columns: Sequence[tuple[np.ndarray, int, bool]], extra: int) -> _Keys:
+        """Pack ``(codes, how many values, may hold -1)`` columns.
+
+        Ids span only the codes these rows hold (the skills of a relation's rows, say,
+        without -1 when all have one), so the key space stays small and dense.
+        """
+        lows, widths = [], []
+        for codes, width, missing in columns:
+            if missing and len(codes):
+                low = int(codes.min())
+                lows.append(low)
+                widths.append(int(codes.max()) - low + 1)
+            else:
+                lows.append(0)
+                widths.append(max(width, 1))
         total = 1
         for width in widths:
             total *= width
         key = np.zeros(len(columns[0][0]), np.int64)
-        for (codes, _), width in zip(columns, widths, strict=True):
-            key *= width
-            key += codes
-            key += 1
+        for (codes, _, _), width, low in zip(columns, widths, lows, strict=True):
+            if width > 1:
+                key *= width
+                key += codes
+                if low:
+                    key -= low
         if total * extra <= _DENSE_CELLS:
-            return cls(key, total, None, widths)
+            return cls(key, total, None, widths, lows)
         if total >= 2**62:
             raise FrameError("reconcile: too many distinct keys to check at once; reconcile "
                              "fewer responses at a time")
         dense, uniques = pd.factorize(key)
         return cls(dense.astype(np.int64, copy=False), len(uniques),
-                   np.asarray(uniques, np.int64), widths)
+                   np.asarray(uniques, np.int64), widths, lows)
 
     def packed_of(self, keys: np.ndarray) -> np.ndarray:
         return keys if self.packed is None else self.packed[keys]
@@ -246,9 +265,9 @@ class _Keys:
         """The codes (-1 for missing) of each key column, for the given keys."""
         packed = self.packed_of(keys)
         out = []
-        for width in reversed(self.widths):
-            packed, code = np.divmod(packed, width)
-            out.append(code - 1)
+        for width, low in zip(reversed(self.widths), reversed(self.lows), strict=True):
+            packed, digit = np.divmod(packed, width)
+            out.append(digit + low)
         return out[::-1]
 
 
@@ -294,8 +313,8 @@ def _check(codes: _Codes, relation: Relation, holds: str,
     rows: np.ndarray | slice = (np.flatnonzero(involved) if involved.mean() < 0.6
                                 else slice(None))
     names = ["response", *relation.keys, "metric"]
-    keys = _Keys.pack([(code[rows], width) for code, width in map(codes.dimension, names)],
-                      extra=3)
+    keys = _Keys.pack([(code[rows], width, missing)
+                       for code, width, missing in map(codes.dimension, names)], extra=3)
     part, whole = part[rows], whole[rows]
     role = part.view(np.int8) + 2 * whole.view(np.int8)  # 0: not in it, 1: part, 2: whole
     cell = keys.key * 3 + role
