@@ -146,7 +146,7 @@ def run_demo(
 
     intervals = frame.loc[(frame["span"] == "interval").to_numpy(bool)].reset_index(drop=True)
     result = export(intervals, files["history"], names=names)  # facts and their name tables
-    say(f"history: {result.inserted} rows inserted, {result.updated} updated, "
+    say(f"history: {result.inserted} facts inserted, {result.updated} updated, "
         f"{result.unchanged} unchanged in {files['history']}")
     to_parquet(frame, files["wide"], layout="wide")
     # the account as a column (text, as everywhere), so the file says whose numbers it holds
