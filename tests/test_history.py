@@ -617,40 +617,6 @@ def _go(process: subprocess.Popen) -> None:
 
 
 def _save(tmp_path: Path, name: str, at: str, **options: Any) -> Path:
-    import json
-
-    path = tmp_path / f"{name}.json"
-    path.write_text(json.dumps(envelope(at, **options)))
-    return path
-
-
-def _events_of_one_export(tmp_path: Path) -> int:
-    root = tmp_path / "count"
-    export(fetch("2026-11-27T00:04:04Z", timeframe=120), root)
-    process = _writer(tmp_path, root, 0, _save(tmp_path, "count", "2026-11-27T00:39:04Z",
-                                               timeframe=120, bump=1))
-    out, _ = process.communicate("go\n", timeout=60)
-    return int(out.split()[-1])
-
-
-def _writer(tmp_path: Path, root: Path, kill_at: int, *envelopes: Path) -> subprocess.Popen:
-    """Start a writer subprocess; it has flattened its envelopes once this returns."""
-    script = tmp_path / "writer.py"
-    script.write_text(WRITER)
-    process = subprocess.Popen([sys.executable, str(script), str(REPO), str(root), str(kill_at),
-                                *map(str, envelopes)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None and process.stdout.readline() == "READY\n"
-    return process
-
-
-def _go(process: subprocess.Popen) -> None:
-    assert process.stdin is not None
-    process.stdin.write("go\n")
-    process.stdin.flush()
-
-
-def _save(tmp_path: Path, name: str, at: str, **options: Any) -> Path:
     path = tmp_path / f"{name}.json"
     path.write_text(json.dumps(envelope(at, **options)))
     return path

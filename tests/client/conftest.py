@@ -1,8 +1,10 @@
 """Fixtures for the live client's tests (``engframe.client`` and the modules under it).
 
-- ``clock``: a :class:`FakeClock` frozen at 2026-11-27 13:29:04.123 UTC. Call it for the
-  time [s since the epoch]; ``clock.sleep(s)`` records the wait in ``clock.sleeps`` and
-  moves the time on without sleeping, so retry tests take no real time.
+``clock``, ``server``, ``cache_path`` and ``make_client`` come from :mod:`tests.simclient`.
+
+- ``clock``: a :class:`~tests.clocks.FakeClock` frozen at 2026-11-27 13:29:04.123 UTC.
+  Call it for the time [s since the epoch]; ``clock.sleep(s)`` records the wait in
+  ``clock.sleeps`` and moves the time on without sleeping, so retry tests take no real time.
 - ``server``: a running ``engframe.sim`` server on 127.0.0.1 (seed 1) that reads the same
   ``clock``, so the client's fetch times and the server's windows agree. Real HTTP on
   loopback: nothing about ``requests`` is mocked.
@@ -22,83 +24,17 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from engframe import sim
-from engframe.client import Client
-
-#: 2026-11-27T13:29:04.123Z [s since the epoch].
-START_S = 1_795_786_144.123
-
-
-class FakeClock:
-    """A wall clock that only moves when told to (or when something sleeps on it)."""
-
-    def __init__(self, start: float = START_S) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def ms(self) -> int:
-        return round(self.now * 1000)
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+from tests.simclient import cache_path, clock, make_client, server  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def server(clock: FakeClock) -> Iterator[sim.SimServer]:
-    with sim.serve(seed=1, now=clock.ms) as running:
-        yield running
-
-
-@pytest.fixture
-def cache_path(tmp_path: Path) -> Path:
-    return tmp_path / "cache" / "http_cache.sqlite"
-
-
-@pytest.fixture
-def make_client(
-    server: sim.SimServer, clock: FakeClock, cache_path: Path
-) -> Iterator[Callable[..., Client]]:
-    made: list[Client] = []
-
-    def make(**options: Any) -> Client:
-        settings: dict[str, Any] = {
-            "auth": (server.client_id, server.client_secret),
-            "csds_url": server.base_url,
-            "cache": cache_path,
-            "clock": clock,
-            "sleep": clock.sleep,
-            "environ": {},
-        }
-        settings.update(options)
-        client = Client(settings.pop("account", server.account), **settings)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
-
-
-@pytest.fixture
-def secrets(server: sim.SimServer) -> list[str]:
+def secrets(server: sim.SimServer) -> list[str]:  # noqa: F811 (the fixture)
     return [server.client_secret, *server.oauth1[1:], server.issue_token()]
 
 

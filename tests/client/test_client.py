@@ -33,8 +33,9 @@ from engframe.errors import (
 )
 from engframe.schema import COLUMNS
 from engframe.transport import RetryPolicy
+from tests.clocks import FakeClock
 
-from .conftest import FakeClock, closed_port
+from .conftest import closed_port
 
 MakeClient = Callable[..., Client]
 ISO_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")

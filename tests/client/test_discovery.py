@@ -6,8 +6,7 @@ import pytest
 
 from engframe.discovery import Discovery, base_url, csds_lookup_url, parse_base_uri
 from engframe.errors import ConfigError, ResponseError
-
-from .conftest import FakeClock
+from tests.clocks import FakeClock
 
 
 class Domains:

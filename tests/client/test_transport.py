@@ -33,8 +33,9 @@ from engframe.transport import (
     redact_url,
     server_message,
 )
+from tests.clocks import FakeClock
 
-from .conftest import FakeClock, closed_port
+from .conftest import closed_port
 
 # -- the policy --------------------------------------------------------------------------
 

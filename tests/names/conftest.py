@@ -1,7 +1,7 @@
 """Fixtures for the names tests (``engframe.names`` and the client's names methods).
 
-- ``clock``: a :class:`FakeClock` frozen at 2026-11-27 13:29:04.123 UTC; ``clock.sleep``
-  records waits and moves the time on, so retries take no real time.
+- ``clock``: a :class:`~tests.clocks.FakeClock` frozen at 2026-11-27 13:29:04.123 UTC;
+  ``clock.sleep`` records waits and moves the time on, so retries take no real time.
 - ``server``: ``engframe.sim`` on 127.0.0.1 (seed 1) reading ``clock``: it serves the
   Account Configuration API (``server.directory`` holds what it answers).
 - ``make_client``: ``make_client(**options) -> engframe.Client`` for ``server`` with OAuth
@@ -17,76 +17,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import pandas as pd
 import pytest
 
-from engframe import sim
-from engframe.client import Client
 from engframe.names import Names
 from engframe.schema import LEVEL_DTYPE, SPAN_DTYPE, TIMESTAMP_DTYPE
-
-#: 2026-11-27T13:29:04.123Z [s since the epoch].
-START_S = 1_795_786_144.123
+from tests.simclient import cache_path, clock, make_client, server  # noqa: F401 (fixtures)
 
 Row = tuple[str, int | None, int | None, str, int]
-
-
-class FakeClock:
-    """A wall clock that only moves when told to (or when something sleeps on it)."""
-
-    def __init__(self, start: float = START_S) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def ms(self) -> int:
-        return round(self.now * 1000)
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def server(clock: FakeClock) -> Iterator[sim.SimServer]:
-    with sim.serve(seed=1, now=clock.ms) as running:
-        yield running
-
-
-@pytest.fixture
-def make_client(
-    server: sim.SimServer, clock: FakeClock, tmp_path: Path
-) -> Iterator[Callable[..., Client]]:
-    made: list[Client] = []
-
-    def make(**options: Any) -> Client:
-        settings: dict[str, Any] = {
-            "auth": (server.client_id, server.client_secret),
-            "csds_url": server.base_url,
-            "cache": tmp_path / "cache" / "http_cache.sqlite",
-            "clock": clock,
-            "sleep": clock.sleep,
-            "environ": {},
-        }
-        settings.update(options)
-        client = Client(settings.pop("account", server.account), **settings)
-        made.append(client)
-        return client
-
-    yield make
-    for client in made:
-        client.close()
 
 
 def sample_names() -> Names:

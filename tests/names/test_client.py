@@ -24,8 +24,7 @@ from engframe.errors import (
     SourceError,
 )
 from engframe.names import NAME_COLUMNS, Names
-
-from .conftest import FakeClock
+from tests.clocks import FakeClock
 
 MakeClient = Callable[..., Client]
 LISTS = ("skills", "users", "agentGroups")
