@@ -145,7 +145,8 @@ commands, by what they do:
 
 -v/--verbose goes before or after the command: it logs every request, retry and wait.
 Output files (-o) are parquet or CSV by their ending, in any case: .parquet or .pq, .csv.
---names (fetch, flatten) adds skill, agent and team names from the Account Configuration API.
+--names (fetch, flatten, reconcile) adds skill, agent and team names from the Account
+Configuration API.
 
 exit codes: 0 ok, 1 error, 2 usage, 3 reconcile --strict mismatch, 4 authentication,
 5 rate limited, 130 interrupted. Credentials come from the environment: LP_ACCOUNT and
@@ -595,7 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--seconds-per-part", type=float, default=1.0,
                      help="rounding tolerance per part for handling times [s] "
                           "(default: %(default)s)")
-    _reading_options(rec, names=False)
+    _reading_options(rec, names=True)
 
     exp = command("export", "upsert saved responses into a parquet history dataset",
                   "  engframe export raw/*.json --root history/", _run_export)

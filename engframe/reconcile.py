@@ -403,8 +403,10 @@ def reconcile(
         ``difference`` (sum_of_parts - reported), ``relative_difference`` (difference /
         reported; 0 when both are 0, NaN when only reported is), ``parts`` (how many
         values were summed), ``tolerance``, ``status`` (:data:`STATUSES`) and ``reason``
-        (:data:`REASONS`), then the :data:`RESPONSE_KEYS` the frame has. Metrics that
-        hold fractions (averages, scores of other APIs) do not add up and are not checked.
+        (:data:`REASONS`), then the :data:`RESPONSE_KEYS` the frame has, then
+        ``skill_name`` and ``agent_name`` if the frame has them
+        (:func:`engframe.names.attach_names`). Metrics that hold fractions (averages,
+        scores of other APIs) do not add up and are not checked.
 
     Raises
     ------
@@ -527,7 +529,25 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
     rows = codes.first_of_response[cat("response")]
     for column in response:
         out[column] = df[column].array.take(rows)
+    for key, column in _NAMED:
+        if column in df.columns:
+            key_codes = cat(key)
+            row_of = _rows_of(getattr(codes, key), len(getattr(codes, key + "s")))
+            rows = np.full(len(key_codes), -1, np.int64)  # -1: no id, no name
+            rows[key_codes >= 0] = row_of[key_codes[key_codes >= 0]]
+            out[column] = df[column].array.take(rows, allow_fill=True)
     return out
+
+
+#: The name columns a named frame (:func:`engframe.names.attach_names`) lends its checks.
+_NAMED: Final = (("skill", "skill_name"), ("agent", "agent_name"))
+
+
+def _rows_of(codes: np.ndarray, n: int) -> np.ndarray:
+    """A row holding each code 0..n-1 (one scatter, no sort; code -1 lands in a spare slot)."""
+    rows = np.zeros(n + 1, np.int64)
+    rows[codes] = np.arange(len(codes))
+    return rows[:n]
 
 
 def _reasons(codes: _Codes, metric: np.ndarray, diff: np.ndarray, tolerance: np.ndarray,
@@ -594,6 +614,9 @@ def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
     })
     for column in response:
         out[column] = df[column].iloc[:0].reset_index(drop=True)
+    for _, column in _NAMED:
+        if column in df.columns:
+            out[column] = df[column].iloc[:0].reset_index(drop=True)
     return out
 
 
@@ -644,9 +667,16 @@ def summarize(checks: pd.DataFrame) -> str:
 
 def _describe(row: pd.Series) -> str:
     where = [str(row["relation"]), str(row["metric"])]
-    for key in ("skill", "agent"):
-        if not pd.isna(row[key]):
+    for key, column in _NAMED:
+        if pd.isna(row[key]):
+            continue
+        name = row[column] if column in row.index else None
+        if pd.isna(name):
             where.append(f"{key} {row[key]}")
+        else:  # a name two ids share already ends with its id
+            shown = str(name)
+            where.append(f"{key} {shown}" if shown.endswith(f"({row[key]})")
+                         else f"{key} {shown} ({row[key]})")
     if not pd.isna(row["timestamp"]):
         where.append(f"at {row['timestamp']:%Y-%m-%d %H:%M} UTC")
     relative = row["relative_difference"]

@@ -635,8 +635,27 @@ def test_flatten_names_without_saved_names_shows_ids_and_says_how_to_save_them(
     assert json.loads(stdout)["names"][0]["failed"]
 
 
+def test_reconcile_names_names_the_checks_and_the_worst_drift(credentials, tmp_path, capsys):
+    raw = tmp_path / "raw"
+    code, _, _ = _fetch(credentials, capsys, "--names", "--save-raw", str(raw), "-o",
+                        str(tmp_path / "f.parquet"))
+    assert code == 0
+    code, stdout, err = run(capsys, "reconcile", str(raw), "--names", "--json")
+    assert code == 0 and err == ""
+    [report] = json.loads(stdout)
+    skills = {s.id: s.name for s in credentials.directory.skills}
+    drifted = [c for c in report["checks"] if c["skill"] is not None]
+    assert drifted, "the simulator's handling times drift by rounding in 15-minute intervals"
+    assert all(c["skill_name"] == skills[c["skill"]] for c in drifted)
+    worst = report["summary"].split("; worst: ")[1]
+    assert re.search(r"\b(skill|agent) -?\d", worst) is None  # a name, then its id
+    assert re.search(r"\b(skill|agent) \D.* \(-?\d+\)", worst)
+    code, stdout, _ = run(capsys, "reconcile", str(raw), "--json")
+    assert code == 0 and "skill_name" not in json.loads(stdout)[0]["checks"][0]
+
+
 def test_help_documents_names(capsys):
-    for command in ("fetch", "flatten"):
+    for command in ("fetch", "flatten", "reconcile"):
         with pytest.raises(SystemExit):
             cli.main([command, "--help"])
         text = " ".join(capsys.readouterr().out.split())
