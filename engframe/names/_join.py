@@ -24,9 +24,9 @@ __all__ = ["NAME_COLUMNS", "attach_names", "names_warning"]
 NAME_COLUMNS: Final = ("skill_name", "agent_name", "agent_group", "agent_group_name")
 #: How many unknown ids a warning quotes, per kind.
 SHOWN_IDS: Final = 5
-#: Rows sampled to tell whether ids come in long runs, and what "long" is.
+#: Rows sampled to tell whether ids come in runs, and the shortest mean run worth encoding.
 _SAMPLE: Final = 65_536
-_LONG_RUN: Final = 16
+_LONG_RUN: Final = 3
 #: What each failed table means for the frame, for the warning.
 _FAILED_EFFECT: Final = {
     "skills": "skills",
@@ -34,6 +34,24 @@ _FAILED_EFFECT: Final = {
     "agent_groups": "agent groups",
     "names": "skills, agents and agent groups",
 }
+
+
+class _Rows:
+    """Which distinct id each row holds, run-length encoded when rows come in runs.
+
+    ``codes`` index the distinct ids (-1 for NA); with ``lengths``, code ``i`` stands for
+    ``lengths[i]`` rows in a row, so a per-id array is expanded to rows in one
+    :func:`numpy.repeat` of its smallest dtype, never through a row-sized array of codes.
+    """
+
+    def __init__(self, codes: np.ndarray, lengths: np.ndarray | None = None) -> None:
+        self.codes = codes
+        self.lengths = lengths
+
+    def expand(self, per_code: np.ndarray) -> np.ndarray:
+        """``per_code[code of each row]``; ``per_code[-1]`` is what NA rows get."""
+        values = per_code[self.codes]
+        return values if self.lengths is None else np.repeat(values, self.lengths)
 
 
 class _Labels:
@@ -50,16 +68,17 @@ class _Labels:
         self.lut = np.array([position[label] if label is not None else -1 for label in labels]
                             + [-1], dtype=width)
 
-    def column(self, codes: np.ndarray) -> pd.Categorical:
-        return pd.Categorical.from_codes(self.lut[codes], dtype=self.dtype, validate=False)
+    def column(self, rows: _Rows) -> pd.Categorical:
+        return pd.Categorical.from_codes(rows.expand(self.lut), dtype=self.dtype,
+                                         validate=False)
 
 
-def _factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Codes of each row's id (-1 for NA) and the distinct ids, as int64 arrays.
+def _factorize(values: Any) -> tuple[_Rows, np.ndarray]:
+    """Each row's distinct id (a :class:`_Rows`) and the distinct ids, as int64.
 
-    A skill's rows come together in a tidy frame (thousands of rows in a row); when a
-    sample shows such long runs, only the first row of each run is hashed, which halves
-    the cost on large frames. Otherwise (an agent's rows: a run per metric) every row is.
+    A tidy frame's ids come in runs (a skill's rows by the thousand, an agent's one per
+    metric); when a sample shows runs, only the first row of each run is hashed and the
+    rows stay run-length encoded. Otherwise every row is hashed.
     """
     # The masked array's own buffers: copying them out through the public API would
     # cost what the shortcut saves. Any other array takes the plain path.
@@ -74,10 +93,10 @@ def _factorize(values: Any) -> tuple[np.ndarray, np.ndarray]:
             change[1:] |= mask[1:] != mask[:-1]
             heads = np.flatnonzero(change)
             codes, uniques = pd.factorize(values[heads])
-            return np.repeat(codes, np.diff(heads, append=len(data))), np.asarray(
+            return _Rows(codes, np.diff(heads, append=len(data))), np.asarray(
                 uniques, dtype=np.int64)
     codes, uniques = pd.factorize(values)
-    return codes, np.asarray(uniques, dtype=np.int64)
+    return _Rows(codes), np.asarray(uniques, dtype=np.int64)
 
 
 def _lookup(table: pd.DataFrame, key: str, ids: np.ndarray) -> np.ndarray:
@@ -87,12 +106,12 @@ def _lookup(table: pd.DataFrame, key: str, ids: np.ndarray) -> np.ndarray:
 
 
 def _skills(df: pd.DataFrame, names: Names, unknown: dict[str, list[int]]) -> pd.Categorical:
-    codes, ids = _factorize(df["skill"].array)
-    rows = _lookup(names.skills, "skill", ids)
+    rows, ids = _factorize(df["skill"].array)
+    found = _lookup(names.skills, "skill", ids)
     known = names.skills["skill_name"].to_numpy(object)
     fallback = fallback_labels("skill", ids)
     labels: list[str | None] = []
-    for ident, row, other in zip(ids.tolist(), rows.tolist(), fallback, strict=True):
+    for ident, row, other in zip(ids.tolist(), found.tolist(), fallback, strict=True):
         if ident == UNASSIGNED_SKILL:
             labels.append(UNASSIGNED_NAME)
         elif row >= 0:
@@ -100,14 +119,14 @@ def _skills(df: pd.DataFrame, names: Names, unknown: dict[str, list[int]]) -> pd
         else:
             labels.append(other)
             unknown["skill"].append(ident)
-    return _Labels(labels).column(codes)
+    return _Labels(labels).column(rows)
 
 
 def _agents(
     df: pd.DataFrame, names: Names, unknown: dict[str, list[int]]
 ) -> tuple[pd.Categorical, pd.arrays.IntegerArray, pd.Categorical]:
-    codes, ids = _factorize(df["agent"].array)
-    rows = _lookup(names.agents, "agent", ids)
+    rows, ids = _factorize(df["agent"].array)
+    found = _lookup(names.agents, "agent", ids)
     agent_names = names.agents["agent_name"].to_numpy(object)
     groups = names.agents["agent_group"]
     group_ids = groups.to_numpy(np.int64, na_value=0)
@@ -120,7 +139,7 @@ def _agents(
     # One extra slot at the end for rows without an agent (codes of -1).
     group_of = np.zeros(len(ids) + 1, dtype=np.int64)
     no_group = np.ones(len(ids) + 1, dtype=bool)
-    for slot, (ident, row) in enumerate(zip(ids.tolist(), rows.tolist(), strict=True)):
+    for slot, (ident, row) in enumerate(zip(ids.tolist(), found.tolist(), strict=True)):
         if row < 0:
             labels.append(FALLBACK["agent"].format(ident))
             group_labels.append(None)
@@ -138,8 +157,8 @@ def _agents(
             group_labels.append(FALLBACK["agent_group"].format(group))
             if group not in unknown["agent_group"]:
                 unknown["agent_group"].append(group)
-    group_column = pd.arrays.IntegerArray(group_of[codes], no_group[codes])
-    return _Labels(labels).column(codes), group_column, _Labels(group_labels).column(codes)
+    group_column = pd.arrays.IntegerArray(rows.expand(group_of), rows.expand(no_group))
+    return _Labels(labels).column(rows), group_column, _Labels(group_labels).column(rows)
 
 
 def _id_list(ids: list[int]) -> str:

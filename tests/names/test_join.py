@@ -241,7 +241,9 @@ def test_long_runs_of_one_id_factorize_like_pandas(seed: int, run: int) -> None:
     missing = rng.random(len(lengths)) < 0.2
     values = pd.array(np.repeat(ids, lengths), dtype="Int64")
     values[np.repeat(missing, lengths)] = pd.NA
-    codes, uniques = _factorize(values)
+    rows, uniques = _factorize(values)
     expected_codes, expected_uniques = pd.factorize(values)
-    assert np.array_equal(codes, expected_codes)
+    # each row's code, with -1 (NA) read from the last slot as join lookups do
+    assert np.array_equal(rows.expand(np.append(np.arange(len(uniques)), -1)), expected_codes)
     assert uniques.tolist() == list(expected_uniques)
+    assert (rows.lengths is not None) == (run >= 5)  # runs are kept encoded
