@@ -380,3 +380,11 @@ def test_a_source_without_the_chosen_level_is_named_in_a_warning(samples_dir) ->
     with pytest.warns(engframe.EngframeWarning, match=r"left out: agent_2_intervals\.json"):
         derived = engframe.derive(df, by="source")
     assert "skills_all_agent_3.json" not in set(derived["source"].astype(str))
+
+
+@pytest.mark.parametrize("by", [["day"], ["hour"], ["timestamp"], []])
+def test_an_empty_frame_derives_no_rows_at_any_grain(by: list[str]) -> None:
+    full = sample_frame("account_intervals")
+    out = derive(full.iloc[:0], by=by)
+    assert len(out) == 0
+    assert list(out.columns) == list(derive(full, by=by).columns)

@@ -285,8 +285,8 @@ def derive(
     rows = np.flatnonzero(level_mask(df, chosen_level) & in_span)
     columns = [_key_column(df, key, rows, tz) for key in keys]
     group, n = _groups(columns, len(rows))
-    if not keys and not len(rows):
-        n = 1  # one value over nothing: the sums are 0
+    if not keys and not len(rows) and len(df):
+        n = 1  # one value over a response with nothing in it: the sums are 0
 
     # every component summed per group in one pass: cell = group * k + component
     slot = np.full(len(metric.categories) + 1, -1, np.int64)

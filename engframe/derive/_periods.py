@@ -154,7 +154,9 @@ def group_hours(
     combo, _ = group_ids([column.array for column in joint])
     combo, _first = _dense(combo)
     size = len(_first)
-    summed = np.bincount(combo[:n_periods], weights=np.nan_to_num(hours), minlength=size)
+    # (float even when empty: bincount of no weights is int64)
+    summed = np.bincount(combo[:n_periods], weights=np.nan_to_num(hours),
+                         minlength=size).astype(np.float64, copy=False)
     blind = np.bincount(combo[:n_periods], weights=np.isnan(hours), minlength=size) > 0
     summed[blind] = np.nan
     hours_of_group: np.ndarray = summed[combo[n_periods:]]
