@@ -47,7 +47,15 @@ import pandas as pd
 
 from engframe.derive._periods import query_of
 from engframe.errors import FrameError, OptionError
-from engframe.schema import LEVELS, SPANS, TIMESTAMP_DTYPE, categorical, check_frame, utc_stamps
+from engframe.schema import (
+    LEVELS,
+    SPANS,
+    TIMESTAMP_DTYPE,
+    categorical,
+    check_frame,
+    epoch_ms,
+    utc_stamps,
+)
 from engframe.scope import (
     EXACT,
     FILTERABLE,
@@ -192,10 +200,7 @@ def _fixed_codes(column: pd.Series, categories: Sequence[str]) -> np.ndarray:
 
 
 def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    naive = column.dt.tz_convert("UTC").dt.tz_localize(None) if isinstance(
-        column.dtype, pd.DatetimeTZDtype) else column
-    ms = naive.to_numpy("datetime64[ms]").view(np.int64)
-    codes, uniques = pd.factorize(ms, sort=True)
+    codes, uniques = pd.factorize(epoch_ms(column), sort=True)
     return codes.astype(np.int64, copy=False), np.asarray(uniques, np.int64)
 
 

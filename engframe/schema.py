@@ -133,7 +133,8 @@ DTYPES: Final[dict[str, Any]] = {
     "span": SPAN_DTYPE,
 }
 
-_NAT: Final = np.iinfo(np.int64).min
+#: Epoch milliseconds standing for NaT (int64 min, as numpy's datetime64 NaT).
+NAT_MS: Final = np.iinfo(np.int64).min
 #: The level codes whose rows have a skill, and those whose rows have an agent.
 _SKILL_CODES: Final = tuple(code for code, level in enumerate(LEVELS) if LEVEL_HAS[level][0])
 _AGENT_CODES: Final = tuple(code for code, level in enumerate(LEVELS) if LEVEL_HAS[level][1])
@@ -167,6 +168,20 @@ def build_frame(
         "span": pd.Categorical.from_codes(span_codes, dtype=SPAN_DTYPE),
     }
     return pd.DataFrame(columns, copy=False)
+
+
+def epoch_ms(column: pd.Series) -> np.ndarray:
+    """Epoch milliseconds of a datetime column (UTC or naive UTC), NaT as :data:`NAT_MS`.
+
+    Examples
+    --------
+    >>> epoch_ms(pd.Series(pd.to_datetime(["1970-01-01T00:00:01Z", None]))).tolist()
+    [1000, -9223372036854775808]
+    """
+    if isinstance(column.dtype, pd.DatetimeTZDtype):
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    ms: np.ndarray = column.to_numpy("datetime64[ms]").view(np.int64)
+    return ms
 
 
 def utc_stamps(ms: np.ndarray) -> pd.DatetimeIndex:

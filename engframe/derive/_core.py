@@ -20,7 +20,16 @@ from engframe.derive._select import (
     span_mask,
 )
 from engframe.errors import MetricError, OptionError
-from engframe.schema import COLUMNS, LEVELS, SPANS, categorical, check_frame, utc_stamps
+from engframe.schema import (
+    COLUMNS,
+    LEVELS,
+    NAT_MS,
+    SPANS,
+    categorical,
+    check_frame,
+    epoch_ms,
+    utc_stamps,
+)
 
 __all__ = ["DEFAULT_TZ", "PERIOD_KEYS", "TIME_GRAINS", "derive", "resolve"]
 
@@ -36,7 +45,6 @@ _REFUSED_KEYS: Final = {
     "level": "one level is chosen with level=",
     "span": "one span is chosen with span=",
 }
-_NAT: Final = np.iinfo(np.int64).min
 _LATEST: Final = np.iinfo(np.int64).max
 _LEVEL_DTYPE: Final = pd.CategoricalDtype(list(LEVELS))
 _SPAN_DTYPE: Final = pd.CategoricalDtype(list(SPANS))
@@ -154,12 +162,6 @@ def _group_extreme(values: np.ndarray, group: np.ndarray, n: int, *, largest: bo
     (np.maximum if largest else np.minimum).at(out, group, values)
     return out
 
-
-def _ms(column: pd.Series) -> np.ndarray:
-    """Epoch milliseconds of a UTC datetime column, NaT as int64 min."""
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-    return column.to_numpy("datetime64[ms]").view(np.int64)
 
 
 def _stamps(ms: np.ndarray) -> pd.arrays.DatetimeArray:
@@ -300,14 +302,14 @@ def derive(
     sums = np.bincount(cells, weights=value, minlength=n * max(len(needed), 1)).reshape(
         n, max(len(needed), 1))
     table = {name: sums[:, i] for i, name in enumerate(needed)}
-    end = _group_extreme(_ms(df["timestamp"])[rows], group, n, largest=True)
+    end = _group_extreme(epoch_ms(df["timestamp"])[rows], group, n, largest=True)
     has_start = "start" in df.columns
     start = None
     if has_start:
-        starts = _ms(df["start"])[rows]
-        start = _group_extreme(np.where(starts == _NAT, _LATEST, starts), group, n,
+        starts = epoch_ms(df["start"])[rows]
+        start = _group_extreme(np.where(starts == NAT_MS, _LATEST, starts), group, n,
                                largest=False)
-        start[start == _LATEST] = _NAT
+        start[start == _LATEST] = NAT_MS
     if any(HOURS in f.components for f in formulas):
         table[HOURS] = group_hours(df, in_span=in_span, keys=keys, tz=tz,
                                    group_columns=columns, group=group, n=n)

@@ -28,12 +28,12 @@ import pandas as pd
 
 from engframe._keys import group_ids
 from engframe.derive._select import TIME_KEYS, span_mask
+from engframe.schema import NAT_MS, epoch_ms
 
 __all__ = ["MS_PER_HOUR", "PERIOD_KEYS", "QUERY_ATTRS", "group_hours", "query_of"]
 
 MS_PER_HOUR: Final = 3_600_000
 _MS_PER_MINUTE: Final = 60_000
-_NAT: Final = np.iinfo(np.int64).min
 
 #: Keys that tell periods apart. For per-hour rates the hours of a group are the lengths
 #: of the distinct periods sharing the group's values of these keys: the clock time the
@@ -70,16 +70,11 @@ def _request_minutes(attrs: Mapping[Any, Any], key: str) -> float:
     return minutes if minutes > 0 else np.nan
 
 
-def _ms(column: pd.Series) -> np.ndarray:
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
-    return column.to_numpy("datetime64[ms]").view(np.int64)
-
 
 def _fallback_ms(frame: pd.DataFrame, span: str) -> float:
     """The length of a period whose ``start`` is unknown, estimated from the frame [ms]."""
-    stamps = np.sort(pd.unique(_ms(frame["timestamp"])[span_mask(frame, "interval")]))
-    stamps = stamps[stamps != _NAT]
+    stamps = np.sort(pd.unique(epoch_ms(frame["timestamp"])[span_mask(frame, "interval")]))
+    stamps = stamps[stamps != NAT_MS]
     steps = np.diff(stamps)
     steps = steps[steps > 0]
     if steps.size:
@@ -121,16 +116,16 @@ def group_hours(
         np.zeros(0, np.int64), 0)
     period, first = _dense(ids)
     n_periods = len(first)
-    end = _ms(frame["timestamp"])[rows]
+    end = epoch_ms(frame["timestamp"])[rows]
     covered = np.full(len(rows), np.nan)
     if "start" in frame.columns:
-        start = _ms(frame["start"])[rows]
+        start = epoch_ms(frame["start"])[rows]
         stop = end.copy()
         if "fetched_at" in frame.columns:
-            fetched = _ms(frame["fetched_at"])[rows]
-            early = (fetched != _NAT) & (fetched < stop)
+            fetched = epoch_ms(frame["fetched_at"])[rows]
+            early = (fetched != NAT_MS) & (fetched < stop)
             stop[early] = fetched[early]
-        known = (start != _NAT) & (end != _NAT)
+        known = (start != NAT_MS) & (end != NAT_MS)
         covered[known] = np.maximum(stop[known] - start[known], 0)
     length = np.full(n_periods, -np.inf)
     np.fmax.at(length, period, covered)
@@ -139,8 +134,8 @@ def group_hours(
     if unknown.any():
         fallback = np.full(n_periods, _fallback_ms(frame, str(frame["span"].iloc[rows[0]])))
         if "fetched_at" in frame.columns:
-            late = end[first] - _ms(frame["fetched_at"])[rows][first]
-            fallback -= np.where((late > 0) & (end[first] != _NAT), late, 0)
+            late = end[first] - epoch_ms(frame["fetched_at"])[rows][first]
+            fallback -= np.where((late > 0) & (end[first] != NAT_MS), late, 0)
         length[unknown] = np.clip(fallback[unknown], 0.0, None)
     hours = length / MS_PER_HOUR
     if not period_keys:
