@@ -410,8 +410,9 @@ def reconcile(
         values were summed), ``tolerance``, ``status`` (:data:`STATUSES`) and ``reason``
         (:data:`REASONS`), then the :data:`RESPONSE_KEYS` the frame has, then
         ``skill_name`` and ``agent_name`` if the frame has them
-        (:func:`engframe.names.attach_names`). Metrics that hold fractions (averages,
-        scores of other APIs) do not add up and are not checked.
+        (:func:`engframe.names.attach_names`). Metrics sent as JSON floats (averages and
+        scores of other APIs: ``df.attrs["float_metrics"]``; without that record, a metric
+        holding a fraction) do not add up and are not checked.
 
     Raises
     ------
@@ -443,7 +444,7 @@ def reconcile(
     response = [c for c in RESPONSE_KEYS if c in df.columns]
     codes = _Codes.of(df, response)
     scope = _scope(df)
-    additive = _additive(codes)
+    additive = _additive(codes, df.attrs.get("float_metrics") or ())
     found = []
     for relation in relations:
         holds = _holds(relation, scope, filtered)
@@ -470,19 +471,20 @@ def _holds(relation: Relation, scope: Scope | None, filtered: bool | None) -> st
     return holds
 
 
-def _additive(codes: _Codes) -> np.ndarray | None:
-    """Per metric code: whether its values add up (integers; fractions are averages).
+def _additive(codes: _Codes, floats: Collection[str]) -> np.ndarray | None:
+    """Per metric code: whether its values add up; ``None`` when all do.
 
-    ``None`` when all do (a frame of integers).
+    A metric the response sent as JSON floats (``floats``: ``attrs["float_metrics"]``) is
+    an average or a score, even where a value happens to be whole (30.0); without that
+    record (a frame whose attrs were lost) a metric holding a fraction is one.
     """
     if codes.value.dtype.kind != "f" or not len(codes.value):
         return None
+    averaged = np.isin(np.asarray(codes.metrics, dtype=object), list(floats))
     fractional = codes.value != np.floor(codes.value)
-    if not fractional.any():
-        return None
-    additive: np.ndarray = np.bincount(codes.metric[fractional],
-                                       minlength=len(codes.metrics)) == 0
-    return additive
+    if fractional.any():
+        averaged |= np.bincount(codes.metric[fractional], minlength=len(codes.metrics)) > 0
+    return ~averaged if averaged.any() else None
 
 
 def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: list[str], *,

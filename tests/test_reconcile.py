@@ -345,6 +345,31 @@ def test_fractional_metrics_are_not_checked_because_averages_do_not_add_up() -> 
     assert checks["reported"].dtype == np.float64
 
 
+def test_a_metric_sent_as_floats_is_not_checked_even_where_its_values_are_whole() -> None:
+    # an average of 30.0 and 40.0 beside a total of 35.0: whole numbers, still an average
+    df = _frame()
+    df["value"] = df["value"].astype(np.float64)
+    df.attrs["float_metrics"] = ["connectedEngagements"]
+    checks = reconcile(df)
+    assert "connectedEngagements" not in set(checks["metric"].astype(str))
+    assert (checks["status"] == "ok").all()
+    df.attrs.pop("float_metrics")  # without the record, whole values are counts again
+    assert "connectedEngagements" in set(reconcile(df)["metric"].astype(str))
+
+
+def test_a_messaging_average_with_whole_values_does_not_count_as_a_mismatch() -> None:
+    body = {"agentsMetrics": {
+        "metricsPerAgent": {"1": {"avgTime_resolvedConversations": 30.0,
+                                  "totalResolvedConversations": 2},
+                            "2": {"avgTime_resolvedConversations": 40.0,
+                                  "totalResolvedConversations": 3}},
+        "metricsTotals": {"avgTime_resolvedConversations": 35.0,
+                          "totalResolvedConversations": 5}}}
+    checks = reconcile(engframe.flatten(body))
+    assert set(checks["metric"].astype(str)) == {"totalResolvedConversations"}
+    assert (checks["status"] == "ok").all()
+
+
 # -- hypothesis: drift anywhere is found, never excused without a known request ---------------
 
 from hypothesis import given, settings  # noqa: E402
