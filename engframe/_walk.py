@@ -17,11 +17,10 @@ from typing import Any, Final
 
 from engframe.errors import EngframeWarning, ResponseError, describe
 from engframe.limits import MAX_DEPTH
+from engframe.query import id_from_text
 from engframe.schema import (
     AGENTS_KEY,
     LEVELS,
-    MAX_ID,
-    MIN_ID,
     PER_AGENT_KEY,
     PER_SKILL_KEY,
     SKILLS_KEY,
@@ -52,8 +51,6 @@ LEVEL_CODE: Final = {name: code for code, name in enumerate(LEVELS)}
 UNUSED_ID: Final = 0
 #: An id key: decimal digits, optionally after a minus sign.
 _ID_KEY: Final = re.compile(r"-?[0-9]+")
-#: The most significant digits an id in the signed 64-bit range can have.
-_ID_DIGITS: Final = len(str(MAX_ID))
 
 #: Key spellings the documentation also uses, mapped to the JSON examples' spelling.
 ALIASES: Final = {"skillsMetrics": SKILLS_KEY, "metricsTotal": TOTALS_KEY}
@@ -160,15 +157,11 @@ def parse_id(key: Any, path: Path, what: str) -> int:
     Ids are signed 64-bit integers written as decimal digits, optionally after a minus
     sign (``"-1"``, and ``"007"`` is 7); nothing else (``"+7"``, ``" 7"``, ``"7.0"``).
     """
-    if isinstance(key, str) and _ID_KEY.fullmatch(key):
-        # Leading zeros are allowed, but int() of thousands of digits is slow (or refused).
-        if len(key.lstrip("-").lstrip("0")) <= _ID_DIGITS:
-            number = int(key)
-            if MIN_ID <= number <= MAX_ID:
-                return number
-        expected = f"a {what} id that fits in 64 bits (a signed 64-bit integer)"
-    else:
-        expected = f"a numeric {what} id"
+    number = id_from_text(key) if isinstance(key, str) else None
+    if number is not None:
+        return number
+    expected = (f"a {what} id that fits in 64 bits (a signed 64-bit integer)"
+                if isinstance(key, str) and _ID_KEY.fullmatch(key) else f"a numeric {what} id")
     raise ResponseError(render(path), expected, describe(key))
 
 

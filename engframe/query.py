@@ -38,7 +38,9 @@ __all__ = [
     "IdsLike",
     "Query",
     "check_account",
+    "check_ids",
     "id_from_text",
+    "ids_text",
     "split_query",
 ]
 
@@ -126,7 +128,30 @@ def _check_interval(interval: Any, timeframe: int) -> int | None:
     return number
 
 
-def _check_ids(parameter: str, ids: Any) -> Ids:
+def check_ids(parameter: str, ids: Any) -> Ids:
+    """A selection of ids in normal form: ``None``, ``"all"`` or a tuple of distinct ids.
+
+    Parameters
+    ----------
+    parameter : str
+        The name the error uses (``"skills"``, ``"skillIds"``).
+    ids : None, "all", int, str or iterable
+        Ids as a caller or a saved request writes them: ``"4,15"``, ``7``, ``[4, "15"]``.
+
+    Returns
+    -------
+    None, "all" or tuple of int
+
+    Raises
+    ------
+    QueryError
+        If an item is not a signed 64-bit integer id (by :func:`id_from_text` for text).
+
+    Examples
+    --------
+    >>> check_ids("skills", "4, 15,4"), check_ids("skills", "ALL"), check_ids("agents", 7)
+    ((4, 15), 'all', (7,))
+    """
     rule = ("None, 'all', an integer id, a comma-separated string of ids "
             "or an iterable of them")
     if ids is None:
@@ -162,6 +187,10 @@ def _id(item: Any) -> int | None:
     return number if number is not None and MIN_ID <= number <= MAX_ID else None
 
 
+#: The most digits (leading zeros aside) a 64-bit id has.
+_ID_DIGITS: Final = len(str(MAX_ID))
+
+
 def id_from_text(text: str) -> int | None:
     """The id written in ``text`` (decimal digits, optionally after ``-``), or None.
 
@@ -172,15 +201,24 @@ def id_from_text(text: str) -> int | None:
     --------
     >>> id_from_text("-1"), id_from_text("007"), id_from_text("+7"), id_from_text("1e3")
     (-1, 7, None, None)
+    >>> id_from_text("9" * 5000) is None  # not int() of thousands of digits
+    True
     """
     digits = text[1:] if text.startswith("-") else text
-    if not (digits.isascii() and digits.isdigit()):
+    if not (digits.isascii() and digits.isdigit()) or len(digits.lstrip("0")) > _ID_DIGITS:
         return None
     number = int(text)
     return number if MIN_ID <= number <= MAX_ID else None
 
 
-def _csv(ids: Ids) -> str | None:
+def ids_text(ids: Ids) -> str | None:
+    """A selection as the API's parameter (and a saved request) writes it.
+
+    Examples
+    --------
+    >>> ids_text((4, 15)), ids_text("all"), ids_text(None)
+    ('4,15', 'all', None)
+    """
     if ids is None or ids == _ALL:
         return ids
     return ",".join(map(str, ids))
@@ -233,8 +271,8 @@ class Query:
         checked = _check_timeframe(timeframe)
         object.__setattr__(self, "timeframe", checked)
         object.__setattr__(self, "interval", _check_interval(interval, checked))
-        object.__setattr__(self, "skills", _check_ids("skills", skills))
-        object.__setattr__(self, "agents", _check_ids("agents", agents))
+        object.__setattr__(self, "skills", check_ids("skills", skills))
+        object.__setattr__(self, "agents", check_ids("agents", agents))
 
     def params(self) -> dict[str, str]:
         """The URL parameters as sent, in a fixed order (absent ones left out).
@@ -248,7 +286,7 @@ class Query:
         if self.interval is not None:
             params["interval"] = str(self.interval)
         for field, name in _PARAM_NAMES.items():
-            text = _csv(getattr(self, field))
+            text = ids_text(getattr(self, field))
             if text is not None:
                 params[name] = text
         return params
@@ -275,8 +313,8 @@ class Query:
         return {
             "timeframe": self.timeframe,
             "interval": self.interval,
-            "skillIds": _csv(self.skills),
-            "agentIds": _csv(self.agents),
+            "skillIds": ids_text(self.skills),
+            "agentIds": ids_text(self.agents),
             "v": API_VERSION,
         }
 
@@ -351,7 +389,7 @@ def split_query(query: Query, *, room: int) -> tuple[Query, ...]:
     base = len(Query(timeframe=query.timeframe, interval=query.interval).query_string())
     named = {field: len(f"&{_PARAM_NAMES[field]}=") for field in _PARAM_NAMES}
     fixed = base + sum(named[field] for field in _PARAM_NAMES if getattr(query, field) is not None)
-    whole = {field: len(_csv(getattr(query, field)) or "") for field in _PARAM_NAMES}
+    whole = {field: len(ids_text(getattr(query, field)) or "") for field in _PARAM_NAMES}
     # Cut the longer list first, keeping the other whole.
     for field in sorted(lists, key=lambda name: -whole[name]):
         others = sum(width for name, width in whole.items() if name != field)

@@ -54,6 +54,9 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
+from engframe.errors import QueryError
+from engframe.query import Ids, check_ids, ids_text
+
 __all__ = [
     "ALL",
     "EXACT",
@@ -77,7 +80,7 @@ MAY_FALL_SHORT: Final = "may_fall_short"
 NOT_IMPLIED: Final = "not_implied"
 
 Holds = Literal["exact", "may_fall_short", "not_implied"]
-Selection = Literal["all"] | tuple[int, ...] | None
+Selection = Ids
 
 #: The request keys of a saved envelope's ``request`` (and ``df.attrs["query"]``), and the
 #: other spellings engframe accepts for them.
@@ -123,8 +126,6 @@ class Scope:
 
     Examples
     --------
-    >>> Scope(skills="all", agents=None).levels
-    ('skill_agent', 'skill', 'skills_total')
     >>> Scope(skills=(1, 2), agents="all").disjoint(Scope(skills=(3,), agents="all"))
     True
     """
@@ -156,35 +157,13 @@ class Scope:
                 if name in request:
                     known = True
                     try:
-                        found[field] = _selection(request[name])
-                    except (TypeError, ValueError):
+                        found[field] = check_ids(name, request[name])
+                    except QueryError:
                         return None  # a request engframe cannot read says nothing sure
                     break
         if not known:
             return None
         return cls(skills=found["skills"], agents=found["agents"])
-
-    @property
-    def levels(self) -> tuple[str, ...]:
-        """The levels a response to this request holds."""
-        levels: tuple[str, ...] = ()
-        if self.skills is not None:
-            levels += ("skill_agent", "skill", "skills_total")
-        if self.agents is not None:
-            levels += ("agent", "agents_total")
-        return levels or ("account",)
-
-    def selects(self, skill_ids: np.ndarray, agent_ids: np.ndarray) -> np.ndarray:
-        """Which chats (given their skill and agent ids) the request selects.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> Scope(skills=(1,), agents=None).selects(np.array([1, 2]), np.array([7, 7])).tolist()
-        [True, False]
-        """
-        selected: np.ndarray = self.chosen("skills", skill_ids) & self.chosen("agents", agent_ids)
-        return selected
 
     def chosen(self, dimension: Literal["skills", "agents"], ids: np.ndarray) -> np.ndarray:
         """Which of ``ids`` (skill or agent ids) the request's ``dimension`` selects."""
@@ -203,7 +182,7 @@ class Scope:
 
     def text(self) -> dict[str, str | None]:
         """The scope as a saved envelope writes it (``{"skillIds": ..., "agentIds": ...}``)."""
-        return {"skillIds": _text(self.skills), "agentIds": _text(self.agents)}
+        return {"skillIds": ids_text(self.skills), "agentIds": ids_text(self.agents)}
 
 
 #: Relations whose parts are chosen by the other dimension's ids (agents within a skill,
@@ -243,24 +222,3 @@ def implication(relation: str | Relation, scope: Scope | None) -> Holds:
             return EXACT
         return NOT_IMPLIED
     return EXACT
-
-
-def _selection(value: Any) -> Selection:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        if text.lower() == ALL:
-            return ALL
-        if not text:
-            return None
-        return tuple(int(item) for item in text.split(","))
-    if isinstance(value, int) and not isinstance(value, bool):
-        return (value,)
-    return tuple(int(item) for item in value)
-
-
-def _text(selection: Selection) -> str | None:
-    if selection is None or selection == ALL:
-        return selection
-    return ",".join(map(str, selection))
