@@ -14,7 +14,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-__all__ = ["group_ids"]
+__all__ = ["first_rows", "group_ids"]
 
 _LIMIT: Final = 2**62
 
@@ -53,3 +53,19 @@ def group_ids(columns: Sequence[Any]) -> tuple[np.ndarray, int]:
     if ids is None:
         raise ValueError("group_ids needs at least one column")
     return ids, size
+
+
+def first_rows(codes: np.ndarray, n: int) -> np.ndarray:
+    """The position of the first row holding each code ``0..n-1`` (0 for a code none holds).
+
+    One scatter in reverse, no sort; codes of -1 (missing) are ignored.
+
+    Examples
+    --------
+    >>> first_rows(np.array([1, 0, 1, -1, 2]), 3).tolist()
+    [1, 0, 4]
+    """
+    first = np.zeros(n, np.int64)
+    known = np.flatnonzero(codes >= 0)[::-1]
+    first[codes[known]] = known
+    return first

@@ -25,8 +25,8 @@ import msgspec
 import numpy as np
 
 from engframe._arrays import Chunk, MetricNames
-from engframe._walk import LEVEL_CODE, UNUSED_ID
-from engframe.schema import METRICS
+from engframe._walk import UNUSED_ID
+from engframe.schema import LEVEL_CODE, METRICS
 
 __all__ = ["typed_interval"]
 

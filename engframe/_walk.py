@@ -20,7 +20,7 @@ from engframe.limits import MAX_DEPTH
 from engframe.query import id_from_text
 from engframe.schema import (
     AGENTS_KEY,
-    LEVELS,
+    LEVEL_CODE,
     PER_AGENT_KEY,
     PER_SKILL_KEY,
     SKILLS_KEY,
@@ -44,7 +44,6 @@ __all__ = [
     "walk_section",
 ]
 
-LEVEL_CODE: Final = {name: code for code, name in enumerate(LEVELS)}
 #: What the id arrays hold where a level has no skill (or no agent). Never read as an id:
 #: whether a row has a skill or an agent follows from its level (``schema.LEVEL_HAS``), and
 #: every id value, -1 included, is a real id.

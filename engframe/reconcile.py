@@ -45,10 +45,13 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from engframe._keys import first_rows, group_ids
 from engframe.derive._periods import query_of
 from engframe.errors import FrameError, OptionError
 from engframe.schema import (
+    LEVEL_CODE,
     LEVELS,
+    MAX_EXACT_INT,
     SPANS,
     TIMESTAMP_DTYPE,
     categorical,
@@ -121,10 +124,7 @@ _OUTPUT: Final = (
     "sum_of_parts", "difference", "relative_difference", "parts", "tolerance", "status",
     "reason",
 )
-_LEVEL: Final = {name: code for code, name in enumerate(LEVELS)}
 _SPAN: Final = {name: code for code, name in enumerate(SPANS)}
-#: Above 2**53 float64 sums are no longer exact: sum in int64 instead.
-_EXACT_FLOAT: Final = 2**53
 
 
 @dataclass
@@ -155,19 +155,13 @@ class _Codes:
         agent, agents = _factorize_ids(df["agent"])
         metric = df["metric"].astype("category").array
         resp_codes, n_responses = np.zeros(len(df), np.int64), 1 if len(df) else 0
-        if response:
-            resp = np.zeros(len(df), np.int64)
-            for column in response:
-                codes, uniques = pd.factorize(df[column], use_na_sentinel=False)
-                resp = resp * len(uniques) + codes
-            found, resp_uniques = pd.factorize(resp)
+        if response and len(df):
+            found, resp_uniques = pd.factorize(group_ids([df[c] for c in response])[0])
             resp_codes, n_responses = found.astype(np.int64, copy=False), len(resp_uniques)
-        first = np.zeros(n_responses, np.int64)
-        if len(resp_codes):
-            first[resp_codes[::-1]] = np.arange(len(resp_codes) - 1, -1, -1)
+        first = first_rows(resp_codes, n_responses)
         value = df["value"].to_numpy()
         exact = value.dtype.kind == "f" or not len(value) or (
-            int(np.abs(value).max()) * len(value) < _EXACT_FLOAT)
+            int(np.abs(value).max()) * len(value) < MAX_EXACT_INT)
         return cls(
             level=_fixed_codes(df["level"], LEVELS),
             span=_fixed_codes(df["span"], SPANS),
@@ -301,8 +295,8 @@ def _check(codes: _Codes, relation: Relation, holds: str,
         part = codes.span == _SPAN["interval"]
         whole = codes.span == _SPAN["timeframe"]
     else:
-        part = codes.level == _LEVEL[relation.parts]
-        whole = codes.level == _LEVEL[relation.whole or ""]
+        part = codes.level == LEVEL_CODE[relation.parts]
+        whole = codes.level == LEVEL_CODE[relation.whole or ""]
     if additive is not None:
         counted = additive[codes.metric]
         part &= counted
@@ -361,7 +355,7 @@ def _check(codes: _Codes, relation: Relation, holds: str,
     none = np.full(n, -1, np.int64)
     return _Checks(
         relation=relation.name, holds=holds,
-        level=column.get("level", np.full(n, _LEVEL.get(relation.whole or "", 0))),
+        level=column.get("level", np.full(n, LEVEL_CODE.get(relation.whole or "", 0))),
         span=column.get("span", np.full(n, _SPAN["timeframe"])),
         stamp=stamp,
         skill=column.get("skill", none),
@@ -539,7 +533,7 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
     for key, column in _NAMED:
         if column in df.columns:
             key_codes = cat(key)
-            row_of = _rows_of(getattr(codes, key), len(getattr(codes, key + "s")))
+            row_of = first_rows(getattr(codes, key), len(getattr(codes, key + "s")))
             rows = np.full(len(key_codes), -1, np.int64)  # -1: no id, no name
             rows[key_codes >= 0] = row_of[key_codes[key_codes >= 0]]
             out[column] = df[column].array.take(rows, allow_fill=True)
@@ -548,13 +542,6 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
 
 #: The name columns a named frame (:func:`engframe.names.attach_names`) lends its checks.
 _NAMED: Final = (("skill", "skill_name"), ("agent", "agent_name"))
-
-
-def _rows_of(codes: np.ndarray, n: int) -> np.ndarray:
-    """A row holding each code 0..n-1 (one scatter, no sort; code -1 lands in a spare slot)."""
-    rows = np.zeros(n + 1, np.int64)
-    rows[codes] = np.arange(len(codes))
-    return rows[:n]
 
 
 def _reasons(codes: _Codes, metric: np.ndarray, diff: np.ndarray, tolerance: np.ndarray,

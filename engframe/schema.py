@@ -55,12 +55,14 @@ __all__ = [
     "DTYPES",
     "INTERVALS_KEY",
     "LEVELS",
+    "LEVEL_CODE",
     "LEVEL_DTYPE",
     "LEVEL_HAS",
     "MAX_EXACT_INT",
     "MAX_ID",
     "METRICS",
     "MIN_ID",
+    "NAT_MS",
     "PER_AGENT_KEY",
     "PER_SKILL_KEY",
     "SKILLS_KEY",
@@ -73,6 +75,7 @@ __all__ = [
     "check_frame",
     "concat_frames",
     "empty_frame",
+    "epoch_ms",
     "utc_stamps",
 ]
 
@@ -87,6 +90,8 @@ METRICS: Final = (
 
 #: Where a value comes from in the response.
 LEVELS: Final = ("account", "skill_agent", "skill", "skills_total", "agent", "agents_total")
+#: Each level's code (its position in :data:`LEVELS`), as the level category's codes.
+LEVEL_CODE: Final = {name: code for code, name in enumerate(LEVELS)}
 
 #: Which ids each level carries: (has skill, has agent).
 LEVEL_HAS: Final = {

@@ -8,7 +8,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from engframe._keys import group_ids
+from engframe._keys import first_rows, group_ids
 from engframe.derive._attrs import derived_attrs
 from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula
 from engframe.derive._periods import PERIOD_KEYS, group_hours
@@ -147,13 +147,6 @@ def _groups(columns: list[pd.Series], rows: int) -> tuple[np.ndarray, int]:
     ids, _ = group_ids([column.array for column in columns])
     dense, uniques = pd.factorize(ids, sort=True)
     return dense.astype(np.int64, copy=False), len(uniques)
-
-
-def _first_rows(group: np.ndarray, n: int) -> np.ndarray:
-    """The position of each group's first row."""
-    first = np.zeros(n, np.int64)
-    first[group[::-1]] = np.arange(len(group) - 1, -1, -1)
-    return first
 
 
 def _group_extreme(values: np.ndarray, group: np.ndarray, n: int, *, largest: bool) -> np.ndarray:
@@ -317,7 +310,7 @@ def derive(
     if components:
         values.update({c: np.asarray(table[c], np.float64) for c in [*needed, HOURS]
                        if c in table and c not in values})
-    first = _first_rows(group, n)
+    first = first_rows(group, n)
     # the source's query and fetch time, units, and which float metrics are whole counts
     attrs = derived_attrs(df.attrs, formulas, components=[c for c in values if c not in names],
                           integer_input=df["value"].dtype.kind in "iu")

@@ -26,7 +26,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from engframe._keys import group_ids
+from engframe._keys import first_rows, group_ids
 from engframe.derive._select import TIME_KEYS, span_mask
 from engframe.schema import NAT_MS, epoch_ms
 
@@ -143,7 +143,7 @@ def group_hours(
         return np.full(n, total)
     # the hours of each combination of period keys, read for each derived group
     ours = [columns[names.index(k)].take(first).reset_index(drop=True) for k in period_keys]
-    theirs = [group_columns[list(keys).index(k)].take(_firsts(group, n)).reset_index(drop=True)
+    theirs = [group_columns[list(keys).index(k)].take(first_rows(group, n)).reset_index(drop=True)
               for k in period_keys]
     joint = [pd.concat([a, b], ignore_index=True) for a, b in zip(ours, theirs, strict=True)]
     combo, _ = group_ids([column.array for column in joint])
@@ -161,12 +161,5 @@ def group_hours(
 def _dense(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Dense codes of ``ids`` and the position of each code's first occurrence."""
     codes, uniques = pd.factorize(ids)
-    first = np.zeros(len(uniques), np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
-    return codes.astype(np.int64, copy=False), first
-
-
-def _firsts(group: np.ndarray, n: int) -> np.ndarray:
-    first = np.zeros(n, np.int64)
-    first[group[::-1]] = np.arange(len(group) - 1, -1, -1)
-    return first
+    codes = codes.astype(np.int64, copy=False)
+    return codes, first_rows(codes, len(uniques))
