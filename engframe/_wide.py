@@ -12,6 +12,7 @@ cell is a row whose value was NaN, so going back is exact.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
@@ -20,56 +21,107 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from engframe._arrow import ColumnSpec, to_frame, to_table
-from engframe._keys import group_ids
+from engframe._keys import first_rows, group_ids
 from engframe.derive._attrs import INTEGER_METRICS
 from engframe.errors import FrameError
 
-__all__ = ["from_wide", "integer_metrics", "to_wide"]
+__all__ = ["Pivot", "from_wide", "integer_metrics", "pivot", "to_wide", "whole_cells"]
 
 METRIC: Final = "metric"
 VALUE: Final = "value"
 
 
+@dataclass(frozen=True)
+class Pivot:
+    """A tidy frame pivoted: one row per combination of its other columns.
+
+    ``keys`` holds those columns (one row each), ``grid[i, j]`` the value of metric
+    ``names[j]`` in row ``i`` and ``absent[i, j]`` whether the frame had no such value;
+    ``used`` lists the metric positions the frame holds, in first-seen order (pivots in
+    first-seen order only).
+    """
+
+    keys: pd.DataFrame
+    names: list[str]
+    grid: np.ndarray
+    absent: np.ndarray
+    used: list[int]
+
+
+def pivot(df: pd.DataFrame, *, where: str, first_seen: bool, advice: str) -> Pivot:
+    """Pivot ``df`` by integer codes (no string per row); rows sorted or in first-seen order.
+
+    Raises
+    ------
+    FrameError
+        If a metric is named like a key column or is missing, or two rows share a key and
+        a metric; ``advice`` ends the message (what to do instead).
+    """
+    keys = [name for name in df.columns if name not in (METRIC, VALUE)]
+    metric = df[METRIC].astype("category").array
+    codes = np.asarray(metric.codes, np.int64)
+    names = [str(name) for name in metric.categories]
+    clash = sorted(set(names) & set(keys))
+    if clash:
+        raise FrameError(f"{where}: metric {clash[0]!r} has the name of a column; "
+                         f"the wide form cannot hold both ({advice})")
+    if (codes < 0).any():
+        raise FrameError(f"{where}: column 'metric' holds <NA>; every value needs a metric name")
+    if not (keys and len(df)):
+        row, n = np.zeros(len(df), np.int64), 1 if len(df) else 0
+        first = np.zeros(n, np.int64)
+    elif first_seen:
+        found, uniques = pd.factorize(group_ids([df[name].array for name in keys])[0])
+        row, n = found.astype(np.int64, copy=False), len(uniques)
+        first = first_rows(row, n)
+    else:
+        groups, first, found = np.unique(group_ids([df[name] for name in keys])[0],
+                                         return_index=True, return_inverse=True)
+        row, n = found.astype(np.int64).ravel(), len(groups)
+    cell = row * len(names) + codes
+    counts = np.bincount(cell, minlength=n * len(names))
+    if (counts > 1).any():
+        at = int(np.argmax(counts > 1))
+        raise FrameError(
+            f"{where}: {int((counts > 1).sum())} (key, metric) pair(s) hold more than one "
+            f"value, e.g. metric {names[at % len(names)]!r} at row {int(first[at // len(names)])}"
+            f"; {advice}"
+        )
+    values = df[VALUE].to_numpy()
+    grid = np.zeros(n * len(names), values.dtype)
+    grid[cell] = values
+    return Pivot(keys=df[keys].take(first).reset_index(drop=True), names=names,
+                 grid=grid.reshape(n, len(names)),
+                 absent=(counts == 0).reshape(n, len(names)),
+                 used=[int(c) for c in pd.unique(codes)] if first_seen else [])
+
+
+def whole_cells(df: pd.DataFrame, name: str, cells: np.ndarray) -> bool:
+    """Whether metric ``name``'s float ``cells`` are counts to store as integers.
+
+    A derived frame's sums of counts (``df.attrs["integer_metrics"]``) whose every cell is
+    whole; integer values are integers already.
+    """
+    return cells.dtype.kind == "f" and name in integer_metrics(df) and bool(
+        (np.rint(cells) == cells).all())
+
+
 def to_wide(df: pd.DataFrame, *, where: str) -> pa.Table:
-    """Pivot a tidy frame to the wide Arrow table: key columns, then one per metric.
+    """Pivot a tidy frame to the wide Arrow table: key columns (sorted), then one per metric.
 
     Raises
     ------
     FrameError
         If two rows share a key and a metric, or a metric is named like a key column.
     """
-    keys = [name for name in df.columns if name not in (METRIC, VALUE)]
-    metric = df[METRIC].astype("category").array
-    names = [str(name) for name in metric.categories]
-    clash = sorted(set(names) & set(keys))
-    if clash:
-        raise FrameError(f"{where}: metric {clash[0]!r} has the name of a column; "
-                         "the wide layout cannot hold both (use layout='long')")
-    if (metric.codes < 0).any():
-        raise FrameError(f"{where}: column 'metric' holds <NA>; every value needs a metric name")
-    ids, _ = group_ids([df[name] for name in keys]) if keys else (np.zeros(len(df), np.int64), 1)
-    groups, first, row_group = np.unique(ids, return_index=True, return_inverse=True)
-    cell = row_group.astype(np.int64).ravel() * len(names) + metric.codes
-    counts = np.bincount(cell, minlength=len(groups) * len(names))
-    if (counts > 1).any():
-        at = int(np.argmax(counts > 1))
-        raise FrameError(
-            f"{where}: {int((counts > 1).sum())} (key, metric) pair(s) hold more than one "
-            f"value, e.g. metric {names[at % len(names)]!r} at row {int(first[at // len(names)])}"
-            "; the wide layout needs one value per pair (use layout='long')"
-        )
-    values = df[VALUE].to_numpy()
-    grid = np.zeros(len(groups) * len(names), values.dtype)
-    grid[cell] = values
-    grid = grid.reshape(len(groups), len(names))
-    absent = (counts == 0).reshape(len(groups), len(names))
-    table = to_table(df[keys].iloc[first].reset_index(drop=True), where=where)
-    whole = set(integer_metrics(df)) if values.dtype.kind == "f" else set()
-    for j, name in enumerate(names):
-        cells = np.ascontiguousarray(grid[:, j])
-        if name in whole and (np.rint(cells) == cells).all():  # whole: exact as integers
+    wide = pivot(df, where=where, first_seen=False,
+                 advice="the wide layout needs one value per pair (use layout='long')")
+    table = to_table(wide.keys, where=where)
+    for j, name in enumerate(wide.names):
+        cells = np.ascontiguousarray(wide.grid[:, j])
+        if whole_cells(df, name, cells):  # whole: exact as integers
             cells = cells.astype(np.int64)
-        column = pa.array(cells, mask=np.ascontiguousarray(absent[:, j]))
+        column = pa.array(cells, mask=np.ascontiguousarray(wide.absent[:, j]))
         table = table.append_column(name, column)
     return table
 

@@ -337,7 +337,7 @@ def test_to_wide_of_derived_frame_has_one_column_per_metric() -> None:
 
 def test_to_wide_refuses_stacked_duplicates() -> None:
     df = sample_frame("account")
-    with pytest.raises(FrameError, match="same metric twice"):
+    with pytest.raises(FrameError, match=r"more than one value.*select one level/span/source"):
         to_wide(pd.concat([df, df]))
 
 

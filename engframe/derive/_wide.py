@@ -7,8 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engframe._keys import group_ids
-from engframe.derive._attrs import INTEGER_METRICS
+from engframe._wide import pivot, whole_cells
 from engframe.errors import FrameError
 from engframe.schema import METRICS
 
@@ -55,52 +54,18 @@ def to_wide(df: pd.DataFrame) -> pd.DataFrame:
     lacking = [c for c in ("metric", "value") if c not in df.columns]
     if lacking:
         raise FrameError(f"{where}: the frame lacks the column(s) {', '.join(lacking)}")
-    keys = [c for c in df.columns if c not in ("metric", "value")]
-    # Codes, never strings: the metric's category codes, and one id per combination of
-    # the other columns (hashed once each), numbered in first-seen order.
-    metric = df["metric"].astype("category").array
-    codes = np.asarray(metric.codes, np.int64)
-    if (codes < 0).any():
-        raise FrameError(f"{where}: column 'metric' holds <NA>; every value needs a metric name")
-    if keys and len(df):
-        ids, _ = group_ids([df[name].array for name in keys])
-        row_id, _uniques = pd.factorize(ids)
-        row_id = row_id.astype(np.int64, copy=False)
-    else:
-        row_id = np.zeros(len(df), np.int64)
-    rows = int(row_id.max()) + 1 if len(df) else 0
-    width = len(metric.categories)
-    cell = row_id * width + codes
-    counts = np.bincount(cell, minlength=rows * width)
-    if (counts > 1).any():
-        raise FrameError(
-            f"{where}: some rows hold the same metric twice for the same "
-            f"{', '.join(keys)}; select one level/span/source first"
-        )
-    first = np.zeros(rows, np.int64)
-    first[row_id[::-1]] = np.arange(len(df) - 1, -1, -1)
-    out = df[keys].take(first).reset_index(drop=True)
-    used = pd.unique(codes)  # first-seen order
-    seen = [str(metric.categories[c]) for c in used]
-    clash = sorted(set(seen) & set(keys))
-    if clash:
-        raise FrameError(f"{where}: metric {clash[0]!r} has the name of a column; the wide "
-                         "form cannot hold both")
+    wide = pivot(df, where=where, first_seen=True,
+                 advice="select one level/span/source first (two frames stacked, say)")
+    seen = [wide.names[c] for c in wide.used]
     order = [m for m in METRICS if m in seen] + [m for m in seen if m not in METRICS]
-    slot = {name: int(c) for name, c in zip(seen, used, strict=True)}
     integer = df["value"].dtype.kind in "iu"
-    names = df.attrs.get(INTEGER_METRICS)
-    whole = set(names) if isinstance(names, list | tuple) else set()
-    values = df["value"].to_numpy()
-    grid = np.zeros(rows * width, values.dtype)
-    grid[cell] = values
-    grid = grid.reshape(rows, width)
-    absent = (counts == 0).reshape(rows, width)
     columns: dict[str, Any] = {}
     for name in order:
-        cells, missing = grid[:, slot[name]], absent[:, slot[name]]
-        if integer or (name in whole and (np.rint(cells) == cells).all()):
+        j = wide.names.index(name)
+        cells, missing = wide.grid[:, j], wide.absent[:, j]
+        if integer or whole_cells(df, name, cells):
             columns[name] = pd.arrays.IntegerArray(cells.astype(np.int64), missing.copy())
         else:
             columns[name] = np.where(missing, np.nan, cells)
+    out = wide.keys
     return pd.concat([out, pd.DataFrame(columns, index=out.index)], axis=1) if columns else out
