@@ -24,6 +24,7 @@ from engframe._arrow import ColumnSpec
 from engframe.derive._attrs import UNITS
 from engframe.derive._formula import DERIVED, RAW_UNITS
 from engframe.errors import EngframeWarning, OptionError
+from engframe.scope import request_of
 
 __all__ = [
     "COLUMNS_KEY",
@@ -92,8 +93,7 @@ def query_of(df: pd.DataFrame) -> dict[str, Any]:
      'fetched_at': '2026-11-27T13:29:04.123Z'}
     """
     attrs = df.attrs
-    request = attrs.get("query")
-    request = request if isinstance(request, Mapping) else {}
+    request = request_of(attrs) or {}
     found: dict[str, Any] = {}
     for field, envelope_key in QUERY_FIELDS.items():
         value = attrs.get(field, request.get(envelope_key, request.get(field)))

@@ -46,7 +46,6 @@ import numpy as np
 import pandas as pd
 
 from engframe._keys import first_rows, group_ids
-from engframe.derive._periods import query_of
 from engframe.errors import FrameError, OptionError
 from engframe.schema import (
     LEVEL_CODE,
@@ -68,6 +67,7 @@ from engframe.scope import (
     Relation,
     Scope,
     implication,
+    request_of,
 )
 
 __all__ = [
@@ -452,7 +452,7 @@ def reconcile(
 
 
 def _scope(df: pd.DataFrame) -> Scope | None:
-    return Scope.of_request(query_of(df.attrs))
+    return Scope.of_request(request_of(df.attrs))
 
 
 def _holds(relation: Relation, scope: Scope | None, filtered: bool | None) -> str:

@@ -67,6 +67,7 @@ __all__ = [
     "Relation",
     "Scope",
     "implication",
+    "request_of",
 ]
 
 #: The selection of every id.
@@ -81,6 +82,9 @@ NOT_IMPLIED: Final = "not_implied"
 
 Holds = Literal["exact", "may_fall_short", "not_implied"]
 Selection = Ids
+
+#: Where a frame's ``attrs`` keep the request it answers (a fetched frame, a saved envelope).
+REQUEST_ATTRS: Final = ("query", "request")
 
 #: The request keys of a saved envelope's ``request`` (and ``df.attrs["query"]``), and the
 #: other spellings engframe accepts for them.
@@ -222,3 +226,20 @@ def implication(relation: str | Relation, scope: Scope | None) -> Holds:
             return EXACT
         return NOT_IMPLIED
     return EXACT
+
+
+def request_of(attrs: Mapping[Any, Any]) -> Mapping[str, Any] | None:
+    """The request a frame answers, from its ``attrs``, or ``None`` when unknown.
+
+    Examples
+    --------
+    >>> request_of({"query": {"timeframe": 60, "skillIds": "all"}})
+    {'timeframe': 60, 'skillIds': 'all'}
+    >>> request_of({}) is None
+    True
+    """
+    for name in REQUEST_ATTRS:
+        request = attrs.get(name)
+        if isinstance(request, Mapping):
+            return request
+    return None

@@ -29,8 +29,9 @@ import pandas as pd
 from engframe._keys import first_rows, group_ids
 from engframe.derive._select import TIME_KEYS, span_mask
 from engframe.schema import NAT_MS, epoch_ms
+from engframe.scope import request_of
 
-__all__ = ["MS_PER_HOUR", "PERIOD_KEYS", "QUERY_ATTRS", "group_hours", "query_of"]
+__all__ = ["MS_PER_HOUR", "PERIOD_KEYS", "group_hours"]
 
 MS_PER_HOUR: Final = 3_600_000
 _MS_PER_MINUTE: Final = 60_000
@@ -42,22 +43,10 @@ PERIOD_KEYS: Final = frozenset({"source", "account", "fetched_at", "complete"} |
 #: Columns that make two rows of the same timestamp different periods.
 _RESPONSE: Final = ("source", "account")
 
-#: Where a frame's ``attrs`` may hold the request it answers: ``engframe.flatten``
-#: writes ``query``; ``request`` is the saved envelope's own name for it.
-QUERY_ATTRS: Final = ("query", "request")
-
-
-def query_of(attrs: Mapping[Any, Any]) -> Mapping[str, Any] | None:
-    """The request a frame answers, from its ``attrs``, or None when unknown."""
-    for name in QUERY_ATTRS:
-        query = attrs.get(name)
-        if isinstance(query, Mapping):
-            return query
-    return None
 
 
 def _request_minutes(attrs: Mapping[Any, Any], key: str) -> float:
-    request = query_of(attrs)
+    request = request_of(attrs)
     if request is None:
         return np.nan
     value = request.get(key)

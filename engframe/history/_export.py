@@ -17,7 +17,6 @@ from tqdm import tqdm
 
 from engframe import _meta
 from engframe._lock import locked
-from engframe.derive._periods import query_of
 from engframe.errors import DatasetError, EngframeWarning, FrameError, OptionError
 from engframe.history._facts import NAT, Facts, frame_codes
 from engframe.history._grid import BUCKETS, Grid, frame_minutes
@@ -27,7 +26,7 @@ from engframe.history._store import PART_NAME, partitions, read_partition, write
 from engframe.history._upsert import keys_of, repeats, upsert
 from engframe.parquet import COMPRESSIONS, DEFAULT_COMPRESSION
 from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
-from engframe.scope import Scope
+from engframe.scope import Scope, request_of
 from engframe.window import BUCKET_MS
 
 __all__ = ["DEFAULT_LOCK_TIMEOUT", "LOCK_NAME", "ExportResult", "export"]
@@ -419,7 +418,7 @@ def _with_value(rows: _Rows, value: np.ndarray) -> _Rows:
 
 
 def _scope(frame: pd.DataFrame, manifest: Manifest | None, base: Path) -> Scope | None:
-    scope = Scope.of_request(query_of(frame.attrs))
+    scope = Scope.of_request(request_of(frame.attrs))
     if manifest is None:
         return scope
     if scope is not None and manifest.scope is not None and scope != manifest.scope:
