@@ -295,6 +295,7 @@ def test_namesakes_across_reads_are_told_apart_by_their_id(root, frame, names):
     assert agents[second] == f"{old_name} ({second})"
 
 
+@pytest.mark.slow
 @settings(max_examples=15, deadline=None)
 @given(order=st.permutations(range(4)),
        spellings=st.lists(st.sampled_from(["Dana Levi", "Noa Cohen", "Omar Haddad", None]),
