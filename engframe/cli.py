@@ -292,15 +292,14 @@ def _none_if_empty(ids: str) -> str | None:
 
 def _write_frame(df: pd.DataFrame, output: str, *, layout: str) -> None:
     """Write ``df`` in the format ``output``'s ending names (see :data:`OUTPUT_FORMATS`)."""
-    from engframe._output import write_file
+    from engframe._csv import write_csv
     from engframe.derive import to_wide
     from engframe.parquet import to_parquet
 
     if OUTPUT_FORMATS[Path(output).suffix.lower()] == "parquet":
         to_parquet(df, output, layout=layout)  # type: ignore[arg-type]
         return
-    table = to_wide(df) if layout == "wide" else df
-    write_file(output, lambda tmp: table.to_csv(tmp, index=False))
+    write_csv(to_wide(df) if layout == "wide" else df, output)
 
 
 def _default_output(df: pd.DataFrame) -> str:
