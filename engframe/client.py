@@ -47,8 +47,8 @@ import pandas as pd
 import requests
 from tqdm import tqdm
 
-from engframe._atomic import replace_file
 from engframe._json import check_json_object, decode_json
+from engframe._output import reason, write_file
 from engframe.auth import ENV_ACCOUNT, Auth, Secret, resolve_auth
 from engframe.discovery import (
     DATA_SERVICE,
@@ -63,6 +63,7 @@ from engframe.errors import (
     AuthError,
     ConfigError,
     FrameError,
+    OutputError,
     QueryError,
     ResponseError,
 )
@@ -166,7 +167,9 @@ class Client:
         A directory where every answer is saved as an envelope
         ``{"request", "fetched_at", "from_cache", "response"}`` that
         :func:`engframe.flatten` and :func:`engframe.load` read back, and the names
-        :meth:`names` reads, in its ``names/`` subfolder. No secret is saved.
+        :meth:`names` reads, in its ``names/`` subfolder. No secret is saved. A file that
+        cannot be written there (a full disk) is an :class:`~engframe.errors.OutputError`
+        naming it.
     domain_ttl : float, default DEFAULT_DOMAIN_TTL
         How long a looked-up host is kept [s].
     clock : callable, default time.time
@@ -737,7 +740,13 @@ class Client:
     def _save(self, fetched: _Fetched) -> None:
         if self.save_raw is None:
             return
-        self.save_raw.mkdir(parents=True, exist_ok=True)
+        problem: str | None = None
+        try:
+            self.save_raw.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problem = reason(exc)
+        if problem is not None:
+            raise OutputError(f"save_raw: cannot create the folder {self.save_raw} ({problem})")
         stamp = _iso(fetched.fetched_at_ms).replace("-", "").replace(":", "").replace(".", "")
         digest = hashlib.sha256(fetched.query.query_string().encode()).hexdigest()[:10]
         target = self.save_raw / f"engactivity_{self.account}_{stamp}_{digest}.json"
@@ -746,7 +755,7 @@ class Client:
         def write(temporary: Path) -> None:
             temporary.write_bytes(content)
 
-        replace_file(target, write, durable=False)
+        write_file(target, write)  # a full disk: an OutputError naming the file
 
 
 def _credentials(auth: Any, environ: Mapping[str, str] | None, *, offline: bool) -> Auth | None:

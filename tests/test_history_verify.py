@@ -114,7 +114,7 @@ def test_a_flipped_bit_in_the_stored_arrow_schema_is_a_dataset_error(root: Path,
             call()
 
 
-@settings(max_examples=40)
+@settings(max_examples=25)
 @given(position=st.floats(0, 1, exclude_max=True), bit=st.integers(0, 7))
 def test_a_flipped_bit_in_an_unrecorded_footer_is_an_error_or_changes_nothing(
     tmp_path_factory: pytest.TempPathFactory, position: float, bit: int,
@@ -135,7 +135,7 @@ def test_a_flipped_bit_in_an_unrecorded_footer_is_an_error_or_changes_nothing(
         assert after.equals(before)
 
 
-@settings(max_examples=60)
+@settings(max_examples=25)
 @given(position=st.floats(0, 1, exclude_max=True), bit=st.integers(0, 7))
 def test_any_flipped_bit_in_a_footer_is_a_dataset_error(tmp_path_factory: pytest.TempPathFactory,
                                                          position: float, bit: int) -> None:

@@ -12,8 +12,10 @@ prove that a call ends, and are generous.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import json
+import os
 import threading
 import time
 import tracemalloc
@@ -35,6 +37,7 @@ from engframe.errors import (
     AuthError,
     ConfigError,
     EngframeWarning,
+    OutputError,
     ResponseError,
     SourceError,
 )
@@ -510,3 +513,34 @@ def test_a_retry_after_that_is_not_a_number_of_seconds_is_ignored(clock: FakeClo
                               random=lambda: 0.0)
         assert transport.get(server.url + "/x").status_code == 200
     assert clock.sleeps == [1.0, 2.0]
+
+
+# -- a full disk while saving answers names the file ----------------------------------------
+
+
+def test_a_full_disk_while_saving_answers_is_an_output_error_naming_the_file(
+    sim_server: sim.SimServer, clock: FakeClock, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from engframe import _atomic
+
+    def full(path: Path, write: Callable[[Path], None], *, durable: bool) -> Path:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    client = sim_client(sim_server, clock, tmp_path / "c", save_raw=tmp_path / "raw")
+    monkeypatch.setattr(_atomic, "write_beside", full)
+    with pytest.raises(OutputError, match="No space left on device") as caught:
+        client.fetch(timeframe=60)
+    assert str(tmp_path / "raw" / "engactivity_") in str(caught.value)
+    with pytest.raises(OutputError, match="No space left on device") as caught:
+        client.names()
+    assert str(tmp_path / "raw" / "names" / "names_") in str(caught.value)
+
+
+def test_a_save_raw_path_that_is_a_file_is_an_output_error(
+    sim_server: sim.SimServer, clock: FakeClock, tmp_path: Path,
+) -> None:
+    (tmp_path / "raw").write_text("x")
+    client = sim_client(sim_server, clock, tmp_path / "c", save_raw=tmp_path / "raw")
+    with pytest.raises(OutputError, match="save_raw: cannot create the folder"):
+        client.fetch(timeframe=60)
