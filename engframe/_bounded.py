@@ -15,7 +15,7 @@ A server can answer slowly on purpose, or answer gigabytes: engframe reads every
   zstd answers a bounded piece at a time, so a small gzip bomb costs about ``limit`` bytes
   of memory, not what it inflates to. Error pages and redirects keep their first
   :data:`ERROR_BODY_MAX` bytes only (their message is all engframe shows).
-- **checked before it is kept**: the caller's ``check`` sees the body of a 200 answer inside
+- **checked before it is kept**: the caller's ``check`` sees the body of a 2xx answer inside
   requests' response hook, before requests-cache stores it; an answer ``check`` refuses
   raises from the hook, so it is never stored.
 
@@ -60,7 +60,7 @@ CHUNK: Final = 1 << 20
 #: The most of an error page or a redirect's body kept [bytes]: its message is all we show.
 ERROR_BODY_MAX: Final = 64 << 10
 
-#: Looks at the body of a 200 answer: raises an engframe error to refuse it (it is then not
+#: Looks at the body of a 2xx answer: raises an engframe error to refuse it (it is then not
 #: cached), or returns anything.
 Check = Callable[[bytes], object]
 
@@ -133,7 +133,7 @@ class Reader:
     watch : Watch
         The attempt's budget.
     check : callable, optional
-        Looks at the body of a 200 answer (see :data:`Check`).
+        Looks at the body of a 2xx answer (see :data:`Check`).
     source : str
         The URL (secrets removed), for messages.
     """
@@ -151,7 +151,7 @@ class Reader:
         # does itself; an answer from the cache holds its body already.
         if response._content is False:
             self._read(response)
-        if (self.check is not None and response.status_code == 200
+        if (self.check is not None and 200 <= response.status_code < 300
                 and not any(response is seen for seen in self._checked)):
             self._checked.append(response)
             self._run_check(response.content)

@@ -734,7 +734,7 @@ class Transport:
             What the host is and where it came from, for the message of a connection
             failure (``"the token server 'sentinel', named by the Domain API"``).
         check : callable, optional
-            ``check(body)`` looks at a 200 answer before the cache may keep it, raising an
+            ``check(body)`` looks at a 2xx answer before the cache may keep it, raising an
             engframe error to refuse it: a refused answer is not cached (one found in the
             cache is dropped from it), and the error is raised, without retrying.
 
@@ -815,7 +815,7 @@ class Transport:
         """
         parsed: list[_T] = []
         response = self.get(url, check=lambda body: parsed.append(parse(body)), **options)
-        assert parsed, "the check runs on every 200 answer"
+        assert parsed, "the check runs on every 2xx answer"
         return response, parsed[-1]
 
     def evict(self, url: str) -> None:

@@ -25,7 +25,6 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from engframe._atomic import sweep
@@ -37,7 +36,6 @@ from engframe.parquet import WRITE_OPTIONS
 from engframe.schema import LEVELS
 
 __all__ = [
-    "CHECKED_FORMAT",
     "PARSE_ERRORS",
     "PART_NAME",
     "partition_files",
@@ -51,9 +49,6 @@ __all__ = [
 #: The one file of each partition.
 PART_NAME: Final = "part-0.parquet"
 _DAY_MS: Final = 86_400_000
-#: Reads that verify every page's checksum.
-CHECKED_FORMAT: Final = ds.ParquetFileFormat(
-    default_fragment_scan_options=ds.ParquetFragmentScanOptions(page_checksum_verification=True))
 #: What pyarrow raises on a damaged file (a flipped bit in the stored Arrow schema can
 #: surface as an OverflowError or an IndexError).
 PARSE_ERRORS: Final = (pa.ArrowException, OSError, KeyError, ValueError, TypeError,

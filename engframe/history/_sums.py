@@ -48,6 +48,7 @@ from engframe.errors import DatasetError
 from engframe.history._facts import Facts
 from engframe.history._grid import Grid
 from engframe.history._manifest import Manifest, read_manifest, write_manifest
+from engframe.schema import LEVEL_HAS
 
 __all__ = ["Staged", "Verifier", "digest", "not_regular", "publish", "read_regular", "stage"]
 
@@ -104,13 +105,11 @@ def read_regular(path: Path) -> bytes:
 def expected_schema(level: str, values: str) -> pa.Schema:
     """The columns and types a partition of ``level`` has, for a dataset of ``values``."""
     empty = np.zeros(0, np.int64)
-    facts = Facts(stamp=empty, account=empty, accounts=[], skill=empty, agent=empty,
-                  metric=empty, metrics=[], value=np.zeros(0, np.dtype(values)), start=empty,
-                  fetched=empty, complete=np.zeros(0, bool))
-    from engframe.schema import LEVEL_HAS
-
     has_skill, has_agent = LEVEL_HAS[level]
-    facts = replace(facts, skill=empty if has_skill else None, agent=empty if has_agent else None)
+    facts = Facts(stamp=empty, account=empty, accounts=[], skill=empty if has_skill else None,
+                  agent=empty if has_agent else None, metric=empty, metrics=[],
+                  value=np.zeros(0, np.dtype(values)), start=empty, fetched=empty,
+                  complete=np.zeros(0, bool))
     return facts.to_table(level, Grid.of(5, 0)).schema.remove_metadata()
 
 
