@@ -17,7 +17,15 @@ chatsPerEngagement = totalChatsX / connectedEngagements
 """
 
 from engframe.derive._core import DEFAULT_TZ, TIME_GRAINS, derive, resolve
-from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula, Terms, formula
+from engframe.derive._formula import (
+    DERIVED,
+    HOURS,
+    RAW_LABELS,
+    RAW_UNITS,
+    Formula,
+    Terms,
+    formula,
+)
 from engframe.derive._periods import PERIOD_KEYS
 from engframe.derive._select import LEVEL_PREFERENCE, TIME_KEYS, select
 from engframe.derive._wide import to_wide
@@ -28,6 +36,7 @@ __all__ = [
     "HOURS",
     "LEVEL_PREFERENCE",
     "PERIOD_KEYS",
+    "RAW_LABELS",
     "RAW_UNITS",
     "TIME_GRAINS",
     "TIME_KEYS",

@@ -21,6 +21,7 @@ from engframe.limits import MAX_METRICS
 __all__ = [
     "DERIVED",
     "HOURS",
+    "RAW_LABELS",
     "RAW_UNITS",
     "Formula",
     "Terms",
@@ -39,6 +40,16 @@ RAW_UNITS: Final[Mapping[str, str]] = MappingProxyType({
     "nonInteractiveTotalHandlingTime": "s",
     "connectedEngagements": "engagements",
     HOURS: "h",
+})
+
+#: The API's own metrics in plain words, for charts (the data keeps the API's names).
+RAW_LABELS: Final[Mapping[str, str]] = MappingProxyType({
+    "totalInteractiveChats": "Interactive chats",
+    "totalNonInteractiveChats": "Non-interactive chats",
+    "totalHandlingTime": "Handling time of interactive chats",
+    "nonInteractiveTotalHandlingTime": "Handling time of non-interactive chats",
+    "connectedEngagements": "Connected engagements",
+    HOURS: "Hours",
 })
 
 #: How a caller may spell a weighted sum: one name, several names (each weight 1),
@@ -91,6 +102,9 @@ class Formula:
         One sentence saying what the metric means.
     scale : float
         Factor applied after dividing (``100`` for a percentage, ``1/60`` for minutes).
+    label : str
+        The metric in plain words, for charts ("Average interactive handling time");
+        ``name`` when empty.
     """
 
     name: str
@@ -99,6 +113,12 @@ class Formula:
     unit: str = ""
     description: str = ""
     scale: float = 1.0
+    label: str = ""
+
+    @property
+    def title(self) -> str:
+        """The plain-words label, else the name."""
+        return self.label or self.name
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -131,6 +151,7 @@ def formula(
     unit: str = "",
     description: str = "",
     scale: float = 1.0,
+    label: str = "",
 ) -> Formula:
     """Define a derived metric of your own, usable wherever a built-in one is.
 
@@ -153,6 +174,8 @@ def formula(
         What the metric means.
     scale : float
         Factor applied after dividing.
+    label : str
+        The metric in plain words, for charts; the name when empty.
 
     Returns
     -------
@@ -179,7 +202,7 @@ def formula(
         raise MetricError(f"formula: name must be a non-empty string, found {name!r}")
     if isinstance(numerator, str) and denominator is None and not numerator.isidentifier():
         top, bottom = _parse(numerator, where=where)
-        return Formula(name, top, bottom, unit, description, float(scale))
+        return Formula(name, top, bottom, unit, description, float(scale), label)
     return Formula(
         name,
         _as_terms(numerator, where=f"{where} numerator"),
@@ -187,6 +210,7 @@ def formula(
         unit,
         description,
         float(scale),
+        label,
     )
 
 
@@ -259,27 +283,33 @@ DERIVED: Final[Mapping[str, Formula]] = MappingProxyType({
         formula(
             "avgInteractiveHandlingTime", "totalHandlingTime", "totalInteractiveChats",
             unit="s", description="Average handling time of an interactive chat.",
+            label="Average interactive handling time",
         ),
         formula(
             "avgNonInteractiveHandlingTime", "nonInteractiveTotalHandlingTime",
             "totalNonInteractiveChats",
             unit="s", description="Average handling time of a non-interactive chat.",
+            label="Average non-interactive handling time",
         ),
         formula(
             "avgHandlingTime", ["totalHandlingTime", "nonInteractiveTotalHandlingTime"], _CHATS,
             unit="s", description="Average handling time of any chat, interactive or not.",
+            label="Average handling time",
         ),
         formula(
             "totalChats", _CHATS,
             unit="chats", description="Chats closed, interactive and non-interactive.",
+            label="Chats",
         ),
         formula(
             "interactiveShare", "totalInteractiveChats", _CHATS,
             unit="fraction", description="Share of closed chats that were interactive (0 to 1).",
+            label="Share of interactive chats",
         ),
         formula(
             "connectedEngagementsPerHour", "connectedEngagements", HOURS,
             unit="1/h", description="Chats connected to an agent per hour of the period.",
+            label="Connected engagements per hour",
         ),
     )
 })
