@@ -255,6 +255,13 @@ def derive(
     0 2014-10-06 00:00:00+00:00    0.0
     1 2014-10-07 00:00:00+00:00    3.0
     """
+    if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
+        from engframe.lazy._derive import derive_history
+        from engframe.lazy._scan import as_scan, is_history
+
+        if is_history(df):
+            return derive_history(as_scan(df), metrics=metrics, by=by, level=level, span=span,
+                                  tz=tz, components=components)
     where = "derive"
     check_frame(df, where=where)
     keys = _check_by(by, df, where=where)
