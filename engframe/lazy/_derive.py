@@ -39,7 +39,7 @@ from engframe.lazy._frame import long_frame
 from engframe.lazy._scan import HISTORY_COLUMNS, Scan
 from engframe.lazy._sql import aggregate_sql, formula_sql, ident, literal
 from engframe.names import NAME_COLUMNS
-from engframe.schema import LEVEL_CODE, LEVELS, NAT_MS, build_frame, epoch_ms
+from engframe.schema import LEVEL_CODE, LEVELS, NAT_MS, build_frame, epoch_ms, utc_stamps
 
 __all__ = ["coverage_frame", "derive_history", "present_levels"]
 
@@ -52,8 +52,10 @@ _GRAINS: Final = ("day", "hour")
 _SHAPE: Final = pd.DataFrame(columns=[*HISTORY_COLUMNS, *NAME_COLUMNS])
 #: How each ``by`` key reads from the facts' relation (``f``), when it is a column there.
 _FACT_KEYS: Final = {"skill": "f.skill", "agent": "f.agent", "account": "f.account",
-                     "timestamp": "f.ts", "start": "f.start_ms", "fetched_at": "f.fetched_ms",
+                     "timestamp": "f.ts", "start": "f.start_at", "fetched_at": "f.fetched_at",
                      "complete": "f.complete"}
+#: ``by`` keys that are times: grouped on as timestamps, returned as epoch ms.
+_TIME_KEYS: Final = ("timestamp", "start", "fetched_at")
 
 
 @dataclass
@@ -78,32 +80,36 @@ def present_levels(engine: Engine, scan: Scan) -> _Relations:
     return _Relations(engine, names, [lv for lv in LEVELS if LEVEL_CODE[lv] in codes])
 
 
-def coverage_frame(relations: _Relations, scan: Scan) -> pd.DataFrame:
+def coverage_frame(relations: _Relations, scan: Scan, *, complete: bool) -> pd.DataFrame:
     """The distinct periods of every level as a tidy frame (metric ``_period``, value 0).
 
-    One row per (level, account, end, start, fetch time, complete): what
-    :func:`engframe.derive` reads to tell a period's span, hour and day, and its hours.
+    One row per distinct (level, account, end, start, fetch time, and ``complete`` when
+    asked): what :func:`engframe.derive` reads to tell a period's span, hour and day, and
+    its hours. A few rows per period, however many facts.
     """
+    engine = relations.engine
+    flag = ", complete" if complete else ""
     parts = " UNION ALL ".join(
-        f"SELECT {LEVEL_CODE[level]} AS level, account, ts, start_ms, fetched_ms, complete "
+        f"SELECT {LEVEL_CODE[level]} AS level, account, {engine.ms('ts')} AS ts, "
+        f"{engine.ms('start_at')} AS start_ms, {engine.ms('fetched_at')} AS fetched_ms{flag} "
+        f"FROM (SELECT account, ts, start_at, fetched_at{flag} "
         f"FROM {ident(relations.names[level])} "
-        "GROUP BY account, ts, start_ms, fetched_ms, complete"
+        f"GROUP BY account, ts, start_at, fetched_at{flag}) AS {ident('d_' + level)}"
         for level in relations.present)
-    table = relations.engine.query(
-        f"SELECT * FROM ({parts}) AS periods "
-        "ORDER BY level, account, ts, fetched_ms, start_ms NULLS FIRST")
+    table = engine.query(f"SELECT * FROM ({parts}) AS periods "
+                         "ORDER BY level, account, ts, fetched_ms, start_ms NULLS FIRST")
     n = table.num_rows
-    account = pd.Categorical(table.column("account").to_pandas())
     frame = build_frame(
         timestamp_ms=_ms(table.column("ts")), skill=np.zeros(n, np.int64),
         agent=np.zeros(n, np.int64), metric_codes=np.zeros(n, np.int8), metrics=[_MARK],
         value=np.zeros(n, np.int64),
         level_codes=table.column("level").to_numpy().astype(np.int8),
         span_codes=np.zeros(n, np.int8))
-    frame["account"] = account
+    frame["account"] = pd.Categorical(table.column("account").to_pandas())
     frame["fetched_at"] = _stamps(_ms(table.column("fetched_ms")))
     frame["start"] = _stamps(_ms(table.column("start_ms")))
-    frame["complete"] = table.column("complete").to_numpy(zero_copy_only=False).astype(bool)
+    frame["complete"] = (table.column("complete").to_numpy(zero_copy_only=False).astype(bool)
+                         if complete else np.ones(n, bool))
     frame.attrs.update(history_attrs(scan.manifest, scan.root))
     return frame
 
@@ -174,7 +180,7 @@ def derive_history(
     has_rows = chosen_level in relations.present and chosen_span == "interval"
     periods = None
     if relations.present and (wants_hours or set(keys) & set(_GRAINS)):
-        periods = coverage_frame(relations, scan)
+        periods = coverage_frame(relations, scan, complete="complete" in keys)
     joins: list[str] = []
     named = [k for k in keys if k in NAME_COLUMNS]
     dims = _name_dimensions(relations, scan, chosen_level, named) if named and has_rows else {}
@@ -209,8 +215,8 @@ def derive_history(
                           attrs=attrs)
     hours_table = (None if hours is None
                    else _register_hours(engine, hours, period_keys, sql_keys, periods))
-    sql = _query(source, joins, sql_keys, needed, formulas, components=components,
-                 hours=hours_table, period_keys=period_keys, wants_hours=wants_hours)
+    sql = _query(engine, source, joins, sql_keys, needed, formulas, hours=hours_table,
+                 period_keys=period_keys, wants_hours=wants_hours)
     result = engine.query(sql)
     _check_present(relations, needed, result, formulas, where=where)
     n = result.num_rows
@@ -257,11 +263,9 @@ def _grain_labels(periods: pd.DataFrame | None, grain: str, level: str,
 
 def _register_labels(engine: Engine, labels: pd.DataFrame | None, grain: str) -> str:
     """A table of (period end, its label as epoch ms) on the engine."""
-    if labels is None:
-        frame = pd.DataFrame({"ts": np.zeros(0, np.int64), "code": np.zeros(0, np.int64)})
-    else:
-        frame = pd.DataFrame({"ts": labels["ts"].to_numpy(np.int64),
-                              "code": epoch_ms(labels[grain])})
+    ends = np.zeros(0, np.int64) if labels is None else labels["ts"].to_numpy(np.int64)
+    codes = np.zeros(0, np.int64) if labels is None else epoch_ms(labels[grain])
+    frame = pd.DataFrame({"ts": utc_stamps(ends), "code": codes})
     return engine.register(relation_name(grain), frame)
 
 
@@ -333,21 +337,23 @@ def _as_sql_values(frame: pd.DataFrame, key: str) -> Any:
     return column.to_numpy()
 
 
-def _query(source: str, joins: list[str], keys: list[_Key], needed: list[str],
-           formulas: list[Formula], *, components: bool, hours: str | None,
-           period_keys: list[str], wants_hours: bool) -> str:
+def _query(engine: Engine, source: str, joins: list[str], keys: list[_Key], needed: list[str],
+           formulas: list[Formula], *, hours: str | None, period_keys: list[str],
+           wants_hours: bool) -> str:
     """The one query: per group, the extremes of time, the summed components, the formulas."""
+    raw = [f"r{i}" for i in range(len(keys))]
     key_names = [f"k{i}" for i in range(len(keys))]
-    rows = ", ".join(["f.*", *(f"{k.sql} AS {ident(n)}" for k, n in zip(keys, key_names,
+    rows = ", ".join(["f.*", *(f"{k.sql} AS {ident(r)}" for k, r in zip(keys, raw,
                                                                        strict=True))])
     sums = [f"{aggregate_sql(c)} AS {ident(f'c{j}')}" for j, c in enumerate(needed)]
     counts = [f"count(*) FILTER (WHERE metric = {literal(c)}) AS {ident(f'n{j}')}"
               for j, c in enumerate(needed)]
-    group = ", ".join(ident(n) for n in key_names)
-    selected = [*map(ident, key_names), "max(ts) AS end_ms", "min(start_ms) AS first_ms",
-                *sums, *counts]
+    outputs = [f"{engine.ms(ident(r)) if k.name in _TIME_KEYS else ident(r)} AS {ident(n)}"
+               for k, r, n in zip(keys, raw, key_names, strict=True)]
+    selected = [*outputs, f"{engine.ms('max(ts)')} AS end_ms",
+                f"{engine.ms('min(start_at)')} AS first_ms", *sums, *counts]
     grouped = (f"SELECT {', '.join(selected)} FROM keyed"
-               + (f" GROUP BY {group}" if key_names else ""))
+               + (f" GROUP BY {', '.join(map(ident, raw))}" if raw else ""))
     column = {c: f"g.{ident(f'c{j}')}" for j, c in enumerate(needed)}
     column[HOURS] = "h.hours" if hours is not None else "CAST(NULL AS DOUBLE)"
     evaluated = [f"{formula_sql(f, column=column.__getitem__)} AS {ident(f'm{i}')}"

@@ -9,15 +9,18 @@ is read is each engine's own; everything computed on it is the same SQL.
 ====================  =========================================================
 relation column       meaning
 ====================  =========================================================
-``ts``                period end [epoch ms] (``timestamp``)
+``ts``                period end (``timestamp``), a UTC timestamp
 ``account``           account (text)
 ``skill``, ``agent``  ids (NULL where the level has none)
 ``metric``            metric name
 ``value``             the level's measure (``<level>_value``)
-``start_ms``          start of what the value covers [epoch ms], NULL when unknown
-``fetched_ms``        when it was fetched [epoch ms]
+``start_at``          start of what the value covers, NULL when unknown
+``fetched_at``        when it was fetched
 ``complete``          whether the value covers its whole period
 ====================  =========================================================
+
+Times stay timestamps in the relation (converting every fact costs more than the sums) and
+become epoch milliseconds after aggregating, with the engine's :meth:`Engine.ms`.
 """
 
 from __future__ import annotations
@@ -55,19 +58,25 @@ class Engine(Protocol):
     def query(self, sql: str) -> pa.Table:
         """Run one SELECT (DuckDB's dialect) and return its result."""
 
+    def ms(self, expression: str) -> str:
+        """SQL for the epoch milliseconds of a timestamp expression."""
+
+    def stamp(self, ms: int) -> str:
+        """SQL for a constant UTC timestamp of ``ms`` epoch milliseconds."""
+
 
 def relation_name(kind: str) -> str:
     """A fresh relation name, so that two computations on one engine never collide."""
     return f"_engframe_{kind}_{next(_COUNTER)}"
 
 
-def facts_filter(scan: Scan, level: str, *, ms: Any) -> list[str]:
-    """The SQL conditions of the scan's filters on a level table (``ms(col)``: epoch ms)."""
+def facts_filter(scan: Scan, level: str, *, stamp: Any) -> list[str]:
+    """The SQL conditions of the scan's filters on a level table (``stamp(ms)``: a constant)."""
     conditions = []
     if scan.start_ms is not None:  # the period starts at or after ``start``
-        conditions.append(f"{ms('timestamp')} >= {scan.start_ms + scan.period_ms}")
+        conditions.append(f"{ident('timestamp')} >= {stamp(scan.start_ms + scan.period_ms)}")
     if scan.end_ms is not None:  # and ends at or before ``end``
-        conditions.append(f"{ms('timestamp')} <= {scan.end_ms}")
+        conditions.append(f"{ident('timestamp')} <= {stamp(scan.end_ms)}")
     if scan.accounts is not None:
         conditions.append(f"CAST(account AS VARCHAR) IN "
                           f"({', '.join(literal(a) for a in scan.accounts) or 'NULL'})")
@@ -79,21 +88,21 @@ def facts_filter(scan: Scan, level: str, *, ms: Any) -> list[str]:
     return conditions
 
 
-def select_facts(scan: Scan, level: str, *, ms: Any, source: str) -> str:
+def select_facts(scan: Scan, level: str, *, stamp: Any, source: str) -> str:
     """The SELECT giving a level table's facts as the relation's columns."""
     has_skill, has_agent = LEVEL_HAS[level]
     columns = [
-        f"{ms('timestamp')} AS ts",
+        f"{ident('timestamp')} AS ts",
         "CAST(account AS VARCHAR) AS account",
         "skill" if has_skill else "CAST(NULL AS BIGINT) AS skill",
         "agent" if has_agent else "CAST(NULL AS BIGINT) AS agent",
         "CAST(metric AS VARCHAR) AS metric",
         f"{ident(measure(level))} AS value",
-        f"{ms('start')} AS start_ms",
-        f"{ms('fetched_at')} AS fetched_ms",
+        f"{ident('start')} AS start_at",
+        "fetched_at",
         "complete",
     ]
-    where = facts_filter(scan, level, ms=ms)
+    where = facts_filter(scan, level, stamp=stamp)
     return (f"SELECT {', '.join(columns)} FROM {source}"
             + (f" WHERE {' AND '.join(where)}" if where else ""))
 
@@ -116,8 +125,7 @@ class DuckDBEngine:
         files = scan.files(level)
         name = relation_name(level)
         listed = "[" + ", ".join(literal(str(f)) for f in files) + "]"
-        sql = select_facts(scan, level, ms=lambda c: f"epoch_ms({ident(c)})",
-                           source=f"read_parquet({listed})")
+        sql = select_facts(scan, level, stamp=self.stamp, source=f"read_parquet({listed})")
         self.connection.execute(f"CREATE OR REPLACE TEMP VIEW {ident(name)} AS {sql}")
         return name
 
@@ -128,6 +136,12 @@ class DuckDBEngine:
     def query(self, sql: str) -> pa.Table:
         out: pa.Table = self.connection.sql(sql).to_arrow_table()
         return out
+
+    def ms(self, expression: str) -> str:
+        return f"epoch_ms({expression})"
+
+    def stamp(self, ms: int) -> str:
+        return f"make_timestamptz({int(ms) * 1000})"
 
 
 def engine_for(engine: Any) -> Engine:

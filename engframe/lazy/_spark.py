@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 __all__ = ["SparkEngine", "to_spark_sql"]
 
 #: Spark SQL type of each kind of pandas column engframe registers.
-_TYPES: Final = {"i": "BIGINT", "u": "BIGINT", "f": "DOUBLE", "b": "BOOLEAN"}
+_TYPES: Final = {"i": "BIGINT", "u": "BIGINT", "f": "DOUBLE", "b": "BOOLEAN",
+                 "M": "TIMESTAMP"}
 
 
 def to_spark_sql(sql: str) -> str:
@@ -52,7 +53,7 @@ class SparkEngine:
         folder = str(scan.root / level)
         raw = relation_name(f"{level}_files")
         self.session.read.parquet(folder).createOrReplaceTempView(raw)
-        sql = select_facts(scan, level, ms=lambda c: f"unix_millis({c})", source=raw)
+        sql = select_facts(scan, level, stamp=self.stamp, source=raw)
         first, last = scan.days()
         days = [f"date >= DATE '{first}'"] if first else []
         days += [f"date <= DATE '{last}'"] if last else []
@@ -69,6 +70,12 @@ class SparkEngine:
                 for row in frame.astype(object).itertuples(index=False, name=None)]
         self.session.createDataFrame(rows, schema=schema).createOrReplaceTempView(name)
         return name
+
+    def ms(self, expression: str) -> str:
+        return f"unix_millis({expression})"
+
+    def stamp(self, ms: int) -> str:
+        return f"timestamp_millis({int(ms)})"
 
     def query(self, sql: str) -> pa.Table:
         result = self.session.sql(to_spark_sql(sql))
@@ -87,6 +94,10 @@ def _plain(value: Any) -> Any:
     """A cell as a Python value Spark takes (None for any missing value)."""
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
+    if value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
     if isinstance(value, np.generic):
         return value.item()
     return value

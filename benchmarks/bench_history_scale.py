@@ -1,0 +1,274 @@
+"""A year of history on a laptop: derive (and reconcile) out of core, against hand-written SQL.
+
+Builds histories of 1, 7, 30 and 90 days of the large preset (1000 agents, 50 skills, 60
+agents per skill, 5-minute buckets: about 4.6 million facts a day) and measures, per size, the
+time and the peak memory of each step in a fresh process:
+
+- ``engframe.derive(root, by="agent")`` and ``engframe.derive(root, by=["skill", "hour"])``,
+  every built-in derived metric (``connectedEngagementsPerHour`` included, so the periods of
+  every level are read for their hours), computed by DuckDB where the files are;
+- ``engframe.reconcile(root)`` (``--steps`` includes it once the out-of-core reconcile exists);
+- beside each, hand-written DuckDB SQL computing the same numbers: what an analyst fluent in
+  SQL would write against the layout, the reference engframe is held to (targets: at 30 days
+  each step within 2x of it and under 1 GB; 90 days under 2 GB).
+
+The first day is one 24-hour fetch (``bench_parquet.fetch_frame``) exported with
+``engframe.export``; the other days are that day's partitions with every time shifted by whole
+days (the values repeat; the work does not care). The smaller histories link to the 90-day
+one's partitions. Both results are checked equal on the 1-day history before timing.
+
+Run: ``python benchmarks/bench_history_scale.py --data /work/bench-data/scale [--days 1 7 30
+90] [--runs 3]``; histories need about 14 MB a day on disk (``df -h`` first), and are kept
+for the next run (``--rebuild`` builds them again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Final
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
+
+DAY_MS: Final = 86_400_000
+#: The steps, engframe's and the SQL's, each run by name in a fresh process.
+STEPS: Final = ("derive_agent", "derive_skill_hour", "reconcile")
+
+# A union of every level's periods, for the hours: columns all tables share.
+_ALL_LEVELS: Final = ("account", "skill_agent", "skill", "skills_total", "agent",
+                      "agents_total")
+_METRIC_SUMS: Final = """
+    sum(v) FILTER (WHERE metric = 'totalInteractiveChats') AS ic,
+    sum(v) FILTER (WHERE metric = 'totalNonInteractiveChats') AS nc,
+    sum(v) FILTER (WHERE metric = 'totalHandlingTime') AS iht,
+    sum(v) FILTER (WHERE metric = 'nonInteractiveTotalHandlingTime') AS nht,
+    sum(v) FILTER (WHERE metric = 'connectedEngagements') AS ce"""
+_RATIOS: Final = """
+    iht / nullif(ic, 0) AS avgInteractiveHandlingTime,
+    nht / nullif(nc, 0) AS avgNonInteractiveHandlingTime,
+    (iht + nht) / nullif(ic + nc, 0) AS avgHandlingTime,
+    CAST(ic + nc AS DOUBLE) AS totalChats,
+    ic / nullif(ic + nc, 0) AS interactiveShare,
+    ce / nullif(hours, 0) AS connectedEngagementsPerHour"""
+
+
+def _periods_sql(root: Path) -> str:
+    """Every period's clock time: the most any fact of it covers, over every level."""
+    files = ", ".join(f"'{root}/{level}/*/*.parquet'" for level in _ALL_LEVELS
+                      if (root / level).is_dir())
+    return f"""
+    SELECT account, timestamp,
+           max(greatest(epoch_ms(least(timestamp, fetched_at)) - epoch_ms(start), 0))
+             / 3600000.0 AS h
+    FROM read_parquet([{files}], union_by_name = true) GROUP BY account, timestamp"""
+
+
+def hand_sql(step: str, root: Path) -> str:
+    """The hand-written DuckDB SQL for a step (UTC hours)."""
+    if step == "derive_agent":
+        return f"""
+        WITH p AS ({_periods_sql(root)}), hrs AS (SELECT sum(h) AS hours FROM p),
+        f AS (SELECT agent, metric, CAST(agent_value AS DOUBLE) AS v
+              FROM read_parquet('{root}/agent/*/*.parquet')),
+        s AS (SELECT agent, {_METRIC_SUMS} FROM f GROUP BY agent)
+        SELECT agent, {_RATIOS} FROM s, hrs ORDER BY agent"""
+    if step == "derive_skill_hour":
+        return f"""
+        WITH p AS ({_periods_sql(root)}),
+        hrs AS (SELECT time_bucket(INTERVAL 1 hour, timestamp - INTERVAL 1 millisecond) AS hour,
+                       sum(h) AS hours FROM p GROUP BY hour),
+        f AS (SELECT skill, time_bucket(INTERVAL 1 hour, timestamp - INTERVAL 1 millisecond)
+                       AS hour, metric, CAST(skill_value AS DOUBLE) AS v
+              FROM read_parquet('{root}/skill/*/*.parquet')),
+        s AS (SELECT skill, hour, {_METRIC_SUMS} FROM f GROUP BY skill, hour)
+        SELECT skill, hour, {_RATIOS} FROM s JOIN hrs USING (hour) ORDER BY skill, hour"""
+    raise SystemExit(f"no hand-written SQL for {step} yet")
+
+
+def run_engframe(step: str, root: Path) -> Any:
+    import engframe
+
+    if step == "derive_agent":
+        return engframe.derive(root, by="agent")
+    if step == "derive_skill_hour":
+        return engframe.derive(root, by=["skill", "hour"])
+    if step == "reconcile":
+        return engframe.reconcile(root)
+    raise SystemExit(f"unknown step {step}")
+
+
+def run_sql(step: str, root: Path) -> Any:
+    import duckdb
+
+    return duckdb.connect().sql(hand_sql(step, root)).df()
+
+
+def one(which: str, step: str, root: Path) -> None:
+    """Run one step once in this (fresh) process; print seconds and peak memory as JSON."""
+    began = time.perf_counter()
+    result = (run_engframe if which == "engframe" else run_sql)(step, root)
+    seconds = time.perf_counter() - began
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"seconds": seconds, "peak_mb": peak, "rows": len(result)}))
+
+
+def measure(which: str, step: str, root: Path) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, "--one", which, step, str(root)],
+                         capture_output=True, text=True, check=True)
+    measured: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return measured
+
+
+# -- building the histories ---------------------------------------------------------------
+
+def build(data: Path, days: list[int]) -> dict[int, Path]:
+    """The histories of ``days`` days under ``data`` (built once, reused afterwards)."""
+    longest = max(days)
+    full = data / f"days-{longest}"
+    if not (full / "_engframe.json").is_file():
+        _build_full(full, longest)
+    roots = {longest: full}
+    for n in days:
+        if n == longest:
+            continue
+        root = data / f"days-{n}"
+        if not (root / "_engframe.json").is_file():
+            _link(full, root, n)
+        roots[n] = root
+    return roots
+
+
+def _build_full(root: Path, days: int) -> None:
+    from bench_parquet import START_MS, fetch_frame
+
+    import engframe
+    from engframe.parquet import WRITE_OPTIONS
+
+    template = root.parent / "template"
+    shutil.rmtree(template, ignore_errors=True)
+    shutil.rmtree(root, ignore_errors=True)
+    print(f"building {days} days in {root} ...", flush=True)
+    engframe.export(fetch_frame(START_MS + DAY_MS), template)  # the day START_MS starts
+    root.mkdir(parents=True)
+    shutil.copy(template / "_engframe.json", root / "_engframe.json")
+    for level_dir in sorted(p for p in template.iterdir() if p.is_dir()):
+        (part,) = level_dir.glob("date=*/part-0.parquet")
+        table = pq.read_table(part)
+        for day in range(days):
+            shifted = table
+            for name in ("timestamp", "start", "fetched_at"):
+                column = shifted.column(name)
+                moved = pc.cast(pc.add(pc.cast(column, pa.int64()), day * DAY_MS), pa.int64())
+                shifted = shifted.set_column(shifted.schema.get_field_index(name), name,
+                                             moved.cast(column.type))
+            stamp = (START_MS + day * DAY_MS) // DAY_MS
+            folder = root / level_dir.name / f"date={_iso_day(stamp)}"
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(shifted.replace_schema_metadata(table.schema.metadata),
+                           folder / "part-0.parquet", compression="snappy",
+                           write_page_checksum=True, **WRITE_OPTIONS)
+    shutil.rmtree(template)
+
+
+def _iso_day(day: int) -> str:
+    import numpy as np
+
+    return str(np.datetime64(day, "D"))
+
+
+def _link(full: Path, root: Path, days: int) -> None:
+    """A history of the first ``days`` days of ``full``, its partitions linked, not copied."""
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir(parents=True)
+    shutil.copy(full / "_engframe.json", root / "_engframe.json")
+    for level_dir in sorted(p for p in full.iterdir() if p.is_dir()):
+        (root / level_dir.name).mkdir()
+        for part in sorted(level_dir.iterdir())[:days]:
+            os.symlink(part, root / level_dir.name / part.name)
+
+
+def _size(root: Path) -> int:
+    return sum(p.stat().st_size for p in root.rglob("*.parquet"))
+
+
+def check_equal(root: Path, steps: list[str]) -> None:
+    """engframe's answers and the SQL's agree (on the smallest history)."""
+    import numpy as np
+
+    for step in steps:
+        if step == "reconcile":
+            continue
+        ours = run_engframe(step, root)
+        wide = ours.pivot_table(index=["agent"] if step == "derive_agent" else ["skill", "hour"],
+                                columns="metric", values="value", observed=True, dropna=False)
+        theirs = run_sql(step, root)
+        for metric in wide.columns:
+            a = wide[metric].to_numpy(np.float64)
+            b = theirs[str(metric)].to_numpy(np.float64)
+            if not np.allclose(a, b, rtol=1e-12, equal_nan=True):
+                raise SystemExit(f"{step}: {metric} differs between engframe and the SQL")
+    print("engframe and the hand-written SQL agree on every value", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path("/tmp/engframe-bench-scale"),
+                        help="where the histories are built (outside the repository)")
+    parser.add_argument("--days", type=int, nargs="+", default=[1, 7, 30, 90])
+    parser.add_argument("--runs", type=int, default=3, help="fresh processes per measurement")
+    parser.add_argument("--steps", nargs="+", default=["derive_agent", "derive_skill_hour"],
+                        choices=STEPS)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--one", nargs=3, metavar=("WHICH", "STEP", "ROOT"),
+                        help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        one(args.one[0], args.one[1], Path(args.one[2]))
+        return
+    if args.rebuild:
+        shutil.rmtree(args.data, ignore_errors=True)
+    roots = build(args.data, sorted(args.days))
+    if args.build_only:
+        return
+    import duckdb
+    import pandas as pd
+
+    print(f"duckdb {duckdb.__version__}, pandas {pd.__version__}, pyarrow {pa.__version__}, "
+          f"Python {sys.version.split()[0]}, {os.cpu_count()} cores; medians of {args.runs} "
+          "fresh processes each, peak = the most any run used (max RSS)\n")
+    check_equal(roots[min(roots)], args.steps)
+    print("\n| days | facts | on disk | step | engframe [s] | peak [MB] | SQL [s] | peak [MB] "
+          "| time ratio |")
+    print("|---:|---:|---:|---|---:|---:|---:|---:|---:|")
+    for days, root in sorted(roots.items()):
+        facts = sum(pq.read_metadata(p).num_rows for p in root.rglob("*.parquet"))
+        for step in args.steps:
+            runs: dict[str, list[dict[str, float]]] = {"engframe": [], "sql": []}
+            for _ in range(args.runs):  # interleaved, so that both see the same machine
+                for which in runs:
+                    runs[which].append(measure(which, step, root))
+            ours = statistics.median(r["seconds"] for r in runs["engframe"])
+            theirs = statistics.median(r["seconds"] for r in runs["sql"])
+            print(f"| {days} | {facts / 1e6:.0f} M | {_size(root) / 2**30:.2f} GiB | {step} "
+                  f"| {ours:.2f} | {max(r['peak_mb'] for r in runs['engframe']):.0f} "
+                  f"| {theirs:.2f} | {max(r['peak_mb'] for r in runs['sql']):.0f} "
+                  f"| {ours / theirs:.2f}x |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
