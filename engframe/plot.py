@@ -35,8 +35,9 @@ import numpy as np
 import pandas as pd
 
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
-from engframe.derive._core import _check_tz, _grain
+from engframe.derive._core import _check_tz
 from engframe.derive._formula import HOURS, RAW_UNITS
+from engframe.derive._grains import grain_labels
 from engframe.derive._select import choose_level, level_mask, missing_key_hint, span_mask
 from engframe.errors import FrameError, OptionError
 from engframe.reconcile import STATUSES
@@ -335,12 +336,12 @@ def _series(df: pd.DataFrame, by: str, leaders: pd.Series, *, level: str) -> pd.
 
 def _periods(df: pd.DataFrame, *, grain: str | None, level: str, tz: str) -> pd.DataFrame:
     """Every period of the time axis (index) and whether its data covers it only in part."""
-    stamps = pd.Series(df["timestamp"].array[span_mask(df, "interval")].unique()).dropna()
-    starts = stamps if grain is None else _grain(stamps, grain, tz)
-    index = pd.DatetimeIndex(np.sort(starts.unique()))
+    rows = _coverage_rows(df)
+    labels = (rows["timestamp"].dropna() if grain is None else
+              grain_labels(rows, np.arange(len(rows)), grain, tz, where="timeseries"))
+    index = pd.DatetimeIndex(np.sort(labels.unique()))
     when = "timestamp" if grain is None else grain
-    covered = derive(_coverage_rows(df), metrics=[_COVERED], by=[when], level=level,
-                     span="interval", tz=tz)
+    covered = derive(rows, metrics=[_COVERED], by=[when], level=level, span="interval", tz=tz)
     hours = pd.Series(covered["value"].to_numpy(np.float64),
                       index=pd.DatetimeIndex(covered[when])).reindex(index)
     if grain is None:

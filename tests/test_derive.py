@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import engframe
 from engframe.derive import DERIVED, derive, formula, resolve, select, to_wide
 from engframe.errors import FrameError, MetricError, OptionError
-from engframe.schema import COLUMNS
+from engframe.schema import COLUMNS, METRICS
 from tests.analytics_fixtures import HOUR_MS, T0, consistent_response, metrics, sample_frame, tidy
 
 
@@ -139,15 +139,20 @@ def test_agent_grain_sums_over_intervals() -> None:
     assert out.sort_values("agent")["value"].tolist() == [100.0, 10.0]
 
 
+def _five_minute_bucket(end_ms: int, value: int = 1) -> pd.DataFrame:
+    """One account interval of 5 minutes ending at ``end_ms``, with its start known."""
+    return tidy([(end_ms, None, None, "totalInteractiveChats", value, "account", "interval")],
+                start=pd.Timestamp(end_ms - 5 * 60_000, unit="ms", tz="UTC"))
+
+
 def test_interval_ending_at_midnight_belongs_to_the_day_before() -> None:
-    df = tidy([(T0, None, None, "totalInteractiveChats", 1, "account", "interval")])
-    out = derive(df, by="day", metrics=["totalInteractiveChats"])
+    out = derive(_five_minute_bucket(T0), by="day", metrics=["totalInteractiveChats"])
     assert out["day"].iloc[0] == pd.Timestamp(T0 - 24 * HOUR_MS, unit="ms", tz="UTC")
 
 
 def test_day_grain_follows_tz() -> None:
     # 23:00 UTC is already the next day in Tokyo
-    df = tidy([(T0 - HOUR_MS, None, None, "totalInteractiveChats", 1, "account", "interval")])
+    df = _five_minute_bucket(T0 - HOUR_MS)
     out = derive(df, by="day", tz="Asia/Tokyo", metrics=["totalInteractiveChats"])
     tokyo_day = pd.Timestamp(T0, unit="ms", tz="UTC").tz_convert("Asia/Tokyo").normalize()
     assert out["day"].iloc[0] == tokyo_day
@@ -384,7 +389,60 @@ def test_a_source_without_the_chosen_level_is_named_in_a_warning(samples_dir) ->
 
 @pytest.mark.parametrize("by", [["day"], ["hour"], ["timestamp"], []])
 def test_an_empty_frame_derives_no_rows_at_any_grain(by: list[str]) -> None:
-    full = sample_frame("account_intervals")
+    five = 5 * 60_000
+    full = tidy([(T0, None, None, m, 1, "account", "interval") for m in METRICS],
+                start=pd.Timestamp(T0 - five, unit="ms", tz="UTC"))
     out = derive(full.iloc[:0], by=by)
     assert len(out) == 0
     assert list(out.columns) == list(derive(full, by=by).columns)
+
+
+# -- bad input: clear errors, never a raw exception -----------------------------------------
+
+def test_by_that_is_not_a_name_is_an_option_error() -> None:
+    with pytest.raises(OptionError, match="by= must be a column or grain name"):
+        derive(sample_frame("account"), by=5)
+
+
+def test_a_formula_of_thousands_of_terms_is_refused_in_one_line() -> None:
+    with pytest.raises(MetricError, match="5,000 components"):
+        formula("x", " + ".join(f"a{i}" for i in range(5000)))
+
+
+def test_a_long_formula_within_the_limit_keeps_its_terms_in_order() -> None:
+    f = formula("x", "(" + " + ".join(f"a{i}" for i in range(900)) + ") / b")
+    assert list(f.numerator)[:3] == ["a0", "a1", "a2"] and len(f.numerator) == 900
+    assert dict(f.denominator) == {"b": 1.0}
+
+
+# -- averages the API sends are never summed (issue 17, item 3) -----------------------------
+
+def test_an_average_the_api_sends_is_refused_by_name() -> None:
+    df = sample_frame("msgconversation")
+    assert "avgTime_resolvedConversations" in df.attrs["float_metrics"]
+    for by in ([], ["agent"], ["timestamp"], ["skill"]):
+        with pytest.raises(MetricError, match=r"avgTime_resolvedConversations.*average"):
+            derive(df, by=by, metrics=["avgTime_resolvedConversations"])
+
+
+def test_an_average_is_refused_inside_a_formula_too() -> None:
+    df = sample_frame("msgconversation")
+    mixed = formula("odd", "avgTime_resolvedConversations + totalResolvedConversations")
+    with pytest.raises(MetricError, match="avgTime_resolvedConversations"):
+        derive(df, metrics=[mixed])
+
+
+def test_an_average_is_refused_when_the_frame_lost_its_attrs() -> None:
+    df = sample_frame("msgconversation")
+    df.attrs = {}
+    with pytest.raises(MetricError, match="avgTime_resolvedConversations"):
+        derive(df, by="agent", metrics=["avgTime_resolvedConversations"])
+
+
+def test_the_ratio_of_the_sums_behind_an_average_is_the_hand_computed_one() -> None:
+    df = sample_frame("msgconversation")
+    aht = formula("aht", "totalHandlingTime_resolvedConversations / totalResolvedConversations",
+                  unit="s")
+    out = derive(df, by="agent", metrics=[aht, "totalResolvedConversations"])
+    assert values(out, "aht") == [pytest.approx(3248 / 103)]
+    assert values(out, "totalResolvedConversations") == [103.0]

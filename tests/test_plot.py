@@ -440,7 +440,7 @@ def _stacked_fetches() -> pd.DataFrame:
     lambda: _five_minutes(*FIVE_MINUTES),
     lambda: _five_minutes(*FIVE_MINUTES).sample(frac=1.0, random_state=3),  # rows in any order
     _stacked_fetches,
-    lambda: sample_frame("agent_2_intervals"),  # no start: the fallback lengths
+    lambda: _five_minutes(*FIVE_MINUTES).drop(columns=["start", "fetched_at"]),  # fallbacks
 ])
 @pytest.mark.parametrize("grain", [None, "hour"])
 @pytest.mark.parametrize("level", ["agent", "skill", "skills_total"])

@@ -90,3 +90,48 @@ def names_frame() -> pd.DataFrame:
         agents=pd.DataFrame({"agent": [3], "agent_name": ["Dana Levi"], "agent_group": [10]}),
         agent_groups=pd.DataFrame({"agent_group": [10], "agent_group_name": ["Tier 1"]}))
     return engframe.attach_names(sample_frame("skills_all_agent_3"), names, warn=False)
+
+
+# -- frames of fetches: the boolean ``complete`` column (pandas 3 sorts no bool array) --------
+
+def _envelope() -> dict:
+    """A saved fetch of two 5-minute intervals (it has ``start``, ``complete``...)."""
+    totals = {"totalInteractiveChats": 2, "totalHandlingTime": 30}
+    return {
+        "request": {"account": "56072331", "timeframe": 10, "interval": 5},
+        "fetched_at": "2026-11-18T12:07:00Z",
+        "response": {"metricsByIntervals": [
+            {"timestamp": 1795003200000, "metricsData": {"metricsTotals": totals}},
+            {"timestamp": 1795003500000, "metricsData": {"metricsTotals": totals}},
+        ], "metricsTotals": {"totalInteractiveChats": 4, "totalHandlingTime": 60}},
+    }
+
+
+def test_to_wide_of_a_saved_fetch_keeps_its_fetch_columns() -> None:
+    df = engframe.flatten(_envelope())
+    assert df["complete"].dtype == bool
+    wide = to_wide(df)
+    assert len(wide) == 3  # two intervals and the whole timeframe
+    assert wide["complete"].tolist() == df.drop_duplicates(["timestamp", "span"])[
+        "complete"].tolist()
+    assert wide["totalInteractiveChats"].tolist() == [2, 2, 4]
+
+
+def test_to_wide_of_a_history(tmp_path) -> None:
+    engframe.export(engframe.flatten(_envelope()), tmp_path / "history")
+    wide = to_wide(engframe.read_dataset(tmp_path / "history"))
+    assert wide["totalHandlingTime"].tolist() == [30, 30]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_the_wide_layout_of_the_cli_writes_a_saved_fetch(tmp_path, capsys, suffix) -> None:
+    import json
+
+    from engframe import cli
+
+    source = tmp_path / "fetch.json"
+    source.write_text(json.dumps(_envelope()))
+    target = tmp_path / f"wide{suffix}"
+    assert cli.main(["flatten", str(source), "-o", str(target), "--layout", "wide"]) == 0
+    back = pd.read_csv(target) if suffix == ".csv" else pd.read_parquet(target)
+    assert sorted(back["totalInteractiveChats"].tolist()) == [2, 2, 4]

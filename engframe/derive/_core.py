@@ -11,6 +11,7 @@ import pandas as pd
 from engframe._keys import first_rows, group_ids
 from engframe.derive._attrs import derived_attrs
 from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula
+from engframe.derive._grains import TIME_GRAINS, key_column
 from engframe.derive._periods import PERIOD_KEYS, group_hours
 from engframe.derive._select import (
     choose_level,
@@ -23,6 +24,7 @@ from engframe.errors import MetricError, OptionError
 from engframe.schema import (
     COLUMNS,
     LEVELS,
+    METRICS,
     NAT_MS,
     SPANS,
     categorical,
@@ -32,10 +34,6 @@ from engframe.schema import (
 )
 
 __all__ = ["DEFAULT_TZ", "PERIOD_KEYS", "TIME_GRAINS", "derive", "resolve"]
-
-#: Calendar grains ``by`` may name besides columns; each row goes to the grain holding
-#: the last instant of its period (an interval ending at midnight belongs to the day before).
-TIME_GRAINS: Final = ("day", "hour")
 
 DEFAULT_TZ: Final = "UTC"
 
@@ -89,7 +87,40 @@ def resolve(metric: str | Formula, *, where: str = "resolve") -> Formula:
     )
 
 
+def _refuse_averages(df: pd.DataFrame, needed: Sequence[str], formulas: Sequence[Formula], *,
+                     where: str) -> None:
+    """Refuse to sum a metric the API sends as an average (a JSON float): averages do not add.
+
+    The flattener records those metrics in ``df.attrs["float_metrics"]``; a frame that lost
+    its attrs is judged by its values: a metric holding a fraction is an average, unless it
+    is one of the counts and duration totals the Engagement Activity API documents.
+    """
+    floats = df.attrs.get("float_metrics")
+    averaged = {c for c in needed if isinstance(floats, list | tuple) and c in floats}
+    values = df["value"].to_numpy()
+    if values.dtype.kind == "f" and not isinstance(floats, list | tuple) and len(values):
+        fraction = np.flatnonzero((values != np.floor(values)) & np.isfinite(values))
+        if len(fraction):
+            metric = df["metric"].astype("category").array
+            held = np.unique(np.asarray(metric.codes)[fraction])
+            averaged |= ({str(metric.categories[c]) for c in held if c >= 0} & set(needed)
+                         - set(METRICS))
+    if not averaged:
+        return
+    shown = sorted(averaged)
+    user = [f.name for f in formulas if set(f.components) & averaged]
+    raise MetricError(
+        f"{where}: {', '.join(shown)} (needed by {', '.join(user)}) "
+        f"{'is an average' if len(shown) == 1 else 'are averages'} the API sends as JSON "
+        "floats; averages do not add up, so engframe does not sum them: derive from the "
+        "sums behind them instead, e.g. formula('aht', "
+        "'totalHandlingTime_resolvedConversations / totalResolvedConversations')")
+
+
 def _check_by(by: str | Iterable[str], df: pd.DataFrame, *, where: str) -> list[str]:
+    if not isinstance(by, str) and not isinstance(by, Iterable):
+        raise OptionError(f"{where}: by= must be a column or grain name, or a list of them; "
+                          f"found {type(by).__name__} {by!r}")
     keys = [by] if isinstance(by, str) else list(by)
     for key in keys:
         if not isinstance(key, str):
@@ -112,32 +143,6 @@ def _check_tz(tz: str, *, where: str) -> None:
         pd.Timestamp(0, tz="UTC").tz_convert(tz)
     except (KeyError, ValueError, TypeError, AttributeError):
         raise OptionError(f"{where}: tz={tz!r} is not a time zone name") from None
-
-
-def _grain(stamps: pd.Series, grain: str, tz: str) -> pd.Series:
-    """The calendar day or hour (in ``tz``) holding each period's last instant.
-
-    Computed on the distinct timestamps only (a frame repeats a few hundred of them).
-    """
-    codes, uniques = pd.factorize(stamps)
-    local = (pd.Series(uniques) - pd.Timedelta(1, "ms")).dt.tz_convert(tz)
-    found: pd.Series = local.dt.normalize() if grain == "day" else _floor_hour(local)
-    return pd.Series(found.array.take(codes, allow_fill=True))
-
-
-def _floor_hour(local: pd.Series) -> pd.Series:
-    # floor("h") is ambiguous on a DST fall-back hour; step back by what is past the hour
-    into_hour = local.dt.minute * 60_000 + local.dt.second * 1_000 + local.dt.microsecond // 1_000
-    floored: pd.Series = local - pd.to_timedelta(into_hour, unit="ms")
-    return floored
-
-
-def _key_column(frame: pd.DataFrame, key: str, rows: np.ndarray, tz: str) -> pd.Series:
-    """The values of one ``by`` key for ``rows`` of ``frame`` (grains computed)."""
-    if key in TIME_GRAINS and key not in frame.columns:
-        stamps = frame["timestamp"].take(rows).reset_index(drop=True)
-        return _grain(stamps, key, tz)
-    return frame[key].take(rows).reset_index(drop=True)
 
 
 def _groups(columns: list[pd.Series], rows: int) -> tuple[np.ndarray, int]:
@@ -250,10 +255,13 @@ def derive(
     >>> out = derive(df, by="timestamp", metrics=["avgInteractiveHandlingTime"])
     >>> out["value"].tolist()
     [nan, nan, 12.0]
-    >>> derive(df, by="day", metrics=["totalChats"])[["day", "value"]]
-                            day  value
-    0 2014-10-06 00:00:00+00:00    0.0
-    1 2014-10-07 00:00:00+00:00    3.0
+
+    Its 600-minute intervals do not lie inside one day, so they have no day:
+
+    >>> derive(df, by="day", metrics=["totalChats"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    engframe.errors.FrameError: derive: by='day': 1 period(s) of the frame do not lie inside ...
     """
     if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
         from engframe.lazy._derive import derive_history
@@ -283,9 +291,10 @@ def derive(
             f"{where}: component(s) {', '.join(missing)} needed by {', '.join(user)} "
             f"are not in the frame (its metrics: {', '.join(sorted(present))})"
         )
+    _refuse_averages(df, needed, formulas, where=where)
     in_span = span_mask(df, chosen_span)
     rows = np.flatnonzero(level_mask(df, chosen_level) & in_span)
-    columns = [_key_column(df, key, rows, tz) for key in keys]
+    columns = [key_column(df, key, rows, tz, where=where) for key in keys]
     group, n = _groups(columns, len(rows))
     if not keys and not len(rows) and len(df):
         n = 1  # one value over a response with nothing in it: the sums are 0

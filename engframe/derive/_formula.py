@@ -9,12 +9,14 @@ a Python callable.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Final, TypeAlias
 
 from engframe.errors import MetricError
+from engframe.limits import MAX_METRICS
 
 __all__ = [
     "DERIVED",
@@ -188,11 +190,28 @@ def formula(
     )
 
 
+#: The most components a formula's text may name (the flattener keeps at most as many
+#: metrics, :data:`engframe.limits.MAX_METRICS`).
+MAX_TERMS: Final = MAX_METRICS
+_NAMES: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _quote(text: str) -> str:
+    """``text`` quoted for a message, shortened when long."""
+    return repr(text if len(text) <= 80 else text[:77] + "...")
+
+
 def _parse(text: str, *, where: str) -> tuple[Mapping[str, float], Mapping[str, float]]:
+    terms = len(_NAMES.findall(text))
+    if terms > MAX_TERMS:
+        raise MetricError(f"{where}: the expression names {terms:,} components; a formula "
+                          f"holds at most {MAX_TERMS:,}")
     try:
         tree = ast.parse(text, mode="eval").body
     except SyntaxError as exc:
-        raise MetricError(f"{where}: cannot parse {text!r}: {exc.msg}") from None
+        raise MetricError(f"{where}: cannot parse {_quote(text)}: {exc.msg}") from None
+    except (RecursionError, MemoryError):
+        raise MetricError(f"{where}: the expression is nested too deeply to read") from None
     if isinstance(tree, ast.BinOp) and isinstance(tree.op, ast.Div):
         return _linear(tree.left, text, where), _linear(tree.right, text, where)
     return _linear(tree, text, where), MappingProxyType({})
@@ -200,15 +219,18 @@ def _parse(text: str, *, where: str) -> tuple[Mapping[str, float], Mapping[str, 
 
 def _linear(node: ast.expr, text: str, where: str) -> Mapping[str, float]:
     terms: dict[str, float] = {}
-
-    def walk(part: ast.expr, sign: float) -> None:
+    order = {name: i for i, name in enumerate(dict.fromkeys(_NAMES.findall(text)))}
+    # an explicit stack, not recursion: "a + b + ... " is a left-deep tree as long as the text
+    pending: list[tuple[ast.expr, float]] = [(node, 1.0)]
+    while pending:
+        part, sign = pending.pop()
         if isinstance(part, ast.Name):
             terms[part.id] = terms.get(part.id, 0.0) + sign
         elif isinstance(part, ast.BinOp) and isinstance(part.op, ast.Add | ast.Sub):
-            walk(part.left, sign)
-            walk(part.right, sign if isinstance(part.op, ast.Add) else -sign)
+            pending.append((part.right, sign if isinstance(part.op, ast.Add) else -sign))
+            pending.append((part.left, sign))
         elif isinstance(part, ast.UnaryOp) and isinstance(part.op, ast.USub):
-            walk(part.operand, -sign)
+            pending.append((part.operand, -sign))
         elif isinstance(part, ast.BinOp) and isinstance(part.op, ast.Mult):
             number, name = (part.left, part.right)
             if isinstance(name, ast.Constant):
@@ -216,17 +238,15 @@ def _linear(node: ast.expr, text: str, where: str) -> Mapping[str, float]:
             if not (isinstance(number, ast.Constant) and isinstance(number.value, int | float)
                     and isinstance(name, ast.Name)):
                 raise MetricError(
-                    f"{where}: {text!r}: only a number times a component may be multiplied"
+                    f"{where}: {_quote(text)}: only a number times a component may be multiplied"
                 )
             terms[name.id] = terms.get(name.id, 0.0) + sign * float(number.value)
         else:
             raise MetricError(
-                f"{where}: {text!r}: expected sums of components divided at most once, "
+                f"{where}: {_quote(text)}: expected sums of components divided at most once, "
                 f"found {ast.unparse(part)!r}"
             )
-
-    walk(node, 1.0)
-    return MappingProxyType(terms)
+    return MappingProxyType(dict(sorted(terms.items(), key=lambda item: order[item[0]])))
 
 
 _CHATS: Final = {"totalInteractiveChats": 1.0, "totalNonInteractiveChats": 1.0}

@@ -20,21 +20,20 @@ many skills, agents or fetches the group holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Sequence
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from engframe._keys import first_rows, group_ids
-from engframe.derive._select import TIME_KEYS, span_mask
+from engframe.derive._grains import key_column, nominal_ms
+from engframe.derive._select import TIME_KEYS
 from engframe.schema import NAT_MS, epoch_ms
-from engframe.scope import request_of
 
 __all__ = ["MS_PER_HOUR", "PERIOD_KEYS", "group_hours"]
 
 MS_PER_HOUR: Final = 3_600_000
-_MS_PER_MINUTE: Final = 60_000
 
 #: Keys that tell periods apart. For per-hour rates the hours of a group are the lengths
 #: of the distinct periods sharing the group's values of these keys: the clock time the
@@ -43,39 +42,6 @@ PERIOD_KEYS: Final = frozenset({"source", "account", "fetched_at", "complete"} |
 #: Columns that make two rows of the same timestamp different periods.
 _RESPONSE: Final = ("source", "account")
 
-
-
-def _request_minutes(attrs: Mapping[Any, Any], key: str) -> float:
-    request = request_of(attrs)
-    if request is None:
-        return np.nan
-    value = request.get(key)
-    if value is None:
-        return np.nan
-    try:
-        minutes = float(value)
-    except (TypeError, ValueError):
-        return np.nan
-    return minutes if minutes > 0 else np.nan
-
-
-
-def _fallback_ms(frame: pd.DataFrame, span: str) -> float:
-    """The length of a period whose ``start`` is unknown, estimated from the frame [ms]."""
-    stamps = np.sort(pd.unique(epoch_ms(frame["timestamp"])[span_mask(frame, "interval")]))
-    stamps = stamps[stamps != NAT_MS]
-    steps = np.diff(stamps)
-    steps = steps[steps > 0]
-    if steps.size:
-        found, counts = np.unique(steps, return_counts=True)
-        spacing = float(found[np.argmax(counts)])
-    else:
-        spacing = _request_minutes(frame.attrs, "interval") * _MS_PER_MINUTE
-    if span == "interval":
-        return spacing
-    if stamps.size and not np.isnan(spacing):
-        return float(stamps[-1] - stamps[0] + spacing)
-    return _request_minutes(frame.attrs, "timeframe") * _MS_PER_MINUTE
 
 
 def group_hours(
@@ -94,13 +60,11 @@ def group_hours(
     an interval still lived through its hours); ``group_columns`` hold the ``keys`` of the
     derived rows and ``group`` their group codes.
     """
-    from engframe.derive._core import _key_column  # grains are computed one way only
-
     rows = np.flatnonzero(in_span)
     period_keys = [k for k in keys if k in PERIOD_KEYS]
     identity = ["timestamp", *(c for c in _RESPONSE if c in frame.columns and c not in keys)]
     names = list(dict.fromkeys([*identity, *period_keys]))
-    columns = [_key_column(frame, key, rows, tz) for key in names]
+    columns = [key_column(frame, key, rows, tz) for key in names]
     ids, _ = group_ids([column.array for column in columns]) if len(rows) else (
         np.zeros(0, np.int64), 0)
     period, first = _dense(ids)
@@ -121,7 +85,7 @@ def group_hours(
     length[np.isneginf(length)] = np.nan
     unknown = np.isnan(length)
     if unknown.any():
-        fallback = np.full(n_periods, _fallback_ms(frame, str(frame["span"].iloc[rows[0]])))
+        fallback = np.full(n_periods, nominal_ms(frame, str(frame["span"].iloc[rows[0]])))
         if "fetched_at" in frame.columns:
             late = end[first] - epoch_ms(frame["fetched_at"])[rows][first]
             fallback -= np.where((late > 0) & (end[first] != NAT_MS), late, 0)
