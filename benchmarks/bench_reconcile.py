@@ -106,7 +106,7 @@ def drift(days: int) -> None:
         body = sim.build_response(center, query, now_ms=now)
         request = {"timeframe": 1440, "interval": 5, "skillIds": "all", "agentIds": "all"}
         frame = engframe.flatten({"request": request, "fetched_at": now, "response": body})
-        checks = engframe.reconcile(frame, seconds_per_part=0.0)
+        checks = engframe.reconcile(frame)
         rounded = checks[checks["metric"].astype(str).isin(ROUNDED_METRICS)
                          & (checks["parts"] > 0)]
         parts.append(rounded["parts"].to_numpy())

@@ -94,7 +94,7 @@ OPTION_NAMES: Final = {
     "csds_url": "--csds-url",
     "domain": "--domain",
     "save_raw": "--save-raw",
-    "seconds_per_part": "--seconds-per-part",
+    "rounding": "--rounding",
     "port": "--port",
     "names": "--names",
     "max_bytes": "--max-bytes",
@@ -385,7 +385,7 @@ def _run_reconcile(args: argparse.Namespace) -> int:
     mismatched = False
     reports = []
     for path, df in _read_sources(args):
-        checks = reconcile(df, seconds_per_part=args.seconds_per_part)
+        checks = reconcile(df, rounding=args.rounding)
         summary = summarize(checks)
         counts = checks["status"].astype(str).value_counts().to_dict()
         mismatched |= counts.get("mismatch", 0) > 0
@@ -593,9 +593,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="response files or folders (each checked as one frame)")
     rec.add_argument("--strict", action="store_true",
                      help=f"exit with {EXIT_MISMATCH} when any total does not add up")
-    rec.add_argument("--seconds-per-part", type=float, default=1.0,
-                     help="rounding tolerance per part for handling times [s] "
-                          "(default: %(default)s)")
+    rec.add_argument("--rounding", choices=("nearest", "truncate"), default="nearest",
+                     help="how the API rounds handling times to whole seconds: to the "
+                          "nearest (n parts within n // 2 s of their total) or truncated "
+                          "(short by at most n - 1 s) (default: %(default)s)")
     _reading_options(rec, names=True)
 
     exp = command("export", "upsert saved responses into a parquet history dataset",
@@ -648,7 +649,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     Examples
     --------
     >>> main(["reconcile", "data/samples/skill_2.json"])
-    data/samples/skill_2.json: 10 checks: 10 ok, 0 rounding, 0 filtered, 0 mismatch
+    data/samples/skill_2.json: 10 checks: 10 ok, 0 rounding, 0 mismatch
     0
     """
     parser = build_parser()

@@ -11,6 +11,7 @@ import pandas as pd
 
 from engframe import _files
 from engframe._arrays import inexact
+from engframe._resolve import resolve
 from engframe._walk import value_path
 from engframe.client import load_live
 from engframe.errors import QueryError, ResponseError, SourceError
@@ -19,6 +20,7 @@ from engframe.limits import MAX_RESPONSE_BYTES
 from engframe.names._option import NamesOption, check_names_option, with_names
 from engframe.query import IdsLike
 from engframe.schema import MAX_EXACT_INT, categorical, concat_frames
+from engframe.scope import request_of
 
 __all__ = ["load"]
 
@@ -155,11 +157,28 @@ def _load_folder(folder: Path, *, recursive: bool, max_bytes: int) -> pd.DataFra
         for path, frame in zip(files, frames, strict=True):
             _check_exact(frame, str(path))
     names = [path.relative_to(folder).as_posix() for path in files]
+    agreed = _agreed(frames)
+    queries = {name: dict(query) for name, frame in zip(names, frames, strict=True)
+               if (query := request_of(frame.attrs)) is not None}
+    resolution = resolve(frames, names)
+    frames = [frame if kept is None else _rows(frame, kept)
+              for frame, kept in zip(frames, resolution.keep, strict=True)]
     stacked = concat_frames(frames)
     codes = np.repeat(np.arange(len(files), dtype=np.int32), [len(f) for f in frames])
     stacked["source"] = categorical(codes, names)
-    stacked.attrs.update(_agreed(frames))
+    stacked.attrs.update(agreed)
+    if queries:
+        stacked.attrs["queries"] = queries
+    if resolution.superseded or resolution.left_out:
+        stacked.attrs["overlaps"] = {"superseded": resolution.superseded,
+                                     "left_out": resolution.left_out}
     return stacked
+
+
+def _rows(frame: pd.DataFrame, kept: np.ndarray) -> pd.DataFrame:
+    out = frame.take(np.flatnonzero(kept)).reset_index(drop=True)
+    out.attrs = frame.attrs
+    return out
 
 
 def _agreed(frames: list[pd.DataFrame]) -> dict[Any, Any]:

@@ -84,7 +84,6 @@ PARTIAL_NOTE: Final = "partial period (window starts or ends inside it)"
 STATUS_COLORS: Final[Mapping[str, str]] = {
     "ok": "#9e9e9e",
     "rounding": "#1f77b4",
-    "filtered": "#9467bd",
     "mismatch": "#d62728",
 }
 #: Area [pt^2] of a :func:`drift` dot standing for one check; n checks get

@@ -15,17 +15,32 @@ intervals_vs_timeframe        a series' ``interval`` rows        its ``timeframe
 ============================  ================================  ==============================
 
 The last two but one hold only for some requests (an agent's values summed over the skills
-asked equal its own values when all skills were asked; the two sections' totals agree when
-both asked for all): they are checked when the request is known to imply them. A skill or
-agent the API leaves out had no data, so a missing part or whole counts as 0. A relation is
-checked in a response only where that response holds the reported level. Checks never mix
-two responses: ``source`` (from ``engframe.load`` of a folder), ``account`` and ``fetched_at``
-(one per fetch in a history) keep them apart.
+asked equal its own values when skills and agents were asked; the two sections' totals agree
+when both asked for all): they are checked where the request is known to imply them, file by
+file in a folder (each file's own request). A skill or agent the API leaves out had no data,
+so a missing part or whole counts as 0. A relation is checked in a response only where that
+response holds the reported level.
 
-Statuses: ``ok`` (exact); ``rounding`` (a handling time off by at most ``seconds_per_part``
-per part); ``filtered`` (parts short of the whole in a way only ids the request did not name
-can explain, and only when the request is known to have named them); ``mismatch`` (anything
-else). Each check says why in ``reason``.
+**What one check compares.** The values of one period of one response: checks never mix
+two files (``source``) or two accounts. In a history, or in a folder that
+:func:`engframe.load` resolved, each period holds its best values (one per series), and the
+checks compare those, period by period, whatever fetch each value came from; frames that
+stack fetches of the same periods (``pandas.concat`` of two fetches) are checked fetch by
+fetch (``fetched_at``).
+
+**The rounding model.** Each part and each whole is measured finer than it is shown and
+rounded to whole seconds on its own. Rounded to nearest (``rounding="nearest"``, the
+default), each value is off by at most half a second, so n parts may differ from their whole
+by at most (n + 1) / 2 seconds; truncated (``rounding="truncate"``), each loses less than a
+second, so the parts may fall short of their whole by at most n - 1 seconds and never exceed
+it. Counts are exact. ``tolerance`` says the bound, and ``beyond`` how far a difference lies
+outside it.
+
+Statuses: ``ok`` (exact); ``rounding`` (a handling time within the bound); ``mismatch``
+(anything else). Each check says why in ``reason``. No documentation of the API says that a
+total counts chats outside what the request selected (the spec's ``skillIds=all&agentIds=3``
+example shows the skill's total equal to the named agent's values), so a total above its
+named parts is a mismatch, never excused.
 
 Examples
 --------
@@ -33,12 +48,12 @@ Examples
 >>> from engframe.reconcile import reconcile, summarize
 >>> checks = reconcile(engframe.flatten("data/samples/agent_2_intervals.json"))
 >>> print(summarize(checks))
-30 checks: 30 ok, 0 rounding, 0 filtered, 0 mismatch
+30 checks: 30 ok, 0 rounding, 0 mismatch
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -59,9 +74,6 @@ from engframe.schema import (
     utc_stamps,
 )
 from engframe.scope import (
-    EXACT,
-    FILTERABLE,
-    MAY_FALL_SHORT,
     NOT_IMPLIED,
     RELATIONS,
     Relation,
@@ -71,12 +83,11 @@ from engframe.scope import (
 )
 
 __all__ = [
-    "COUNT_OF",
     "REASONS",
     "RELATIONS",
     "RESPONSE_KEYS",
     "ROUNDED_METRICS",
-    "SECONDS_PER_PART",
+    "ROUNDINGS",
     "STATUSES",
     "Relation",
     "reconcile",
@@ -84,45 +95,34 @@ __all__ = [
 ]
 
 #: Metrics the API rounds element by element (handling times, in seconds): a total may
-#: differ from the sum of its parts by up to about one unit per part. Counts are exact.
+#: differ from the sum of its parts by the rounding of each. Counts are exact.
 ROUNDED_METRICS: Final = frozenset({"totalHandlingTime", "nonInteractiveTotalHandlingTime"})
 
-#: Default tolerance for rounded metrics [s per part]. Each part and the total are whole
-#: seconds, each rounded on its own, so n parts can drift from their total by at most
-#: n/2 + 1/2 s; the simulator, which rounds half up exactly so, measures at most 0.5 s per
-#: part (``benchmarks/bench_reconcile.py --drift``). One second per part leaves room for an
-#: API that truncates instead of rounding.
-SECONDS_PER_PART: Final = 1.0
+#: How the API may round each value to whole seconds: to the nearest (the default: the
+#: simulator does so, and ten simulated days never drift beyond it,
+#: ``benchmarks/bench_reconcile.py --drift``), or down.
+ROUNDINGS: Final = ("nearest", "truncate")
 
 #: Check outcomes, mildest first.
-STATUSES: Final = ("ok", "rounding", "filtered", "mismatch")
-
-#: The handling time of a chat kind, and the count of that kind: handling time accrues only
-#: to chats, so ids left out of a request that add handling time add chats as well.
-COUNT_OF: Final = {
-    "totalHandlingTime": "totalInteractiveChats",
-    "nonInteractiveTotalHandlingTime": "totalNonInteractiveChats",
-}
+STATUSES: Final = ("ok", "rounding", "mismatch")
 
 #: Why a check got its status, in words (the ``reason`` column).
 REASONS: Final = (
     "exact",
     "within rounding",
-    "short by chats of ids the request did not name",
     "parts exceed the whole",
     "parts short of the whole",
-    "short, but the whole's other metrics are not short: ids left out cannot explain it",
-    "handling time short without chats short: ids left out cannot explain it",
 )
-_EXACT, _ROUNDING, _FILTERED, _OVER, _SHORT, _MIXED, _UNPAIRED = range(len(REASONS))
+_EXACT, _ROUNDING, _OVER, _SHORT = range(len(REASONS))
 
-#: Columns that tell responses apart in a frame holding several.
+#: Columns that tell responses apart in a frame holding several (``fetched_at`` only where
+#: the frame stacks fetches of the same periods; see the module's docstring).
 RESPONSE_KEYS: Final = ("source", "account", "fetched_at")
 
 _OUTPUT: Final = (
     "relation", "level", "span", "timestamp", "skill", "agent", "metric", "reported",
-    "sum_of_parts", "difference", "relative_difference", "parts", "tolerance", "status",
-    "reason",
+    "sum_of_parts", "difference", "relative_difference", "parts", "tolerance", "beyond",
+    "status", "reason",
 )
 _SPAN: Final = {name: code for code, name in enumerate(SPANS)}
 
@@ -275,7 +275,6 @@ class _Checks:
     """The checks of one relation as flat arrays, before statuses."""
 
     relation: str
-    holds: str
     level: np.ndarray
     span: np.ndarray
     stamp: np.ndarray
@@ -283,14 +282,14 @@ class _Checks:
     agent: np.ndarray
     metric: np.ndarray
     response: np.ndarray
-    group: np.ndarray  # the whole, all metrics together (for the filtered test)
     reported: np.ndarray
     parts_sum: np.ndarray
     parts: np.ndarray
 
 
-def _check(codes: _Codes, relation: Relation, holds: str,
-           additive: np.ndarray | None) -> _Checks | None:
+def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
+           implied: np.ndarray | None) -> _Checks | None:
+    """The checks of ``relation`` in the responses where it is ``implied`` (None: all)."""
     if relation.parts is None:
         part = codes.span == _SPAN["interval"]
         whole = codes.span == _SPAN["timeframe"]
@@ -303,6 +302,8 @@ def _check(codes: _Codes, relation: Relation, holds: str,
         whole &= counted
     # only responses that hold the reported side (and, between spans, both sides)
     having = np.bincount(codes.response[whole], minlength=codes.n_responses) > 0
+    if implied is not None:
+        having &= implied
     if relation.parts is None:
         having &= np.bincount(codes.response[part], minlength=codes.n_responses) > 0
     if not having.any():
@@ -354,14 +355,13 @@ def _check(codes: _Codes, relation: Relation, holds: str,
         reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
     none = np.full(n, -1, np.int64)
     return _Checks(
-        relation=relation.name, holds=holds,
+        relation=relation.name,
         level=column.get("level", np.full(n, LEVEL_CODE.get(relation.whole or "", 0))),
         span=column.get("span", np.full(n, _SPAN["timeframe"])),
         stamp=stamp,
         skill=column.get("skill", none),
         agent=column.get("agent", none),
         metric=column["metric"], response=column["response"],
-        group=keys.packed_of(present) // keys.widths[-1],
         reported=reported, parts_sum=parts_sum, parts=counts[present, 1],
     )
 
@@ -370,8 +370,7 @@ def reconcile(
     df: pd.DataFrame,
     *,
     rounded: Collection[str] = ROUNDED_METRICS,
-    seconds_per_part: float = SECONDS_PER_PART,
-    filtered: bool | None = None,
+    rounding: str = "nearest",
     relations: Iterable[Relation] = RELATIONS,
 ) -> pd.DataFrame:
     """Check every relation the response implies, at every timestamp and metric.
@@ -380,17 +379,16 @@ def reconcile(
     ----------
     df : pandas.DataFrame
         A tidy frame, all levels and spans as flattened (do not pre-select); a frame of
-        several responses (a folder, a history) is checked response by response.
+        several responses (a folder, a history) is checked response by response, each with
+        its own request (a folder's files: ``df.attrs["queries"]``, which
+        :func:`engframe.load` records), and a history period by period.
     rounded : collection of str
         Metrics rounded per element (handling times); the others must add up exactly.
-    seconds_per_part : float
-        Tolerance of a rounded metric [units per part]: a check with n parts passes as
-        ``rounding`` when ``|difference| <= seconds_per_part * n``.
-    filtered : bool, optional
-        Whether the request named agents inside skills (or skills for agents), so a live
-        total may also count ids the request did not name. Default: read the request from
-        ``df.attrs["query"]`` (a fetched frame, a saved envelope, a history). Without a
-        known request nothing is excused: a shortfall is a ``mismatch``.
+    rounding : {"nearest", "truncate"}, default "nearest"
+        How the API rounds each value of a ``rounded`` metric to whole seconds (see the
+        module's docstring): to the nearest, n parts may differ from their whole by at
+        most ``n // 2`` seconds either way; truncated, fall short of it by at most
+        ``n - 1`` seconds and never exceed it.
     relations : iterable of Relation
         The relations to check; default :data:`engframe.scope.RELATIONS`.
 
@@ -401,20 +399,23 @@ def reconcile(
         ``timestamp``, ``skill``, ``agent``, ``metric``, ``reported``, ``sum_of_parts``,
         ``difference`` (sum_of_parts - reported), ``relative_difference`` (difference /
         reported; 0 when both are 0, NaN when only reported is), ``parts`` (how many
-        values were summed), ``tolerance``, ``status`` (:data:`STATUSES`) and ``reason``
-        (:data:`REASONS`), then the :data:`RESPONSE_KEYS` the frame has, then
-        ``skill_name`` and ``agent_name`` if the frame has them
-        (:func:`engframe.names.attach_names`). Metrics sent as JSON floats (averages and
-        scores of other APIs: ``df.attrs["float_metrics"]``; without that record, a metric
-        holding a fraction) do not add up and are not checked.
+        values were summed), ``tolerance`` (the most rounding explains, in seconds),
+        ``beyond`` (how far the difference lies outside it: 0 within), ``status``
+        (:data:`STATUSES`) and ``reason`` (:data:`REASONS`), then the response columns
+        that tell the checks' responses apart (``source``, ``account``; ``fetched_at``
+        where the frame stacks fetches of the same periods), then ``skill_name`` and
+        ``agent_name`` if the frame has them (:func:`engframe.names.attach_names`).
+        Metrics sent as JSON floats (averages and scores of other APIs:
+        ``df.attrs["float_metrics"]``; without that record, a metric holding a fraction)
+        do not add up and are not checked.
 
     Raises
     ------
     FrameError
         If ``df`` is not a tidy frame, or repeats a reported total (responses stacked
-        without a ``source`` column).
+        without a column telling them apart).
     OptionError
-        If ``seconds_per_part`` is negative or not a number.
+        If ``rounding`` is not one of :data:`ROUNDINGS`.
 
     Examples
     --------
@@ -428,41 +429,71 @@ def reconcile(
     """
     where = "reconcile"
     check_frame(df, where=where)
-    if (not isinstance(seconds_per_part, int | float) or isinstance(seconds_per_part, bool)
-            or not seconds_per_part >= 0):
-        raise OptionError(
-            f"{where}: seconds_per_part must be a number >= 0, found {seconds_per_part!r}"
-        )
+    if rounding not in ROUNDINGS:
+        raise OptionError(f"{where}: rounding={rounding!r}; expected one of "
+                          f"{', '.join(map(repr, ROUNDINGS))}")
     if not (isinstance(df["value"].dtype, np.dtype) and df["value"].dtype.kind in "iuf"):
         raise FrameError(f"{where}: column 'value' must hold numbers, found {df['value'].dtype}")
-    response = [c for c in RESPONSE_KEYS if c in df.columns]
+    response = _response_keys(df)
     codes = _Codes.of(df, response)
-    scope = _scope(df)
+    scopes = _scopes(df, codes)
     additive = _additive(codes, df.attrs.get("float_metrics") or ())
     found = []
     for relation in relations:
-        holds = _holds(relation, scope, filtered)
-        if holds == NOT_IMPLIED:
+        implied = np.array([implication(relation, scope) != NOT_IMPLIED for scope in scopes],
+                           dtype=bool)
+        if not implied.any():
             continue
-        checked = _check(codes, relation, holds, additive)
+        checked = _check(codes, relation, additive, None if implied.all() else implied)
         if checked is not None:
             found.append(checked)
-    return _assemble(df, codes, found, response, rounded=rounded,
-                     seconds_per_part=float(seconds_per_part))
+    return _assemble(df, codes, found, response, rounded=rounded, rounding=rounding)
 
 
-def _scope(df: pd.DataFrame) -> Scope | None:
-    return Scope.of_request(request_of(df.attrs))
+def _response_keys(df: pd.DataFrame) -> list[str]:
+    """The columns that tell the frame's responses apart (see the module's docstring).
+
+    ``fetched_at`` tells fetches apart only where the frame stacks fetches of the same
+    periods: a value repeated at one period end, or two whole timeframes of one response.
+    In a history, or a folder :func:`engframe.load` resolved, one period holds values of
+    several fetches, its best ones, and they are checked together.
+    """
+    keys = [c for c in ("source", "account") if c in df.columns]
+    if "fetched_at" not in df.columns or not len(df):
+        return keys
+    fetched = epoch_ms(df["fetched_at"])
+    if (fetched == fetched[0]).all():
+        return [*keys, "fetched_at"]  # one fetch: the column tells nothing apart, but costs
+    series = [df[c].array for c in (*keys, "level", "span", "timestamp", "skill", "agent",
+                                    "metric")]
+    ids, _ = group_ids(series)
+    if len(pd.unique(ids)) < len(ids):
+        return [*keys, "fetched_at"]
+    whole = np.flatnonzero(_fixed_codes(df["span"], SPANS) == _SPAN["timeframe"])
+    if len(whole):
+        ids, _ = group_ids([df[c].array.take(whole) for c in (*keys, "timestamp")])
+        per_response, _ = group_ids([df[c].array.take(whole) for c in keys]) if keys else (
+            np.zeros(len(whole), np.int64), 1)
+        if len(pd.unique(ids)) > len(pd.unique(per_response)):
+            return [*keys, "fetched_at"]
+    return keys
 
 
-def _holds(relation: Relation, scope: Scope | None, filtered: bool | None) -> str:
-    """What the model implies; ``filtered`` (the caller's word) overrides the excuse only."""
-    holds = implication(relation, scope)
-    if filtered is True and holds == EXACT and relation.name in FILTERABLE:
-        return MAY_FALL_SHORT
-    if filtered is False and holds == MAY_FALL_SHORT:
-        return EXACT
-    return holds
+def _scopes(df: pd.DataFrame, codes: _Codes) -> list[Scope | None]:
+    """The request scope of each response: its file's own (a folder), else the frame's."""
+    frame_scope = Scope.of_request(request_of(df.attrs))
+    queries = df.attrs.get("queries")
+    if "source" not in df.columns or not isinstance(queries, Mapping):
+        return [frame_scope] * codes.n_responses
+    sources = df["source"].array.take(codes.first_of_response)
+    found: dict[Any, Scope | None] = {}
+    scopes = []
+    for source in sources:
+        if source not in found:
+            query = queries.get(str(source)) if not pd.isna(source) else None
+            found[source] = Scope.of_request(query) if isinstance(query, Mapping) else None
+        scopes.append(found[source])
+    return scopes
 
 
 def _additive(codes: _Codes, floats: Collection[str]) -> np.ndarray | None:
@@ -482,7 +513,7 @@ def _additive(codes: _Codes, floats: Collection[str]) -> np.ndarray | None:
 
 
 def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: list[str], *,
-              rounded: Collection[str], seconds_per_part: float) -> pd.DataFrame:
+              rounded: Collection[str], rounding: str) -> pd.DataFrame:
     if not found:
         return _empty(df, response)
 
@@ -495,13 +526,12 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
     reported, parts_sum, parts = cat("reported"), cat("parts_sum"), cat("parts")
     diff = parts_sum - reported
     is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))[metric]
-    tolerance = np.where(is_rounded, seconds_per_part * parts, 0.0)
-    may_short = np.repeat([c.holds == MAY_FALL_SHORT for c in found], lengths)
-    # one id per whole (all metrics), unique across relations
-    offsets = np.cumsum([0, *[int(c.group.max()) + 1 if len(c.group) else 0 for c in found]])
-    whole = cat("group") + np.repeat(offsets[:-1], lengths)
-    reason = _reasons(codes, metric, diff, tolerance, may_short, whole, int(offsets[-1]))
-    status = np.array([0, 1, 2, 3, 3, 3, 3], np.int8)[reason]
+    tolerance, beyond = _rounding_bounds(diff, parts, is_rounded, rounding)
+    reason = np.full(len(diff), _EXACT, np.int8)
+    reason[(diff != 0) & (beyond == 0)] = _ROUNDING
+    reason[(beyond > 0) & (diff > 0)] = _OVER
+    reason[(beyond > 0) & (diff < 0)] = _SHORT
+    status = np.array([0, 1, 2, 2], np.int8)[reason]
     relative = np.full(len(diff), np.nan)
     np.divide(diff, reported, out=relative, where=reported != 0)
     relative[(reported == 0) & (diff == 0)] = 0.0
@@ -523,6 +553,7 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         "relative_difference": relative,
         "parts": parts,
         "tolerance": tolerance,
+        "beyond": beyond,
         "status": pd.Categorical.from_codes(status, dtype=pd.CategoricalDtype(
             list(STATUSES), ordered=True)),
         "reason": categorical(reason, REASONS),
@@ -544,36 +575,23 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
 _NAMED: Final = (("skill", "skill_name"), ("agent", "agent_name"))
 
 
-def _reasons(codes: _Codes, metric: np.ndarray, diff: np.ndarray, tolerance: np.ndarray,
-             may_short: np.ndarray, whole: np.ndarray, n_wholes: int) -> np.ndarray:
-    """The reason code of every check (see :data:`REASONS`)."""
-    beyond = np.abs(diff) > tolerance
-    short = beyond & (diff < 0)
-    over = beyond & (diff > 0)
-    # A shortfall ids left out can cause: no metric of the same whole exceeded, and every
-    # handling time short by more than rounding comes with its chats short too.
-    whole_over = np.bincount(whole, weights=over, minlength=n_wholes) > 0
-    unpaired = np.zeros(len(diff), bool)
-    names = list(codes.metrics)
-    for time_metric, count_metric in COUNT_OF.items():
-        if time_metric not in names:
-            continue
-        count_short = np.zeros(n_wholes, bool)
-        if count_metric in names:
-            is_count = metric == names.index(count_metric)
-            count_short[whole[is_count]] = diff[is_count] < 0
-        is_time = metric == names.index(time_metric)
-        unpaired |= is_time & short & ~count_short[whole]
-    whole_unpaired = np.bincount(whole, weights=unpaired, minlength=n_wholes) > 0
-    reason = np.full(len(diff), _EXACT, np.int8)
-    reason[(diff != 0) & ~beyond] = _ROUNDING
-    reason[over] = _OVER
-    reason[short] = _SHORT
-    excusable = short & may_short
-    reason[excusable] = _FILTERED
-    reason[excusable & whole_over[whole]] = _MIXED
-    reason[excusable & whole_unpaired[whole] & ~whole_over[whole]] = _UNPAIRED
-    return reason
+def _rounding_bounds(diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
+                    rounding: str) -> tuple[np.ndarray, np.ndarray]:
+    """The most rounding explains [s], and how far each difference lies beyond it.
+
+    To the nearest, each of the n parts and the whole is within half a second of what it
+    measures, so the parts' sum differs from the whole by less than (n + 1) / 2: at most
+    ``n // 2`` whole seconds, either way. Truncated, each loses less than a second: the sum
+    falls short by less than n (at most ``n - 1``) and never exceeds the whole.
+    """
+    diff = np.asarray(diff, np.float64)
+    if rounding == "nearest":
+        tolerance = np.where(rounded, parts // 2, 0).astype(np.float64)
+        beyond = np.maximum(np.abs(diff) - tolerance, 0.0)
+    else:
+        tolerance = np.where(rounded, np.maximum(parts - 1, 0), 0).astype(np.float64)
+        beyond = np.maximum(diff, 0.0) + np.maximum(-diff - tolerance, 0.0)
+    return tolerance, beyond
 
 
 def _stamps(stamps: np.ndarray, codes: np.ndarray) -> pd.Series:
@@ -603,6 +621,7 @@ def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
         "relative_difference": np.zeros(0),
         "parts": np.zeros(0, np.int64),
         "tolerance": np.zeros(0),
+        "beyond": np.zeros(0),
         "status": pd.Categorical([], dtype=pd.CategoricalDtype(list(STATUSES), ordered=True)),
         "reason": pd.Categorical([], categories=list(REASONS)),
     })
@@ -625,7 +644,7 @@ def summarize(checks: pd.DataFrame) -> str:
     Returns
     -------
     str
-        For example ``"12 checks: 10 ok, 1 rounding, 0 filtered, 1 mismatch; worst:
+        For example ``"12 checks: 10 ok, 1 rounding, 1 mismatch; worst:
         skills_vs_skills_total totalHandlingTime at 2014-10-07 11:20 UTC: parts 15 vs
         reported 12 (+3, +25.0%, mismatch: parts exceed the whole)"``.
 
@@ -639,9 +658,9 @@ def summarize(checks: pd.DataFrame) -> str:
     >>> import engframe
     >>> from engframe.reconcile import reconcile, summarize
     >>> print(summarize(reconcile(engframe.flatten("data/samples/account.json"))))
-    0 checks: 0 ok, 0 rounding, 0 filtered, 0 mismatch
+    0 checks: 0 ok, 0 rounding, 0 mismatch
     """
-    needed = set(_OUTPUT) - {"reason"}
+    needed = set(_OUTPUT) - {"reason", "beyond"}
     if not isinstance(checks, pd.DataFrame) or not needed <= set(checks.columns):
         raise FrameError("summarize: expected the DataFrame reconcile() returns")
     status = pd.Categorical(checks["status"], categories=list(STATUSES))
@@ -676,6 +695,9 @@ def _describe(row: pd.Series) -> str:
     relative = row["relative_difference"]
     share = "" if pd.isna(relative) else f", {relative:+.1%}"
     why = f": {row['reason']}" if "reason" in row.index else ""
+    if "beyond" in row.index and row["tolerance"] > 0 and row["beyond"] > 0:
+        why += (f", {_number(row['beyond'])} beyond the {_number(row['tolerance'])} "
+                "rounding explains")
     return (
         f"{' '.join(where)}: parts {_number(row['sum_of_parts'])} vs reported "
         f"{_number(row['reported'])} ({_number(row['difference'], sign=True)}{share}, "

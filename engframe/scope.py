@@ -24,11 +24,11 @@ The spec's ``skillIds=all&agentIds=3`` example agrees (the skill's total is agen
 simulator (:mod:`engframe.sim`) answers exactly this. It implies the relations of
 :data:`RELATIONS`, each exact up to the rounding of handling times to whole seconds.
 
-What a live account may do differently, and :func:`engframe.reconcile` allows for
-(``filtered``) only when the request is known: count, in a skill's total, chats of agents the
-request did not name, and in an agent's values, chats on skills it did not name. Such a
-total then exceeds the sum of the listed parts by chats *and* their handling time.
-The relation between the two sections' totals is checked only when both ask for ``"all"``.
+No documentation of the API says that a total counts chats outside what the request selects,
+and the spec's only example of a request naming agents shows the opposite; so
+:func:`engframe.reconcile` excuses no shortfall. The relation between an agent's values and
+its skills' is checked only when the request asked for both; the one between the two
+sections' totals only when both asked for ``"all"``.
 
 Split requests (:func:`engframe.query.split_query`) ask for disjoint id lists, so they select
 disjoint sets of chats and every level of the whole is the sum of the parts':
@@ -41,7 +41,7 @@ Examples
 >>> scope
 Scope(skills='all', agents=(12, 34))
 >>> implication("skill_agents_vs_skill", scope)
-'may_fall_short'
+'exact'
 >>> implication("skills_total_vs_agents_total", scope)
 'not_implied'
 """
@@ -60,8 +60,6 @@ from engframe.query import Ids, check_ids, ids_text
 __all__ = [
     "ALL",
     "EXACT",
-    "FILTERABLE",
-    "MAY_FALL_SHORT",
     "NOT_IMPLIED",
     "RELATIONS",
     "Relation",
@@ -75,12 +73,10 @@ ALL: Final = "all"
 
 #: A relation holds exactly (up to rounding).
 EXACT: Final = "exact"
-#: Parts may fall short of the whole because the request filtered the other dimension.
-MAY_FALL_SHORT: Final = "may_fall_short"
 #: The request does not imply the relation (or is unknown where the relation needs it).
 NOT_IMPLIED: Final = "not_implied"
 
-Holds = Literal["exact", "may_fall_short", "not_implied"]
+Holds = Literal["exact", "not_implied"]
 Selection = Ids
 
 #: Where a frame's ``attrs`` keep the request it answers (a fetched frame, a saved envelope).
@@ -189,38 +185,30 @@ class Scope:
         return {"skillIds": ids_text(self.skills), "agentIds": ids_text(self.agents)}
 
 
-#: Relations whose parts are chosen by the other dimension's ids (agents within a skill,
-#: skills of an agent): a live request naming those ids may leave the parts short.
-FILTERABLE: Final = frozenset({"skill_agents_vs_skill", "skill_agents_vs_agent"})
-
-
 def implication(relation: str | Relation, scope: Scope | None) -> Holds:
     """What the model says of ``relation`` for a request of ``scope`` (``None``: unknown).
 
     - ``exact``: the parts add up to the whole (up to rounding);
-    - ``may_fall_short``: the request named agents (or skills), so a live total may also
-      count ids it did not name: parts may fall short by whole chats;
-    - ``not_implied``: nothing is implied (checked only when the request is known to imply it).
+    - ``not_implied``: nothing is implied (checked only when the request is known to imply
+      it).
 
-    Without a known request, nothing is excused: every relation that holds for every request
-    is ``exact``, and those that need a known request are ``not_implied``.
+    Without a known request, every relation that holds for every request is ``exact``, and
+    those that need a known request are ``not_implied``.
 
     Examples
     --------
     >>> implication("skill_agents_vs_agent", Scope(skills="all", agents="all"))
     'exact'
-    >>> implication("skill_agents_vs_skill", None)
+    >>> implication("skill_agents_vs_agent", Scope(skills=(4,), agents=(3,)))
     'exact'
+    >>> implication("skill_agents_vs_agent", None)
+    'not_implied'
     """
     name = relation.name if isinstance(relation, Relation) else relation
-    if name == "skill_agents_vs_skill":
-        if scope is not None and isinstance(scope.agents, tuple) and scope.skills is not None:
-            return MAY_FALL_SHORT
-        return EXACT
     if name == "skill_agents_vs_agent":
         if scope is None or scope.skills is None or scope.agents is None:
             return NOT_IMPLIED
-        return EXACT if scope.skills == ALL else MAY_FALL_SHORT
+        return EXACT
     if name == "skills_total_vs_agents_total":
         if scope is not None and scope.skills == ALL and scope.agents == ALL:
             return EXACT

@@ -265,9 +265,9 @@ QUICKSTART: Final[Sequence[Cell]] = (
         `engframe.reconcile` checks every relation a response implies (skill-agent rows
         against their skill, skills against the skills total, agents against the agents
         total, intervals against the timeframe) at every timestamp and metric, and marks
-        each check `ok`, `rounding` (within one second per part), `filtered` (an agent
-        filter left parts short) or `mismatch`. Run it on the frame as flattened: all
-        levels and spans.
+        each check `ok`, `rounding` (within what rounding each value to the nearest second
+        explains: n parts may differ from their total by n // 2 seconds) or `mismatch`. Run
+        it on the frame as flattened: all levels and spans.
         """),
     code("""
         checks = engframe.reconcile(day)

@@ -85,8 +85,8 @@ def saved(response: dict, *, fetched_at: str, **request: object) -> dict:
 
 
 def test_folder_attrs_keep_what_every_source_agrees_on(tmp_path: Path, sample):
-    for name, fetched in (("a.json", "2026-01-01T00:02:00Z"), ("b.json", "2026-01-01T00:07:00Z")):
-        wrapped = saved(sample("skill_2"), fetched_at=fetched, skillIds="2")
+    for name, fetched in (("a.json", "2026-01-01T00:02:00Z"), ("b.json", "2026-01-01T01:07:00Z")):
+        wrapped = saved(sample("skill_2"), fetched_at=fetched, skillIds="2")  # windows apart
         (tmp_path / name).write_text(json.dumps(wrapped))
     df = engframe.load(tmp_path)
     assert df.attrs["query"]["skillIds"] == "2"

@@ -248,7 +248,7 @@ def test_ranking_leaves_out_entities_without_chats() -> None:
 def test_drift_shows_mismatch_in_red_where_it_is() -> None:
     df = bump(_four_agents(), 500, level="skill", skill=1, span="timeframe",
               metric="totalHandlingTime")
-    ax = plot.drift(reconcile(df, filtered=False))
+    ax = plot.drift(reconcile(df))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(label.startswith("mismatch") for label in legend)
     seconds = ax.figure.axes[1]
@@ -282,7 +282,7 @@ def test_drift_of_exact_integers_has_integer_ticks_around_zero() -> None:
 def test_drift_draws_one_dot_per_distinct_difference_sized_by_its_checks() -> None:
     df = bump(_four_agents(), 1, level="skill", skill=1, span="timeframe",
               metric="totalHandlingTime")
-    checks = reconcile(df, filtered=False)
+    checks = reconcile(df)
     ax = plot.drift(checks)
     dots = [((i, *xy), size) for i, panel in enumerate(ax.figure.axes)
             for c in panel.collections
@@ -426,10 +426,11 @@ def test_ranking_of_agents_whose_names_are_unknown_reads_the_fallback() -> None:
 # -- partial periods are found on a few rows, with derive's hours ----------------------------
 
 def _stacked_fetches() -> pd.DataFrame:
-    """Two fetches of the same agents, as a folder would stack them (a source each)."""
+    """Two fetches of the same agents, hours apart, as a folder would stack them (a source
+    each); fetches that overlap would be resolved by ``engframe.load`` first."""
     first = _five_minutes(*FIVE_MINUTES)
-    later = _five_minutes(FIVE_MINUTES[0] + HOUR_MS, FIVE_MINUTES[1] + HOUR_MS,
-                          FIVE_MINUTES[2] + HOUR_MS)
+    later = _five_minutes(FIVE_MINUTES[0] + 4 * HOUR_MS, FIVE_MINUTES[1] + 4 * HOUR_MS,
+                          FIVE_MINUTES[2] + 4 * HOUR_MS)
     frames = [first.assign(source="a.json"), later.assign(source="b.json")]
     stacked = pd.concat(frames, ignore_index=True)
     stacked["source"] = stacked["source"].astype("category")

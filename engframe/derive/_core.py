@@ -12,6 +12,7 @@ from engframe._keys import first_rows, group_ids
 from engframe.derive._attrs import derived_attrs
 from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula
 from engframe.derive._grains import TIME_GRAINS, key_column
+from engframe.derive._overlaps import check_overlaps
 from engframe.derive._periods import PERIOD_KEYS, group_hours
 from engframe.derive._select import (
     choose_level,
@@ -296,6 +297,7 @@ def derive(
     rows = np.flatnonzero(level_mask(df, chosen_level) & in_span)
     columns = [key_column(df, key, rows, tz, where=where) for key in keys]
     group, n = _groups(columns, len(rows))
+    check_overlaps(df, rows, group, keys=keys, where=where)
     if not keys and not len(rows) and len(df):
         n = 1  # one value over a response with nothing in it: the sums are 0
 
