@@ -25,13 +25,14 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engframe.derive import DERIVED, HOURS, PERIOD_KEYS, Formula, resolve
 from engframe.derive import derive as derive_frame
 from engframe.derive._attrs import derived_attrs
 from engframe.derive._core import _check_by, _check_tz
 from engframe.derive._select import DESCRIBES, choose_level, choose_span
-from engframe.errors import MetricError
+from engframe.errors import FrameError, MetricError
 from engframe.history._names_join import join_history_names
 from engframe.history._read import history_attrs
 from engframe.lazy._engine import Engine, relation_name
@@ -193,7 +194,8 @@ def derive_history(
             sql_keys.append(_Key(key, _FACT_KEYS[key]))
         elif key in _GRAINS:
             alias = f"j{position}"
-            labels = _grain_labels(periods, key, chosen_level, tz) if has_rows else None
+            labels = (_refusing(_grain_labels, relations, needed, formulas, periods, key,
+                                chosen_level, tz) if has_rows else None)
             joins.append(f"LEFT JOIN {ident(_register_labels(engine, labels, key))} AS {alias} "
                          f"ON f.ts = {alias}.ts")
             sql_keys.append(_Key(key, f"{alias}.code", labels))
@@ -205,8 +207,9 @@ def derive_history(
     hours = None
     period_keys = [k for k in keys if k in PERIOD_KEYS]
     if wants_hours and periods is not None:
-        hours = derive_frame(periods, metrics=[_HOURS_FORMULA], by=period_keys,
-                             level=chosen_level, span=chosen_span, tz=tz)
+        hours = _refusing(derive_frame, relations, needed, formulas, periods,
+                          metrics=[_HOURS_FORMULA], by=period_keys, level=chosen_level,
+                          span=chosen_span, tz=tz)
     source = _source(relations, chosen_level, has_rows)
     if source is None:  # an empty history: nothing to derive, as for an empty frame
         return long_frame({f.name: np.zeros(0) for f in formulas}, keys=keys,
@@ -218,7 +221,9 @@ def derive_history(
     sql = _query(engine, source, joins, sql_keys, needed, formulas, hours=hours_table,
                  period_keys=period_keys, wants_hours=wants_hours)
     result = engine.query(sql)
-    _check_present(relations, needed, result, formulas, where=where)
+    seen = {c for j, c in enumerate(needed)
+            if result.num_rows and pc.sum(result.column(f"n{j}")).as_py()}
+    _check_present(relations, [c for c in needed if c not in seen], formulas)
     n = result.num_rows
     values = {f.name: _floats(result.column(f"m{i}")) for i, f in enumerate(formulas)}
     if components:
@@ -372,13 +377,9 @@ def _query(engine: Engine, source: str, joins: list[str], keys: list[_Key], need
             + (f" ORDER BY {order}" if key_names else ""))
 
 
-def _check_present(relations: _Relations, needed: list[str], result: pa.Table,
-                   formulas: list[Formula], *, where: str) -> None:
-    """Refuse components no level holds, as ``derive`` refuses them on a frame."""
-    seen = {c for j, c in enumerate(needed)
-            if result.num_rows and pa.compute.sum(result.column(f"n{j}")).as_py()}
-    absent = [c for c in needed if c not in seen]
-    if not absent or not relations.present:
+def _check_present(relations: _Relations, needed: list[str], formulas: list[Formula]) -> None:
+    """Refuse the ``needed`` components that no level holds, as ``derive`` refuses them."""
+    if not needed or not relations.present:
         return
     union = " UNION ALL ".join(f"SELECT DISTINCT metric FROM {ident(relations.names[lv])}"
                                for lv in relations.present)
@@ -388,8 +389,19 @@ def _check_present(relations: _Relations, needed: list[str], result: pa.Table,
     if missing:
         user = [f.name for f in formulas if set(f.components) & set(missing)]
         raise MetricError(
-            f"{where}: component(s) {', '.join(missing)} needed by {', '.join(user)} "
+            f"derive: component(s) {', '.join(missing)} needed by {', '.join(user)} "
             f"are not in the frame (its metrics: {', '.join(sorted(present))})")
+
+
+def _refusing(compute: Any, relations: _Relations, needed: list[str],
+              formulas: list[Formula], *args: Any, **kwargs: Any) -> Any:
+    """``compute(*args, **kwargs)``; a refusal of the periods comes after a missing
+    component's, as in ``derive``, which checks the components first."""
+    try:
+        return compute(*args, **kwargs)
+    except FrameError:
+        _check_present(relations, needed, formulas)
+        raise
 
 
 def _key_values(column: pa.ChunkedArray, key: _Key) -> pd.Series:
