@@ -1,0 +1,240 @@
+"""``reconcile`` on a history, out of core: each relation's sums per check in SQL.
+
+A history holds one fact per series and period, so a check compares the stored facts of
+one period of one account (never one fetch): per relation of :data:`engframe.scope.RELATIONS`
+the request scope implies, the parts' and the whole's values are summed per (account,
+period end, key, metric) where the files are, and the small table of checks is given the
+in-memory ``reconcile``'s columns, tolerances, statuses and reasons (the rounding model of
+:mod:`engframe.reconcile`). Checks come sorted by relation, account, period end, skill,
+agent and metric. Whole-timeframe rows are not facts, so ``intervals_vs_timeframe`` has
+nothing to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from engframe.errors import FrameError, OptionError
+from engframe.history._read import history_attrs
+from engframe.lazy._derive import present_levels
+from engframe.lazy._engine import Engine
+from engframe.lazy._scan import Scan
+from engframe.lazy._sql import ident, literal
+from engframe.reconcile import (
+    REASONS,
+    ROUNDED_METRICS,
+    ROUNDINGS,
+    STATUSES,
+    _rounding_bounds,
+)
+from engframe.schema import LEVELS, METRICS, SPANS, TIMESTAMP_DTYPE, categorical, utc_stamps
+from engframe.scope import NOT_IMPLIED, RELATIONS, Relation, Scope, implication, request_of
+
+__all__ = ["reconcile_history"]
+
+_EXACT, _ROUNDING, _OVER, _SHORT = range(len(REASONS))
+#: The id a relation's checks are keyed by, besides the period end.
+_ID_KEYS: Final = ("skill", "agent")
+
+
+def _metric_order(names: Iterable[str]) -> list[str]:
+    """Metric names as a history's frame orders them: the documented five first."""
+    found = set(names)
+    return [m for m in METRICS if m in found] + sorted(found - set(METRICS))
+
+
+def _relation_sql(engine: Engine, parts: str, whole: str, ids: list[str],
+                  counted: str) -> str:
+    """Per (account, period end, ids, metric): the whole's sum and count, the parts'.
+
+    ``parts`` and ``whole`` are the level relations (SQL); only accounts holding the whole
+    are checked, as ``reconcile`` checks only responses holding the reported level.
+    """
+    keys = ["account", "ts", *ids, "metric"]
+    listed = ", ".join(keys)
+    side = (f"SELECT {listed}, sum(value) AS s, count(*) AS n FROM {{}} AS x WHERE {counted} "
+            f"GROUP BY {listed}")
+    on = " AND ".join(f"w.{k} = p.{k}" for k in keys)
+    picked = ", ".join(f"coalesce(w.{k}, p.{k}) AS {k}" for k in keys if k != "ts")
+    return (f"WITH w AS ({side.format(whole)}), p AS ({side.format(parts)}), "
+            f"h AS (SELECT DISTINCT account FROM {whole} AS x WHERE {counted}) "
+            f"SELECT {picked}, {engine.ms('coalesce(w.ts, p.ts)')} AS ts_ms, "
+            "coalesce(w.s, 0) AS reported, coalesce(p.s, 0) AS parts_sum, "
+            "coalesce(p.n, 0) AS parts, coalesce(w.n, 0) AS wholes "
+            f"FROM w FULL OUTER JOIN p ON {on} "
+            "WHERE coalesce(w.account, p.account) IN (SELECT account FROM h)")
+
+
+def reconcile_history(
+    scan: Scan,
+    *,
+    rounded: Collection[str] = ROUNDED_METRICS,
+    rounding: str = "nearest",
+    relations: Iterable[Relation] = RELATIONS,
+) -> pd.DataFrame:
+    """:func:`engframe.reconcile` of the facts ``scan`` keeps, computed where they are."""
+    where = "reconcile"
+    if rounding not in ROUNDINGS:
+        raise OptionError(f"{where}: rounding={rounding!r}; expected one of "
+                          f"{', '.join(map(repr, ROUNDINGS))}")
+    found = present_levels(scan.runner(), scan)
+    engine = found.engine
+    scope = Scope.of_request(request_of(history_attrs(scan.manifest, scan.root)))
+    integer = scan.manifest is None or scan.manifest.values.startswith(("int", "uint"))
+    counted = "TRUE" if integer else _additive(engine, found.names, found.present)
+    tables: list[tuple[Relation, pa.Table]] = []
+    for relation in relations:
+        if relation.parts is None or implication(relation, scope) == NOT_IMPLIED:
+            continue  # a history holds no whole-timeframe rows
+        if relation.whole not in found.present:
+            continue  # only where the reported side is held
+        ids: list[str] = [k for k in _ID_KEYS if k in relation.keys]
+        whole = ident(found.names[relation.whole])
+        parts = (ident(found.names[relation.parts]) if relation.parts in found.present
+                 else f"(SELECT * FROM {whole} WHERE FALSE)")
+        sql = _relation_sql(engine, parts, whole, ids, counted)
+        table = engine.query(sql)
+        if table.num_rows and pa.compute.max(table.column("wholes")).as_py() > 1:
+            raise FrameError(f"{where}: the history holds a reported total more than once "
+                             f"({relation.name}); it is damaged: repair it "
+                             "(engframe.repair_dataset)")
+        tables.append((relation, table))
+    fetched = _single_fetch(engine, found.names, found.present)
+    return _assemble(tables, integer=integer, rounded=rounded, rounding=rounding,
+                     fetched=fetched)
+
+
+def _additive(engine: Engine, names: dict[str, str], present: list[str]) -> str:
+    """A SQL condition keeping the metrics that add up (not averages sent as floats)."""
+    union = " UNION ALL ".join(
+        f"SELECT DISTINCT metric FROM {ident(names[lv])} WHERE value <> floor(value)"
+        for lv in present)
+    if not union:
+        return "TRUE"
+    averaged = engine.query(f"SELECT DISTINCT metric FROM ({union}) AS m").column(
+        "metric").to_pylist()
+    if not averaged:
+        return "TRUE"
+    return f"metric NOT IN ({', '.join(literal(m) for m in averaged)})"
+
+
+def _single_fetch(engine: Engine, names: dict[str, str], present: list[str]) -> int | None:
+    """The fetch time [epoch ms] when every fact of the scan comes from one fetch.
+
+    ``reconcile`` then keeps ``fetched_at`` among the columns that tell responses apart,
+    as it does for a frame of one fetch.
+    """
+    if not present:
+        return None
+    union = " UNION ALL ".join(
+        f"SELECT min(fetched_at) AS lo, max(fetched_at) AS hi FROM {ident(names[lv])}"
+        for lv in present)
+    table = engine.query(f"SELECT {engine.ms('min(lo)')} AS lo, {engine.ms('max(hi)')} AS hi "
+                         f"FROM ({union}) AS f")
+    lo, hi = table.column("lo")[0].as_py(), table.column("hi")[0].as_py()
+    return int(lo) if lo is not None and lo == hi else None
+
+
+def _assemble(tables: list[tuple[Relation, pa.Table]], *, integer: bool,
+              rounded: Collection[str], rounding: str, fetched: int | None) -> pd.DataFrame:
+    """The checks as :func:`engframe.reconcile` gives them."""
+    value_dtype = np.int64 if integer else np.float64
+    parts_of = [t for _, t in tables if t.num_rows]
+    metrics = _metric_order(m for t in parts_of for m in t.column("metric").unique().to_pylist())
+    accounts = sorted({a for t in parts_of for a in t.column("account").unique().to_pylist()})
+    frames = []
+    for relation, table in tables:
+        if not table.num_rows:
+            continue
+        n = table.num_rows
+        frame = pd.DataFrame({
+            "relation": np.full(n, [r.name for r in RELATIONS].index(relation.name)),
+            "level": np.full(n, LEVELS.index(relation.whole or "")),
+            "account": pd.Index(accounts).get_indexer(table.column("account").to_pylist()),
+            "ts": table.column("ts_ms").to_numpy(),
+            "skill": _column(table, "skill", n), "agent": _column(table, "agent", n),
+            "metric": pd.Index(metrics).get_indexer(table.column("metric").to_pylist()),
+            "reported": table.column("reported").to_numpy().astype(value_dtype),
+            "parts_sum": table.column("parts_sum").to_numpy().astype(value_dtype),
+            "parts": table.column("parts").to_numpy().astype(np.int64),
+        })
+        frames.append(frame.sort_values(["account", "ts", "skill", "agent", "metric"],
+                                        kind="stable", na_position="first"))
+    if not frames:
+        return _empty(value_dtype, fetched)
+    checks = pd.concat(frames, ignore_index=True)
+    diff = checks["parts_sum"].to_numpy() - checks["reported"].to_numpy()
+    metric = checks["metric"].to_numpy()
+    is_rounded = np.isin(np.asarray(metrics, dtype=object), list(rounded))[metric]
+    parts = checks["parts"].to_numpy()
+    tolerance, beyond = _rounding_bounds(diff, parts, is_rounded, rounding)
+    reason = np.full(len(diff), _EXACT, np.int8)
+    reason[(diff != 0) & (beyond == 0)] = _ROUNDING
+    reason[(beyond > 0) & (diff > 0)] = _OVER
+    reason[(beyond > 0) & (diff < 0)] = _SHORT
+    status = np.array([0, 1, 2, 2], np.int8)[reason]
+    reported = checks["reported"].to_numpy()
+    relative = np.full(len(diff), np.nan)
+    np.divide(diff, reported, out=relative, where=reported != 0)
+    relative[(reported == 0) & (diff == 0)] = 0.0
+    n = len(checks)
+    out = pd.DataFrame({
+        "relation": categorical(checks["relation"].to_numpy(), [r.name for r in RELATIONS]),
+        "level": categorical(checks["level"].to_numpy(), LEVELS),
+        "span": categorical(np.zeros(n, np.int8), SPANS),
+        "timestamp": pd.Series(utc_stamps(checks["ts"].to_numpy(np.int64))),
+        "skill": checks["skill"].astype("Int64").array,
+        "agent": checks["agent"].astype("Int64").array,
+        "metric": categorical(metric, metrics),
+        "reported": reported.astype(value_dtype),
+        "sum_of_parts": checks["parts_sum"].to_numpy().astype(value_dtype),
+        "difference": diff.astype(value_dtype),
+        "relative_difference": relative,
+        "parts": parts,
+        "tolerance": tolerance,
+        "beyond": beyond,
+        "status": pd.Categorical.from_codes(status, dtype=pd.CategoricalDtype(
+            list(STATUSES), ordered=True)),
+        "reason": categorical(reason, REASONS),
+        "account": categorical(checks["account"].to_numpy(), accounts),
+    }, copy=False)
+    if fetched is not None:
+        out["fetched_at"] = utc_stamps(np.full(n, fetched, np.int64)).array
+    return out
+
+
+def _column(table: pa.Table, name: str, n: int) -> pd.Series:
+    if name not in table.column_names:
+        return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
+    return pd.Series(table.column(name).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+                     .astype("Int64").array)
+
+
+def _empty(value_dtype: type, fetched: int | None) -> pd.DataFrame:
+    out = pd.DataFrame({
+        "relation": pd.Categorical([], categories=[r.name for r in RELATIONS]),
+        "level": pd.Categorical([], categories=list(LEVELS)),
+        "span": pd.Categorical([], categories=list(SPANS)),
+        "timestamp": pd.Series([], dtype=TIMESTAMP_DTYPE),
+        "skill": pd.array([], dtype="Int64"),
+        "agent": pd.array([], dtype="Int64"),
+        "metric": pd.Categorical([]),
+        "reported": np.zeros(0, value_dtype),
+        "sum_of_parts": np.zeros(0, value_dtype),
+        "difference": np.zeros(0, value_dtype),
+        "relative_difference": np.zeros(0),
+        "parts": np.zeros(0, np.int64),
+        "tolerance": np.zeros(0),
+        "beyond": np.zeros(0),
+        "status": pd.Categorical([], dtype=pd.CategoricalDtype(list(STATUSES), ordered=True)),
+        "reason": pd.Categorical([], categories=list(REASONS)),
+        "account": pd.Categorical([]),
+    })
+    if fetched is not None:
+        out["fetched_at"] = pd.Series([], dtype=TIMESTAMP_DTYPE)
+    return out
