@@ -7,7 +7,8 @@ time and the peak memory of each step in a fresh process:
 - ``engframe.derive(root, by="agent")`` and ``engframe.derive(root, by=["skill", "hour"])``,
   every built-in derived metric (``connectedEngagementsPerHour`` included, so the periods of
   every level are read for their hours), computed by DuckDB where the files are;
-- ``engframe.reconcile(root)`` (``--steps`` includes it once the out-of-core reconcile exists);
+- ``engframe.reconcile(root)``: every relation the history's request implies, period by
+  period, with the rounding model (to the nearest second);
 - beside each, hand-written DuckDB SQL computing the same numbers: what an analyst fluent in
   SQL would write against the layout, the reference engframe is held to (targets: at 30 days
   each step within 2x of it and under 1 GB; 90 days under 2 GB).
@@ -96,7 +97,34 @@ def hand_sql(step: str, root: Path) -> str:
               FROM read_parquet('{root}/skill/*/*.parquet')),
         s AS (SELECT skill, hour, {_METRIC_SUMS} FROM f GROUP BY skill, hour)
         SELECT skill, hour, {_RATIOS} FROM s JOIN hrs USING (hour) ORDER BY skill, hour"""
-    raise SystemExit(f"no hand-written SQL for {step} yet")
+    if step == "reconcile":
+        def pair(name: str, parts: str, whole: str, key: str) -> str:
+            ids = f", {key}" if key else ""
+            return f"""
+            {name}_w AS (SELECT account, timestamp{ids}, metric, sum({whole}_value) AS s
+                  FROM read_parquet('{root}/{whole}/*/*.parquet') GROUP BY ALL),
+            {name}_p AS (SELECT account, timestamp{ids}, metric, sum({parts}_value) AS s,
+                         count(*) AS n FROM read_parquet('{root}/{parts}/*/*.parquet')
+                  GROUP BY ALL),
+            {name} AS (SELECT '{name}' AS relation, account, timestamp,
+                         {key or 'NULL'} AS skill, metric, coalesce(w.s, 0) AS reported,
+                         coalesce(p.s, 0) AS sum_of_parts, coalesce(p.n, 0) AS parts
+                  FROM {name}_w AS w FULL JOIN {name}_p AS p
+                  USING (account, timestamp{ids}, metric))"""
+        return f"""
+        WITH {pair("skill_agents_vs_skill", "skill_agent", "skill", "skill")},
+        {pair("skills_vs_skills_total", "skill", "skills_total", "")},
+        {pair("agents_vs_agents_total", "agent", "agents_total", "")},
+        c AS (SELECT * FROM skill_agents_vs_skill UNION ALL SELECT * FROM skills_vs_skills_total
+              UNION ALL SELECT * FROM agents_vs_agents_total),
+        t AS (SELECT *, sum_of_parts - reported AS difference,
+                     CASE WHEN metric IN ('totalHandlingTime', 'nonInteractiveTotalHandlingTime')
+                          THEN parts // 2 ELSE 0 END AS tolerance FROM c)
+        SELECT *, CASE WHEN difference = 0 THEN 'ok'
+                       WHEN abs(difference) <= tolerance THEN 'rounding'
+                       ELSE 'mismatch' END AS status
+        FROM t ORDER BY relation, account, timestamp, skill, metric"""
+    raise SystemExit(f"no hand-written SQL for {step}")
 
 
 def run_engframe(step: str, root: Path) -> Any:
@@ -211,6 +239,7 @@ def check_equal(root: Path, steps: list[str]) -> None:
 
     for step in steps:
         if step == "reconcile":
+            _check_reconcile(root)
             continue
         ours = run_engframe(step, root)
         wide = ours.pivot_table(index=["agent"] if step == "derive_agent" else ["skill", "hour"],
@@ -224,14 +253,27 @@ def check_equal(root: Path, steps: list[str]) -> None:
     print("engframe and the hand-written SQL agree on every value", flush=True)
 
 
+def _check_reconcile(root: Path) -> None:
+    import numpy as np
+
+    ours = run_engframe("reconcile", root).astype({"relation": str, "metric": str,
+                                                   "status": str})
+    theirs = run_sql("reconcile", root)
+    key = ["relation", "timestamp", "skill", "metric"]
+    ours = ours.sort_values(key).reset_index(drop=True)
+    theirs = theirs.astype({"metric": str}).sort_values(key).reset_index(drop=True)
+    for column in ("reported", "sum_of_parts", "parts", "status"):
+        if not np.array_equal(ours[column].to_numpy(), theirs[column].to_numpy()):
+            raise SystemExit(f"reconcile: {column} differs between engframe and the SQL")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("/tmp/engframe-bench-scale"),
                         help="where the histories are built (outside the repository)")
     parser.add_argument("--days", type=int, nargs="+", default=[1, 7, 30, 90])
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per measurement")
-    parser.add_argument("--steps", nargs="+", default=["derive_agent", "derive_skill_hour"],
-                        choices=STEPS)
+    parser.add_argument("--steps", nargs="+", default=list(STEPS), choices=STEPS)
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--build-only", action="store_true")
     parser.add_argument("--one", nargs=3, metavar=("WHICH", "STEP", "ROOT"),

@@ -6,7 +6,8 @@ the request scope implies, the parts' and the whole's values are summed per (acc
 period end, key, metric) where the files are, and the small table of checks is given the
 in-memory ``reconcile``'s columns, tolerances, statuses and reasons (the rounding model of
 :mod:`engframe.reconcile`). Checks come sorted by relation, account, period end, skill,
-agent and metric. Whole-timeframe rows are not facts, so ``intervals_vs_timeframe`` has
+agent and metric name, and are computed a few weeks of periods at a time
+(:data:`CHUNK_DAYS`), so the engine's memory does not grow with the history. Whole-timeframe rows are not facts, so ``intervals_vs_timeframe`` has
 nothing to check.
 """
 
@@ -18,6 +19,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from engframe.errors import FrameError, OptionError
 from engframe.history._read import history_attrs
@@ -48,26 +50,49 @@ def _metric_order(names: Iterable[str]) -> list[str]:
     return [m for m in METRICS if m in found] + sorted(found - set(METRICS))
 
 
-def _relation_sql(engine: Engine, parts: str, whole: str, ids: list[str],
-                  counted: str) -> str:
+def _relation_sql(engine: Engine, parts: str, whole: str, ids: list[str], counted: str,
+                  accounts: list[str], *, integer: bool) -> str:
     """Per (account, period end, ids, metric): the whole's sum and count, the parts'.
 
-    ``parts`` and ``whole`` are the level relations (SQL); only accounts holding the whole
-    are checked, as ``reconcile`` checks only responses holding the reported level.
+    ``parts`` and ``whole`` are the level relations (SQL), ``counted`` the condition on the
+    facts summed (additive metrics, periods of one chunk); only ``accounts`` (those holding
+    the whole) are checked, as ``reconcile`` checks the responses holding the reported level.
+    Ordered by account, period end, ids and metric name.
     """
     keys = ["account", "ts", *ids, "metric"]
     listed = ", ".join(keys)
-    side = (f"SELECT {listed}, sum(value) AS s, count(*) AS n FROM {{}} AS x WHERE {counted} "
+    total = "CAST(sum(value) AS BIGINT)" if integer else "sum(value)"  # no 128-bit sums
+    side = (f"SELECT {listed}, {total} AS s, count(*) AS n FROM {{}} AS x WHERE {counted} "
             f"GROUP BY {listed}")
     on = " AND ".join(f"w.{k} = p.{k}" for k in keys)
     picked = ", ".join(f"coalesce(w.{k}, p.{k}) AS {k}" for k in keys if k != "ts")
-    return (f"WITH w AS ({side.format(whole)}), p AS ({side.format(parts)}), "
-            f"h AS (SELECT DISTINCT account FROM {whole} AS x WHERE {counted}) "
-            f"SELECT {picked}, {engine.ms('coalesce(w.ts, p.ts)')} AS ts_ms, "
+    held = ", ".join(literal(a) for a in accounts) or "NULL"
+    return (f"SELECT {picked}, {engine.ms('coalesce(w.ts, p.ts)')} AS ts_ms, "
             "coalesce(w.s, 0) AS reported, coalesce(p.s, 0) AS parts_sum, "
             "coalesce(p.n, 0) AS parts, coalesce(w.n, 0) AS wholes "
-            f"FROM w FULL OUTER JOIN p ON {on} "
-            "WHERE coalesce(w.account, p.account) IN (SELECT account FROM h)")
+            f"FROM ({side.format(whole)}) AS w FULL OUTER JOIN ({side.format(parts)}) AS p "
+            f"ON {on} WHERE coalesce(w.account, p.account) IN ({held}) "
+            f"ORDER BY {', '.join(['account', 'ts_ms', *ids, 'metric'])}")
+
+
+#: Checks never span periods, so a long history is checked a few weeks at a time: the
+#: engine's memory follows the chunk, not the history.
+CHUNK_DAYS: Final = 7
+_DAY_MS: Final = 86_400_000
+
+
+def _chunks(engine: Engine, scan: Scan, whole: str) -> list[str]:
+    """Conditions on ``ts`` that split the scan's periods into chunks of a few weeks."""
+    table = engine.query(f"SELECT {engine.ms('min(ts)')} AS lo, {engine.ms('max(ts)')} AS hi "
+                         f"FROM {whole} AS x")
+    lo, hi = table.column("lo")[0].as_py(), table.column("hi")[0].as_py()
+    if lo is None:
+        return ["TRUE"]
+    step = CHUNK_DAYS * _DAY_MS
+    first = (int(lo) - 1) // _DAY_MS * _DAY_MS
+    bounds = list(range(first, int(hi) + step, step))
+    return [f"ts > {engine.stamp(a)} AND ts <= {engine.stamp(b)}"
+            for a, b in zip(bounds, bounds[1:], strict=False) if a < int(hi)]
 
 
 def reconcile_history(
@@ -97,13 +122,17 @@ def reconcile_history(
         whole = ident(found.names[relation.whole])
         parts = (ident(found.names[relation.parts]) if relation.parts in found.present
                  else f"(SELECT * FROM {whole} WHERE FALSE)")
-        sql = _relation_sql(engine, parts, whole, ids, counted)
-        table = engine.query(sql)
-        if table.num_rows and pa.compute.max(table.column("wholes")).as_py() > 1:
-            raise FrameError(f"{where}: the history holds a reported total more than once "
-                             f"({relation.name}); it is damaged: repair it "
-                             "(engframe.repair_dataset)")
-        tables.append((relation, table))
+        accounts = engine.query(f"SELECT DISTINCT account FROM {whole} AS x WHERE {counted}"
+                                ).column("account").to_pylist()
+        for window in _chunks(engine, scan, whole):
+            table = engine.query(_relation_sql(engine, parts, whole, ids,
+                                               f"{counted} AND {window}", accounts,
+                                               integer=integer))
+            if table.num_rows and pc.max(table.column("wholes")).as_py() > 1:
+                raise FrameError(
+                    f"{where}: the history holds a reported total more than once "
+                    f"({relation.name}); it is damaged: repair it (engframe.repair_dataset)")
+            tables.append((relation, table))
     fetched = _single_fetch(engine, found.names, found.present)
     return _assemble(tables, integer=integer, rounded=rounded, rounding=rounding,
                      fetched=fetched)
@@ -148,23 +177,22 @@ def _assemble(tables: list[tuple[Relation, pa.Table]], *, integer: bool,
     metrics = _metric_order(m for t in parts_of for m in t.column("metric").unique().to_pylist())
     accounts = sorted({a for t in parts_of for a in t.column("account").unique().to_pylist()})
     frames = []
+    names = [r.name for r in RELATIONS]
     for relation, table in tables:
         if not table.num_rows:
             continue
         n = table.num_rows
-        frame = pd.DataFrame({
-            "relation": np.full(n, [r.name for r in RELATIONS].index(relation.name)),
-            "level": np.full(n, LEVELS.index(relation.whole or "")),
-            "account": pd.Index(accounts).get_indexer(table.column("account").to_pylist()),
+        frames.append(pd.DataFrame({
+            "relation": np.full(n, names.index(relation.name), np.int8),
+            "level": np.full(n, LEVELS.index(relation.whole or ""), np.int8),
+            "account": _codes(table.column("account"), accounts),
             "ts": table.column("ts_ms").to_numpy(),
             "skill": _column(table, "skill", n), "agent": _column(table, "agent", n),
-            "metric": pd.Index(metrics).get_indexer(table.column("metric").to_pylist()),
+            "metric": _codes(table.column("metric"), metrics),
             "reported": table.column("reported").to_numpy().astype(value_dtype),
             "parts_sum": table.column("parts_sum").to_numpy().astype(value_dtype),
             "parts": table.column("parts").to_numpy().astype(np.int64),
-        })
-        frames.append(frame.sort_values(["account", "ts", "skill", "agent", "metric"],
-                                        kind="stable", na_position="first"))
+        }, copy=False))
     if not frames:
         return _empty(value_dtype, fetched)
     checks = pd.concat(frames, ignore_index=True)
@@ -206,6 +234,13 @@ def _assemble(tables: list[tuple[Relation, pa.Table]], *, integer: bool,
     if fetched is not None:
         out["fetched_at"] = utc_stamps(np.full(n, fetched, np.int64)).array
     return out
+
+
+def _codes(column: pa.ChunkedArray, names: list[str]) -> np.ndarray:
+    """Positions of a text column's values in ``names`` (every value is one of them)."""
+    found: np.ndarray = pc.index_in(column, value_set=pa.array(names, pa.string())
+                                    ).to_numpy(zero_copy_only=False)
+    return found.astype(np.int32, copy=False)
 
 
 def _column(table: pa.Table, name: str, n: int) -> pd.Series:
