@@ -7,12 +7,13 @@ period end, key, metric) where the files are, and the small table of checks is g
 in-memory ``reconcile``'s columns, tolerances, statuses and reasons (the rounding model of
 :mod:`engframe.reconcile`). Checks come sorted by relation, account, period end, skill,
 agent and metric name, and are computed a few weeks of periods at a time
-(:data:`CHUNK_DAYS`), so the engine's memory does not grow with the history. Whole-timeframe rows are not facts, so ``intervals_vs_timeframe`` has
-nothing to check.
+(:data:`CHUNK_DAYS`), so the engine's memory does not grow with the history.
+Whole-timeframe rows are not facts, so ``intervals_vs_timeframe`` has nothing to check.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Collection, Iterable
 from typing import Final
 
@@ -92,7 +93,7 @@ def _chunks(engine: Engine, scan: Scan, whole: str) -> list[str]:
     first = (int(lo) - 1) // _DAY_MS * _DAY_MS
     bounds = list(range(first, int(hi) + step, step))
     return [f"ts > {engine.stamp(a)} AND ts <= {engine.stamp(b)}"
-            for a, b in zip(bounds, bounds[1:], strict=False) if a < int(hi)]
+            for a, b in itertools.pairwise(bounds) if a < int(hi)]
 
 
 def reconcile_history(
