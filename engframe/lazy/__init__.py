@@ -18,5 +18,6 @@ Examples
 """
 
 from engframe.lazy._scan import Scan, as_scan, is_history, scan
+from engframe.lazy._views import VIEWS_FILE, Views, write_views
 
-__all__ = ["Scan", "as_scan", "is_history", "scan"]
+__all__ = ["VIEWS_FILE", "Scan", "Views", "as_scan", "is_history", "scan", "write_views"]
