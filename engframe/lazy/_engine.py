@@ -134,7 +134,10 @@ class DuckDBEngine:
         return name
 
     def query(self, sql: str) -> pa.Table:
-        out: pa.Table = self.connection.sql(sql).to_arrow_table()
+        relation = self.connection.sql(sql)
+        # DuckDB 1.4 named it to_arrow_table; earlier releases, fetch_arrow_table
+        fetch = getattr(relation, "to_arrow_table", None) or relation.fetch_arrow_table
+        out: pa.Table = fetch()
         return out
 
     def ms(self, expression: str) -> str:
