@@ -171,20 +171,58 @@ def derive_history(
     chosen_span = choose_span(probe, by=keys, span=span, where=where)
     needed = list(dict.fromkeys(c for f in formulas for c in f.components if c != HOURS))
     wants_hours = any(HOURS in f.components for f in formulas)
-    engine = relations.engine
     attrs = derived_attrs(
         history_attrs(scan.manifest, scan.root), formulas,
         components=[c for c in [*needed, HOURS] if components and c not in names
                     and (c != HOURS or wants_hours)],
         integer_input=scan.manifest is None or scan.manifest.values.startswith(("int", "uint")))
-
+    if not relations.present:  # an empty history: nothing to derive, as for an empty frame
+        return long_frame({f.name: np.zeros(0) for f in formulas}, keys=keys,
+                          key_values=[pd.Series([], dtype=object) for _ in keys],
+                          end=np.zeros(0, np.int64), start=np.zeros(0, np.int64),
+                          level=chosen_level, span=chosen_span, attrs=attrs)
     has_rows = chosen_level in relations.present and chosen_span == "interval"
     periods = None
-    if relations.present and (wants_hours or set(keys) & set(_GRAINS)):
+    if wants_hours or set(keys) & set(_GRAINS):
         periods = coverage_frame(relations, scan, complete="complete" in keys)
+
+    def refusing(compute: Any, *args: Any, **kwargs: Any) -> Any:
+        """``compute``; a refusal of the periods comes after a missing component's, as in
+        ``derive``, which checks the components first."""
+        try:
+            return compute(*args, **kwargs)
+        except FrameError:
+            _check_present(relations, needed, formulas)
+            raise
+
+    joins, sql_keys = _key_sql(relations, scan, keys, level=chosen_level, has_rows=has_rows,
+                               periods=periods, tz=tz, refusing=refusing)
+    period_keys = [k for k in keys if k in PERIOD_KEYS]
+    hours = None
+    if wants_hours and periods is not None:
+        found = refusing(derive_frame, periods, metrics=[_HOURS_FORMULA], by=period_keys,
+                         level=chosen_level, span=chosen_span, tz=tz)
+        hours = _register_hours(relations.engine, found, period_keys)
+    source = (ident(relations.names[chosen_level]) if has_rows else  # else: no facts
+              f"(SELECT * FROM {ident(relations.names[relations.present[0]])} WHERE FALSE)")
+    result = relations.engine.query(_query(
+        relations.engine, source, joins, sql_keys, needed, formulas, hours=hours,
+        period_keys=period_keys, wants_hours=wants_hours))
+    seen = {c for j, c in enumerate(needed)
+            if result.num_rows and pc.sum(result.column(f"n{j}")).as_py()}
+    _check_present(relations, [c for c in needed if c not in seen], formulas)
+    return _shaped(result, formulas, needed, sql_keys, keys=keys, components=components,
+                   wants_hours=wants_hours, level=chosen_level, span=chosen_span, attrs=attrs)
+
+
+def _key_sql(relations: _Relations, scan: Scan, keys: list[str], *, level: str,
+             has_rows: bool, periods: pd.DataFrame | None, tz: str,
+             refusing: Any) -> tuple[list[str], list[_Key]]:
+    """The joins the ``by`` keys need (grains, names) and each key's SQL expression."""
+    engine = relations.engine
     joins: list[str] = []
     named = [k for k in keys if k in NAME_COLUMNS]
-    dims = _name_dimensions(relations, scan, chosen_level, named) if named and has_rows else {}
+    dims = _name_dimensions(relations, scan, level, named) if named and has_rows else {}
     for side in dims:
         joins.append(f"LEFT JOIN {ident(dims[side][0])} AS d_{side} ON f.account = "
                      f"d_{side}.account AND f.{side} = d_{side}.{side}")
@@ -194,8 +232,7 @@ def derive_history(
             sql_keys.append(_Key(key, _FACT_KEYS[key]))
         elif key in _GRAINS:
             alias = f"j{position}"
-            labels = (_refusing(_grain_labels, relations, needed, formulas, periods, key,
-                                chosen_level, tz) if has_rows else None)
+            labels = refusing(_grain_labels, periods, key, level, tz) if has_rows else None
             joins.append(f"LEFT JOIN {ident(_register_labels(engine, labels, key))} AS {alias} "
                          f"ON f.ts = {alias}.ts")
             sql_keys.append(_Key(key, f"{alias}.code", labels))
@@ -204,26 +241,13 @@ def derive_history(
             sql_keys.append(_Key(key, f"d_{side}.{ident(key)}", dims[side][1][key]))
         else:  # no facts at the level: no names either
             sql_keys.append(_Key(key, "CAST(NULL AS BIGINT)"))
-    hours = None
-    period_keys = [k for k in keys if k in PERIOD_KEYS]
-    if wants_hours and periods is not None:
-        hours = _refusing(derive_frame, relations, needed, formulas, periods,
-                          metrics=[_HOURS_FORMULA], by=period_keys, level=chosen_level,
-                          span=chosen_span, tz=tz)
-    source = _source(relations, chosen_level, has_rows)
-    if source is None:  # an empty history: nothing to derive, as for an empty frame
-        return long_frame({f.name: np.zeros(0) for f in formulas}, keys=keys,
-                          key_values=[_no_values(k) for k in keys], end=np.zeros(0, np.int64),
-                          start=np.zeros(0, np.int64), level=chosen_level, span=chosen_span,
-                          attrs=attrs)
-    hours_table = (None if hours is None
-                   else _register_hours(engine, hours, period_keys, sql_keys, periods))
-    sql = _query(engine, source, joins, sql_keys, needed, formulas, hours=hours_table,
-                 period_keys=period_keys, wants_hours=wants_hours)
-    result = engine.query(sql)
-    seen = {c for j, c in enumerate(needed)
-            if result.num_rows and pc.sum(result.column(f"n{j}")).as_py()}
-    _check_present(relations, [c for c in needed if c not in seen], formulas)
+    return joins, sql_keys
+
+
+def _shaped(result: pa.Table, formulas: list[Formula], needed: list[str],
+            sql_keys: list[_Key], *, keys: list[str], components: bool, wants_hours: bool,
+            level: str, span: str, attrs: dict[Any, Any]) -> pd.DataFrame:
+    """The query's result as the in-memory ``derive`` shapes it."""
     n = result.num_rows
     values = {f.name: _floats(result.column(f"m{i}")) for i, f in enumerate(formulas)}
     if components:
@@ -236,21 +260,12 @@ def derive_history(
     return long_frame(values, keys=keys, key_values=key_values,
                       end=_ms(result.column("end_ms")) if n else np.zeros(0, np.int64),
                       start=_ms(result.column("first_ms")) if n else np.zeros(0, np.int64),
-                      level=chosen_level, span=chosen_span, attrs=attrs)
+                      level=level, span=span, attrs=attrs)
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:
     floats: np.ndarray = column.cast(pa.float64()).fill_null(np.nan).to_numpy()
     return floats
-
-
-def _source(relations: _Relations, level: str, has_rows: bool) -> str | None:
-    """The facts derived: the chosen level's, or none of any level's (same columns)."""
-    if has_rows:
-        return ident(relations.names[level])
-    if not relations.present:
-        return None
-    return f"(SELECT * FROM {ident(relations.names[relations.present[0]])} WHERE FALSE)"
 
 
 def _grain_labels(periods: pd.DataFrame | None, grain: str, level: str,
@@ -315,16 +330,9 @@ def _name_dimensions(relations: _Relations, scan: Scan, level: str,
     return out
 
 
-def _no_values(key: str) -> pd.Series:
-    return pd.Series([], dtype=object)
-
-
-def _register_hours(engine: Engine, hours: pd.DataFrame, period_keys: list[str],
-                    sql_keys: list[_Key], periods: pd.DataFrame | None) -> str:
-    """The hours of each combination of period keys, keyed as the SQL keys the groups."""
-    table: dict[str, Any] = {}
-    for key in period_keys:
-        table[key] = _as_sql_values(hours, key)
+def _register_hours(engine: Engine, hours: pd.DataFrame, period_keys: list[str]) -> str:
+    """The hours of each combination of period keys, keyed as the query's groups are."""
+    table: dict[str, Any] = {key: _as_sql_values(hours, key) for key in period_keys}
     table["hours"] = hours["value"].to_numpy(np.float64)
     return engine.register(relation_name("hours"), pd.DataFrame(table))
 
@@ -391,17 +399,6 @@ def _check_present(relations: _Relations, needed: list[str], formulas: list[Form
         raise MetricError(
             f"derive: component(s) {', '.join(missing)} needed by {', '.join(user)} "
             f"are not in the frame (its metrics: {', '.join(sorted(present))})")
-
-
-def _refusing(compute: Any, relations: _Relations, needed: list[str],
-              formulas: list[Formula], *args: Any, **kwargs: Any) -> Any:
-    """``compute(*args, **kwargs)``; a refusal of the periods comes after a missing
-    component's, as in ``derive``, which checks the components first."""
-    try:
-        return compute(*args, **kwargs)
-    except FrameError:
-        _check_present(relations, needed, formulas)
-        raise
 
 
 def _key_values(column: pa.ChunkedArray, key: _Key) -> pd.Series:
