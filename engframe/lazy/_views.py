@@ -122,10 +122,11 @@ def _periods_view(root: Path, levels: list[str]) -> str:
             f"FROM ({union}) AS p GROUP BY account, timestamp")
 
 
-def _derived_view(grain: _Grain) -> str:
+def _derived_view(grain: _Grain, names: set[str]) -> str:
     time_keys = [k for k in grain.keys if k in ("day", "hour")]
     keys = ["account", *grain.keys]
-    labels = [f"any_value({_LABELS[k]}) AS {_LABELS[k]}" for k in grain.keys if k in _LABELS]
+    labels = [f"any_value({_LABELS[k]}) AS {_LABELS[k]}" for k in grain.keys
+              if k in _LABELS and f"{k}s" in names]
     components = list(dict.fromkeys(c for f in DERIVED.values() for c in f.components
                                     if c != HOURS))
     components = [m for m in METRICS if m in components] + [
@@ -206,7 +207,7 @@ def write_views(root: str | os.PathLike[str], *, output: str | os.PathLike[str] 
                    else f"no {grain.level} table")
             left_out.append(f"{view}: {why}")
             continue
-        statements.append((view, _derived_view(grain)))
+        statements.append((view, _derived_view(grain, names)))
     try:
         path.unlink(missing_ok=True)
         with duckdb.connect(str(path)) as connection:
