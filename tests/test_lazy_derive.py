@@ -158,8 +158,17 @@ def test_a_scan_reads_into_memory_what_read_dataset_reads(history: Path) -> None
 
 
 def test_an_empty_history_derives_no_rows(tmp_path: Path) -> None:
-    assert_same(*both(tmp_path, by="agent"))
-    assert engframe.derive(engframe.scan(tmp_path), by="agent").empty
+    expected = engframe.derive(engframe.read_dataset(tmp_path), by="agent")
+    got = engframe.derive(engframe.scan(tmp_path), by="agent")
+    assert got.empty and list(got.columns) == list(expected.columns)
+
+
+def test_a_folder_that_is_no_history_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "response.json").write_text("{}")
+    with pytest.raises(engframe.SourceError, match=r"not a history .*engframe.load"):
+        engframe.derive(tmp_path, by="agent")
+    with pytest.raises(engframe.SourceError, match="no such folder"):
+        engframe.reconcile(str(tmp_path / "missing"))
 
 
 def test_a_grid_whose_periods_straddle_hours_is_refused_for_by_hour(tmp_path: Path) -> None:

@@ -71,4 +71,4 @@ def test_an_empty_history_has_no_checks(tmp_path: Path) -> None:
 
 def test_an_unknown_rounding_is_refused(tmp_path: Path) -> None:
     with pytest.raises(OptionError, match="rounding='up'"):
-        engframe.reconcile(tmp_path, rounding="up")
+        engframe.reconcile(engframe.scan(tmp_path), rounding="up")

@@ -22,7 +22,7 @@ import pandas as pd
 
 from engframe.errors import OptionError, SourceError
 from engframe.history._export import timestamp_ms
-from engframe.history._manifest import Manifest, read_manifest
+from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest
 from engframe.history._store import partition_files, tables
 from engframe.query import IdsLike
 from engframe.schema import LEVEL_HAS
@@ -209,8 +209,21 @@ def is_history(value: object) -> bool:
 
 
 def as_scan(value: object) -> Scan:
-    """``value`` as a :class:`Scan` (a path becomes the scan of the whole history)."""
+    """``value`` as a :class:`Scan` (a path becomes the scan of the whole history).
+
+    Raises
+    ------
+    SourceError
+        If a path is not a history's folder (no manifest): saved responses are read with
+        :func:`engframe.load`, and :func:`scan` takes a history not yet written.
+    """
     if isinstance(value, Scan):
         return value
     assert isinstance(value, str | os.PathLike)
-    return scan(value)
+    found = scan(value)
+    if found.manifest is None:
+        raise SourceError(
+            f"{found.root}: not a history (no {MANIFEST_NAME}); read saved responses with "
+            "engframe.load(folder), or pass engframe.scan(folder) for a history not yet "
+            "written")
+    return found
