@@ -113,7 +113,7 @@ def reconcile_history(
     scope = Scope.of_request(request_of(history_attrs(scan.manifest, scan.root)))
     integer = scan.manifest is None or scan.manifest.values.startswith(("int", "uint"))
     counted = "TRUE" if integer else _additive(engine, found.names, found.present)
-    tables: list[tuple[Relation, pa.Table]] = []
+    collected = _Collected(value_dtype=np.int64 if integer else np.float64)
     for relation in relations:
         if relation.parts is None or implication(relation, scope) == NOT_IMPLIED:
             continue  # a history holds no whole-timeframe rows
@@ -133,10 +133,9 @@ def reconcile_history(
                 raise FrameError(
                     f"{where}: the history holds a reported total more than once "
                     f"({relation.name}); it is damaged: repair it (engframe.repair_dataset)")
-            tables.append((relation, table))
+            collected.add(relation, table)
     fetched = _single_fetch(engine, found.names, found.present)
-    return _assemble(tables, integer=integer, rounded=rounded, rounding=rounding,
-                     fetched=fetched)
+    return collected.checks(rounded=rounded, rounding=rounding, fetched=fetched)
 
 
 def _additive(engine: Engine, names: dict[str, str], present: list[str]) -> str:
@@ -170,85 +169,96 @@ def _single_fetch(engine: Engine, names: dict[str, str], present: list[str]) -> 
     return int(lo) if lo is not None and lo == hi else None
 
 
-def _assemble(tables: list[tuple[Relation, pa.Table]], *, integer: bool,
-              rounded: Collection[str], rounding: str, fetched: int | None) -> pd.DataFrame:
-    """The checks as :func:`engframe.reconcile` gives them."""
-    value_dtype = np.int64 if integer else np.float64
-    parts_of = [t for _, t in tables if t.num_rows]
-    metrics = _metric_order(m for t in parts_of for m in t.column("metric").unique().to_pylist())
-    accounts = sorted({a for t in parts_of for a in t.column("account").unique().to_pylist()})
-    frames = []
-    names = [r.name for r in RELATIONS]
-    for relation, table in tables:
-        if not table.num_rows:
-            continue
+class _Collected:
+    """The checks of every relation and chunk, kept as compact arrays as they come."""
+
+    def __init__(self, *, value_dtype: type) -> None:
+        self.value_dtype = value_dtype
+        self.metrics: list[str] = []
+        self.accounts: list[str] = []
+        self.parts: dict[str, list[np.ndarray]] = {}
+
+    def _codes(self, column: pa.ChunkedArray, names: list[str]) -> np.ndarray:
+        """Codes of a text column into ``names``, which grows with the values first seen."""
+        encoded = column.combine_chunks().dictionary_encode()
+        for name in encoded.dictionary.to_pylist():
+            if name not in names:
+                names.append(name)
+        lookup = np.array([names.index(n) for n in encoded.dictionary.to_pylist()], np.int32)
+        codes: np.ndarray = lookup[encoded.indices.to_numpy(zero_copy_only=False)]
+        return codes
+
+    def add(self, relation: Relation, table: pa.Table) -> None:
         n = table.num_rows
-        frames.append(pd.DataFrame({
-            "relation": np.full(n, names.index(relation.name), np.int8),
+        if not n:
+            return
+        arrays = {
+            "relation": np.full(n, [r.name for r in RELATIONS].index(relation.name), np.int8),
             "level": np.full(n, LEVELS.index(relation.whole or ""), np.int8),
-            "account": _codes(table.column("account"), accounts),
+            "account": self._codes(table.column("account"), self.accounts),
             "ts": table.column("ts_ms").to_numpy(),
-            "skill": _column(table, "skill", n), "agent": _column(table, "agent", n),
-            "metric": _codes(table.column("metric"), metrics),
-            "reported": table.column("reported").to_numpy().astype(value_dtype),
-            "parts_sum": table.column("parts_sum").to_numpy().astype(value_dtype),
+            "metric": self._codes(table.column("metric"), self.metrics),
+            "reported": table.column("reported").to_numpy().astype(self.value_dtype),
+            "sum_of_parts": table.column("parts_sum").to_numpy().astype(self.value_dtype),
             "parts": table.column("parts").to_numpy().astype(np.int64),
-        }, copy=False))
-    if not frames:
-        return _empty(value_dtype, fetched)
-    checks = pd.concat(frames, ignore_index=True)
-    diff = checks["parts_sum"].to_numpy() - checks["reported"].to_numpy()
-    metric = checks["metric"].to_numpy()
-    is_rounded = np.isin(np.asarray(metrics, dtype=object), list(rounded))[metric]
-    parts = checks["parts"].to_numpy()
-    tolerance, beyond = _rounding_bounds(diff, parts, is_rounded, rounding)
-    reason = np.full(len(diff), _EXACT, np.int8)
-    reason[(diff != 0) & (beyond == 0)] = _ROUNDING
-    reason[(beyond > 0) & (diff > 0)] = _OVER
-    reason[(beyond > 0) & (diff < 0)] = _SHORT
-    status = np.array([0, 1, 2, 2], np.int8)[reason]
-    reported = checks["reported"].to_numpy()
-    relative = np.full(len(diff), np.nan)
-    np.divide(diff, reported, out=relative, where=reported != 0)
-    relative[(reported == 0) & (diff == 0)] = 0.0
-    n = len(checks)
-    out = pd.DataFrame({
-        "relation": categorical(checks["relation"].to_numpy(), [r.name for r in RELATIONS]),
-        "level": categorical(checks["level"].to_numpy(), LEVELS),
-        "span": categorical(np.zeros(n, np.int8), SPANS),
-        "timestamp": pd.Series(utc_stamps(checks["ts"].to_numpy(np.int64))),
-        "skill": checks["skill"].astype("Int64").array,
-        "agent": checks["agent"].astype("Int64").array,
-        "metric": categorical(metric, metrics),
-        "reported": reported.astype(value_dtype),
-        "sum_of_parts": checks["parts_sum"].to_numpy().astype(value_dtype),
-        "difference": diff.astype(value_dtype),
-        "relative_difference": relative,
-        "parts": parts,
-        "tolerance": tolerance,
-        "beyond": beyond,
-        "status": pd.Categorical.from_codes(status, dtype=pd.CategoricalDtype(
-            list(STATUSES), ordered=True)),
-        "reason": categorical(reason, REASONS),
-        "account": categorical(checks["account"].to_numpy(), accounts),
-    }, copy=False)
-    if fetched is not None:
-        out["fetched_at"] = utc_stamps(np.full(n, fetched, np.int64)).array
-    return out
+        }
+        for name in _ID_KEYS:
+            ids = table.column(name) if name in table.column_names else None
+            arrays[name] = (np.zeros(n, np.int64) if ids is None
+                            else ids.fill_null(0).to_numpy().astype(np.int64))
+            arrays[f"{name}_na"] = (np.ones(n, bool) if ids is None
+                                    else ids.is_null().to_numpy(zero_copy_only=False))
+        for name, array in arrays.items():
+            self.parts.setdefault(name, []).append(array)
 
-
-def _codes(column: pa.ChunkedArray, names: list[str]) -> np.ndarray:
-    """Positions of a text column's values in ``names`` (every value is one of them)."""
-    found: np.ndarray = pc.index_in(column, value_set=pa.array(names, pa.string())
-                                    ).to_numpy(zero_copy_only=False)
-    return found.astype(np.int32, copy=False)
-
-
-def _column(table: pa.Table, name: str, n: int) -> pd.Series:
-    if name not in table.column_names:
-        return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
-    return pd.Series(table.column(name).to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
-                     .astype("Int64").array)
+    def checks(self, *, rounded: Collection[str], rounding: str,
+               fetched: int | None) -> pd.DataFrame:
+        """The checks as :func:`engframe.reconcile` gives them."""
+        if not self.parts:
+            return _empty(self.value_dtype, fetched)
+        column = {name: np.concatenate(arrays) for name, arrays in self.parts.items()}
+        self.parts.clear()
+        metrics = _metric_order(self.metrics)
+        metric = np.array([metrics.index(m) for m in self.metrics], np.int32)[column["metric"]]
+        accounts = sorted(self.accounts)
+        account = np.array([accounts.index(a) for a in self.accounts],
+                           np.int32)[column["account"]]
+        reported, parts = column["reported"], column["parts"]
+        diff = column["sum_of_parts"] - reported
+        is_rounded = np.isin(np.asarray(metrics, dtype=object), list(rounded))[metric]
+        tolerance, beyond = _rounding_bounds(diff, parts, is_rounded, rounding)
+        reason = np.full(len(diff), _EXACT, np.int8)
+        reason[(diff != 0) & (beyond == 0)] = _ROUNDING
+        reason[(beyond > 0) & (diff > 0)] = _OVER
+        reason[(beyond > 0) & (diff < 0)] = _SHORT
+        relative = np.full(len(diff), np.nan)
+        np.divide(diff, reported, out=relative, where=reported != 0)
+        relative[(reported == 0) & (diff == 0)] = 0.0
+        n = len(diff)
+        out = pd.DataFrame({
+            "relation": categorical(column["relation"], [r.name for r in RELATIONS]),
+            "level": categorical(column["level"], LEVELS),
+            "span": categorical(np.zeros(n, np.int8), SPANS),
+            "timestamp": utc_stamps(column["ts"]).array,
+            "skill": pd.arrays.IntegerArray(column["skill"], column["skill_na"]),
+            "agent": pd.arrays.IntegerArray(column["agent"], column["agent_na"]),
+            "metric": categorical(metric, metrics),
+            "reported": reported,
+            "sum_of_parts": column["sum_of_parts"],
+            "difference": diff.astype(self.value_dtype, copy=False),
+            "relative_difference": relative,
+            "parts": parts,
+            "tolerance": tolerance,
+            "beyond": beyond,
+            "status": pd.Categorical.from_codes(np.array([0, 1, 2, 2], np.int8)[reason],
+                                                dtype=pd.CategoricalDtype(list(STATUSES),
+                                                                          ordered=True)),
+            "reason": categorical(reason, REASONS),
+            "account": categorical(account, accounts),
+        }, copy=False)
+        if fetched is not None:
+            out["fetched_at"] = utc_stamps(np.full(n, fetched, np.int64)).array
+        return out
 
 
 def _empty(value_dtype: type, fetched: int | None) -> pd.DataFrame:
