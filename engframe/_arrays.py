@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from itertools import chain, repeat
 from operator import itemgetter
 from typing import Any, Final, NoReturn
 
 import numpy as np
 
-from engframe._walk import UNUSED_ID, Leaves, render, repeated_id
+from engframe._walk import NOT_KEYED, UNUSED_ID, Leaves, render, repeated_id
 from engframe.errors import ResponseError, describe
 from engframe.limits import MAX_METRICS
 from engframe.schema import MAX_EXACT_INT
@@ -191,12 +192,15 @@ def _agent_ids(leaves: Leaves) -> np.ndarray:
     try:
         found = np.fromiter(map(ids.__getitem__, keys), np.int64, len(keys))
     except KeyError:  # keys not met (and checked) before: parse them, then read again
-        for key in set(keys).difference(ids):
-            if key is None:
-                ids[None] = UNUSED_ID  # the key of a leaf that is not per agent
-            else:
-                index = keys.index(key)
-                ids.parse(key, leaves.path_of(index), "agent")
+        ids.setdefault(NOT_KEYED, UNUSED_ID)  # the key of a leaf that is not per agent
+        new = set(keys).difference(ids)
+        # each new key's first position, in one pass (the path of an error names it)
+        first: dict[Any, int] = {}
+        for index, key in enumerate(keys):
+            if key in new and key not in first:
+                first[key] = index
+        for key, index in first.items():
+            ids.parse(key, partial(leaves.path_of, index), "agent")
         found = np.fromiter(map(ids.__getitem__, keys), np.int64, len(keys))
     if ids.loose:
         _check_distinct_agents(leaves, found)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-__all__ = ["fsync_folder", "replace_file", "sweep"]
+__all__ = ["fsync_folder", "replace_file", "swap_in", "sweep", "write_beside"]
 
 _SUFFIX: Final = ".tmp"
 
@@ -25,11 +25,30 @@ def replace_file(path: Path, write: Callable[[Path], None], *, durable: bool) ->
     With ``durable``, the new file and its folder are flushed to disk (fsync) before and
     after the rename, so the swap also survives a power loss.
     """
+    swap_in(write_beside(path, write, durable=durable), path, durable=durable)
+
+
+def write_beside(path: Path, write: Callable[[Path], None], *, durable: bool) -> Path:
+    """Call ``write(tmp)`` for a temporary path beside ``path``; return ``tmp``.
+
+    The first half of :func:`replace_file`, for writers that record something (a
+    checksum) between writing a file and renaming it into place with :func:`swap_in`.
+    A failed write leaves no temporary file.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}{_SUFFIX}")
     try:
         write(tmp)
         if durable:
             _fsync(tmp)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return tmp
+
+
+def swap_in(tmp: Path, path: Path, *, durable: bool) -> None:
+    """Rename ``tmp`` (from :func:`write_beside`) over ``path``; flush the folder if durable."""
+    try:
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from engframe.errors import OptionError, ResponseError, SourceError
-from engframe.limits import MAX_RESPONSE_BYTES
+from engframe.limits import BYTES_CEILING, MAX_RESPONSE_BYTES
 
 __all__ = ["check_max_bytes", "read_response_bytes", "response_files"]
 
@@ -33,10 +33,17 @@ NAMES_FOLDER = "names"
 
 
 def check_max_bytes(max_bytes: Any, *, where: str) -> int:
-    """``max_bytes`` if it is a positive integer, else an :class:`OptionError`."""
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes <= 0:
-        raise OptionError(f"{where}: max_bytes must be a positive number of bytes, got "
-                          f"{max_bytes!r}")
+    """``max_bytes`` if it is a whole number of bytes from 1 to 1 TiB, else an OptionError.
+
+    Above :data:`engframe.limits.BYTES_CEILING` a limit bounds nothing a machine could hold,
+    and file reads refuse sizes past ``sys.maxsize``.
+    """
+    if (isinstance(max_bytes, bool) or not isinstance(max_bytes, int)
+            or not 0 < max_bytes <= BYTES_CEILING):
+        shown = "a number too large to show" if isinstance(max_bytes, int) and (
+            max_bytes.bit_length() > 4000) else repr(max_bytes)
+        raise OptionError(f"{where}: max_bytes must be a positive number of bytes, at most "
+                          f"{BYTES_CEILING:,} (1 TiB), got {shown}")
     return max_bytes
 
 

@@ -40,9 +40,11 @@ def group_ids(columns: Sequence[Any]) -> tuple[np.ndarray, int]:
         if isinstance(column, tuple):
             codes, width = column[0].astype(np.int64) + 1, column[1] + 1
         else:
-            if isinstance(column, pd.arrays.NumpyExtensionArray):
-                column = column.to_numpy()  # pandas 3 sorts no NumpyExtensionArray (bool)
-            found, uniques = pd.factorize(column, sort=True)
+            values: Any = column.array if isinstance(column, pd.Series) else column
+            if isinstance(values, pd.arrays.NumpyExtensionArray):
+                # pandas 3 sorts no NumpyExtensionArray (a bool column's): factorize its array
+                values = values.to_numpy()
+            found, uniques = pd.factorize(values, sort=True)
             codes, width = found.astype(np.int64, copy=False) + 1, len(uniques) + 1
         if ids is None:
             ids, size = codes, width

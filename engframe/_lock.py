@@ -7,20 +7,39 @@ leaves a dataset locked.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from engframe.errors import DatasetError
+from engframe.errors import DatasetError, OptionError
 
-__all__ = ["POLL_SECONDS", "locked"]
+__all__ = ["POLL_SECONDS", "check_timeout", "locked"]
 
 #: How often a waiting writer tries the lock again [s].
 POLL_SECONDS: Final = 0.05
+
+
+def check_timeout(timeout: Any, *, where: str) -> float | None:
+    """``timeout`` [s] if it is a number >= 0 or None; infinity means None (wait forever).
+
+    Raises
+    ------
+    OptionError
+        If it is NaN (a wait that never ends, since no time is ever past it), negative, or
+        not a number.
+    """
+    if timeout is None:
+        return None
+    if (not isinstance(timeout, int | float) or isinstance(timeout, bool)
+            or math.isnan(timeout) or timeout < 0):
+        raise OptionError(f"{where}: lock_timeout must be seconds >= 0, or None to wait as "
+                          f"long as it takes, found {timeout!r}")
+    return None if math.isinf(timeout) else float(timeout)
 
 
 @contextmanager
@@ -31,9 +50,18 @@ def locked(path: Path, *, timeout: float | None) -> Iterator[None]:
     ------
     DatasetError
         If another process still holds the lock after ``timeout`` seconds
-        (``None``: wait as long as it takes).
+        (``None``: wait as long as it takes), or the lock file cannot be opened (it is a
+        folder, or not writable).
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    timeout = check_timeout(timeout, where=f"{path.parent}")
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        problem = ("it is a folder: remove it" if os.path.isdir(path)
+                   else exc.strerror or str(exc))
+        fd = -1
+    if fd < 0:
+        raise DatasetError(f"{path}: the dataset's lock file cannot be opened ({problem})")
     try:
         deadline = None if timeout is None else time.monotonic() + timeout
         while not _try_lock(fd):

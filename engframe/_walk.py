@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any, Final
@@ -29,6 +29,7 @@ from engframe.schema import (
 
 __all__ = [
     "ALIASES",
+    "NOT_KEYED",
     "UNUSED_ID",
     "Block",
     "IdCache",
@@ -48,6 +49,9 @@ __all__ = [
 #: whether a row has a skill or an agent follows from its level (``schema.LEVEL_HAS``), and
 #: every id value, -1 included, is a real id.
 UNUSED_ID: Final = 0
+#: The agent key of a leaf that is not in an id map (an account's or a skill's total). Not
+#: ``None``: a Python dict handed to flatten may hold ``None`` as an agent key, which is no id.
+NOT_KEYED: Final = type("NotKeyed", (), {"__repr__": lambda self: "NOT_KEYED"})()
 #: An id key: decimal digits, optionally after a minus sign.
 _ID_KEY: Final = re.compile(r"-?[0-9]+")
 
@@ -92,11 +96,18 @@ class IdCache(dict[Any, int]):
     #: two keys of one object stand for the same id, so only then is that checked
     loose: bool = False
 
-    def parse(self, key: Any, path: Path, what: str) -> int:
-        """The id ``key`` stands for (checked once per key)."""
+    def parse(self, key: Any, path: Path | Callable[[], Path], what: str) -> int:
+        """The id ``key`` stands for (checked once per key).
+
+        ``path`` (or a function giving it, when finding it costs) is where ``key`` sits,
+        for the error when it is no id.
+        """
         found = self.get(key)
         if found is None:
-            found = self[key] = parse_id(key, path, what)
+            number = id_from_text(key) if isinstance(key, str) else None
+            if number is None:  # no id: parse_id raises, naming where
+                number = parse_id(key, path() if callable(path) else path, what)
+            found = self[key] = number
             if str(found) != key:
                 self.loose = True
         return found
@@ -125,7 +136,7 @@ class Leaves:
         self.maps.append(leaf)
         self.levels.append(LEVEL_CODE[level])
         self.skills.append(skill)
-        self.agent_keys.append(None)
+        self.agent_keys.append(NOT_KEYED)
 
     def add_keyed(self, level: str, skill: int, by_agent: Mapping[Any, Any], path: Path) -> None:
         count = len(by_agent)

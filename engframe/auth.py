@@ -15,10 +15,15 @@ credentials                              environment variables (used when ``auth
 =======================================  =====================================================
 
 When several sets are present the first complete one in that order wins. The account id
-comes from ``LP_ACCOUNT`` when none is given. Secrets never appear in reprs or messages:
-every credential, token, token request body and token answer is held as a :class:`Secret`,
-a ``str`` whose ``repr`` is ``<hidden>``, so that containers and the local variables a
-traceback prints (``capture_locals``) show ``<hidden>`` instead of the value.
+comes from ``LP_ACCOUNT`` when none is given. Credentials are checked where they enter: a
+control character in any of them (a newline pasted with a token), or a character outside
+latin-1 in a bearer token (an HTTP header carries latin-1 only), is refused in one line
+that names the variable, the argument or the token server, never the value.
+
+Secrets never appear in reprs or messages: every credential, token, token request body and
+token answer is held as a :class:`Secret`, a ``str`` whose ``repr`` is ``<hidden>``, so that
+containers and the local variables a traceback prints (``capture_locals``) show
+``<hidden>`` instead of the value.
 
 Examples
 --------
@@ -189,7 +194,7 @@ class BearerToken(Auth):
     """
 
     def __init__(self, token: str) -> None:
-        self._token = _secret("token", token)
+        self._token = _secret("token", token, header=True)
 
     def signer(
         self, *, now: float, token_url: str | None = None, post: TokenPost | None = None
@@ -261,8 +266,8 @@ class OAuth2ClientCredentials(Auth):
         if isinstance(answer, str):
             # Raised here, outside the except block, so that no chained exception keeps
             # oauthlib's frames (whose locals hold the answer) for a traceback to print.
-            raise AuthError(f"the token server's answer holds no usable token ({answer})",
-                            url=token_url, service=TOKEN_SERVICE)
+            raise AuthError(f"the token server at {token_url} answered no usable token "
+                            f"({answer})", url=token_url, service=TOKEN_SERVICE)
         token, lifetime = answer
         return token, now + lifetime - min(self._renew_before, lifetime / 2)
 
@@ -282,7 +287,15 @@ def _parse_token(client: BackendApplicationClient, text: Secret) -> tuple[Secret
     except (OAuth2Error, ValueError) as exc:
         # oauthlib's messages hold the error code and description only, never a secret.
         return str(exc)
-    return Secret(token["access_token"]), _lifetime(token.get("expires_in"))
+    except RecursionError:  # json.loads of an answer nested thousands of levels deep
+        return "JSON nested too deeply"
+    access = token.get("access_token")
+    if not isinstance(access, str) or not access.strip():
+        return "its access_token is not a non-empty string"
+    problem = _problem(access.strip(), header=True)
+    if problem is not None:
+        return f"its access_token holds {problem}"
+    return Secret(access.strip()), _lifetime(token.get("expires_in"))
 
 
 class OAuth1Keys(Auth):
@@ -349,11 +362,26 @@ class _RequestsAuth(Auth):
         return f"{type(self._auth).__name__}(...)"
 
 
-def _secret(name: str, value: Any) -> Secret:
+def _problem(value: str, *, header: bool) -> str | None:
+    """What makes a credential unusable, never quoting it; None when it is usable.
+
+    ``header``: it is sent as an HTTP header value (a bearer token), so latin-1 only.
+    """
+    if any(ord(c) < 0x20 or 0x7f <= ord(c) <= 0x9f for c in value):
+        return "a control character (a newline or tab pasted with it?)"
+    if header and any(ord(c) > 0xff for c in value):
+        return "a character outside latin-1, which an HTTP header cannot carry"
+    return None
+
+
+def _secret(name: str, value: Any, *, header: bool = False) -> Secret:
     if not isinstance(value, str) or not value.strip():
         kind = "an empty string" if isinstance(value, str) else type(value).__name__
         raise ConfigError(f"{name} is invalid ({kind}): it must be a non-empty string",
                           option="auth")
+    problem = _problem(value.strip(), header=header)
+    if problem is not None:
+        raise ConfigError(f"{name} is invalid: it holds {problem}", option="auth")
     return Secret(value.strip())
 
 
@@ -445,6 +473,11 @@ def _from_environ(environ: Mapping[str, str]) -> Auth | AuthError:
     for make, names in _ENV_SETS:
         present = [name for name in names if environ.get(name, "").strip()]
         if len(present) == len(names):
+            for name in names:
+                problem = _problem(environ[name].strip(), header=name == ENV_BEARER_TOKEN)
+                if problem is not None:
+                    return AuthError(f"{name} is unusable: it holds {problem}; set it again",
+                                     env_sets=tuple(n for _, n in _ENV_SETS))
             return make(*(environ[name] for name in names))
         if present:
             lacking = [name for name in names if name not in present]

@@ -51,8 +51,8 @@ from engframe.errors import (
     ResponseError,
     SimConfigError,
 )
-from engframe.limits import MAX_RESPONSE_BYTES
-from engframe.sync import MIN_EVERY
+from engframe.limits import BYTES_CEILING, MAX_RESPONSE_BYTES
+from engframe.sync import MAX_EVERY, MIN_EVERY
 
 __all__ = [
     "CLI_PHRASES",
@@ -117,6 +117,7 @@ CLI_PHRASES: Final = (
      "(engframe fetch --names --save-raw DIR saves them there)"),
     ("(max_bytes=; engframe.limits.MAX_RESPONSE_BYTES by default)",
      f"(--max-bytes; {MAX_RESPONSE_BYTES // 2**20}M by default)"),
+    ("(account=, or LP_ACCOUNT)", "(--account, or LP_ACCOUNT)"),
 )
 _PARAMETER: Final = re.compile(
     r"(?<![\w-])(" + "|".join(map(re.escape, OPTION_NAMES)) + r")(=| must\b|:)"
@@ -127,7 +128,7 @@ _USAGE_ERRORS: Final = (ConfigError, OptionError, SimConfigError)
 _REWORDED: Final = (QueryError, AuthError, *_USAGE_ERRORS)
 #: Errors about a file's content: only their phrases (:data:`CLI_PHRASES`) are reworded,
 #: since a JSON path such as ``request.timeframe:`` is not an option.
-_PHRASED: Final = (ResponseError,)
+_PHRASED: Final = (ResponseError, AuthError)
 
 log = logging.getLogger("engframe")
 
@@ -187,9 +188,10 @@ def _every(text: str) -> float:
         minutes = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected minutes, found {text!r}") from None
-    if not minutes >= MIN_EVERY:  # also refuses nan
+    if not MIN_EVERY <= minutes <= MAX_EVERY:  # also refuses nan and inf
         raise argparse.ArgumentTypeError(
-            f"must be at least {MIN_EVERY:g} minute(s), found {text}")
+            f"must be from {MIN_EVERY:g} to {MAX_EVERY:g} minutes (the API keeps a day), "
+            f"found {text}")
     return minutes
 
 
@@ -198,9 +200,13 @@ def _byte_count(text: str) -> int:
     if match is None:
         raise argparse.ArgumentTypeError(
             f"expected a number of bytes such as 300000000, 512M or 1G, found {text!r}")
+    if len(match[1].lstrip("0")) > len(str(BYTES_CEILING)):  # not int() of 10,000 digits
+        raise argparse.ArgumentTypeError(f"must be at most 1024G, found {text[:40]!r}")
     number = int(match[1]) * BYTE_SUFFIXES[(match[2] or "").upper()]
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be 1 byte or more, found {text}")
+    if number > BYTES_CEILING:
+        raise argparse.ArgumentTypeError(f"must be at most 1024G, found {text}")
     return number
 
 
@@ -287,15 +293,14 @@ def _none_if_empty(ids: str) -> str | None:
 
 def _write_frame(df: pd.DataFrame, output: str, *, layout: str) -> None:
     """Write ``df`` in the format ``output``'s ending names (see :data:`OUTPUT_FORMATS`)."""
-    from engframe._output import write_file
+    from engframe._csv import write_csv
     from engframe.derive import to_wide
     from engframe.parquet import to_parquet
 
     if OUTPUT_FORMATS[Path(output).suffix.lower()] == "parquet":
         to_parquet(df, output, layout=layout)  # type: ignore[arg-type]
         return
-    table = to_wide(df) if layout == "wide" else df
-    write_file(output, lambda tmp: table.to_csv(tmp, index=False))
+    write_csv(to_wide(df) if layout == "wide" else df, output)
 
 
 def _default_output(df: pd.DataFrame) -> str:
@@ -643,8 +648,8 @@ def build_parser() -> argparse.ArgumentParser:
     _query_options(syn, interval=5, timeframe=None)
     syn.add_argument("--root", required=True, help="the history dataset's folder")
     syn.add_argument("--every", type=_every, metavar="MINUTES",
-                     help=f"repeat every this many minutes, at least {MIN_EVERY:g}; each "
-                          "line printed starts with its UTC time")
+                     help=f"repeat every this many minutes, {MIN_EVERY:g} to {MAX_EVERY:g}; "
+                          "each line printed starts with its UTC time")
     syn.add_argument("--times", type=_positive, help="stop after this many fetches")
     syn.add_argument("--names", action="store_true",
                      help="also read the skill, agent and team names (cached for hours) into "

@@ -43,12 +43,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-import msgspec
 import pandas as pd
 import requests
 from tqdm import tqdm
 
-from engframe._atomic import replace_file
+from engframe._json import check_json_object, decode_json
+from engframe._output import reason, write_file
 from engframe.auth import ENV_ACCOUNT, Auth, Secret, resolve_auth
 from engframe.discovery import (
     DATA_SERVICE,
@@ -63,10 +63,12 @@ from engframe.errors import (
     AuthError,
     ConfigError,
     FrameError,
+    OutputError,
     QueryError,
     ResponseError,
 )
 from engframe.flatten import flatten
+from engframe.limits import MAX_RESPONSE_BYTES
 from engframe.names import API_SOURCE, Names, attach_names
 from engframe.names._endpoints import CONFIG_SERVICE, ENDPOINTS, NAMES_EXPIRE_AFTER
 from engframe.names._names import KINDS as NAME_KINDS
@@ -152,16 +154,22 @@ class Client:
         Answer from the cache only, whatever the age of the answers; send nothing.
         Credentials are then not needed.
     timeout : float, default DEFAULT_TIMEOUT
-        Seconds to connect and to read, per attempt.
+        Seconds to connect and to wait for bytes, per attempt.
     retry : RetryPolicy, optional
-        Retry waits and limits; LivePerson's policy by default.
+        Retry waits and limits, and the wall-clock budget of a request
+        (``max_total``); LivePerson's policy by default.
+    max_bytes : int, default engframe.limits.MAX_RESPONSE_BYTES (256 MiB)
+        The most decoded bytes an answer may hold (a gzip-encoded answer's inflated
+        size counts); a larger one is a :class:`~engframe.errors.ResponseError`.
     max_url_length : int, default DEFAULT_MAX_URL_LENGTH
         Longer requests are split (see the module docstring).
     save_raw : str or path-like, optional
         A directory where every answer is saved as an envelope
         ``{"request", "fetched_at", "from_cache", "response"}`` that
         :func:`engframe.flatten` and :func:`engframe.load` read back, and the names
-        :meth:`names` reads, in its ``names/`` subfolder. No secret is saved.
+        :meth:`names` reads, in its ``names/`` subfolder. No secret is saved. A file that
+        cannot be written there (a full disk) is an :class:`~engframe.errors.OutputError`
+        naming it.
     domain_ttl : float, default DEFAULT_DOMAIN_TTL
         How long a looked-up host is kept [s].
     clock : callable, default time.time
@@ -207,6 +215,7 @@ class Client:
         offline: bool = False,
         timeout: float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
+        max_bytes: int = MAX_RESPONSE_BYTES,
         max_url_length: int = DEFAULT_MAX_URL_LENGTH,
         save_raw: str | os.PathLike[str] | None = None,
         domain_ttl: float = DEFAULT_DOMAIN_TTL,
@@ -240,6 +249,7 @@ class Client:
             timeout=timeout,
             retry=RetryPolicy() if retry is None else retry,
             offline=offline,
+            max_bytes=max_bytes,
             clock=clock,
             sleep=sleep,
         )
@@ -571,17 +581,15 @@ class Client:
         url = base + endpoint.target(self.account)
         shown = redact_url(url)
         sign, renew = self._signing()
-        response = self._transport.get(url, sign=sign, renew=renew, refresh=refresh,
-                                       expire_after=self.names_expire_after)
-        try:
-            table = endpoint.parse(msgspec.json.decode(response.content), source=shown)
-        except msgspec.DecodeError as exc:
-            self._transport.evict(url)
-            raise ResponseError("", "a JSON array", f"{exc} ({len(response.content)} bytes)",
-                                source=shown) from None
-        except ResponseError:
-            self._transport.evict(url)  # a broken answer must not be served again
-            raise
+
+        def parse(body: bytes) -> pd.DataFrame:
+            # Parsed before the cache may keep it: a broken answer is never served again.
+            return endpoint.parse(decode_json(body, source=shown, expected="a JSON array"),
+                                  source=shown)
+
+        response, table = self._transport.get_parsed(url, parse, sign=sign, renew=renew,
+                                                     refresh=refresh,
+                                                     expire_after=self.names_expire_after)
         stamp = response.headers.get(FETCHED_AT_HEADER, "")
         fetched_at = int(stamp) if stamp.isdigit() else round(self._clock() * 1000)
         return _Table(table, fetched_at)
@@ -636,9 +644,16 @@ class Client:
     def _get(self, query: Query, *, refresh: bool) -> _Fetched:
         url = f"{self._data_url()}?{query.query_string()}"
         sign, renew = self._signing()
+        shown = redact_url(url)
+
+        def check(body: bytes) -> None:
+            # A complete, well-formed JSON object, or the cache never keeps it (what it
+            # holds is checked by flatten, which drops a bad answer from the cache).
+            check_json_object(body, source=shown)
+
         response = self._transport.get(url, sign=sign, renew=renew, refresh=refresh,
                                        service=DATA_SERVICE,
-                                       role=self._discovery.role(DATA_SERVICE))
+                                       role=self._discovery.role(DATA_SERVICE), check=check)
         stamp = response.headers.get(FETCHED_AT_HEADER, "")
         fetched_at = int(stamp) if stamp.isdigit() else round(self._clock() * 1000)
         return _Fetched(query, redact_url(url), fetched_at,
@@ -661,18 +676,24 @@ class Client:
         return base + _TOKEN_PATH.format(account=self.account)
 
     def _post_token(self, url: str, body: str) -> Secret:
+        # The token server refuses the credentials of another account as it refuses wrong
+        # ones: the account id is worth checking too.
+        hint = f"the account id {self.account} may be wrong too (account=, or {ENV_ACCOUNT})"
         response = self._transport.post_form(url, body, service=TOKEN_SERVICE,
-                                             role=self._discovery.role(TOKEN_SERVICE))
+                                             role=self._discovery.role(TOKEN_SERVICE),
+                                             hint=hint)
         return Secret(response.text)
 
-    def _get_json(self, url: str, *, role: str) -> Any:
-        response = self._transport.get(url, expire_after=self._domain_ttl,
-                                       service=DOMAIN_API, role=role)
-        try:
-            return msgspec.json.decode(response.content)
-        except msgspec.DecodeError as exc:
-            self._transport.evict(url)
-            raise ResponseError("", "a JSON document", str(exc), source=redact_url(url)) from None
+    def _get_json(self, url: str, *, role: str, check: Callable[[Any], Any]) -> Any:
+        shown = redact_url(url)
+
+        def parse(body: bytes) -> Any:
+            # Checked before the cache may keep it: a broken answer is never served again.
+            return check(decode_json(body, source=shown))
+
+        _, value = self._transport.get_parsed(url, parse, expire_after=self._domain_ttl,
+                                              service=DOMAIN_API, role=role)
+        return value
 
     def _head(self, fetched: _Fetched) -> dict[str, Any]:
         return {
@@ -683,11 +704,10 @@ class Client:
 
     def _envelope(self, fetched: _Fetched) -> dict[str, Any]:
         try:
-            response = msgspec.json.decode(fetched.content)
-        except msgspec.DecodeError as exc:
+            response = decode_json(fetched.content, source=fetched.url)
+        except ResponseError:
             self._unusable(fetched)
-            raise ResponseError("", "a JSON document", f"{exc} ({len(fetched.content)} bytes)",
-                                source=fetched.url) from None
+            raise
         if not isinstance(response, dict):
             self._unusable(fetched)
             raise ResponseError("", "a JSON object", type(response).__name__,
@@ -720,7 +740,13 @@ class Client:
     def _save(self, fetched: _Fetched) -> None:
         if self.save_raw is None:
             return
-        self.save_raw.mkdir(parents=True, exist_ok=True)
+        problem: str | None = None
+        try:
+            self.save_raw.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            problem = reason(exc)
+        if problem is not None:
+            raise OutputError(f"save_raw: cannot create the folder {self.save_raw} ({problem})")
         stamp = _iso(fetched.fetched_at_ms).replace("-", "").replace(":", "").replace(".", "")
         digest = hashlib.sha256(fetched.query.query_string().encode()).hexdigest()[:10]
         target = self.save_raw / f"engactivity_{self.account}_{stamp}_{digest}.json"
@@ -729,7 +755,7 @@ class Client:
         def write(temporary: Path) -> None:
             temporary.write_bytes(content)
 
-        replace_file(target, write, durable=False)
+        write_file(target, write)  # a full disk: an OutputError naming the file
 
 
 def _credentials(auth: Any, environ: Mapping[str, str] | None, *, offline: bool) -> Auth | None:

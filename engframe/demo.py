@@ -177,6 +177,7 @@ def _charts(frame: pd.DataFrame, checks: pd.DataFrame, files: dict[str, Path]) -
 
     matplotlib.use("Agg")
     from matplotlib import pyplot
+    from matplotlib.figure import Figure
 
     drawn = {
         "activity": plot.timeseries(frame, "totalChats", by="skill", top=TOP, grain=GRAIN),
@@ -185,8 +186,8 @@ def _charts(frame: pd.DataFrame, checks: pd.DataFrame, files: dict[str, Path]) -
         "drift": plot.drift(checks),
     }
     for name, axes in drawn.items():
-        figure = axes.get_figure(root=True)
-        assert figure is not None
+        figure = axes.figure  # the root figure: the demo draws no subfigures
+        assert isinstance(figure, Figure)
         figure.savefig(files[name], dpi=100, bbox_inches="tight")
         pyplot.close(figure)
 

@@ -9,8 +9,10 @@ file) naming the file and the bound, before it can take minutes or gigabytes.
 ================================  ===============  ========================================
 constant                          value            what it bounds
 ================================  ===============  ========================================
-:data:`MAX_RESPONSE_BYTES`        256 MiB          the bytes a file may hold or inflate to
-                                                   (``max_bytes=`` of ``flatten``/``load``)
+:data:`MAX_RESPONSE_BYTES`        256 MiB          the bytes a file or an HTTP answer may
+                                                   hold or inflate to (``max_bytes=`` of
+                                                   ``flatten``/``load``/``Client``)
+:data:`BYTES_CEILING`             1 TiB            the largest ``max_bytes=`` accepted
 :data:`MAX_DEPTH`                 64               nesting of the values engframe keeps
 :data:`MAX_INTERVALS`             1,440            items of ``metricsByIntervals``
 :data:`MAX_METRICS`               1,000            distinct metric names in one response
@@ -31,11 +33,15 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["MAX_DEPTH", "MAX_INTERVALS", "MAX_METRICS", "MAX_RESPONSE_BYTES"]
+__all__ = ["BYTES_CEILING", "MAX_DEPTH", "MAX_INTERVALS", "MAX_METRICS", "MAX_RESPONSE_BYTES"]
 
 #: The default of ``max_bytes=``: the most bytes of JSON a response file may hold, or a
 #: ``.json.gz`` file inflate to (256 MiB; the largest real responses are about 150 MB).
 MAX_RESPONSE_BYTES: Final = 256 * 2**20
+
+#: The largest ``max_bytes=`` accepted (1 TiB): a limit beyond what a machine holds in memory
+#: bounds nothing, and Python's file and socket reads refuse sizes past ``sys.maxsize``.
+BYTES_CEILING: Final = 2**40
 
 #: The deepest nesting engframe reads: a response is about 11 levels deep (13 in an
 #: envelope); deeper values, such as an unknown member engframe would keep, are refused.

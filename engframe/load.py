@@ -88,13 +88,29 @@ def load(
         (relative to the folder); columns only some files have (such as ``fetched_at``)
         are missing (NA, NaT or False) for the others. ``value`` is float64 if any file
         held a float. ``df.attrs`` keeps the entries whose values are equal in every file
-        (the ``query`` of a folder of one fetch's pieces, say), and drops the others.
+        (the ``query`` of a folder of one fetch's pieces, say), and drops the others;
+        ``df.attrs["queries"]`` maps each saved envelope's file to its request (so that
+        :func:`engframe.reconcile` checks each file with its own).
+
+        **Overlapping fetches** of one request (the same account, skills and agents, as
+        ``save_raw=`` and ``engframe demo`` leave them) hold the same periods again: each
+        period is kept once, as :func:`engframe.export` keeps it in a history, so every
+        sum over the folder equals the sum over the history built from the same files.
+        An interval is taken whole from the fetch whose data covers most of it (the
+        newest interval is still filling, the API's oldest holds only the remainder of
+        the window), then the later fetch; whole-timeframe rows of fetches whose windows
+        overlap without being the same window are left out (their intervals hold the same
+        chats). ``df.attrs["overlaps"]`` counts the rows ``superseded`` and ``left_out``.
+        Bare responses (no envelope: neither request nor fetch time) are kept as they
+        are; :func:`engframe.derive` refuses to add up responses that hold the same chats.
 
     Raises
     ------
     SourceError
-        If the path does not exist, is not a regular file or folder, or a folder holds no
-        ``.json``/``.json.gz`` file.
+        If the path does not exist, is not a regular file or folder, a folder holds no
+        ``.json``/``.json.gz`` file, or two fetches of one request hold periods that
+        overlap without being the same period (60-minute intervals fetched at :02 and :09;
+        whole timeframes of fetches without intervals): the message names both files.
     ResponseError
         If a response is malformed or past a bound of :mod:`engframe.limits`; the message
         names the file and the JSON path. One such file fails the whole folder.
@@ -136,7 +152,8 @@ def load(
         if not path.exists():
             raise SourceError(f"{path}: no such file or folder")
     if source is None:
-        raise SourceError("engframe.load: give a file, a folder, or a response to read")
+        raise SourceError("engframe.load: give a file, a folder, or a response to read; or "
+                          "fetch live with account= (or $LP_ACCOUNT) and timeframe= (minutes)")
     is_path = isinstance(source, str | os.PathLike) and not _is_json_text(source)
     return with_names(flatten(source, max_bytes=max_bytes), names,
                       beside=Path(source).parent if is_path else None)

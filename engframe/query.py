@@ -203,11 +203,18 @@ def id_from_text(text: str) -> int | None:
     (-1, 7, None, None)
     >>> id_from_text("9" * 5000) is None  # not int() of thousands of digits
     True
+    >>> id_from_text("0" * 5000 + "7")  # nor of thousands of leading zeros
+    7
     """
-    digits = text[1:] if text.startswith("-") else text
-    if not (digits.isascii() and digits.isdigit()) or len(digits.lstrip("0")) > _ID_DIGITS:
+    negative = text.startswith("-")
+    digits = text[1:] if negative else text
+    if not (digits.isascii() and digits.isdigit()):
         return None
-    number = int(text)
+    # Python refuses int() of more than 4,300 digits, leading zeros included: drop them
+    significant = digits.lstrip("0") or "0"
+    if len(significant) > _ID_DIGITS:
+        return None
+    number = -int(significant) if negative else int(significant)
     return number if MIN_ID <= number <= MAX_ID else None
 
 

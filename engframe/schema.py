@@ -247,14 +247,25 @@ def concat_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     ``pandas.concat`` turns a categorical column into ``object`` as soon as two frames
     disagree on its categories (a metric that only one response has); this unites them.
     A column only some frames have is missing (NA) in the rows of the others; a ``bool``
-    column becomes the nullable ``boolean`` then.
+    column becomes the nullable ``boolean`` then. Each column's dtype is decided once, so
+    stacking n frames costs time in proportion to n (a folder of thousands of files).
     """
     if not frames:
         return empty_frame()
     names = list(dict.fromkeys(name for frame in frames for name in frame.columns))
+    first_dtype: dict[str, Any] = {}
+    having = dict.fromkeys(names, 0)
+    for frame in frames:
+        for name in frame.columns:
+            first_dtype.setdefault(name, frame[name].dtype)
+            having[name] += 1
     columns = {}
     for name in names:
-        parts = [_column_or_missing(frame, name, frames) for frame in frames]
+        partial = having[name] < len(frames)
+        dtype = first_dtype[name]
+        if partial and dtype == np.dtype(bool):
+            dtype = pd.BooleanDtype()
+        parts = [_column_or_missing(frame, name, dtype, partial) for frame in frames]
         if isinstance(parts[0].dtype, pd.CategoricalDtype):
             columns[name] = pd.Series(union_categoricals(parts, ignore_order=True))
         else:
@@ -262,11 +273,7 @@ def concat_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return pd.DataFrame(columns, copy=False)
 
 
-def _column_or_missing(frame: pd.DataFrame, name: str, frames: Sequence[pd.DataFrame]) -> pd.Series:
-    dtype = next(f[name].dtype for f in frames if name in f.columns)
-    partial = any(name not in f.columns for f in frames)
-    if partial and dtype == np.dtype(bool):
-        dtype = pd.BooleanDtype()
+def _column_or_missing(frame: pd.DataFrame, name: str, dtype: Any, partial: bool) -> pd.Series:
     if name in frame.columns:
         return frame[name].astype(dtype) if partial else frame[name]
     return pd.Series(np.full(len(frame), None, dtype=object)).astype(dtype)

@@ -28,7 +28,14 @@ from typing import Any, Final
 import numpy as np
 
 from engframe.client import Client
-from engframe.errors import APIError, AuthError, DatasetError, OptionError, ResponseError
+from engframe.errors import (
+    APIError,
+    AuthError,
+    DatasetError,
+    EngframeError,
+    OptionError,
+    ResponseError,
+)
 from engframe.history import BUCKETS, ExportResult, export, history_state
 from engframe.names import Names
 from engframe.query import IdsLike
@@ -38,6 +45,7 @@ __all__ = [
     "DEFAULT_INTERVAL",
     "DEFAULT_MARGIN",
     "DEFAULT_TIMEFRAME",
+    "MAX_EVERY",
     "MIN_EVERY",
     "MIN_PAUSE",
     "FetchPlan",
@@ -58,6 +66,8 @@ DEFAULT_MARGIN: Final = 10
 #: The shortest ``every`` [minutes]: the API refreshes every 10 s and counts in 5-minute
 #: buckets; more often only loads it.
 MIN_EVERY: Final = 1.0
+#: The longest ``every`` [minutes]: the API keeps 24 hours, so turns further apart lose data.
+MAX_EVERY: Final = float(MAX_TIMEFRAME)
 #: The shortest pause between two turns [s], even when a turn took longer than ``every``.
 MIN_PAUSE: Final = 10.0
 _MINUTE_MS: Final = 60_000
@@ -177,10 +187,10 @@ def sync(
     skills, agents : "all", iterable of int, comma string or None, default "all"
         Which skills and agents.
     every : float, optional
-        Repeat every this many minutes (start to start, at least :data:`MIN_EVERY`; turns are
-        at least :data:`MIN_PAUSE` seconds apart); ``None`` runs once, for cron. A failed
-        fetch in a repeated sync is logged and retried at the next turn, except for
-        authentication, query and dataset errors, which stop it.
+        Repeat every this many minutes (start to start, from :data:`MIN_EVERY` to
+        :data:`MAX_EVERY`; turns are at least :data:`MIN_PAUSE` seconds apart); ``None``
+        runs once, for cron. A failed fetch in a repeated sync is logged and retried at
+        the next turn, except for authentication, query and dataset errors, which stop it.
     times : int, optional
         Stop after this many turns (default: once when ``every`` is None, else forever).
     margin : int, default DEFAULT_MARGIN
@@ -189,9 +199,10 @@ def sync(
         Also read the account's skill, agent and agent group names each turn
         (:meth:`Client.names <engframe.Client.names>`: cached for 6 hours, so an hourly
         sync reads them a few times a day) and export them into the history's name
-        tables (see :func:`engframe.export`). If they cannot be read (refused, failing, or
-        malformed), the turn logs a warning and exports the facts without them; the
-        next turn tries again.
+        tables (see :func:`engframe.export`). Names never cost a turn its facts: if they
+        cannot be read (refused, failing, malformed) or stored (a damaged name table),
+        the turn logs a warning and exports the facts without them; the next turn tries
+        again.
     client : engframe.Client, optional
         Fetch with this client; otherwise one is made from ``account`` and
         ``client_options`` and closed at the end.
@@ -257,9 +268,9 @@ def sync(
 def _check(*, every: float | None, times: int | None, interval: int, margin: int,
            names: bool) -> None:
     if every is not None and (not isinstance(every, int | float) or isinstance(every, bool)
-                              or not every >= MIN_EVERY):
-        raise OptionError(f"sync: every must be at least {MIN_EVERY:g} minute(s), found "
-                          f"{every!r}")
+                              or not MIN_EVERY <= every <= MAX_EVERY):  # also refuses nan
+        raise OptionError(f"sync: every must be from {MIN_EVERY:g} to {MAX_EVERY:g} minutes "
+                          f"(the API keeps a day), found {every!r}")
     if times is not None and (not isinstance(times, int) or isinstance(times, bool)
                               or times < 1):
         raise OptionError(f"sync: times must be a positive integer, found {times!r}")
@@ -289,8 +300,8 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
     log.info("sync: fetching the last %d minutes for account %s", minutes, client.account)
     frame = client.frame(timeframe=minutes, interval=BUCKET_MINUTES, skills=skills,
                          agents=agents, refresh=True)
-    result = export(frame, root, account=client.account,
-                    names=_names(client) if names else None)
+    result = _export(frame, root, account=client.account,
+                     names=_names(client) if names else None)
     window = frame.attrs.get("window") or {}
     return SyncResult(
         result.root, result.written, result.inserted, result.updated, result.unchanged,
@@ -301,17 +312,36 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
     )
 
 
+def _export(frame: Any, root: str | os.PathLike[str], *, account: str,
+            names: Names | None) -> ExportResult:
+    """Export the turn's facts and names; names that cannot be stored are left out (logged).
+
+    Names must never cost the history its facts: should exporting them with the facts fail
+    (a damaged name table, names that do not fit), the facts are exported alone; an error
+    about the facts themselves comes again from that export.
+    """
+    if names is None:
+        return export(frame, root, account=account)
+    try:
+        return export(frame, root, account=account, names=names)
+    except (DatasetError, OptionError) as error:
+        problem = error
+    log.warning("sync: names not exported this turn, trying again next turn: %s", problem)
+    return export(frame, root, account=account)
+
+
 def _names(client: Client) -> Names | None:
     """The account's names for this turn, or None (logged) when they cannot be read.
 
     Names must never cost the history its facts: a configuration call refused or failing
     leaves the tables it could not read out (the tolerant read the client's
-    ``frame(names=True)`` uses), and a malformed answer, which the client does not keep in
-    its cache, is tried again next turn.
+    ``frame(names=True)`` uses), and any other engframe error (a malformed answer, which
+    the client never keeps in its cache, a damaged HTTP cache) leaves them all out; the
+    next turn tries again.
     """
     try:
         names = client._names(tolerant=True)
-    except ResponseError as error:
+    except EngframeError as error:
         log.warning("sync: names not exported this turn, trying again next turn: %s", error)
         return None
     if names.failed:

@@ -5,8 +5,17 @@ Every request engframe sends goes through :meth:`Transport.send`, which
 - signs each attempt anew (an OAuth 1.0 nonce is never reused, an expired token renewed);
 - waits and retries where LivePerson's retry policy says to (:class:`RetryPolicy`):
   429 after at least a second, backing off exponentially with jitter and honouring a
-  ``Retry-After`` header; 5xx and connection errors three times, pausing 5, 10 and 15 s;
-  never longer than ``max_total`` seconds in all, attempts' timeouts included;
+  ``Retry-After`` header; 5xx and broken connections three times, pausing 5, 10 and 15 s;
+  a refused connection once, after a second; a timeout not at all (the attempt waited
+  its ``timeout`` already); never longer than ``max_total`` seconds in all, wall-clock,
+  every wait, connection and byte of every answer included (:mod:`engframe._bounded`);
+- reads every answer as a stream against ``max_bytes`` decoded bytes, and lets the caller
+  check a body (``check=``) before the cache may keep it: an answer that fails to parse
+  or validate is never cached;
+- sends credentials (a signer, a token request) only over HTTPS, or plain HTTP to a
+  loopback host (:mod:`engframe._hosts`), and never lets a token request follow a redirect:
+  that is an error naming both hosts (GETs follow redirects, and requests drops their
+  ``Authorization`` header when the scheme, host or port changes);
 - logs each retry and its wait on the logger ``engframe.transport``: INFO, or WARNING
   when the wait is longer than :data:`LONG_WAIT`;
 - fails at once on other 4xx, raising the error that says what to do
@@ -26,7 +35,10 @@ keeps the frames of requests and urllib3, whose local variables hold the headers
 GET answers are cached with requests-cache (:func:`make_session`): a sqlite file in the
 user's cache directory, fresh for a minute by default. Cache keys leave out the
 ``Authorization`` header and every OAuth parameter, so a repeated call is a hit whoever
-signs it, and those values are removed from what is stored.
+signs it, and those values are removed from what is stored. Only 200 answers to GETs are
+stored, after their ``check`` passed; a cache file found damaged when the session is made
+is set aside (renamed, with a warning) and a new one started (:mod:`engframe._cachefile`),
+and one damaged later is a :class:`~engframe.errors.SourceError` naming it.
 
 Examples
 --------
@@ -43,10 +55,12 @@ import http.client
 import importlib.metadata
 import json
 import logging
+import math
 import os
 import random as _random
 import re
 import socket
+import sqlite3
 import ssl
 import sys
 import time
@@ -54,14 +68,25 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from typing import Any, Final, TypeVar
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
 import requests_cache
 from requests_cache.backends.base import BaseCache
 
-from engframe.errors import APIError, AuthError, ConfigError, QueryError, RateLimitError
+from engframe._bounded import Check, OverrunError, Reader, RefusedError, Watch, run_bounded
+from engframe._cachefile import damaged_cache, set_aside_if_damaged
+from engframe._hosts import clear_text_allowed
+from engframe.errors import (
+    APIError,
+    AuthError,
+    ConfigError,
+    EngframeError,
+    QueryError,
+    RateLimitError,
+)
+from engframe.limits import BYTES_CEILING, MAX_RESPONSE_BYTES
 
 __all__ = [
     "API_ERRORS",
@@ -114,6 +139,7 @@ _SECRET_IN_QUERY: Final = re.compile(
 _MESSAGE_MAX: Final = 300
 _FOREVER: Final = 10 * 365 * 24 * 3600
 
+_T = TypeVar("_T")
 #: Makes the ``requests`` auth for one attempt (``None``: send unsigned).
 Signer = Callable[[], requests.auth.AuthBase | None]
 #: What ``cache=`` may be: True (the default file), False (off), a file path, a backend.
@@ -136,9 +162,16 @@ class RetryPolicy:
     Parameters
     ----------
     retries_5xx : int, default 3
-        Retries after a 5xx answer or a connection error (timeouts included).
+        Retries after a 5xx answer or a broken connection (reset, closed without an
+        answer, a name lookup that failed for now). Timeouts are not retried: the attempt
+        waited its whole ``timeout`` already.
     pauses_5xx : tuple of float, default (5, 10, 15)
         The pause before each of those retries [s]; the last repeats.
+    retries_refused : int, default 1
+        Retries after a refused connection (nothing listens, or a firewall said no): one
+        quick retry covers a server restarting; more would only delay the error.
+    pause_refused : float, default 1
+        The pause before each of those retries [s].
     retries_429 : int, default 8
         Retries after 429 Too Many Requests.
     first_wait_429 : float, default 1
@@ -150,12 +183,14 @@ class RetryPolicy:
         Each 429 wait is stretched by a random fraction up to this, so that clients
         that were refused together do not come back together.
     max_total : float, default 120
-        The most time one request may take [s], from the start of its first attempt to
-        the end of its last, counting every wait, every attempt's timeout and the signing
-        of retries: each attempt's timeout is cut to the time left, and a retry is made
-        only if at least ``min_attempt`` seconds are left when its wait ends. (Looking up
-        the host and fetching a token before the first attempt are requests of their own,
-        each with its own budget.)
+        The most time one request may take [s], wall-clock, from the start of its first
+        attempt to the end of its last, counting every wait, every attempt's connection
+        and every byte of its answer, and the signing of retries: each attempt's timeout
+        is cut to the time left, an answer still coming when the budget runs out is given
+        up (a server dripping bytes cannot stretch a call), and a retry is made only if at
+        least ``min_attempt`` seconds are left when its wait ends. (Looking up the host
+        and fetching a token before the first attempt are requests of their own, each
+        with its own budget.) Raise it for very large answers over a slow link.
     min_attempt : float, default DEFAULT_MIN_ATTEMPT
         The least time an attempt may have [s]: no retry starts with less left.
 
@@ -174,6 +209,8 @@ class RetryPolicy:
 
     retries_5xx: int = 3
     pauses_5xx: tuple[float, ...] = (5.0, 10.0, 15.0)
+    retries_refused: int = 1
+    pause_refused: float = 1.0
     retries_429: int = 8
     first_wait_429: float = 1.0
     max_wait_429: float = 30.0
@@ -182,7 +219,7 @@ class RetryPolicy:
     min_attempt: float = DEFAULT_MIN_ATTEMPT
 
     def __post_init__(self) -> None:
-        for name in ("retries_5xx", "retries_429"):
+        for name in ("retries_5xx", "retries_refused", "retries_429"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ConfigError(f"RetryPolicy {name}={value!r} is invalid: it must be an "
@@ -192,7 +229,7 @@ class RetryPolicy:
                 or not all(_nonnegative(p) for p in pauses)):
             raise ConfigError(f"RetryPolicy pauses_5xx={pauses!r} is invalid: it must be a "
                               "non-empty tuple of seconds >= 0", option="retry")
-        for name in ("first_wait_429", "max_wait_429", "jitter"):
+        for name in ("first_wait_429", "max_wait_429", "jitter", "pause_refused"):
             if not _nonnegative(getattr(self, name)):
                 raise ConfigError(f"RetryPolicy {name}={getattr(self, name)!r} is invalid: "
                                   "it must be a number >= 0", option="retry")
@@ -233,7 +270,9 @@ class RetryPolicy:
 
 
 def _nonnegative(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value >= 0
+    """A finite number >= 0 (NaN and infinity are not: a wait of either never ends)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and math.isfinite(value) and value >= 0)
 
 
 def default_cache_path(*, environ: Mapping[str, str] | None = None) -> Path:
@@ -293,6 +332,12 @@ def make_session(
     ConfigError
         If ``cache`` or ``expire_after`` is of the wrong kind.
 
+    Warns
+    -----
+    EngframeWarning
+        If the cache file is damaged (not a database, cut short): it is renamed beside
+        itself (``http_cache.sqlite.damaged-<time>``) and a new one started.
+
     Examples
     --------
     >>> make_session(False).__class__.__name__
@@ -312,6 +357,7 @@ def make_session(
             if path.is_dir():
                 path = path / CACHE_FILE_NAME
             path.parent.mkdir(parents=True, exist_ok=True)
+            set_aside_if_damaged(path)
             backend, name = "sqlite", str(path)
         else:
             raise ConfigError(
@@ -379,13 +425,17 @@ def server_message(response: requests.Response) -> str | None:
 
 
 def _retry_after(response: requests.Response, now: float) -> float | None:
+    """The wait a ``Retry-After`` header asks for [s]; None when absent or not a wait."""
     value = response.headers.get("Retry-After")
     if not value:
         return None
     try:
-        return max(float(value), 0.0)
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "nan" and "inf" parse as floats, but are no wait (sleep(nan) raises)
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -478,26 +528,33 @@ class _TextHeaders(requests.auth.AuthBase):
 # -- why no answer came ----------------------------------------------------------------------
 
 #: How to say why no answer came, most specific first: an exception type met in the
-#: failure's chain (requests wraps urllib3's, which wraps the socket's), then how the
-#: message opens and what failed ({timeout}: the attempt's timeout [s]).
-_NO_ANSWER: Final[tuple[tuple[type[BaseException], str, str], ...]] = (
-    (requests.exceptions.ConnectTimeout, "cannot connect to", "timed out after {timeout} s"),
-    (requests.exceptions.ReadTimeout, "no answer from", "timed out after {timeout} s"),
-    (requests.exceptions.ProxyError, "cannot connect to", "the proxy failed"),
-    (socket.gaierror, "cannot connect to", "name not resolved"),
-    (ConnectionRefusedError, "cannot connect to", "connection refused"),
-    (ssl.SSLCertVerificationError, "cannot connect to", "its TLS certificate is not trusted"),
-    (requests.exceptions.SSLError, "cannot connect to", "the TLS handshake failed"),
+#: failure's chain (requests wraps urllib3's, which wraps the socket's), how the message
+#: opens, what failed ({timeout}: the attempt's timeout [s]) and which retries it gets:
+#: "5xx" (LivePerson's 5xx pauses), "refused" (``RetryPolicy.retries_refused``), "never".
+_NO_ANSWER: Final[tuple[tuple[type[BaseException], str, str, str], ...]] = (
+    (requests.exceptions.ConnectTimeout, "cannot connect to", "timed out after {timeout} s",
+     "never"),
+    (requests.exceptions.ReadTimeout, "no answer from", "timed out after {timeout} s", "never"),
+    (requests.exceptions.InvalidHeader, "cannot send to",
+     "a header value is not valid HTTP (not shown: it may hold a credential)", "never"),
+    (requests.exceptions.ProxyError, "cannot connect to", "the proxy failed", "5xx"),
+    (socket.gaierror, "cannot connect to", "name not resolved", "5xx"),
+    (ConnectionRefusedError, "cannot connect to", "connection refused", "refused"),
+    (ssl.SSLCertVerificationError, "cannot connect to", "its TLS certificate is not trusted",
+     "never"),
+    (requests.exceptions.SSLError, "cannot connect to", "the TLS handshake failed", "5xx"),
     (http.client.RemoteDisconnected, "lost the connection to",
-     "closed by the server without an answer"),
-    (ConnectionResetError, "lost the connection to", "reset by the peer"),
+     "closed by the server without an answer", "5xx"),
+    (ConnectionResetError, "lost the connection to", "reset by the peer", "5xx"),
     (requests.exceptions.ChunkedEncodingError, "lost the connection to",
-     "the answer broke off"),
+     "the answer broke off", "5xx"),
     (requests.exceptions.ContentDecodingError, "cannot read the answer from",
-     "its compression is broken"),
-    (TimeoutError, "cannot connect to", "timed out after {timeout} s"),
-    (requests.ConnectionError, "cannot connect to", "the connection failed"),
+     "its compression is broken", "5xx"),
+    (TimeoutError, "cannot connect to", "timed out after {timeout} s", "never"),
+    (requests.ConnectionError, "cannot connect to", "the connection failed", "5xx"),
 )
+#: Exceptions whose text may quote a header value (a credential): described by type only.
+_QUOTES_HEADERS: Final = (requests.exceptions.InvalidHeader, ValueError, UnicodeError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -508,7 +565,7 @@ class _Unreached:
     host: str
     reason: str  # "connection refused", "timed out after 30 s", ...
     detail: str
-    final: bool  # no retry can help
+    retry: str  # which retries may help: "5xx", "refused" or "never" (see _NO_ANSWER)
 
     def __str__(self) -> str:
         return f"{self.opening} {self.host}: {self.reason}"
@@ -529,21 +586,35 @@ def _chain(error: BaseException) -> list[BaseException]:
     return found
 
 
-def _unreached(error: requests.RequestException, host: str, timeout: float) -> _Unreached:
+def _unreached(error: BaseException, host: str, timeout: float) -> _Unreached:
     chain = _chain(error)
-    detail = _SECRET_IN_QUERY.sub(r"\1***", f"{type(error).__name__}: {error}")
+    if isinstance(error, _QUOTES_HEADERS):
+        detail = type(error).__name__
+    else:
+        detail = _SECRET_IN_QUERY.sub(r"\1***", f"{type(error).__name__}: {error}")
     # A name the DNS says does not exist, or a certificate not trusted, stays so.
     final = any(isinstance(e, ssl.SSLCertVerificationError)
                 or (isinstance(e, socket.gaierror) and e.errno == socket.EAI_NONAME)
                 for e in chain)
-    for kind, opening, reason in _NO_ANSWER:
+    for kind, opening, reason, retry in _NO_ANSWER:
         if any(isinstance(e, kind) for e in chain):
             return _Unreached(opening, host, reason.format(timeout=_seconds(timeout)), detail,
-                              final)
+                              "never" if final else retry)
+    if isinstance(error, _QUOTES_HEADERS):
+        # http.client refuses a header holding a newline or a character outside latin-1,
+        # quoting the value: say so without it.
+        return _Unreached("cannot send to", host, "a header value is not valid HTTP (not "
+                          "shown: it may hold a credential)", detail, "never")
     # Not a connection failure: a request requests refuses to send (a malformed URL, ...).
     said = (str(error) or type(error).__name__)[:_MESSAGE_MAX]
     return _Unreached("cannot send to", host, _SECRET_IN_QUERY.sub(r"\1***", said), detail,
-                      final=True)
+                      "never")
+
+
+def _overrun(host: str, budget: float) -> _Unreached:
+    """The budget ran out before a whole answer came (a slow or dripping server)."""
+    return _Unreached("no complete answer from", host,
+                      f"the {_seconds(budget)} s budget (max_total) ran out", "", "never")
 
 
 def _host(url: str) -> str:
@@ -575,11 +646,14 @@ class Transport:
         What sends the requests; a ``requests_cache.CachedSession`` enables the cache
         options (``refresh``, ``offline``, ``expire_after``).
     timeout : float, default DEFAULT_TIMEOUT
-        Seconds to connect and to read, per attempt.
+        Seconds to connect and to wait for bytes, per attempt.
     retry : RetryPolicy
-        When and how long to wait before retrying.
+        When and how long to wait before retrying, and the budget of a request.
     offline : bool, default False
         Answer only from the cache (stale answers included); nothing is sent.
+    max_bytes : int, default engframe.limits.MAX_RESPONSE_BYTES (256 MiB)
+        The most decoded bytes an answer may hold (what a gzip-encoded answer inflates
+        to counts); a larger answer is a :class:`~engframe.errors.ResponseError`.
     clock : callable, default time.time
         The current time [s since the epoch]; tests inject a fake one.
     sleep : callable, default time.sleep
@@ -590,14 +664,15 @@ class Transport:
     Examples
     --------
     >>> t = Transport(make_session(False), timeout=5.0)
-    >>> t.timeout
-    5.0
+    >>> t.timeout, t.max_bytes // 2**20
+    (5.0, 256)
     """
 
     session: requests.Session
     timeout: float = DEFAULT_TIMEOUT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     offline: bool = False
+    max_bytes: int = MAX_RESPONSE_BYTES
     clock: Callable[[], float] = time.time
     sleep: Callable[[float], None] = time.sleep
     random: Callable[[], float] = _random.random
@@ -609,6 +684,11 @@ class Transport:
         if not isinstance(self.retry, RetryPolicy):
             raise ConfigError(f"retry is invalid (a {type(self.retry).__name__}): it must be "
                               "an engframe.transport.RetryPolicy", option="retry")
+        if (not isinstance(self.max_bytes, int) or isinstance(self.max_bytes, bool)
+                or not 0 < self.max_bytes <= BYTES_CEILING):
+            raise ConfigError(f"max_bytes={self.max_bytes!r} is invalid: it must be a whole "
+                              f"number of bytes from 1 to {BYTES_CEILING:,} "
+                              "(engframe.limits.BYTES_CEILING)", option="max_bytes")
         if self.offline and not self.cached:
             raise ConfigError("offline=True needs the cache: leave cache= on, or pass a "
                               "requests_cache.CachedSession as session=", option="offline")
@@ -629,6 +709,7 @@ class Transport:
         errors: Mapping[int, type[Exception]] = API_ERRORS,
         service: str | None = None,
         role: str | None = None,
+        check: Check | None = None,
     ) -> requests.Response:
         """GET ``url``, from the cache when fresh there, with retries.
 
@@ -637,7 +718,8 @@ class Transport:
         url : str
             The full URL, query string included.
         sign : callable, optional
-            Makes the auth for each attempt.
+            Makes the auth for each attempt. A signed request goes over HTTPS, or plain
+            HTTP to a loopback host only.
         renew : callable, optional
             Called once after a 401 to drop a cached token; a true result retries.
         refresh : bool, default False
@@ -651,6 +733,10 @@ class Transport:
         role : str, optional
             What the host is and where it came from, for the message of a connection
             failure (``"the token server 'sentinel', named by the Domain API"``).
+        check : callable, optional
+            ``check(body)`` looks at a 2xx answer before the cache may keep it, raising an
+            engframe error to refuse it: a refused answer is not cached (one found in the
+            cache is dropped from it), and the error is raised, without retrying.
 
         Returns
         -------
@@ -661,7 +747,14 @@ class Transport:
         ------
         QueryError, AuthError, RateLimitError, APIError
             As :data:`API_ERRORS` says, once retries are spent; ``APIError`` too when
-            the host cannot be reached, and when offline and the answer is not cached.
+            the host cannot be reached, the budget runs out, and when offline and the
+            answer is not cached.
+        ResponseError
+            If the answer holds more than ``max_bytes``; any error ``check`` raises.
+        ConfigError
+            If a signed request would go over plain HTTP to a host that is not loopback.
+        SourceError
+            If the cache file is damaged.
 
         Examples
         --------
@@ -678,18 +771,52 @@ class Transport:
             if self.offline:
                 # Offline, an old answer beats none: accept any age.
                 options["headers"] = {"Cache-Control": f"max-stale={_FOREVER}"}
-        options["hooks"] = {"response": [self._stamp]}
         if self.offline:
             sign = renew = None  # nothing is sent, so nothing is signed
         elif self.cached and not refresh:
             # A fresh cached answer needs no signature (and no token fetched for one).
-            probe = {**options, "only_if_cached": True}
-            with _sending():
-                hit = self.session.request("GET", url, timeout=self.timeout, **probe)
-            if hit.status_code == 200:
+            hit = self._cached(url, {**options, "only_if_cached": True}, check)
+            if hit is not None:
                 return hit
         return self.send("GET", url, sign=sign, renew=renew, errors=errors, service=service,
-                         role=role, **options)
+                         role=role, check=check, **options)
+
+    def get_parsed(self, url: str, parse: Callable[[bytes], _T], **options: Any,
+                   ) -> tuple[requests.Response, _T]:
+        """GET ``url`` as :meth:`get` does, parsing the body before it may be cached.
+
+        An answer ``parse`` refuses (raising an engframe error) is never cached: the next
+        call asks the server again.
+
+        Parameters
+        ----------
+        url : str
+            The full URL.
+        parse : callable
+            ``parse(body) -> value``; raises a :class:`~engframe.errors.ResponseError` (or
+            another engframe error) for an unusable answer.
+        **options
+            Those of :meth:`get`.
+
+        Returns
+        -------
+        tuple
+            The answer and what ``parse`` made of it.
+
+        Raises
+        ------
+        EngframeError
+            As :meth:`get`, and what ``parse`` raises.
+
+        Examples
+        --------
+        >>> callable(Transport(make_session(False)).get_parsed)
+        True
+        """
+        parsed: list[_T] = []
+        response = self.get(url, check=lambda body: parsed.append(parse(body)), **options)
+        assert parsed, "the check runs on every 2xx answer"
+        return response, parsed[-1]
 
     def evict(self, url: str) -> None:
         """Drop the cached answer to a GET of ``url`` (one that proved unusable).
@@ -699,7 +826,10 @@ class Transport:
         >>> Transport(make_session(False)).evict("https://h/p")  # no cache: nothing to do
         """
         if self.cached:
-            self.session.cache.delete(urls=[url])  # type: ignore[attr-defined]
+            try:
+                self.session.cache.delete(urls=[url])  # type: ignore[attr-defined]
+            except sqlite3.DatabaseError as error:
+                raise damaged_cache(self.session, error) from None
 
     def post_form(
         self,
@@ -709,8 +839,14 @@ class Transport:
         errors: Mapping[int, type[Exception]] = TOKEN_ERRORS,
         service: str | None = None,
         role: str | None = None,
+        hint: str | None = None,
     ) -> requests.Response:
-        """POST a form body (never cached), with retries.
+        """POST a form body that holds a credential: never cached, never redirected.
+
+        The body goes over HTTPS, or plain HTTP to a loopback host only, and never follows
+        a redirect: a server answering one is an :class:`~engframe.errors.APIError` naming
+        both hosts (re-posting a client secret to wherever a server points is how it would
+        leak).
 
         Parameters
         ----------
@@ -723,6 +859,8 @@ class Transport:
             The exception for each failing status.
         service, role : str, optional
             As :meth:`get`.
+        hint : str, optional
+            Added to the message when the server refuses (a 4xx answer): what else to check.
 
         Returns
         -------
@@ -732,7 +870,9 @@ class Transport:
         Raises
         ------
         AuthError, RateLimitError, APIError
-            As ``errors`` says, once retries are spent.
+            As ``errors`` says, once retries are spent; ``APIError`` for a redirect.
+        ConfigError
+            If ``url`` is plain HTTP to a host that is not loopback.
 
         Examples
         --------
@@ -744,7 +884,8 @@ class Transport:
                            host=_host(url), service=service)
         headers = {"Content-Type": "application/x-www-form-urlencoded"}
         return self.send("POST", url, data=body, headers=headers, errors=errors,
-                         service=service, role=role)
+                         service=service, role=role, credential=True, hint=hint,
+                         allow_redirects=False)
 
     def send(
         self,
@@ -756,6 +897,9 @@ class Transport:
         errors: Mapping[int, type[Exception]] = API_ERRORS,
         service: str | None = None,
         role: str | None = None,
+        check: Check | None = None,
+        credential: bool = False,
+        hint: str | None = None,
         **options: Any,
     ) -> requests.Response:
         """Send one request, retrying as :attr:`retry` says; the one retry loop of engframe.
@@ -763,7 +907,7 @@ class Transport:
         Each retry is logged on ``engframe.transport`` (what failed, on which attempt,
         how long the wait): at INFO, or WARNING when the wait is longer than
         :data:`LONG_WAIT`. The whole call takes at most ``retry.max_total`` seconds from
-        its first attempt (see :class:`RetryPolicy`).
+        its first attempt, wall-clock, answers included (see :class:`RetryPolicy`).
 
         Parameters
         ----------
@@ -777,8 +921,16 @@ class Transport:
             The exception for each failing status.
         service, role : str, optional
             As :meth:`get`.
+        check : callable, optional
+            As :meth:`get`.
+        credential : bool, default False
+            The request carries a credential even without ``sign`` (a token request's
+            body): HTTPS, or plain HTTP to loopback, only.
+        hint : str, optional
+            As :meth:`post_form`.
         **options
-            Passed on to ``session.request`` (headers, data, cache options).
+            Passed on to ``session.request`` (headers, data, cache options,
+            ``allow_redirects``; with ``allow_redirects=False`` a redirect is an error).
 
         Returns
         -------
@@ -789,7 +941,15 @@ class Transport:
         ------
         QueryError, AuthError, RateLimitError, APIError
             As ``errors`` says, once retries are spent; ``APIError`` when the host
-            cannot be reached (its ``reason``, ``host`` and ``detail`` say why).
+            cannot be reached (its ``reason``, ``host`` and ``detail`` say why), when the
+            budget runs out, and for a redirect not followed.
+        ResponseError
+            If the answer holds more than ``max_bytes``; any error ``check`` raises.
+        ConfigError
+            If a request carrying a credential would go over plain HTTP to a host that is
+            not loopback.
+        SourceError
+            If the cache file is damaged.
 
         Examples
         --------
@@ -797,8 +957,12 @@ class Transport:
         True
         """
         target = _Target(redact_url(url), _host(url), service, role)
+        if (sign is not None or credential) and not clear_text_allowed(url):
+            raise ConfigError(f"refusing to send credentials to {target.host} in clear text: "
+                              f"{target.url} is not https, and plain http is for a loopback "
+                              "host only (a local simulator)")
         policy = self.retry
-        attempts = retries_5xx = retries_429 = 0
+        attempts = retries_5xx = retries_refused = retries_429 = 0
         renewed = False
         deadline = 0.0
         failure: requests.Response | _Unreached | None = None
@@ -812,8 +976,17 @@ class Transport:
                     raise _error(failure, target, errors, attempts - 1,
                                  budget=policy.max_total)
                 timeout = min(self.timeout, deadline - now)
-                failure = self._attempt(method, url, auth, timeout, target.host, options)
+                outcome = self._attempt(method, url, auth, timeout, deadline, target, check,
+                                        options)
                 attempts += 1
+                if isinstance(outcome, EngframeError):
+                    if check is not None:
+                        self.evict(url)  # an answer check refused must not be served again
+                    raise outcome.with_traceback(None)
+                failure = outcome
+                if isinstance(failure, requests.Response) and failure.is_redirect and (
+                        options.get("allow_redirects") is False):
+                    raise _redirect_error(failure, target)
                 if isinstance(failure, requests.Response) and failure.ok:
                     return failure
                 status = failure.status_code if isinstance(failure, requests.Response) else None
@@ -825,27 +998,49 @@ class Transport:
                     log.info("%s (attempt %d): retrying with a new token",
                              _what_failed(failure, target), attempts)
                     continue
+                retry = failure.retry if isinstance(failure, _Unreached) else "5xx"
                 if status == 429 and retries_429 < policy.retries_429:
                     assert isinstance(failure, requests.Response)
                     wait = policy.wait_429(retries_429, draw=self.random(),
                                            retry_after=_retry_after(failure, self.clock()))
                     retries_429 += 1
                     count, limit = retries_429, policy.retries_429
-                elif (retries_5xx < policy.retries_5xx
-                      and (status is None or status >= 500)
-                      and not (isinstance(failure, _Unreached) and failure.final)):
+                elif retry == "refused" and retries_refused < policy.retries_refused:
+                    wait = policy.pause_refused
+                    retries_refused += 1
+                    count, limit = retries_refused, policy.retries_refused
+                elif (retry == "5xx" and retries_5xx < policy.retries_5xx
+                      and (status is None or status >= 500)):
                     wait = policy.pause_5xx(retries_5xx)
                     retries_5xx += 1
                     count, limit = retries_5xx, policy.retries_5xx
                 else:
-                    raise _error(failure, target, errors, attempts - 1)
+                    raise _error(failure, target, errors, attempts - 1, hint=hint)
                 if self.clock() + wait + policy.min_attempt > deadline:
                     raise _error(failure, target, errors, attempts - 1,
-                                 budget=policy.max_total)
+                                 budget=policy.max_total, hint=hint)
                 log.log(logging.WARNING if wait > LONG_WAIT else logging.INFO,
                         "%s (attempt %d): retry %d of %d in %s s",
                         _what_failed(failure, target), attempts, count, limit, _seconds(wait))
                 self.sleep(wait)
+
+    def _cached(self, url: str, options: Mapping[str, Any],
+                check: Check | None) -> requests.Response | None:
+        """A fresh answer from the cache, or None; one ``check`` refuses is dropped."""
+        reader = Reader(limit=self.max_bytes, watch=Watch(), check=check,
+                        source=redact_url(url))
+        try:
+            with _sending():
+                hit = self.session.request("GET", url, timeout=self.timeout,
+                                           hooks={"response": [reader, self._stamp]}, **options)
+        except RefusedError:
+            hit = None  # stored by an engframe that did not check it: ask again
+        except sqlite3.DatabaseError as error:
+            raise damaged_cache(self.session, error) from None
+        if hit is None:
+            self.evict(url)
+            return None
+        return hit if hit.status_code == 200 else None
 
     def _attempt(
         self,
@@ -853,23 +1048,60 @@ class Transport:
         url: str,
         auth: requests.auth.AuthBase | None,
         timeout: float,
-        host: str,
+        deadline: float,
+        target: _Target,
+        check: Check | None,
         options: Mapping[str, Any],
-    ) -> requests.Response | _Unreached:
-        """One attempt: the answer, or why none came (never raising: see :meth:`send`)."""
+    ) -> requests.Response | _Unreached | EngframeError:
+        """One attempt: the answer, why none came, or the error to raise (never raising).
+
+        It runs within the budget (:func:`engframe._bounded.run_bounded`): once
+        ``deadline`` passes, the caller gets "no complete answer" at once.
+        """
         signed = None if auth is None else _TextHeaders(auth)
-        try:
-            return self.session.request(method, url, auth=signed, timeout=timeout, **options)
-        except requests.RequestException as exc:
-            # Described and dropped here: raising from this block would chain the error
-            # to requests' and urllib3's frames, whose locals hold the request's headers.
-            return _unreached(exc, host, timeout)
+        watch = Watch()
+        reader = Reader(limit=self.max_bytes, watch=watch, check=check, source=target.url)
+        hooks: dict[str, list[Callable[[requests.Response], Any]]] = {
+            "response": [reader, self._stamp]}
+
+        def request() -> requests.Response:
+            return self.session.request(method, url, auth=signed, timeout=timeout,
+                                        stream=True, hooks=hooks, **options)
+
+        finished = run_bounded(request, seconds=deadline - self.clock(), watch=watch)
+        error = finished.error
+        if not finished.in_time or isinstance(error, OverrunError):
+            return _overrun(target.host, self.retry.max_total)
+        if error is None:
+            response: requests.Response = finished.value
+            return response
+        # Described and dropped here: raising the error itself would chain it to requests'
+        # and urllib3's frames, whose locals hold the request's headers.
+        if isinstance(error, RefusedError):
+            return error.error
+        if isinstance(error, sqlite3.DatabaseError):
+            return damaged_cache(self.session, error)
+        if isinstance(error, (requests.RequestException, *_QUOTES_HEADERS)):
+            return _unreached(error, target.host, timeout)
+        raise error
 
     def _stamp(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
         # Hooks run before requests-cache stores a fresh answer and again on a cached one:
         # stamp only the first time, so a cache hit keeps its original fetch time.
         if FETCHED_AT_HEADER not in response.headers:
             response.headers[FETCHED_AT_HEADER] = str(round(self.clock() * 1000))
+
+
+def _redirect_error(response: requests.Response, target: _Target) -> APIError:
+    """The error for a redirect of a request that carries a credential in its body."""
+    location = response.headers.get("Location", "")
+    where = _host(urljoin(target.url, location)) if location else "(nowhere)"
+    here = f"{target.host} ({target.role})" if target.role else target.host
+    reason = f"HTTP {response.status_code} {response.reason or ''}".rstrip()
+    return APIError(f"{here} redirected the request to {where} ({reason}): refused, engframe "
+                    "never sends a credential on to where a server points; check the host "
+                    "(csds_url=, domain=)", status=response.status_code, url=target.url,
+                    host=target.host, service=target.service, reason=reason)
 
 
 def _what_failed(failure: requests.Response | _Unreached, target: _Target) -> str:
@@ -885,8 +1117,13 @@ def _error(
     retries: int,
     *,
     budget: float | None = None,
+    hint: str | None = None,
 ) -> Exception:
-    """The error for the last failure; ``budget``: given up because of it [s]."""
+    """The error for the last failure; ``budget``: given up because of it [s].
+
+    ``hint`` is added to a refusal's message (a 4xx answer other than 429): what else to
+    check.
+    """
     assert failure is not None
     tried = f"after {retries} retr{'y' if retries == 1 else 'ies'}" if retries else ""
     if budget is None:
@@ -909,6 +1146,8 @@ def _error(
     if said:
         message += f": {said}"
     message += gave_up
+    if hint and 400 <= status < 500 and status != 429:
+        message += f"; {hint}"
     kind = errors.get(status, APIError)
     if kind is QueryError:
         return QueryError(f"the API refused the query: {message}", status=status,

@@ -10,6 +10,10 @@ Module-specific fixtures live beside their tests (``tests/sim/conftest.py``,
 
 Hypothesis runs derandomized (the same examples on every run, no example database), so the
 suite is deterministic; ``HYPOTHESIS_PROFILE=explore`` draws fresh examples instead.
+
+Tests marked ``slow`` (the hostile corpus, writers killed at every step, concurrent writers,
+the notebooks) are skipped unless ``--run-slow`` is given: a developer's ``python -m pytest``
+stays quick, and CI (the README's test command) runs them all.
 """
 
 from __future__ import annotations
@@ -28,6 +32,20 @@ settings.register_profile("explore", deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "deterministic"))
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-slow", action="store_true", default=False,
+                     help="also run the tests marked slow (CI does)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --run-slow (CI does)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture

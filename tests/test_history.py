@@ -631,6 +631,7 @@ def _events_of_one_export(tmp_path: Path) -> int:
     return int(out.split()[-1])
 
 
+@pytest.mark.slow
 def test_a_writer_killed_anywhere_leaves_the_dataset_whole_and_losing_nothing(tmp_path):
     first = fetch("2026-11-27T00:04:04Z", timeframe=120)
     second = _save(tmp_path, "second", "2026-11-27T00:39:04Z", timeframe=120, bump=1)
@@ -673,6 +674,7 @@ def test_a_writer_killed_anywhere_leaves_the_dataset_whole_and_losing_nothing(tm
         assert not list(root.rglob(".*.tmp"))
 
 
+@pytest.mark.slow
 def test_two_exporters_at_once_lose_no_facts(tmp_path):
     # Each writer has an account of its own, and both write fetches of a third account,
     # so they update the same partitions at the same time.
@@ -698,6 +700,7 @@ def test_two_exporters_at_once_lose_no_facts(tmp_path):
     assert _sorted(read_dataset(root))[columns].equals(_sorted(read_dataset(alone))[columns])
 
 
+@pytest.mark.slow
 def test_an_exporter_waits_while_another_holds_the_lock(tmp_path):
     root = tmp_path / "held"
     root.mkdir()

@@ -25,12 +25,15 @@ import pytest
 import engframe
 from tests.hostile.corpus import CASES, SMALL, write_corpus
 
-pytestmark = pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK),
-                                reason="peak memory is measured through Linux's /proc")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.access("/proc/self/clear_refs", os.W_OK),
+                       reason="peak memory is measured through Linux's /proc"),
+]
 
 RUNNER = Path(__file__).resolve().parent / "hostile" / "runner.py"
 ROOT = Path(__file__).resolve().parent.parent
-MAX_SECONDS = 10
+MAX_SECONDS = 120  # proves termination (no hang), generously; speed is for benchmarks/
 MAX_PEAK_BYTES = 400 * 2**20
 WAYS = ("flatten", "load", "load_folder")
 

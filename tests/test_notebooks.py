@@ -32,6 +32,7 @@ WATCHED = (NOTEBOOKS_DIR, REPO / "data")
 #: Per cell [s]; on the simulator each cell takes a few seconds at most.
 CELL_TIMEOUT = 120
 KERNEL = "python3"
+pytestmark = pytest.mark.slow
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 

@@ -163,6 +163,8 @@ def test_turns_are_never_closer_than_the_minimum_pause(client, clock, tmp_path):
 
 
 @pytest.mark.parametrize("options", [{"every": 0}, {"every": -5}, {"every": 0.5},
+                                     {"every": float("inf")}, {"every": float("nan")},
+                                     {"every": 1441},
                                      {"interval": 60}, {"times": 0}, {"margin": -1}])
 def test_unusable_options_are_refused_before_anything_is_fetched(server, tmp_path, options):
     with pytest.raises(OptionError):

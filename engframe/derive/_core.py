@@ -188,9 +188,25 @@ def derive(
     chats twice. The defaults pick them for you (see :func:`engframe.derive.select`):
     ``by=["agent"]`` reads the ``agent`` level, ``by=["skill"]`` the per-skill totals,
     no id the account (or all-skills) totals; ``interval`` rows when ``by`` splits time,
-    else the API's whole-timeframe rows (a history has interval rows only). A frame loaded
-    from several overlapping files still counts an interval once per file: pass
-    ``by=["source"]`` to keep them apart.
+    else the API's whole-timeframe rows (a history has interval rows only).
+
+    A frame that stacks responses holding the same chats (``pandas.concat`` of two
+    fetches, bare responses of one period, different requests' totals) is refused rather
+    than counted twice; :func:`engframe.load` of a folder keeps each period of a request
+    once, and ``by=["source"]`` keeps responses apart.
+
+    **Hours and days.** A period belongs to the calendar hour (day) in ``tz`` that holds
+    the span its data covers (``start`` to ``timestamp``, cut at ``fetched_at``): an
+    interval ending at midnight belongs to the day before. A period that lies in two
+    hours (days), such as a 60-minute interval fetched at :29, is refused with an
+    :class:`~engframe.errors.FrameError`, never filed under one of them: fetch 5-minute
+    intervals, or read a history, whose 5-minute buckets lie inside every hour.
+
+    **Averages are not summed.** A metric the API sends as JSON floats (the Messaging
+    Operations API's ``avgTime_*``: ``df.attrs["float_metrics"]``) is an average; it is
+    refused by name wherever a formula would add it up. Derive it from its numerator and
+    denominator (``totalHandlingTime_resolvedConversations /
+    totalResolvedConversations``).
 
     Parameters
     ----------
@@ -202,7 +218,7 @@ def derive(
     by : str or sequence of str
         Group keys: columns of the frame (``skill``, ``agent``, ``timestamp`` for per
         interval, ``source``...) and the grains ``day`` and ``hour`` (calendar periods in
-        ``tz``, by the period's last instant). ``()`` for one value over everything.
+        ``tz`` holding each period whole). ``()`` for one value over everything.
     level : str, optional
         The level to read; default chosen from ``by`` as described above.
     span : str, optional
@@ -227,11 +243,14 @@ def derive(
     Raises
     ------
     FrameError
-        If ``df`` is not a tidy frame or has no level able to answer ``by``.
+        If ``df`` is not a tidy frame or has no level able to answer ``by``; if a period
+        does not lie inside one hour or day asked for; if it stacks responses that hold
+        the same chats.
     OptionError
         If ``by``, ``level``, ``span`` or ``tz`` is not usable.
     MetricError
-        If a metric is unknown, or a component it needs is absent from the frame.
+        If a metric is unknown, a component it needs is absent from the frame, or a
+        component is an average the API sends (a JSON float).
 
     Notes
     -----

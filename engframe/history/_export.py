@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -16,13 +16,16 @@ import pandas as pd
 from tqdm import tqdm
 
 from engframe import _meta
-from engframe._lock import locked
-from engframe.errors import DatasetError, EngframeWarning, FrameError, OptionError
+from engframe._atomic import sweep
+from engframe._lock import check_timeout, locked
+from engframe._output import reason
+from engframe.errors import DatasetError, EngframeWarning, FrameError, OptionError, OutputError
 from engframe.history._facts import NAT, Facts, frame_codes
 from engframe.history._grid import BUCKETS, Grid, frame_minutes
-from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest, write_manifest
-from engframe.history._names_store import NamesOption, plan_names, to_store, write_names
-from engframe.history._store import PART_NAME, partitions, read_partition, write_partition
+from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest
+from engframe.history._names_store import NamesOption, plan_names, stage_names, to_store
+from engframe.history._store import PART_NAME, partitions, read_partition, stage_partition
+from engframe.history._sums import Staged, Verifier, publish
 from engframe.history._upsert import keys_of, repeats, upsert
 from engframe.parquet import COMPRESSIONS, DEFAULT_COMPRESSION
 from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
@@ -157,8 +160,8 @@ def export(
     compression : str, default "snappy"
         Codec of the partitions written, one of :data:`engframe.parquet.COMPRESSIONS`.
     lock_timeout : float or None, default 600
-        How long to wait for another exporter of the same dataset [s]; ``None`` waits
-        as long as it takes.
+        How long to wait for another exporter of the same dataset [s]; ``None`` (or
+        infinity) waits as long as it takes.
     names : Names, path-like or bool, optional
         Also upsert skill, agent and agent group names into the name tables beside the
         facts (``ROOT/names/skills``, ``agents``, ``agent_groups``: one row per
@@ -182,13 +185,19 @@ def export(
     DatasetError
         If the frame's intervals do not line up with the dataset's grid, its scope or
         values differ from the dataset's, the dataset was written by engframe 0.1 (see
-        :func:`repair_dataset`), a touched partition or a name table is damaged, or the
-        lock stays taken past ``lock_timeout``. Nothing is written then.
+        :func:`repair_dataset`), a touched partition or a name table is damaged (its
+        checksum or schema is not what was recorded, or it is not a regular file), or the
+        lock stays taken past ``lock_timeout``: nothing is written then. Also when a file
+        cannot be written (a full disk): the message names it, and every file is whole.
     FrameError
-        If ``df`` is not a tidy frame of numbers, or an interval row lacks its timestamp.
+        If ``df`` is not a tidy frame of numbers, an interval row lacks its timestamp, or
+        a value is NaN or infinite.
     OptionError
-        If ``compression``, ``fetched_at`` or ``names`` is not usable (``True`` for a
-        frame loaded without names; names of another account than the frame's).
+        If ``compression``, ``fetched_at``, ``lock_timeout`` or ``names`` is not usable
+        (``True`` for a frame loaded without names; names of another account than the
+        frame's).
+    OutputError
+        If ``root`` cannot be a folder (it is a file, or cannot be created there).
     SourceError, ResponseError
         If a path given as ``names`` is missing or not saved names.
 
@@ -217,6 +226,7 @@ def export(
     if compression not in COMPRESSIONS:
         raise OptionError(f"export: compression must be one of "
                           f"{', '.join(map(repr, COMPRESSIONS))}, found {compression!r}")
+    lock_timeout = check_timeout(lock_timeout, where="export")
     rows, left_out = _interval_rows(frame, account=account, fetched_at=fetched_at)
     base = Path(root)
     if rows is None:
@@ -228,61 +238,117 @@ def export(
     owner = account if account is not None else frame.attrs.get("account")
     name_rows = to_store(names, frame, accounts=rows.accounts,
                          account=None if owner is None else str(owner))
-    base.mkdir(parents=True, exist_ok=True)
+    make_root(base, where="export")
     with locked(base / LOCK_NAME, timeout=lock_timeout):
         manifest = read_manifest(base)
+        sweep(base, MANIFEST_NAME)  # a manifest write killed before leaves its temporary file
         grid = _grid(rows, frame, manifest, base)
         rows = _values(rows, manifest, base)
         scope = _scope(frame, manifest, base)
         if manifest is None:
             manifest = Manifest(grid, _VALUE_KINDS[rows.value.dtype.kind], scope,
-                                f"engframe {_meta.version()}")
-        name_tables = plan_names(base, name_rows)  # stored names verified before writing
-        written, inserted, updated = store(rows, manifest, base, compression=compression)
-        names_written = write_names(base, name_tables, compression=compression)
+                                f"engframe {_meta.version()}", files={})
+        verify = Verifier(base, manifest)
+        # stored names verified before writing
+        name_tables = plan_names(base, name_rows, verify)
+        written, inserted, updated, staged = store(rows, manifest, base,
+                                                   compression=compression, verify=verify)
+        names_written, names_staged = stage_names(base, name_tables, compression=compression)
+        publish_files(base, manifest, [*staged, *names_staged])
     stored = len(rows.stamp)
     return ExportResult(base, tuple(written), inserted, updated, stored - inserted - updated,
                         left_out, tuple(names_written))
 
 
-def store(rows: _Rows, manifest: Manifest, base: Path, *,
-          compression: str) -> tuple[list[str], int, int]:
-    """Upsert checked rows into the dataset (under its lock): written partitions, counts.
+def make_root(base: Path, *, where: str) -> None:
+    """Create the dataset's folder, or say in one line why it cannot be one.
 
-    Every touched partition is read and verified before anything is written; the manifest
-    is written before the first partition of a new dataset.
+    Raises
+    ------
+    OutputError
+        If ``base`` is a file (or a device such as ``/dev/null``), or cannot be created.
+    """
+    if base.exists() and not base.is_dir():
+        raise OutputError(f"{where}: {base} is a file, not a folder; a history is a folder: "
+                          "give another path")
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{where}: cannot create the folder {base} ({reason(exc)})") from None
+
+
+def publish_files(base: Path, manifest: Manifest, staged: list[Staged]) -> Manifest:
+    """Rename staged files into place, checksums recorded (a full disk named: DatasetError)."""
+    try:
+        return publish(base, manifest, staged)
+    except OSError as exc:
+        where = getattr(exc, "filename", None) or base / MANIFEST_NAME
+        problem = reason(exc)
+    raise DatasetError(f"{where}: cannot be written ({problem}); every file of {base} is "
+                       "whole (old or new): export again once that is fixed")
+
+
+def store(rows: _Rows, manifest: Manifest, base: Path, *, compression: str,
+          verify: Verifier) -> tuple[list[str], int, int, list[Staged]]:
+    """Upsert checked rows (under the dataset's lock): partitions, counts, files staged.
+
+    Every touched partition is read and verified before anything is written; the changed
+    ones are written beside their place, for :func:`publish_files` to put in place.
+
+    Raises
+    ------
+    DatasetError
+        If a touched partition is damaged, or a file cannot be written (naming it).
     """
     grid = manifest.grid
-    work = _plan(rows, grid, base)
-    if not (base / MANIFEST_NAME).is_file():
-        write_manifest(base, manifest)
+    work = _plan(rows, grid, base, verify)
 
-    def one(item: tuple[str, str, Facts | None, np.ndarray]) -> tuple[str, int, int]:
+    def one(item: tuple[str, str, Facts | None, np.ndarray]) -> tuple[str, int, int,
+                                                                      Staged | None]:
         level, folder, old, at = item
         new = rows.facts(level, grid, at)
         merged = upsert(old, new, grid, keys=(rows.key[at], rows.key_size), unique=rows.unique)
-        if merged.changed:
-            write_partition(merged.facts, base / level / folder / PART_NAME, level=level,
-                            grid=grid, compression=compression)
-        return (f"{level}/{folder}" if merged.changed else "", merged.inserted, merged.updated)
+        if not merged.changed:
+            return "", merged.inserted, merged.updated, None
+        path = base / level / folder / PART_NAME
+        try:
+            staged = stage_partition(merged.facts, path, level=level, grid=grid,
+                                     compression=compression)
+        except OSError as exc:
+            problem = reason(exc)
+        else:
+            return f"{level}/{folder}", merged.inserted, merged.updated, staged
+        raise DatasetError(f"{path}: cannot be written ({problem}); nothing was changed: "
+                           "export again once that is fixed")
 
-    # Partitions are independent, each swapped in atomically: write them side by side (the
-    # parquet writer releases the GIL). A backfill can touch many: show the progress.
+    # Partitions are independent: write them side by side (the parquet writer releases the
+    # GIL). A backfill can touch many: show the progress.
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        done = list(tqdm(pool.map(one, work), total=len(work), desc="export",
-                         unit="partition", file=sys.stderr, leave=False,
-                         disable=None if len(work) > 1 else True))
-    written = [folder for folder, _, _ in done if folder]
-    return written, sum(d[1] for d in done), sum(d[2] for d in done)
+        futures = [pool.submit(one, item) for item in work]
+        for _ in tqdm(as_completed(futures), total=len(work), desc="export",
+                      unit="partition", file=sys.stderr, leave=False,
+                      disable=None if len(work) > 1 else True):
+            pass
+    failed = next((f.exception() for f in futures if f.exception() is not None), None)
+    if failed is not None:
+        for future in futures:  # none of the staged files is wanted now
+            piece = None if future.exception() is not None else future.result()[3]
+            if piece is not None:
+                piece.tmp.unlink(missing_ok=True)
+        raise failed
+    done = [future.result() for future in futures]
+    written = [folder for folder, _, _, _ in done if folder]
+    staged = [piece for *_, piece in done if piece is not None]
+    return written, sum(d[1] for d in done), sum(d[2] for d in done), staged
 
 
-def _plan(rows: _Rows, grid: Grid,
-          base: Path) -> list[tuple[str, str, Facts | None, np.ndarray]]:
+def _plan(rows: _Rows, grid: Grid, base: Path,
+          verify: Verifier) -> list[tuple[str, str, Facts | None, np.ndarray]]:
     """Each touched partition: (level, folder, its stored facts or None, its new rows)."""
     work = []
     for (level, folder), at in partitions(rows.level, (rows.stamp_code, rows.ends), grid):
         path = base / level / folder / PART_NAME
-        old = read_partition(path, level) if path.exists() else None
+        old = read_partition(path, level, verify) if os.path.lexists(path) else None
         work.append((level, folder, old, at))
     return work
 
@@ -302,6 +368,14 @@ def _interval_rows(frame: pd.DataFrame, *, account: str | int | None,
     if value.dtype.kind not in _VALUE_KINDS:
         raise FrameError(f"export: column 'value' must hold int or float numbers, found dtype "
                          f"{frame['value'].dtype}")
+    if value.dtype.kind == "f" and not np.isfinite(value).all():
+        # no answer of the API holds one (JSON has no NaN); a derived ratio over zero does
+        bad = np.flatnonzero(~np.isfinite(value))
+        first = frame.iloc[int(found[bad[0]])]
+        raise FrameError(f"export: {len(bad)} interval value(s) are NaN or infinite (the "
+                         f"first: {first['metric']} at {first['timestamp']}, {value[bad[0]]}); "
+                         "a history stores numbers the API counted: export the raw frame, "
+                         "not a derived one")
     n = len(found)
     stamp = _ms_column(frame, "timestamp")[at]
     if (stamp == NAT).any():
@@ -490,5 +564,6 @@ def timestamp_ms(value: str | datetime, name: str, *, where: str) -> int:
     if pd.isna(stamp):
         raise OptionError(f"{where}: {name} must be a time, found {value!r}")
     stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
-    return int(stamp.value // 1_000_000)  # .value is nanoseconds whatever the unit
+    # not .value, which is nanoseconds and overflows for years before 1677 or after 2262
+    return int(stamp.tz_localize(None).as_unit("ms").asm8.view(np.int64))
 

@@ -3,8 +3,10 @@
 The manifest names the dataset's format version, its grid (every fact is one period of
 it), the dtype of its values, and the scope of the requests it holds (which skills and
 agents they asked for: a skill's total means something else when the request named agents).
-Every writer reads it first and refuses what does not fit, before writing anything. Readers
-of the parquet files need not know it: its name starts with ``_``, which pyarrow, Spark and
+Every writer reads it first and refuses what does not fit, before writing anything. It also
+records the SHA-256 of every file engframe wrote into the dataset (``files``), which
+engframe's readers verify (:mod:`engframe.history._sums`). Other readers of the parquet
+files need not know it: its name starts with ``_``, which pyarrow, Spark and
 Hive skip, and it is not a ``.parquet`` file for DuckDB's globs.
 
 engframe 0.1 wrote ``ROOT/account=*/date=*/part-0.parquet`` (whole-timeframe rows and
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -44,15 +47,21 @@ _LEGACY_PREFIXES: Final = ("account=", "date=")
 
 @dataclass(frozen=True, slots=True)
 class Manifest:
-    """A dataset's grid, value dtype and request scope (``None``: not known)."""
+    """A dataset's grid, value dtype and request scope (``None``: not known).
+
+    ``files`` maps the path of each file engframe wrote (under the root, with ``/``) to the
+    checksums it may have (two while a writer publishes it); ``None`` for a manifest written
+    before checksums were recorded.
+    """
 
     grid: Grid
     values: str
     scope: Scope | None
     written_by: str = ""
+    files: Mapping[str, tuple[str, ...]] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": FORMAT,
             "version": VERSION,
             "grid": self.grid.to_json(),
@@ -60,6 +69,9 @@ class Manifest:
             "scope": None if self.scope is None else self.scope.text(),
             "written_by": self.written_by,
         }
+        if self.files is not None:
+            data["files"] = {path: list(sums) for path, sums in sorted(self.files.items())}
+        return data
 
 
 def legacy_folders(base: Path) -> list[Path]:
@@ -100,6 +112,8 @@ def read_manifest(base: Path, *, legacy: bool = False) -> Manifest | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError(f"a JSON {type(data).__name__}, not an object")
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}")
         if data.get("version") != VERSION:
@@ -110,9 +124,24 @@ def read_manifest(base: Path, *, legacy: bool = False) -> Manifest | None:
             values=str(data["values"]),
             scope=None if scope is None else Scope.of_request(scope),
             written_by=str(data.get("written_by", "")),
+            files=_files(data.get("files")),
         )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise DatasetError(f"{path}: not a manifest this engframe can read ({exc})") from None
+    except RecursionError:  # JSON nested thousands of levels deep
+        problem = "JSON nested too deeply"
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        problem = str(exc)[:200]
+    raise DatasetError(f"{path}: not a manifest this engframe can read ({problem})")
+
+
+def _files(value: Any) -> dict[str, tuple[str, ...]] | None:
+    """The ``files`` member: paths to lists of checksums (``None`` when absent)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+            isinstance(path, str) and isinstance(sums, list) and sums
+            and all(isinstance(one, str) for one in sums) for path, sums in value.items()):
+        raise ValueError("'files' is not an object of paths to lists of checksums")
+    return {path: tuple(sums) for path, sums in value.items()}
 
 
 def write_manifest(base: Path, manifest: Manifest) -> None:

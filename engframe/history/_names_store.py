@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from engframe import _meta
-from engframe._atomic import fsync_folder, replace_file, sweep
+from engframe._atomic import sweep
 from engframe._files import NAMES_FOLDER
 from engframe.errors import DatasetError, OptionError, SourceError
 from engframe.history._names import (
@@ -40,6 +40,7 @@ from engframe.history._names import (
     to_arrow,
 )
 from engframe.history._store import PART_NAME
+from engframe.history._sums import Staged, Verifier, stage
 from engframe.names import Names, NamesOption
 from engframe.names._names import KINDS
 from engframe.names._option import check_names_option, names_from
@@ -53,8 +54,8 @@ __all__ = [
     "plan_names",
     "read_history_names",
     "read_name_tables",
+    "stage_names",
     "to_store",
-    "write_names",
 ]
 
 #: What :func:`to_store` gives: the rows of each table, and the columns they know
@@ -69,16 +70,18 @@ def name_path(base: Path, kind: str) -> Path:
     return base / NAMES_FOLDER / kind / PART_NAME
 
 
-def _read(path: Path, spec: NameTable) -> pd.DataFrame:
-    """A stored name table, its checksums verified and its key checked."""
+def _read(path: Path, spec: NameTable, verify: Verifier) -> pd.DataFrame:
+    """A stored name table, verified whole (its recorded checksum) and its key checked."""
+    data = verify.read(path, what="name table")
     try:
-        table = pq.read_table(path, page_checksum_verification=True)
+        table = pq.read_table(pa.BufferReader(data), page_checksum_verification=True)
         lacking = [c for c in ("account", spec.key, spec.label, "read_at")
                    if c not in table.column_names]
         if lacking:
             raise ValueError(f"no column {lacking[0]!r}")
         frame = from_arrow(table, spec)
-    except (pa.ArrowException, OSError, ValueError, TypeError) as exc:
+    except (pa.ArrowException, OSError, ValueError, TypeError, OverflowError,
+            IndexError) as exc:
         raise DatasetError(
             f"{path}: a damaged name table ({exc}); nothing was written. Move it away and "
             "export names again (engframe.export(df, root, names=...) or "
@@ -90,16 +93,20 @@ def _read(path: Path, spec: NameTable) -> pd.DataFrame:
     return frame
 
 
-def read_name_tables(base: Path) -> dict[str, pd.DataFrame | None]:
+def read_name_tables(base: Path,
+                     verify: Verifier | None = None) -> dict[str, pd.DataFrame | None]:
     """Every name table of the history at ``base`` (``None`` where it has none).
+
+    ``verify`` checks each file against the manifest (one is made when not given).
 
     Raises
     ------
     DatasetError
-        If a table is damaged; the message names the file.
+        If a table is damaged, or not a regular file; the message names the file.
     """
-    return {kind: _read(path, NAME_TABLES[kind]) if (path := name_path(base, kind)).is_file()
-            else None for kind in KINDS}
+    checker = Verifier.of(base) if verify is None else verify
+    return {kind: _read(path, NAME_TABLES[kind], checker)
+            if os.path.lexists(path := name_path(base, kind)) else None for kind in KINDS}
 
 
 def to_store(option: Any, frame: pd.DataFrame, *, accounts: list[str],
@@ -149,7 +156,8 @@ def _owner(names: Names, accounts: list[str], *, where: str) -> str:
     return names.account
 
 
-def plan_names(base: Path, store: NamesToStore) -> dict[str, pd.DataFrame]:
+def plan_names(base: Path, store: NamesToStore,
+               verify: Verifier | None = None) -> dict[str, pd.DataFrame]:
     """The name tables to write (under the dataset's lock): only those that change.
 
     Every stored table is read and verified first.
@@ -157,7 +165,7 @@ def plan_names(base: Path, store: NamesToStore) -> dict[str, pd.DataFrame]:
     rows, known = store
     if not rows:
         return {}
-    stored = read_name_tables(base)
+    stored = read_name_tables(base, verify)
     merged = {
         kind: merge(stored[kind], rows[kind], NAME_TABLES[kind],
                     known=None if known is None else known[kind])
@@ -176,29 +184,41 @@ def plan_names(base: Path, store: NamesToStore) -> dict[str, pd.DataFrame]:
     return changed
 
 
-def write_names(base: Path, tables: Mapping[str, pd.DataFrame], *,
-                compression: str) -> list[str]:
-    """Write name tables atomically (and durably), with page checksums: paths written."""
-    written = []
+def stage_names(base: Path, tables: Mapping[str, pd.DataFrame], *,
+                compression: str) -> tuple[list[str], list[Staged]]:
+    """Write name tables beside their place (durably), with page checksums, and hash them.
+
+    Returns the tables' paths and the staged files, which
+    :func:`engframe.history._sums.publish` renames into place.
+
+    Raises
+    ------
+    DatasetError
+        If a file cannot be written (a full disk): the message names it.
+    """
+    written: list[str] = []
+    staged: list[Staged] = []
     for kind, frame in tables.items():
         spec = NAME_TABLES[kind]
         table = to_arrow(frame, spec, {_meta.VERSION_KEY: _meta.version(),
                                        _meta.LAYOUT_KEY: _LAYOUT, "engframe.names": kind})
         path = name_path(base, kind)
-        new_folder = not path.parent.exists()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not new_folder:
+        if path.parent.exists():
             sweep(path.parent, PART_NAME)
 
         def write(tmp: Path, table: pa.Table = table) -> None:
             pq.write_table(table, tmp, compression=compression, write_page_checksum=True,
                            **WRITE_OPTIONS)
 
-        replace_file(path, write, durable=True)
-        if new_folder:
-            fsync_folder(path.parent.parent)
+        try:
+            staged.append(stage(path, write))
+        except OSError as exc:
+            for piece in staged:
+                piece.tmp.unlink(missing_ok=True)
+            raise DatasetError(f"{path}: cannot be written ({exc.strerror or exc}); nothing "
+                               "was changed: export again once that is fixed") from None
         written.append(f"{NAMES_FOLDER}/{kind}")
-    return written
+    return written, staged
 
 
 def read_history_names(root: str | os.PathLike[str], *,

@@ -14,13 +14,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from engframe.errors import DatasetError, OptionError, SourceError
+from engframe.errors import OptionError, SourceError
 from engframe.history._export import timestamp_ms
 from engframe.history._facts import NAT, _codes, measure
 from engframe.history._grid import Grid
 from engframe.history._manifest import Manifest, read_manifest
 from engframe.history._names_join import join_history_names
-from engframe.history._store import CHECKED_FORMAT, partition_files, read_partition, tables
+from engframe.history._store import partition_files, read_files, tables
+from engframe.history._sums import Verifier
 from engframe.names import Names, NamesOption, attach_names
 from engframe.names._option import check_names_option, names_from
 from engframe.schema import (
@@ -146,8 +147,9 @@ def read_dataset(
         return _named(_with_attrs(_empty(extras), None, base), names, given, base)
     accounts = None if account is None else [
         str(a) for a in ([account] if isinstance(account, str | int) else account)]
+    verify = Verifier(base, manifest)
     read = [
-        (level, _read_table(base, level, manifest.grid, lower=lower, upper=upper,
+        (level, _read_table(base, level, manifest.grid, verify, lower=lower, upper=upper,
                             accounts=accounts, skills=wanted_skills, agents=wanted_agents,
                             metrics=wanted_metrics, extras=extras))
         for level in tables(base) if level in wanted
@@ -217,7 +219,7 @@ def _levels(levels: Sequence[str] | None) -> set[str]:
     return set(chosen)
 
 
-def _read_table(base: Path, level: str, grid: Grid, *, lower: int | None,
+def _read_table(base: Path, level: str, grid: Grid, verify: Verifier, *, lower: int | None,
                 upper: int | None, accounts: list[str] | None,
                 skills: list[int] | None = None, agents: list[int] | None = None,
                 metrics: list[str] | None = None,
@@ -244,19 +246,7 @@ def _read_table(base: Path, level: str, grid: Grid, *, lower: int | None,
     has_skill, has_agent = LEVEL_HAS[level]
     read = ["timestamp", *(["skill"] if has_skill else []), *(["agent"] if has_agent else []),
             "metric", measure(level), *extras]
-    try:
-        dataset = ds.dataset([str(f) for f in files], format=CHECKED_FORMAT)
-        table = dataset.to_table(columns=read, filter=condition)
-    except (pa.ArrowException, OSError):
-        _name_the_damaged(files, level)  # raises, naming the file
-        raise
-    return table
-
-
-def _name_the_damaged(files: list[Path], level: str) -> None:
-    """Read the files one by one so that the error names the damaged one."""
-    for path in files:
-        read_partition(path, level)
+    return read_files(files, level, verify, condition=condition, columns=read)
 
 
 def _day(ms: int) -> str:
@@ -408,20 +398,17 @@ def history_state(root: str | os.PathLike[str], *, account: str | None,
     recent = [f for f in files
               if f.parent.name.split("=", 1)[1] >= _day(since_ms - manifest.grid.period_ms)]
     chosen = recent or files[-1:]  # nothing recent: the newest day tells what was last fetched
-    ends, complete = _complete_ends(chosen, account)
+    ends, complete = _complete_ends(chosen, table, account, Verifier(base, manifest))
     newest = int(ends[complete].max()) if complete.any() else None
     keep = complete & (ends >= since_ms)
     return HistoryState(manifest.grid, np.unique(ends[keep]), newest)
 
 
-def _complete_ends(files: list[Path], account: str | None) -> tuple[np.ndarray, np.ndarray]:
-    try:
-        dataset = ds.dataset([str(f) for f in files], format=CHECKED_FORMAT)
-        condition = None if account is None else ds.field("account") == account
-        table = dataset.to_table(columns=["timestamp", "complete"], filter=condition)
-    except (pa.ArrowException, OSError) as exc:
-        raise DatasetError(f"{files[0].parent.parent}: a partition file cannot be read "
-                           f"({exc})") from None
+def _complete_ends(files: list[Path], level: str, account: str | None,
+                   verify: Verifier) -> tuple[np.ndarray, np.ndarray]:
+    condition = None if account is None else ds.field("account") == account
+    table = read_files(files, level, verify, condition=condition,
+                       columns=["timestamp", "complete"])
     ends = _ms(table.column("timestamp"))
     done = table.column("complete").to_numpy(zero_copy_only=False).astype(bool)
     if not len(ends):

@@ -35,11 +35,13 @@ from engframe.history._export import (
     DEFAULT_LOCK_TIMEOUT,
     LOCK_NAME,
     _interval_rows,
+    publish_files,
     store,
 )
 from engframe.history._facts import NAT
 from engframe.history._grid import BUCKETS, Grid, frame_minutes
 from engframe.history._manifest import Manifest, legacy_folders, read_manifest
+from engframe.history._sums import Verifier
 from engframe.parquet import DEFAULT_COMPRESSION
 from engframe.schema import LEVELS, SPANS, TIMESTAMP_DTYPE
 
@@ -126,9 +128,12 @@ def repair_dataset(root: str | os.PathLike[str], *,
             assert rows is not None
             manifest = _existing(base) or Manifest(
                 grid, "float64" if rows.value.dtype.kind == "f" else "int64", None,
-                f"engframe {_meta.version()} (repaired from 0.1)")
+                f"engframe {_meta.version()} (repaired from 0.1)", files={})
             _fill_starts(rows, grid)
-            _, inserted, updated = store(rows, manifest, base, compression=DEFAULT_COMPRESSION)
+            _, inserted, updated, staged = store(rows, manifest, base,
+                                                 compression=DEFAULT_COMPRESSION,
+                                                 verify=Verifier(base, manifest))
+            publish_files(base, manifest, staged)
             facts = inserted + updated  # the facts stored: one per series and period
         backup = base / BACKUP_NAME
         backup.mkdir(exist_ok=True)

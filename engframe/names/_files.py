@@ -20,8 +20,8 @@ from typing import Any, Final
 import msgspec
 import pandas as pd
 
-from engframe._atomic import replace_file
 from engframe._files import NAMES_FOLDER
+from engframe._output import write_file
 from engframe.errors import ResponseError, SourceError, describe
 from engframe.names._names import KINDS, Names
 from engframe.names._parse import parse_rows, saved_fields
@@ -91,7 +91,7 @@ def save_names(names: Names, folder: str | os.PathLike[str]) -> Path:
     def write(temporary: Path) -> None:
         temporary.write_bytes(content)
 
-    replace_file(target, write, durable=False)
+    write_file(target, write)  # a full disk: an OutputError naming the file
     return target
 
 

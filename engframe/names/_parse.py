@@ -40,6 +40,7 @@ __all__ = [
     "SKILL_FIELDS",
     "USER_FIELDS",
     "Field",
+    "clean_text",
     "parse_agent_groups",
     "parse_agents",
     "parse_rows",
@@ -153,6 +154,24 @@ def _flag(value: Any) -> bool | None:
     return None
 
 
+#: Characters a name never needs: C0 and C1 controls (a newline, an escape that recolours a
+#: terminal) and the bidi overrides and isolates that make text show other than it reads.
+_CONTROLS: Final = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]+")
+
+
+def clean_text(text: str) -> str:
+    r"""``text`` with each run of control characters made one space (then stripped).
+
+    Text without control characters comes back as it is.
+
+    Examples
+    --------
+    >>> clean_text("Dana\nLevi\x1b[31m"), clean_text("\u202eanaD")
+    ('Dana Levi [31m', 'anaD')
+    """
+    return _CONTROLS.sub(" ", text).strip() if _CONTROLS.search(text) else text
+
+
 def _value(item: dict[str, Any], field: Field, index: int, what: str,
            source: str | None) -> Any:
     found: Any = item
@@ -171,7 +190,7 @@ def _value(item: dict[str, Any], field: Field, index: int, what: str,
             return field.default
     if field.kind == "text":
         if isinstance(found, str):
-            return found
+            return clean_text(found)
         converted: Any = None
     else:
         converted = _id(found) if field.kind == "id" else _flag(found)

@@ -158,7 +158,7 @@ def normalize(df: pd.DataFrame, table: Table, *, where: str) -> pd.DataFrame:
     missing = label.isna().to_numpy(bool)
     if missing.any():
         label = label.copy()
-        label[missing] = fallback_labels(table.key, ids[missing])
+        label.iloc[np.flatnonzero(missing)] = fallback_labels(table.key, ids[missing])
     columns[table.label] = distinct_labels(label, ids)
     extra = {name: df[name].reset_index(drop=True) for name in df.columns
              if name not in table.dtypes}

@@ -597,13 +597,13 @@ def test_an_unreachable_domain_is_named_as_the_domain_given(
 ) -> None:
     no_such_host(socket.EAI_NONAME)
     with pytest.raises(APIError) as caught:
-        make_client(domain="nonexistent.invalid").frame(timeframe=60)
+        make_client(domain="https://nonexistent.invalid").frame(timeframe=60)
     assert str(caught.value) == ("cannot connect to nonexistent.invalid (the Engagement "
                                  "Activity host 'leDataReporting', given in domain=): name "
                                  "not resolved")
     assert (caught.value.host, caught.value.service, caught.value.reason) == (
         "nonexistent.invalid", "leDataReporting", "name not resolved")
-    assert caught.value.url.startswith("http://nonexistent.invalid/operations/")
+    assert caught.value.url.startswith("https://nonexistent.invalid/operations/")
 
 
 def test_with_a_domain_given_the_token_server_is_still_looked_up_and_the_error_says_so(
@@ -612,7 +612,7 @@ def test_with_a_domain_given_the_token_server_is_still_looked_up_and_the_error_s
     port = closed_port()
     given = server.base_url.removeprefix("http://")
     client = make_client(domain=given, csds_url=f"http://127.0.0.1:{port}",
-                         retry=RetryPolicy(retries_5xx=0))
+                         retry=RetryPolicy(retries_refused=0))
     with pytest.raises(APIError) as caught:
         client.frame(timeframe=60)
     assert str(caught.value) == (
@@ -629,7 +629,7 @@ def test_an_unreachable_token_server_is_named_as_the_token_server(
     port = closed_port()
     domains = {"leDataReporting": server.base_url, "sentinel": f"127.0.0.1:{port}"}
     with pytest.raises(APIError) as caught:
-        make_client(domain=domains, retry=RetryPolicy(retries_5xx=0)).frame(timeframe=60)
+        make_client(domain=domains, retry=RetryPolicy(retries_refused=0)).frame(timeframe=60)
     assert str(caught.value) == (f"cannot connect to 127.0.0.1:{port} (the token server "
                                  "'sentinel', given in domain=): connection refused")
     assert caught.value.service == "sentinel"

@@ -96,6 +96,13 @@ CASES: dict[str, Callable[[Path], Path]] = {
     "boolean_value": _text("boolean_value", '{"metricsTotals": {"x": true}}'),
     "id_out_of_range": _text("id_out_of_range", '{"agentsMetrics": {"metricsPerAgent": '
                              '{"9223372036854775808": {"m": 1}}}}'),
+    # thousands of leading zeros: Python's int() refuses more than 4,300 digits
+    "id_zeros_past_64_bits": _text("id_zeros_past_64_bits", '{"agentsMetrics": '
+                                   '{"metricsPerAgent": {"' + "0" * 5000 + "9" * 20
+                                   + '": {"m": 1}}}}'),
+    "skill_zeros_past_64_bits": _text("skill_zeros_past_64_bits", '{"skillsMetricsPerAgent": '
+                                      '{"metricsPerSkill": {"-' + "0" * 5000 + "9" * 20
+                                      + '": {"metricsTotals": {"m": 1}}}}}'),
 }
 
 
