@@ -110,8 +110,8 @@ def select_facts(scan: Scan, level: str, *, stamp: Any, source: str) -> str:
 class DuckDBEngine:
     """DuckDB, in-process: reads the partition files as they are, spills to disk if it must.
 
-    Page checksums are not verified on this path (DuckDB reads parquet without them);
-    :func:`engframe.read_dataset` verifies them.
+    The files' checksums (the manifest's SHA-256, parquet's page checksums) are not verified
+    on this path; :func:`engframe.read_dataset` verifies them.
     """
 
     name = "duckdb"
