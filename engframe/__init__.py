@@ -11,6 +11,7 @@ The main functions, in the order the data flows::
     engframe.reconcile(df)            do the parts add up to the API's totals? (summarize)
     engframe.to_parquet(df, path)     one parquet file (engframe.read_parquet reads it back)
     engframe.export(df, root)         upsert into a history dataset (engframe.read_dataset)
+    engframe.scan(root, start=...)    a history, lazily: derive/reconcile it out of core
     engframe.sync(root, every=60)     fetch and export, once or on a schedule
     engframe.unflatten(df)            the tidy frame back to the nested response
     engframe.plot                     timeseries, ranking and drift charts
@@ -60,6 +61,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
     from engframe.derive import derive, formula, select, to_wide
     from engframe.flatten import flatten
     from engframe.history import export, read_dataset, repair_dataset
+    from engframe.lazy import scan
     from engframe.load import load
     from engframe.names import Names, attach_names, read_names
     from engframe.parquet import read_parquet, to_parquet
@@ -86,6 +88,7 @@ _LAZY: Final = {
     "read_parquet": "engframe.parquet",
     "reconcile": "engframe.reconcile",
     "repair_dataset": "engframe.history",
+    "scan": "engframe.lazy",
     "select": "engframe.derive",
     "summarize": "engframe.reconcile",
     "sync": "engframe.sync",
@@ -145,6 +148,7 @@ __all__ = [
     "read_parquet",
     "reconcile",
     "repair_dataset",
+    "scan",
     "select",
     "summarize",
     "sync",

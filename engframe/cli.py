@@ -144,6 +144,7 @@ commands, by what they do:
   export     upsert saved responses into a parquet history dataset
   sync       fetch and export in one step, once (for cron) or every N minutes
   repair     convert a history dataset written by engframe 0.1
+  views      write a DuckDB file of views over a history, for BI tools
   sim        serve the simulated API on 127.0.0.1
 
 -v/--verbose goes before or after the command: it logs every request, retry and wait.
@@ -492,6 +493,20 @@ def _run_repair(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_views(args: argparse.Namespace) -> int:
+    from engframe.lazy import write_views
+
+    root = _one_root(args)
+    written = write_views(root, output=args.output)
+    payload = {"path": str(written.path), "views": list(written.views),
+               "left_out": list(written.left_out)}
+    text = (f"{written.path}: {_plural(len(written.views), 'view')}: "
+            f"{', '.join(written.views)}"
+            + "".join(f"\n  left out {why}" for why in written.left_out))
+    _emit(args, payload, text)
+    return EXIT_OK
+
+
 def _one_root(args: argparse.Namespace) -> str:
     """ROOT or --root (either, as the other commands spell it); a usage error otherwise."""
     given = [root for root in (args.root, args.root_option) if root is not None]
@@ -632,6 +647,14 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("root", nargs="?", metavar="ROOT", help="the history dataset's folder")
     rep.add_argument("--root", dest="root_option", metavar="ROOT",
                      help="the same, spelt as the other commands spell it")
+
+    vw = command("views", "write a DuckDB file of views over a history, for BI tools",
+                 "  engframe views history/        # writes history/engframe.duckdb\n"
+                 "  engframe views history/ -o /srv/bi/contact-center.duckdb", _run_views)
+    vw.add_argument("root", nargs="?", metavar="ROOT", help="the history dataset's folder")
+    vw.add_argument("--root", dest="root_option", metavar="ROOT",
+                    help="the same, spelt as the other commands spell it")
+    vw.add_argument("-o", "--output", help="the database file (default: ROOT/engframe.duckdb)")
 
     syn = command("sync", "fetch and export in one step, once or every N minutes",
                   "  engframe sync --root history/                  # once, for cron\n"

@@ -296,6 +296,13 @@ def timeseries(
     >>> ax.get_xlabel()
     'interval end (Europe/Paris)'
     """
+    if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
+        from engframe.lazy._plot import plot_frame
+        from engframe.lazy._scan import as_scan, is_history
+
+        if is_history(df) and by in (None, *BY_CHOICES) and grain in GRAINS:
+            df, level = plot_frame(as_scan(df), [metric], by=by, when=grain or "timestamp",
+                                   level=level, span="interval", tz=tz)
     where = "timeseries"
     check_frame(df, where=where)
     _check_by(df, by, where=where, allow_none=True)
@@ -532,6 +539,13 @@ def ranking(
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['Dana Levi']
     """
+    if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
+        from engframe.lazy._plot import plot_frame
+        from engframe.lazy._scan import as_scan, is_history
+
+        if is_history(df) and by in BY_CHOICES:
+            df, level = plot_frame(as_scan(df), [metric, count], by=by, when=None,
+                                   level=level, span=span, tz=DEFAULT_TZ)
     where = "ranking"
     check_frame(df, where=where)
     _check_tz(tz, where=where)

@@ -427,6 +427,13 @@ def reconcile(
     0  skill_agents_vs_skill     totalInteractiveChats             1     ok
     1  skill_agents_vs_skill  totalNonInteractiveChats             1     ok
     """
+    if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
+        from engframe.lazy._reconcile import reconcile_history
+        from engframe.lazy._scan import as_scan, is_history
+
+        if is_history(df):
+            return reconcile_history(as_scan(df), rounded=rounded, rounding=rounding,
+                                     relations=relations)
     where = "reconcile"
     check_frame(df, where=where)
     if rounding not in ROUNDINGS:

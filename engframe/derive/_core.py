@@ -333,6 +333,13 @@ def derive(
     ...
     engframe.errors.FrameError: derive: by='day': 1 period(s) of the frame do not lie inside ...
     """
+    if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
+        from engframe.lazy._derive import derive_history
+        from engframe.lazy._scan import as_scan, is_history
+
+        if is_history(df):
+            return derive_history(as_scan(df), metrics=metrics, by=by, level=level, span=span,
+                                  tz=tz, components=components)
     where = "derive"
     check_frame(df, where=where)
     keys = _check_by(by, df, where=where)
