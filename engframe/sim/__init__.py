@@ -1,4 +1,4 @@
-"""A local stand-in for LivePerson's Engagement Activity API, with a seeded contact center.
+"""A local stand-in for LivePerson's Operational Realtime API, with a seeded contact center.
 
 A real HTTP server on 127.0.0.1 with the real paths (Domain API, OAuth 2.0 token endpoint,
 engactivity), the API's exact response shapes and window arithmetic, authentication,
@@ -11,6 +11,12 @@ shapes), :mod:`~engframe.sim.query` (parameter validation), :mod:`~engframe.sim.
 :mod:`~engframe.sim.limits`, :mod:`~engframe.sim.faults`, :mod:`~engframe.sim.app`
 (request to reply), :mod:`~engframe.sim.server` (sockets and threads),
 :mod:`~engframe.sim.cli` (``engframe sim``).
+
+The queue, agent-state and service-level methods (``queuehealth``, ``agentactivity``,
+``sla``, ``queuestate``) answer from the same center: :mod:`~engframe.sim.operational`
+(abandoners, breaks, concurrency, away reasons), :mod:`~engframe.sim.agent_states` and
+:mod:`~engframe.sim.queues` (what they add up to), :mod:`~engframe.sim.render_ops` (their
+shapes), :mod:`~engframe.sim.query_ops` (their parameters, agentactivity's POST body).
 
 Examples
 --------
@@ -26,8 +32,11 @@ from engframe.sim.cli import main, run
 from engframe.sim.clock import ManualClock
 from engframe.sim.faults import FaultPlan, Faults
 from engframe.sim.model import Center, CenterConfig
+from engframe.sim.operational import Operations
 from engframe.sim.query import EngQuery, parse_query
+from engframe.sim.query_ops import OpsQuery, parse_ops_query
 from engframe.sim.render import build_response
+from engframe.sim.render_ops import build_ops_response
 from engframe.sim.server import SimServer, serve
 
 __all__ = [
@@ -39,9 +48,13 @@ __all__ = [
     "FaultPlan",
     "Faults",
     "ManualClock",
+    "Operations",
+    "OpsQuery",
     "SimServer",
+    "build_ops_response",
     "build_response",
     "main",
+    "parse_ops_query",
     "parse_query",
     "run",
     "serve",

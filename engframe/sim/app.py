@@ -9,13 +9,19 @@ GET       ``/api/account/{account}/service/{service}/baseURI.json``       domain
 GET       ``/api/account/{account}/service/baseURI.json``                 domain
 POST      ``/sentinel/api/account/{account}/app/token``                   token
 GET       ``/operations/api/account/{account}/engactivity``               engactivity
+GET       ``/operations/api/account/{account}/queuehealth``               queuehealth
+GET,POST  ``/operations/api/account/{account}/agentactivity``             agentactivity
+GET       ``/operations/api/account/{account}/sla``                       sla
+GET       ``/operations/api/account/{account}/queuestate``                queuestate
 GET       ``/api/account/{account}/configuration/le-users/skills``        skills
 GET       ``/api/account/{account}/configuration/le-users/users``         users
 GET       ``/api/account/{account}/configuration/le-users/agentGroups``   agentGroups
 ========  ==============================================================  ==========
 
 An engactivity request goes through, in order: the limiter (429), a scripted or seeded
-fault, authentication (401/403), parameter validation (400), then the response. The three
+fault, authentication (401/403), parameter validation (400), then the response; so do the
+four Operational Realtime methods (:mod:`engframe.sim.render_ops`; agentactivity's POST
+takes its parameters from a JSON body). The three
 Account Configuration lists (:mod:`engframe.sim.config`) go through the same steps except
 the limiter, and answer 304 to a request whose ``If-None-Match``/``If-Match`` names their
 ``ETag``. Errors are
@@ -48,6 +54,7 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 import msgspec
+import numpy as np
 
 from engframe._defaults import SIM_ACCOUNT
 from engframe.errors import SimRequestError
@@ -57,9 +64,12 @@ from engframe.sim.config import KINDS, config_answer, etag, not_modified
 from engframe.sim.faults import Fault, FaultPlan, Faults
 from engframe.sim.limits import DEFAULT_MAX_IN_FLIGHT, Limiter
 from engframe.sim.model import DEFAULT_SEED, Center, CenterConfig
+from engframe.sim.operational import Operations
 from engframe.sim.people import Directory
 from engframe.sim.query import parse_query
+from engframe.sim.query_ops import OPS_METHODS, params_from_body, parse_ops_query
 from engframe.sim.render import DEFAULT_NEWEST_FIRST, build_response, encode
+from engframe.sim.render_ops import build_ops_response
 
 __all__ = [
     "DEFAULT_ACCOUNT",
@@ -82,6 +92,8 @@ SECRET_PARAMS: Final = frozenset(
     {"client_secret", "access_token", "oauth_signature", "oauth_token", "token", "password"}
 )
 REDACTED: Final = "<redacted>"
+#: The endpoints behind the limiter (the data methods; LivePerson limits each of them).
+_LIMITED: Final = frozenset({"engactivity", *OPS_METHODS})
 
 _ACCOUNT = r"(?P<account>[^/]+)"
 _ROUTES: Final = (
@@ -90,6 +102,8 @@ _ROUTES: Final = (
     (re.compile(rf"/api/account/{_ACCOUNT}/service/baseURI\.json"), "GET", "domain"),
     (re.compile(rf"/sentinel/api/account/{_ACCOUNT}/app/token"), "POST", "token"),
     (re.compile(rf"/operations/api/account/{_ACCOUNT}/engactivity"), "GET", "engactivity"),
+    *((re.compile(rf"/operations/api/account/{_ACCOUNT}/{name}"),
+       "GET POST" if name == "agentactivity" else "GET", name) for name in OPS_METHODS),
     *((re.compile(rf"/api/account/{_ACCOUNT}/configuration/le-users/{kind}"), "GET", kind)
       for kind in KINDS),
 )
@@ -198,6 +212,11 @@ class SimApp:
     ) -> None:
         self.center = center
         self.directory = Directory.for_center(center)
+        self.operations = Operations.for_center(center)
+        # Each agent's team (by position in center.agent_ids), for sla's groupIds.
+        self._agent_groups = np.array(
+            [user.group or 0 for user in self.directory.users[: len(center.agent_ids)]],
+            dtype=np.int64)
         self.account = account
         self.clock = clock
         self.auth = auth
@@ -213,6 +232,7 @@ class SimApp:
             "token": self._token,
             "engactivity": self._engactivity,
             **{kind: functools.partial(self._config, kind=kind) for kind in KINDS},
+            **{name: functools.partial(self._operational, method=name) for name in OPS_METHODS},
         }
 
     @classmethod
@@ -337,12 +357,13 @@ class SimApp:
         if found is None:
             return _error(404, f"no such resource: {path[:200]}")
         match, method, endpoint = found
-        if request.method != method:
-            return _error(405, f"{request.method[:20]} is not allowed here; use {method}",
-                          headers=(("Allow", method),))
+        if request.method not in method.split():
+            allowed = ", ".join(method.split())
+            return _error(405, f"{request.method[:20]} is not allowed here; use {allowed}",
+                          headers=(("Allow", allowed),))
         respond = self._endpoints[endpoint]
         groups = match.groupdict()
-        if endpoint != "engactivity":
+        if endpoint not in _LIMITED:
             return self._with_fault(endpoint, lambda: respond(request, **groups))
         with self.limiter.admit() as refused:
             if refused is not None:
@@ -401,6 +422,24 @@ class SimApp:
         body = build_response(
             self.center, query, now_ms=self.clock(), newest_first=self.newest_first
         )
+        return Reply(200, encode(body))
+
+    def _operational(self, request: Request, *, account: str, method: str) -> Reply:
+        try:
+            self.auth.authorize(
+                account=account,
+                method=request.method,
+                url=request.base + request.target,
+                authorization=request.headers.get("authorization"),
+            )
+            params = params_from_body(request.body) if request.method == "POST" \
+                else request.query
+            query = parse_ops_query(method, params)
+        except SimRequestError as error:
+            headers = (("WWW-Authenticate", WWW_AUTHENTICATE),) if error.status == 401 else ()
+            return _error(error.status, str(error), param=error.param, headers=headers)
+        body = build_ops_response(self.center, self.operations, query, now_ms=self.clock(),
+                                  agent_groups=self._agent_groups)
         return Reply(200, encode(body))
 
     def _config(self, request: Request, *, account: str, kind: str) -> Reply:

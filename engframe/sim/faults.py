@@ -46,7 +46,8 @@ __all__ = [
 #: The kinds of fault, see the module docstring.
 FAULT_KINDS: Final = ("status", "html", "truncate", "slow")
 #: The endpoints a fault can be scripted for.
-ENDPOINTS: Final = ("engactivity", "token", "domain", "skills", "users", "agentGroups")
+ENDPOINTS: Final = ("engactivity", "token", "domain", "skills", "users", "agentGroups",
+                    "queuehealth", "agentactivity", "sla", "queuestate")
 #: How long a slow answer waits [s], unless told otherwise.
 DEFAULT_SLOW_DELAY: Final = 0.5
 #: The status of an HTML error page, unless told otherwise (a proxy's Bad Gateway).
@@ -224,8 +225,10 @@ class Faults:
         retry_after : int, optional
             Send ``Retry-After: <seconds>`` with a ``"status"`` fault.
         endpoint : str, optional
-            ``"engactivity"`` (default), ``"token"``, ``"domain"``, or one of the Account
-            Configuration lists ``"skills"``, ``"users"``, ``"agentGroups"``.
+            ``"engactivity"`` (default), ``"token"``, ``"domain"``, one of the Account
+            Configuration lists ``"skills"``, ``"users"``, ``"agentGroups"``, or one of the
+            Operational Realtime methods ``"queuehealth"``, ``"agentactivity"``, ``"sla"``,
+            ``"queuestate"``.
 
         Raises
         ------

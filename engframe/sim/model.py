@@ -350,6 +350,39 @@ class Center:
             }
         )
 
+    def on_duty(self, ms: np.ndarray, agents: np.ndarray | None = None) -> np.ndarray:
+        """Whether agents' shifts cover moments (by the hour of the center's local time).
+
+        Parameters
+        ----------
+        ms : numpy.ndarray of int64
+            Moments [epoch ms].
+        agents : numpy.ndarray of int64, optional
+            Agent positions, one per moment: then the answer is for each pair.
+
+        Returns
+        -------
+        numpy.ndarray of bool
+            ``result[a, k]`` (shape ``(n_agents, len(ms))``): agent position ``a`` is on shift
+            at ``ms[k]``; with ``agents``, ``result[k]`` for agent ``agents[k]``.
+
+        Examples
+        --------
+        >>> center = Center(seed=1)
+        >>> center.on_duty(np.array([0, 43_200_000])).shape
+        (60, 2)
+        >>> center.on_duty(np.array([0, 0]), np.array([0, 1])).shape
+        (2,)
+        """
+        local = np.asarray(ms, dtype=np.int64) + self.config.utc_offset_minutes * _MINUTE_MS
+        hour = (local // _HOUR_MS) % 24
+        weekday = (local // DAY_MS + _THURSDAY) % 7
+        if agents is None:
+            every: np.ndarray = self._on_duty[:, weekday, hour]
+            return every
+        pairs: np.ndarray = self._on_duty[agents, weekday, hour]
+        return pairs
+
     def _day(self, day: int) -> ChatTable:
         with self._lock:
             table = self._days.get(day)

@@ -67,7 +67,7 @@ def test_domain_api_service_names_are_case_sensitive(app: SimApp) -> None:
 
 
 def test_unknown_path_is_404_json(app: SimApp) -> None:
-    status, body = get(app, "/operations/api/account/1/queuehealth")
+    status, body = get(app, "/operations/api/account/1/nosuchmethod")
     assert status == 404 and json.loads(body)["status"] == 404
 
 
