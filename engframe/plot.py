@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from engframe._keys import run_starts
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
 from engframe.derive._attrs import WINDOW_MS
 from engframe.derive._core import _check_tz, check_components
@@ -427,30 +428,12 @@ def _coverage_rows(df: pd.DataFrame) -> pd.DataFrame:
     The hours a period covers are the most any of its rows covers, and a level's periods
     are those it has rows in: every distinct combination of these keys keeps a row (its
     first, so a period's first row too), and ``derive`` counts the same hours on these few
-    hundred rows as on the millions of the frame (a response's rows come interval by
-    interval, level by level). Compared as integer codes, never hashed.
+    hundred rows as on the millions of the frame (:func:`engframe._keys.run_starts`).
     """
     rows = np.flatnonzero(span_mask(df, "interval"))
-    starts = np.zeros(len(rows), bool)
-    starts[:1] = True
-    for name in _COVERAGE_KEYS:
-        if name in df.columns:
-            values = _as_integers(df[name])[rows]
-            starts[1:] |= values[1:] != values[:-1]
-    kept = df.take(rows[starts]).reset_index(drop=True)
+    kept = df.take(rows[run_starts(df, rows, _COVERAGE_KEYS)]).reset_index(drop=True)
     kept.attrs = dict(df.attrs)  # the request's interval and timeframe, for bare responses
     return kept
-
-
-def _as_integers(column: pd.Series) -> np.ndarray:
-    """One integer per row, equal where the values are equal (NA equal to NA)."""
-    values = column.array
-    if isinstance(values, pd.Categorical):
-        return np.asarray(values.codes)
-    if isinstance(values, pd.arrays.DatetimeArray):
-        return np.asarray(pd.DatetimeIndex(values).asi8)  # a view: no conversion
-    codes: np.ndarray = pd.factorize(values, use_na_sentinel=True)[0]
-    return codes
 
 
 def _partial_handle() -> Line2D:
