@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from typing import Final
 
 __all__ = ["BUCKET_MINUTES", "BUCKET_MS", "MAX_TIMEFRAME", "MIN_INTERVAL", "Interval", "Window",
-           "bucket_ceil", "bucket_floor", "interval_fits", "interval_rule", "query_window"]
+           "bucket_ceil", "bucket_floor", "exact_window", "interval_fits", "interval_rule",
+           "query_window"]
 
 #: The API's bucket size [minutes]: every window and interval is made of such buckets.
 BUCKET_MINUTES: Final = 5
@@ -153,3 +154,40 @@ def query_window(*, now_ms: int, timeframe: int, interval: int | None = None) ->
         spans.append(Interval(max(stop - step, start), stop, stop <= now_ms))
         stop -= step
     return Window(now_ms, start, end, tuple(reversed(spans)))
+
+
+def exact_window(*, now_ms: int, timeframe: int, interval: int | None = None) -> Window:
+    """The window of a method that is not widened to buckets: exactly ``timeframe`` back.
+
+    Agent Activity measures states continuously: its page's example of ``timeframe=20`` and
+    ``interval=10`` at 08:07 answers 07:47 - 08:07 (20 minutes) in the intervals 08:00 -
+    08:10 (7 minutes of data), 07:50 - 08:00 and 07:47 - 07:50 (3 minutes), and its JSON
+    example's Logged-in times add up to exactly the 120 minutes asked. Interval ends stay on
+    bucket boundaries, as :func:`query_window`'s; only the window's start differs.
+
+    Parameters
+    ----------
+    now_ms : int
+        When the query runs [epoch ms, UTC].
+    timeframe : int
+        The requested timeframe [minutes], 1..1440.
+    interval : int, optional
+        The requested interval size [minutes].
+
+    Returns
+    -------
+    Window
+        ``start_ms`` is ``now_ms - timeframe``; the oldest interval starts there.
+
+    Examples
+    --------
+    >>> w = exact_window(now_ms=1_395_821_220_000, timeframe=20, interval=10)  # 08:07 UTC
+    >>> [(i.end_ms - i.start_ms) // 60_000 for i in w.intervals], (w.now_ms - w.start_ms) // 60_000
+    ([3, 10, 10], 20)
+    """
+    widened = query_window(now_ms=now_ms, timeframe=timeframe, interval=interval)
+    start = now_ms - timeframe * _MINUTE_MS
+    spans = widened.intervals
+    if spans:
+        spans = (Interval(start, spans[0].end_ms, spans[0].complete), *spans[1:])
+    return Window(now_ms, start, widened.end_ms, spans)

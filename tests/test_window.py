@@ -41,3 +41,17 @@ def test_intervals_tile_the_window_and_end_on_bucket_boundaries(now, timeframe, 
     for older, newer in zip(window.intervals, window.intervals[1:], strict=False):
         assert older.end_ms == newer.start_ms
         assert newer.end_ms - newer.start_ms == interval * 60_000
+
+
+def test_exact_window_is_agent_activitys_unwidened_window() -> None:
+    # agent-activity.md: now 08:07, timeframe=20&interval=10 answers 07:47 - 08:07 in the
+    # intervals 08:00 - 08:10, 07:50 - 08:00 and 07:47 - 07:50.
+    from engframe.window import exact_window
+    now = 1_395_821_220_000  # 2014-03-26 08:07 UTC
+    window = exact_window(now_ms=now, timeframe=20, interval=10)
+    minute = 60_000
+    assert window.start_ms == now - 20 * minute
+    assert [(i.start_ms, i.end_ms) for i in window.intervals] == [
+        (now - 20 * minute, now - 17 * minute), (now - 17 * minute, now - 7 * minute),
+        (now - 7 * minute, now + 3 * minute)]
+    assert exact_window(now_ms=now, timeframe=20).intervals == ()

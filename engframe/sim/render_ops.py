@@ -59,7 +59,7 @@ from engframe.sim.query import IdSelection
 from engframe.sim.query_ops import OpsQuery
 from engframe.sim.queues import QueueActivity, QueueNow, queue_activity, queue_now
 from engframe.sim.render import REFRESH_MS
-from engframe.window import Window, query_window
+from engframe.window import Window, exact_window, query_window
 
 __all__ = [
     "AGENTACTIVITY_NEWEST_FIRST",
@@ -81,7 +81,6 @@ STATES: Final = ((2, "Online", ONLINE), (3, "Back in 5", BACK_SOON), (4, "Away",
                  (-1, "Logged in", None))
 #: agentactivity's intervals come newest first in its page's example; queuehealth's oldest first.
 AGENTACTIVITY_NEWEST_FIRST: Final = True
-_MINUTE_MS: Final = 60_000
 _Data = dict[str, Any]
 
 
@@ -293,12 +292,11 @@ def agent_window(*, now_ms: int, timeframe: int, interval: int | None) -> tuple[
     >>> [int(e) for e in (edges[1:] - edges[:-1]) // 1000], stamps[-1]
     ([232, 3600, 3368], 1404226200000)
     """
-    start = now_ms - timeframe * _MINUTE_MS
-    if interval is None:
-        return np.array([start, now_ms], dtype=np.int64), []
-    spans = query_window(now_ms=now_ms, timeframe=timeframe, interval=interval).intervals
-    edges = [start, *(span.start_ms for span in spans[1:]), now_ms]
-    return np.array(edges, dtype=np.int64), [span.end_ms for span in spans]
+    window = exact_window(now_ms=now_ms, timeframe=timeframe, interval=interval)
+    if not window.intervals:
+        return np.array([window.start_ms, now_ms], dtype=np.int64), []
+    edges = [*(span.start_ms for span in window.intervals), now_ms]
+    return np.array(edges, dtype=np.int64), [span.end_ms for span in window.intervals]
 
 
 def _agentactivity(
