@@ -466,7 +466,9 @@ class Client:
             ``agent`` (Int64), ``agent_name`` (string: full name, else nickname, else login
             name; the id appended to a name two users share), ``full_name``, ``nickname``,
             ``login_name`` (string), ``agent_group`` (Int64), ``user_type`` (Int64: 0
-            system, 1 human, 2 bot), ``enabled`` (boolean), ``deleted`` (bool); see
+            system, 1 human, 2 bot), ``enabled`` (boolean), ``deleted`` (bool),
+            ``skill_ids`` (string: the skills each serves, ``"12,34"``;
+            :func:`engframe.names.agent_skills` gives one row per agent and skill); see
             :func:`engframe.names.parse_agents`.
 
         Raises

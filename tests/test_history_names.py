@@ -128,7 +128,7 @@ def test_each_table_has_its_columns_and_one_row_per_account_and_id(root, frame, 
     stored = tables(root)
     assert list(stored["agents"].columns) == [
         "account", "agent", "agent_name", "full_name", "nickname", "login_name", "agent_group",
-        "agent_group_name", "user_type", "enabled", "deleted", "read_at"]
+        "agent_group_name", "user_type", "enabled", "deleted", "skill_ids", "read_at"]
     assert list(stored["skills"].columns) == [
         "account", "skill", "skill_name", "description", "deleted", "read_at"]
     assert list(stored["agent_groups"].columns) == [

@@ -26,6 +26,7 @@ Examples
 0  Dana Levi           Tier 1
 """
 
+from engframe.names._agent_skills import agent_skills
 from engframe.names._endpoints import CONFIG_SERVICE, NAMES_EXPIRE_AFTER
 from engframe.names._files import NAMES_FOLDER, find_names, read_names
 from engframe.names._join import NAME_COLUMNS, attach_names
@@ -45,6 +46,7 @@ __all__ = [
     "UNASSIGNED_SKILL",
     "Names",
     "NamesOption",
+    "agent_skills",
     "attach_names",
     "find_names",
     "parse_agent_groups",

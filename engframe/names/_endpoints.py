@@ -34,7 +34,8 @@ CONFIG_SERVICE: Final = "accountConfigReadOnly"
 NAMES_EXPIRE_AFTER: Final = 6 * 3600.0
 #: The user fields engframe reads (without ``select=`` users answer only
 #: ``id,pid,deleted,loginName``).
-USER_SELECT: Final = "id,loginName,fullName,nickname,memberOf,userTypeId,isEnabled,deleted"
+USER_SELECT: Final = ("id,loginName,fullName,nickname,memberOf,userTypeId,isEnabled,deleted,"
+                      "skillIds")
 _PATH: Final = "/api/account/{account}/configuration/le-users/{list}"
 
 

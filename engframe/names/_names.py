@@ -57,7 +57,8 @@ class Names:
     agents : DataFrame, optional
         ``agent`` (Int64), ``agent_name`` (string), ``full_name``, ``nickname``,
         ``login_name`` (string), ``agent_group`` (Int64), ``user_type`` (Int64: 0
-        system, 1 human, 2 bot), ``enabled`` (boolean), ``deleted`` (bool).
+        system, 1 human, 2 bot), ``enabled`` (boolean), ``deleted`` (bool), ``skill_ids``
+        (string, ``"12,34"``: :func:`engframe.names.agent_skills` spreads it).
     agent_groups : DataFrame, optional
         ``agent_group`` (Int64), ``agent_group_name`` (string), ``parent`` (Int64, NA
         for the root group), ``enabled`` (boolean), ``deleted`` (bool).

@@ -59,6 +59,7 @@ EXPECTED: Final = {
     "id": "an id: an integer or a string of digits",
     "text": "a string or null",
     "flag": 'true or false (or "true"/"false")',
+    "ids": "an array of ids (integers or strings of digits)",
 }
 
 
@@ -73,7 +74,8 @@ class Field:
     keys : tuple of str
         Where it sits in the item (``("memberOf", "agentGroupId")``).
     kind : str
-        ``"id"`` (also any integer), ``"text"`` or ``"flag"``.
+        ``"id"`` (also any integer), ``"text"``, ``"flag"`` or ``"ids"`` (an array of ids,
+        kept as their comma-separated text: ``"12,34"``).
     required : bool
         Whether an item without it is malformed.
     default : object
@@ -102,6 +104,7 @@ USER_FIELDS: Final = (
     Field("user_type", ("userTypeId",), "id"),
     Field("enabled", ("isEnabled",), "flag"),
     Field("deleted", ("deleted",), "flag", default=False),
+    Field("skill_ids", ("skillIds",), "ids"),
 )
 GROUP_FIELDS: Final = (
     Field("agent_group", ("id",), "id", required=True),
@@ -146,6 +149,14 @@ def _id(value: Any) -> int | None:
     return None
 
 
+def _ids(value: Any) -> str | None:
+    """An array of ids as their comma-separated text (``"12,34"``), or None if it is not one."""
+    if not isinstance(value, list):
+        return None
+    ids = [_id(one) for one in value]
+    return None if None in ids else ",".join(map(str, ids))
+
+
 def _flag(value: Any) -> bool | None:
     if isinstance(value, bool):
         return value
@@ -172,6 +183,9 @@ def clean_text(text: str) -> str:
     return _CONTROLS.sub(" ", text).strip() if _CONTROLS.search(text) else text
 
 
+_CONVERT: Final[dict[str, Any]] = {"id": _id, "flag": _flag, "ids": _ids}
+
+
 def _value(item: dict[str, Any], field: Field, index: int, what: str,
            source: str | None) -> Any:
     found: Any = item
@@ -193,7 +207,7 @@ def _value(item: dict[str, Any], field: Field, index: int, what: str,
             return clean_text(found)
         converted: Any = None
     else:
-        converted = _id(found) if field.kind == "id" else _flag(found)
+        converted = _CONVERT[field.kind](found)
         if converted is not None:
             return converted
     raise ResponseError(_path(index, field.keys), EXPECTED[field.kind], describe(found),
@@ -301,7 +315,8 @@ def parse_agents(document: Any, *, source: str | None = None) -> pd.DataFrame:
     ----------
     document : object
         The decoded JSON answer: an array of user objects (ask for
-        ``select=id,loginName,fullName,nickname,memberOf,userTypeId,isEnabled,deleted``).
+        ``select=id,loginName,fullName,nickname,memberOf,userTypeId,isEnabled,deleted,
+        skillIds``).
     source : str, optional
         Where it came from (URL or file), for error messages.
 
@@ -312,7 +327,9 @@ def parse_agents(document: Any, *, source: str | None = None) -> pd.DataFrame:
         the nickname, else the login name, else ``"agent <id>"``; a name two users share
         gets `` (<id>)`` appended), ``full_name``, ``nickname``, ``login_name`` (string,
         as given), ``agent_group`` (Int64: ``memberOf.agentGroupId``), ``user_type``
-        (Int64: 0 system, 1 human, 2 bot), ``enabled`` (boolean), ``deleted`` (bool).
+        (Int64: 0 system, 1 human, 2 bot), ``enabled`` (boolean), ``deleted`` (bool),
+        ``skill_ids`` (string: the skills the user serves, ``"12,34"``; see
+        :func:`engframe.names.agent_skills`).
 
     Raises
     ------

@@ -72,7 +72,7 @@ SKILLS: Final = Table("skills", "skill", "skill_name", {
 AGENTS: Final = Table("agents", "agent", "agent_name", {
     "agent": _ID, "agent_name": _TEXT, "full_name": _TEXT, "nickname": _TEXT,
     "login_name": _TEXT, "agent_group": _ID, "user_type": _ID, "enabled": _FLAG,
-    "deleted": _BOOL,
+    "deleted": _BOOL, "skill_ids": _TEXT,
 })
 AGENT_GROUPS: Final = Table("agent_groups", "agent_group", "agent_group_name", {
     "agent_group": _ID, "agent_group_name": _TEXT, "parent": _ID, "enabled": _FLAG,

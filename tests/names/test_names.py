@@ -75,3 +75,19 @@ def test_repr_counts_the_tables() -> None:
                   failed={"agents": "x"})
     assert repr(names) == ("Names(account='56072331', skills=1, agents=0, agent_groups=0, "
                            "read_at=None, failed=['agents'])")
+
+
+def test_agent_skills_spreads_each_agents_skills_into_rows() -> None:
+    from engframe.names import agent_skills
+    agents = pd.DataFrame({"agent": pd.array([9, 10, 11], dtype="Int64"),
+                           "skill_ids": ["12,34", "", "-1"]})
+    table = agent_skills(agents)
+    assert table.to_dict("list") == {"agent": [9, 9, 11], "skill": [12, 34, -1]}
+    assert str(table["skill"].dtype) == "Int64"
+
+
+def test_agent_skills_needs_the_skill_ids_column() -> None:
+    from engframe.errors import FrameError
+    from engframe.names import agent_skills
+    with pytest.raises(FrameError, match="lacks skill_ids"):
+        agent_skills(pd.DataFrame({"agent": [1]}))

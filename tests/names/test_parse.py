@@ -28,7 +28,7 @@ def test_agents_table_has_its_columns_and_dtypes() -> None:
     assert table.dtypes.astype(str).to_dict() == {
         "agent": "Int64", "agent_name": "string", "full_name": "string",
         "nickname": "string", "login_name": "string", "agent_group": "Int64",
-        "user_type": "Int64", "enabled": "boolean", "deleted": "bool",
+        "user_type": "Int64", "enabled": "boolean", "deleted": "bool", "skill_ids": "string",
     }
 
 
@@ -175,3 +175,14 @@ def test_text_that_is_not_a_plain_decimal_integer_is_not_an_id(text: str) -> Non
 def test_booleans_in_any_of_their_forms(flag: Any) -> None:
     expected = flag if isinstance(flag, bool) else flag.lower() == "true"
     assert parse_agent_groups([{"id": 1, "deleted": flag}])["deleted"].tolist() == [expected]
+
+
+def test_agents_keep_the_skills_they_serve_as_text() -> None:
+    table = parse_agents([{"id": "5", "skillIds": [12, "34"]}, {"id": "6", "skillIds": []},
+                          {"id": "7"}])
+    assert table["skill_ids"].tolist() == ["12,34", "", pd.NA]
+
+
+def test_agents_skill_ids_must_be_an_array_of_ids() -> None:
+    with pytest.raises(ResponseError, match=r"\[0\]\.skillIds: expected an array of ids"):
+        parse_agents([{"id": "5", "skillIds": "12"}])
