@@ -19,13 +19,14 @@ layout (method)     leaf                                             level     d
 ==================  ===============================================  ========  ===============
 
 States are read by their ``id``, never by their position in the list (LivePerson's own sample
-dashboard reads them by position): the ``state`` dimension is the catalogue's name of the id
-(:data:`STATE_NAMES`: "Logged in", "Online", "Back soon", "Away"), or the name the answer gives
-an id the catalogue does not know; the names the answer used are kept (:attr:`Dims.state_names`)
-so the response can be rebuilt as it was. ``agentsMetrics.metricsTotals`` is ``[]`` ("totals
-are not currently supported"): an empty list is no error and holds no value. A reason's id is
-a string (``"2642559712"``), kept as the ``reason`` dimension. A bucket's key is its lower
-bound in seconds, a whole number: the ``bucket`` dimension.
+dashboard reads them by position): the ``state`` dimension is the state's id, which the frame
+shows by the catalogue's name (:data:`STATE_NAMES`: "Logged in", "Online", "Back soon",
+"Away"), or by the name the answer gives an id the catalogue does not know; the names the
+answer used are kept (:attr:`Dims.state_names`) so the response can be rebuilt as it was.
+``agentsMetrics.metricsTotals`` is ``[]`` ("totals are not currently supported"): an empty
+list is no error and holds no value. A reason's id is a string (``"2642559712"``), kept as the
+``reason`` dimension. A bucket's key is its lower bound in seconds, a whole number: the
+``bucket`` dimension.
 
 Examples
 --------
@@ -42,6 +43,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import numpy as np
+
 from engframe._walk import (
     UNUSED_ID,
     Leaves,
@@ -56,8 +59,11 @@ from engframe.query import id_from_text
 
 __all__ = [
     "LAYOUT_KEYS",
+    "NO_VALUE",
     "STATE_NAMES",
     "WALKERS",
+    "Codes",
+    "DimArrays",
     "Dims",
     "walk_histogram",
     "walk_queues",
@@ -65,6 +71,8 @@ __all__ = [
     "walk_states",
 ]
 
+#: Where a leaf has no state or bucket (an int64 no id or bound can be).
+NO_VALUE: Final = np.iinfo(np.int64).min
 #: agentactivity's state ids and the names its page gives them ("Back soon" is sent as
 #: "Back in 5" in the page's examples).
 STATE_NAMES: Final = {-1: "Logged in", 2: "Online", 3: "Back soon", 4: "Away"}
@@ -86,8 +94,8 @@ class Dims:
 
     Attributes
     ----------
-    state : list of str or None
-        agentactivity: the state's name.
+    state : list of int or None
+        agentactivity: the state's id.
     reason : list of str or None
         agentactivity: the Away reason's id.
     bucket : list of int or None
@@ -96,16 +104,65 @@ class Dims:
         agentactivity: the name the answer gave each state id it holds.
     """
 
-    state: list[str | None] = field(default_factory=list)
+    state: list[int | None] = field(default_factory=list)
     reason: list[str | None] = field(default_factory=list)
     bucket: list[int | None] = field(default_factory=list)
     state_names: dict[int, str] = field(default_factory=dict)
 
-    def add(self, count: int = 1, *, state: str | None = None, reason: str | None = None,
+    def add(self, count: int = 1, *, state: int | None = None, reason: str | None = None,
             bucket: int | None = None) -> None:
         self.state.extend([state] * count)
         self.reason.extend([reason] * count)
         self.bucket.extend([bucket] * count)
+
+    def arrays(self, reasons: Codes) -> DimArrays:
+        """The dimensions as arrays (reason ids coded in ``reasons``)."""
+        return DimArrays(
+            state=np.array([NO_VALUE if s is None else s for s in self.state], np.int64),
+            reason=np.array([-1 if r is None else reasons.code(r) for r in self.reason],
+                            np.int32),
+            bucket=np.array([NO_VALUE if b is None else b for b in self.bucket], np.int64),
+            state_names=dict(self.state_names),
+        )
+
+
+class Codes:
+    """Strings seen so far (reason ids), each with a small integer code."""
+
+    def __init__(self) -> None:
+        self.codes: dict[str, int] = {}
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.codes)
+
+    def code(self, name: str) -> int:
+        found = self.codes.get(name)
+        if found is None:
+            found = self.codes[name] = len(self.codes)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class DimArrays:
+    """A chunk's dimensions, one element per leaf.
+
+    Attributes
+    ----------
+    state : numpy.ndarray of int64
+        The state id, :data:`NO_VALUE` where the leaf has no state.
+    reason : numpy.ndarray of int32
+        The reason's code (:class:`Codes`), -1 where none.
+    bucket : numpy.ndarray of int64
+        The bucket's lower bound [s], :data:`NO_VALUE` where none.
+    state_names : dict of int to str
+        The names the answer gave its state ids.
+    """
+
+    state: np.ndarray
+    reason: np.ndarray
+    bucket: np.ndarray
+    state_names: dict[int, str]
 
 
 def _known(container: Mapping[Any, Any], path: Path, known: frozenset[str],
@@ -242,12 +299,11 @@ def _state(item: Any, path: Path, agent_key: Any, seen: set[int], leaves: Leaves
                             describe(given))
     if given is not None:
         dims.state_names.setdefault(state_id, given)
-    name = STATE_NAMES.get(state_id) or given or f"state {state_id}"
     if "value" not in state:
         raise ResponseError(render(path), "a member 'value' (the state's times)",
                             "a state without one")
     _leaf(state["value"], (*path, "value"), agent_key, leaves)
-    dims.add(state=name)
+    dims.add(state=state_id)
     reasons = state.get("reasons", [])
     if not isinstance(reasons, list):
         raise ResponseError(render((*path, "reasons")), "an array of reasons", describe(reasons))
@@ -270,7 +326,7 @@ def _state(item: Any, path: Path, agent_key: Any, seen: set[int], leaves: Leaves
             raise ResponseError(render(where), "a member 'value' (the reason's times)",
                                 "a reason without one")
         _leaf(parts["value"], (*where, "value"), agent_key, leaves)
-        dims.add(state=name, reason=reason_id)
+        dims.add(state=state_id, reason=reason_id)
 
 
 def _leaf(value: Any, path: Path, agent_key: Any, leaves: Leaves) -> None:
