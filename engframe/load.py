@@ -10,12 +10,12 @@ import numpy as np
 import pandas as pd
 
 from engframe import _files
-from engframe._arrays import inexact
 from engframe._resolve import resolve
-from engframe._walk import value_path
 from engframe.client import load_live
 from engframe.errors import QueryError, ResponseError, SourceError
 from engframe.flatten import flatten
+from engframe.flatten._arrays import inexact
+from engframe.flatten._walk import value_path
 from engframe.limits import MAX_RESPONSE_BYTES
 from engframe.names._option import NamesOption, check_names_option, with_names
 from engframe.query import IdsLike

@@ -1,6 +1,6 @@
 """The typed fast path for intervals gives exactly the rows of the general path.
 
-Bytes in the API's exact shape take :mod:`engframe._typed`; a dict, or any interval that
+Bytes in the API's exact shape take :mod:`engframe.flatten._typed`; a dict, or any interval that
 strays from that shape, takes the general path. These tests hold both to the same result.
 """
 
@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import engframe
-from engframe._typed import typed_interval
+from engframe.flatten._typed import typed_interval
 from engframe.schema import METRICS
 
 KEY = ["span", "timestamp", "level", "skill", "agent", "metric"]
@@ -70,7 +70,7 @@ def same_rows(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 def spy_on_fast_path(monkeypatch) -> list[bool]:
     """Record, for each interval, whether the fast path converted it."""
-    flatten_module = sys.modules["engframe.flatten"]
+    flatten_module = sys.modules["engframe.flatten._core"]
     taken: list[bool] = []
 
     def spy(raw, metrics):

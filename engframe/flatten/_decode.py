@@ -7,7 +7,7 @@ decoded one level at a time: the top level keeps its members as raw JSON spans
 flattener reaches it, then dropped. An already-decoded dict goes through the same path.
 
 Every object decoded here one level deep (the top level, an envelope, its response) is
-checked for repeated keys (:mod:`engframe._repeats`), and the envelope's fields are checked
+checked for repeated keys (:mod:`engframe.flatten._repeats`), and the envelope's fields are checked
 against what the API accepts, so that a hostile ``request.timeframe`` or ``fetched_at``
 fails here rather than deep in the window arithmetic or in pandas.
 
@@ -23,9 +23,9 @@ from typing import Any, Final
 
 import msgspec
 
-from engframe._repeats import check_piece, check_shallow
-from engframe._walk import members_of, too_deep
 from engframe.errors import ResponseError, describe
+from engframe.flatten._repeats import check_piece, check_shallow
+from engframe.flatten._walk import members_of, too_deep
 from engframe.limits import MAX_INTERVALS
 from engframe.schema import INTERVALS_KEY
 from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL

@@ -1,11 +1,4 @@
-"""Flatten an Engagement Activity response into the tidy long frame.
-
-The data flows one way: input -> :mod:`engframe._decode` (JSON, lazily, unwrapped) ->
-each interval through :mod:`engframe._typed` (the fast path, for the API's exact shape)
-or :mod:`engframe._walk` + :mod:`engframe._arrays` (the general path, which also names
-the problems of a malformed response) -> :func:`engframe.schema.build_frame`. Each piece of
-raw JSON is checked for repeated keys as it is converted (:mod:`engframe._repeats`).
-"""
+"""Flatten an Engagement Activity response into the tidy long frame (see the package docs)."""
 
 from __future__ import annotations
 
@@ -21,11 +14,18 @@ import numpy as np
 import pandas as pd
 
 from engframe import _files
-from engframe._arrays import Chunk, MetricNames, inexact, to_chunk
-from engframe._decode import LATEST_MS, Document, decode_document, interval_path, materialize
-from engframe._repeats import check_piece, colons
-from engframe._typed import typed_interval
-from engframe._walk import (
+from engframe.errors import ResponseError, describe
+from engframe.flatten._arrays import Chunk, MetricNames, inexact, to_chunk
+from engframe.flatten._decode import (
+    LATEST_MS,
+    Document,
+    decode_document,
+    interval_path,
+    materialize,
+)
+from engframe.flatten._repeats import check_piece, colons
+from engframe.flatten._typed import typed_interval
+from engframe.flatten._walk import (
     IdCache,
     Leaves,
     expect_object,
@@ -35,7 +35,6 @@ from engframe._walk import (
     value_path,
     walk_section,
 )
-from engframe.errors import ResponseError, describe
 from engframe.limits import MAX_RESPONSE_BYTES
 from engframe.schema import (
     INTERVALS_KEY,
@@ -94,7 +93,7 @@ class _Flattening:
         data_path = f"{path}.metricsData"
         if self.typed and isinstance(item, msgspec.Raw):
             fast = typed_interval(item, self.metrics)
-            # Equal counts prove msgspec collapsed no repeated key (see engframe._repeats).
+            # Equal counts prove msgspec collapsed no repeated key (see engframe.flatten._repeats).
             if fast is not None and 0 <= fast[0] <= LATEST_MS and colons(item) == fast[2]:
                 self.add(fast[1], fast[0], "interval", data_path)
                 return fast[0]

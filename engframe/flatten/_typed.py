@@ -7,12 +7,12 @@ a string), ids arrive as integers (negative ones too: skill -1), and the metric 
 read with one C-level ``attrgetter`` per map. Anything else (another spelling, an unknown
 member or metric, a missing metric, a float or another type, an id out of range or written
 ``"007"``) makes :func:`typed_interval` return ``None`` and the interval takes the general
-path (:mod:`engframe._walk`, :mod:`engframe._arrays`), which accepts every valid response and
-names the first problem in an invalid one. Both paths give the same rows.
+path (:mod:`engframe.flatten._walk`, :mod:`engframe.flatten._arrays`), which accepts every
+valid response and names the first problem in an invalid one. Both paths give the same rows.
 
 msgspec keeps the last of two equal keys without a word, so :func:`typed_interval` also
 counts the members it decoded; the caller compares that with the colons of the raw bytes
-(:mod:`engframe._repeats`).
+(:mod:`engframe.flatten._repeats`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from typing import Any, Final
 import msgspec
 import numpy as np
 
-from engframe._arrays import Chunk, MetricNames
-from engframe._walk import UNUSED_ID
+from engframe.flatten._arrays import Chunk, MetricNames
+from engframe.flatten._walk import UNUSED_ID
 from engframe.schema import LEVEL_CODE, METRICS
 
 __all__ = ["typed_interval"]
