@@ -1,7 +1,7 @@
 """The live client: fetch Engagement Activity responses and turn them into the tidy frame.
 
 The data flows one way: :class:`~engframe.query.Query` (checked before any traffic) ->
-:class:`~engframe.discovery.Discovery` (which host) -> :class:`~engframe.transport.Transport`
+:class:`~engframe.http._discovery.Discovery` (which host) -> :class:`~engframe.transport.Transport`
 (signed, cached, retried) -> the saved-envelope form
 ``{"request", "fetched_at", "from_cache", "response"}`` -> :func:`engframe.flatten`.
 
@@ -47,17 +47,8 @@ import pandas as pd
 import requests
 from tqdm import tqdm
 
-from engframe._json import check_json_object, decode_json
 from engframe._output import reason, write_file
 from engframe.auth import ENV_ACCOUNT, Auth, Secret, resolve_auth
-from engframe.discovery import (
-    DATA_SERVICE,
-    DEFAULT_CSDS_URL,
-    DEFAULT_DOMAIN_TTL,
-    DOMAIN_API,
-    TOKEN_SERVICE,
-    Discovery,
-)
 from engframe.errors import (
     APIError,
     AuthError,
@@ -68,6 +59,15 @@ from engframe.errors import (
     ResponseError,
 )
 from engframe.flatten import flatten
+from engframe.http._discovery import (
+    DATA_SERVICE,
+    DEFAULT_CSDS_URL,
+    DEFAULT_DOMAIN_TTL,
+    DOMAIN_API,
+    TOKEN_SERVICE,
+    Discovery,
+)
+from engframe.http._json import check_json_object, decode_json
 from engframe.limits import MAX_RESPONSE_BYTES
 from engframe.names import API_SOURCE, Names, attach_names
 from engframe.names._endpoints import CONFIG_SERVICE, ENDPOINTS, NAMES_EXPIRE_AFTER
