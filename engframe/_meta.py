@@ -22,8 +22,8 @@ import pandas as pd
 
 from engframe._arrow import ColumnSpec
 from engframe.derive._attrs import UNITS
-from engframe.derive._formula import DERIVED, RAW_UNITS
 from engframe.errors import EngframeWarning, OptionError
+from engframe.methods.engactivity import DERIVED, RAW_UNITS
 from engframe.scope import request_of
 
 __all__ = [

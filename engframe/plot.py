@@ -36,10 +36,11 @@ import pandas as pd
 
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
 from engframe.derive._core import _check_tz
-from engframe.derive._formula import HOURS, RAW_UNITS
 from engframe.derive._grains import grain_labels
 from engframe.derive._select import choose_level, level_mask, missing_key_hint, span_mask
 from engframe.errors import FrameError, OptionError
+from engframe.methods import HOURS
+from engframe.methods.engactivity import RAW_UNITS
 from engframe.reconcile import STATUSES
 from engframe.schema import check_frame
 

@@ -14,7 +14,8 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from engframe.derive._formula import HOURS, RAW_UNITS, Formula
+from engframe.methods import HOURS, Formula
+from engframe.methods.engactivity import RAW_UNITS
 
 __all__ = ["INTEGER_METRICS", "UNITS", "derived_attrs", "is_whole"]
 

@@ -10,7 +10,6 @@ import pandas as pd
 
 from engframe._keys import first_rows, group_ids
 from engframe.derive._attrs import derived_attrs
-from engframe.derive._formula import DERIVED, HOURS, RAW_UNITS, Formula
 from engframe.derive._grains import TIME_GRAINS, key_column
 from engframe.derive._overlaps import check_overlaps
 from engframe.derive._periods import PERIOD_KEYS, group_hours
@@ -22,6 +21,8 @@ from engframe.derive._select import (
     span_mask,
 )
 from engframe.errors import MetricError, OptionError
+from engframe.methods import HOURS, Formula
+from engframe.methods.engactivity import DERIVED, RAW_UNITS
 from engframe.schema import (
     COLUMNS,
     LEVELS,

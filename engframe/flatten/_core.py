@@ -36,10 +36,12 @@ from engframe.flatten._walk import (
     walk_section,
 )
 from engframe.limits import MAX_RESPONSE_BYTES
+from engframe.methods import METHODS, infer
 from engframe.schema import (
     INTERVALS_KEY,
     LEVELS,
     MAX_EXACT_INT,
+    METHOD_COLUMN,
     METRICS,
     SPANS,
     build_frame,
@@ -206,7 +208,10 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _flatten_unpaused(document: Document) -> pd.DataFrame:
-    work = _Flattening()
+    declared = _declared_method(document)
+    known = METHODS[declared].metric_names if declared is not None and (
+        declared in METHODS) else METRICS
+    work = _Flattening(metrics=MetricNames(known))
     seen: dict[int, int] = {}
     for index, item in document.intervals():
         stamp = work.interval(item, interval_path(index))
@@ -224,11 +229,49 @@ def _flatten_unpaused(document: Document) -> pd.DataFrame:
     end = _window_end(window, newest, document.fetched_at_ms)
     members = work.section(body, "", end, "timeframe") - len(body)  # less the top's own
     _check_body(raw, body, members)
-    frame = _assemble(work)
+    frame, used = _assemble(work)
+    method = declared if declared is not None else _inferred(used)
+    floats = _float_metrics(work, used, method)
+    if floats and frame["value"].dtype.kind != "f":
+        _check_exact(work)
+        frame["value"] = frame["value"].to_numpy().astype(np.float64)
+    frame[METHOD_COLUMN] = _method_column(len(frame), method)
     if document.fetched_at_ms is not None:
         frame = _with_fetch_columns(frame, document, window)
-    frame.attrs.update(_attrs(document, window, work))
+    frame.attrs.update(_attrs(document, window, work, floats))
     return frame
+
+
+def _declared_method(document: Document) -> str | None:
+    """The method the envelope's request names (the client records it), if any."""
+    method = (document.request or {}).get("method")
+    return method if isinstance(method, str) else None
+
+
+def _inferred(used: list[str]) -> str | None:
+    """The method the metrics present belong to, through the catalogue (None: unknown)."""
+    found = infer(used)
+    return None if found is None else found.name
+
+
+def _float_metrics(work: _Flattening, used: list[str], method: str | None) -> list[str]:
+    """The metrics that held a JSON float, and those the method sends as floats.
+
+    A method's averages are floats even where a value is written ``0`` (the page's example
+    of msgconversation): both of the flattener's paths, and ``unflatten``, agree on them.
+    """
+    names = work.metrics.names
+    floats = {names[code] for chunk in work.chunks for code in chunk.float_codes}
+    if method is not None and method in METHODS:
+        floats |= {m.name for m in METHODS[method].metrics if m.json_float} & set(used)
+    return sorted(floats)
+
+
+def _method_column(rows: int, method: str | None) -> Any:
+    """The ``method`` column: one category, or NA where no method is known."""
+    if method is None:
+        return categorical(np.full(rows, -1, np.int8), [])
+    return categorical(np.zeros(rows, np.int8), [method])
 
 
 def _check_body(raw: Mapping[str, Any], body: Mapping[str, Any], members: int) -> None:
@@ -294,7 +337,8 @@ def _positive_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _assemble(work: _Flattening) -> pd.DataFrame:
+def _assemble(work: _Flattening) -> tuple[pd.DataFrame, list[str]]:
+    """The tidy frame of the chunks, and the metric names it holds."""
     chunks = work.chunks
     lengths = np.fromiter(map(len, chunks), np.int64, len(chunks))
     sizes = np.concatenate([c.sizes for c in chunks])
@@ -304,16 +348,26 @@ def _assemble(work: _Flattening) -> pd.DataFrame:
     def per_value(name: str) -> np.ndarray:
         return np.repeat(np.concatenate([getattr(c, name) for c in chunks]), sizes)
 
-    return build_frame(
+    codes = np.concatenate([c.metric_codes for c in chunks])
+    names = work.metrics.names
+    # names registered but absent (the method's documented metrics a response lacks) are
+    # not categories of the frame
+    present = np.bincount(codes, minlength=len(names)) > 0
+    if not present.all():
+        lookup = np.cumsum(present) - 1
+        codes = lookup.astype(codes.dtype)[codes]
+        names = [name for name, there in zip(names, present, strict=True) if there]
+    frame = build_frame(
         timestamp_ms=np.repeat(np.array(work.stamps, np.int64), lengths),
         skill=per_value("skills"),
         agent=per_value("agents"),
-        metric_codes=np.concatenate([c.metric_codes for c in chunks]),
-        metrics=work.metrics.names,
+        metric_codes=codes,
+        metrics=names,
         value=np.concatenate([c.values for c in chunks]),
         level_codes=per_value("levels"),
         span_codes=np.repeat(np.array(work.spans, np.int8), lengths),
     )
+    return frame, names
 
 
 def _check_exact(work: _Flattening) -> None:
@@ -358,7 +412,8 @@ def _with_fetch_columns(frame: pd.DataFrame, document: Document,
     return frame
 
 
-def _attrs(document: Document, window: Window | None, work: _Flattening) -> dict[str, Any]:
+def _attrs(document: Document, window: Window | None, work: _Flattening,
+           floats: list[str]) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if document.request is not None:
         attrs["query"] = dict(document.request)
@@ -371,10 +426,8 @@ def _attrs(document: Document, window: Window | None, work: _Flattening) -> dict
         attrs["window"] = {"start": _iso(window.start_ms), "end": _iso(window.end_ms)}
     if document.from_cache is not None:
         attrs["from_cache"] = document.from_cache
-    floats = set().union(*(chunk.float_codes for chunk in work.chunks))
     if floats:
-        names = work.metrics.names
-        attrs["float_metrics"] = sorted(names[code] for code in floats)
+        attrs["float_metrics"] = floats
     if work.spellings:
         attrs["spellings"] = dict(work.spellings)
     if work.unknown:

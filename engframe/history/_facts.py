@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from engframe import _meta
-from engframe.derive._formula import RAW_UNITS
 from engframe.history._grid import Grid
+from engframe.methods.engactivity import RAW_UNITS
 from engframe.schema import LEVEL_HAS
 
 __all__ = ["NAT", "Facts", "measure"]

@@ -22,11 +22,13 @@ from engframe.history._manifest import Manifest, read_manifest
 from engframe.history._names_join import join_history_names
 from engframe.history._store import partition_files, read_files, tables
 from engframe.history._sums import Verifier
+from engframe.methods import DEFAULT_METHOD
 from engframe.names import Names, NamesOption, attach_names
 from engframe.names._option import check_names_option, names_from
 from engframe.schema import (
     LEVEL_HAS,
     LEVELS,
+    METHOD_COLUMN,
     METRICS,
     SPANS,
     TIMESTAMP_DTYPE,
@@ -213,6 +215,7 @@ def _tidy(tables: list[tuple[str, pa.Table]]) -> pd.DataFrame:
         "value": stacked(lambda t, lv: t.column(measure(lv)).to_numpy()),
         "level": categorical(level, LEVELS),
         "span": categorical(np.zeros(len(level), np.int8), SPANS),
+        METHOD_COLUMN: categorical(np.zeros(len(level), np.int8), [DEFAULT_METHOD]),
         "account": categorical(account, accounts),
         "fetched_at": _stamps(stacked(lambda t, _: _ms(t.column("fetched_at")))),
         "start": _stamps(stacked(lambda t, _: _ms(t.column("start")))),
@@ -249,6 +252,7 @@ def _stamps(ms: np.ndarray) -> Any:
 
 def _empty() -> pd.DataFrame:
     frame = empty_frame()
+    frame[METHOD_COLUMN] = pd.Categorical([])
     frame["account"] = pd.Categorical([])
     for name in ("fetched_at", "start"):
         frame[name] = pd.Series([], dtype=TIMESTAMP_DTYPE)

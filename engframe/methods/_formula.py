@@ -2,8 +2,9 @@
 
 A ratio of sums is the only shape of formula that stays right at every grain: sum the
 numerator's and the denominator's components over whatever rows a group holds, then
-divide once. That is why a :class:`Formula` keeps its two sums apart instead of holding
-a Python callable.
+divide once (MetricFlow's ratio metrics). That is why a :class:`Formula` keeps its two sums
+apart instead of holding a Python callable. The catalogue's methods define theirs with it
+(:mod:`engframe.methods.engactivity` ...); :mod:`engframe.derive` evaluates them.
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ from engframe.errors import MetricError
 from engframe.limits import MAX_METRICS
 
 __all__ = [
-    "DERIVED",
     "HOURS",
-    "RAW_UNITS",
     "Formula",
     "Terms",
     "formula",
@@ -30,16 +29,6 @@ __all__ = [
 #: The pseudo-component "hours of the period" [h]: the length of the periods a group
 #: covers, counted once per period (not once per skill or agent). See ``derive``.
 HOURS: Final = "hours"
-
-#: Units of the API's own metrics, for labels and for raw metrics used as formulas.
-RAW_UNITS: Final[Mapping[str, str]] = MappingProxyType({
-    "totalInteractiveChats": "chats",
-    "totalNonInteractiveChats": "chats",
-    "totalHandlingTime": "s",
-    "nonInteractiveTotalHandlingTime": "s",
-    "connectedEngagements": "engagements",
-    HOURS: "h",
-})
 
 #: How a caller may spell a weighted sum: one name, several names (each weight 1),
 #: or a mapping of name to weight.
@@ -91,6 +80,9 @@ class Formula:
         One sentence saying what the metric means.
     scale : float
         Factor applied after dividing (``100`` for a percentage, ``1/60`` for minutes).
+    label : str
+        Plain words for charts and tables ("Average interactive handling time"); the
+        name when empty.
     """
 
     name: str
@@ -99,6 +91,7 @@ class Formula:
     unit: str = ""
     description: str = ""
     scale: float = 1.0
+    label: str = ""
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -131,6 +124,7 @@ def formula(
     unit: str = "",
     description: str = "",
     scale: float = 1.0,
+    label: str = "",
 ) -> Formula:
     """Define a derived metric of your own, usable wherever a built-in one is.
 
@@ -153,6 +147,8 @@ def formula(
         What the metric means.
     scale : float
         Factor applied after dividing.
+    label : str
+        Plain words for charts and tables (default: the name).
 
     Returns
     -------
@@ -166,7 +162,7 @@ def formula(
 
     Examples
     --------
-    >>> from engframe.derive import formula
+    >>> from engframe.methods import formula
     >>> aht_min = formula("ahtMinutes", "totalHandlingTime / totalInteractiveChats",
     ...                   unit="min", scale=1 / 60)
     >>> aht_min.components
@@ -179,7 +175,7 @@ def formula(
         raise MetricError(f"formula: name must be a non-empty string, found {name!r}")
     if isinstance(numerator, str) and denominator is None and not numerator.isidentifier():
         top, bottom = _parse(numerator, where=where)
-        return Formula(name, top, bottom, unit, description, float(scale))
+        return Formula(name, top, bottom, unit, description, float(scale), label)
     return Formula(
         name,
         _as_terms(numerator, where=f"{where} numerator"),
@@ -187,6 +183,7 @@ def formula(
         unit,
         description,
         float(scale),
+        label,
     )
 
 
@@ -247,39 +244,3 @@ def _linear(node: ast.expr, text: str, where: str) -> Mapping[str, float]:
                 f"found {ast.unparse(part)!r}"
             )
     return MappingProxyType(dict(sorted(terms.items(), key=lambda item: order[item[0]])))
-
-
-_CHATS: Final = {"totalInteractiveChats": 1.0, "totalNonInteractiveChats": 1.0}
-
-#: The built-in derived metrics, by name. LivePerson publishes no formula for these:
-#: these definitions are engframe's, and every one is a ratio of sums.
-DERIVED: Final[Mapping[str, Formula]] = MappingProxyType({
-    f.name: f
-    for f in (
-        formula(
-            "avgInteractiveHandlingTime", "totalHandlingTime", "totalInteractiveChats",
-            unit="s", description="Average handling time of an interactive chat.",
-        ),
-        formula(
-            "avgNonInteractiveHandlingTime", "nonInteractiveTotalHandlingTime",
-            "totalNonInteractiveChats",
-            unit="s", description="Average handling time of a non-interactive chat.",
-        ),
-        formula(
-            "avgHandlingTime", ["totalHandlingTime", "nonInteractiveTotalHandlingTime"], _CHATS,
-            unit="s", description="Average handling time of any chat, interactive or not.",
-        ),
-        formula(
-            "totalChats", _CHATS,
-            unit="chats", description="Chats closed, interactive and non-interactive.",
-        ),
-        formula(
-            "interactiveShare", "totalInteractiveChats", _CHATS,
-            unit="fraction", description="Share of closed chats that were interactive (0 to 1).",
-        ),
-        formula(
-            "connectedEngagementsPerHour", "connectedEngagements", HOURS,
-            unit="1/h", description="Chats connected to an agent per hour of the period.",
-        ),
-    )
-})
