@@ -1,6 +1,6 @@
 """``python -m engframe``: the same as the ``engframe`` command."""
 
-from engframe.cli import main
+from engframe.cli import console
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(console())

@@ -30,15 +30,14 @@ import json
 import logging
 import os
 import re
+import signal
 import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, NoReturn, TextIO
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Final, NoReturn, TextIO
 
 from engframe.errors import (
     AuthError,
@@ -51,8 +50,10 @@ from engframe.errors import (
     ResponseError,
     SimConfigError,
 )
-from engframe.limits import BYTES_CEILING, MAX_RESPONSE_BYTES
-from engframe.sync import MAX_EVERY, MIN_EVERY
+from engframe.limits import BYTES_CEILING, MAX_EVERY, MAX_RESPONSE_BYTES, MIN_EVERY
+
+if TYPE_CHECKING:  # the commands import pandas and the rest when they run (a fast --help)
+    import pandas as pd
 
 __all__ = [
     "CLI_PHRASES",
@@ -67,6 +68,7 @@ __all__ = [
     "OPTION_NAMES",
     "OUTPUT_FORMATS",
     "build_parser",
+    "console",
     "exit_code",
     "in_cli_terms",
     "main",
@@ -142,6 +144,7 @@ commands, by what they do:
   export     upsert saved responses into a parquet history dataset
   sync       fetch and export in one step, once (for cron) or every N minutes
   repair     convert a history dataset written by engframe 0.1
+  views      write a DuckDB file of views over a history, for BI tools
   sim        serve the simulated API on 127.0.0.1
 
 -v/--verbose goes before or after the command: it logs every request, retry and wait.
@@ -232,16 +235,20 @@ def _common_options() -> _Parser:
 
 
 def _query_options(parser: argparse.ArgumentParser, *, interval: int | None,
-                   timeframe: int | None) -> None:
+                   timeframe: int | None, fixed_interval: bool = False) -> None:
+    """The query's options; ``fixed_interval``: the command always asks for ``interval``."""
     group = parser.add_argument_group("query")
     group.add_argument("--account", help="account id (default: $LP_ACCOUNT)")
     group.add_argument("--timeframe", type=int, default=timeframe,
                        help="minutes to fetch, 1..1440 (default: "
                             f"{timeframe or 'what the history lacks, up to 1440'})")
-    shown = ("none: whole-timeframe values only" if interval is None else str(interval))
-    group.add_argument("--interval", type=int, default=interval,
-                       help="interval size in minutes, >= 5 and a divisor of the timeframe "
-                            f"(default: {shown})")
+    if fixed_interval:
+        parser.set_defaults(interval=interval)
+    else:
+        shown = ("none: whole-timeframe values only" if interval is None else str(interval))
+        group.add_argument("--interval", type=int, default=interval,
+                           help="interval size in minutes, >= 5 and a divisor of the "
+                                f"timeframe (default: {shown})")
     group.add_argument("--skills", default="all",
                        help="'all', or skill ids separated by commas (default: all)")
     group.add_argument("--agents", default="all",
@@ -304,6 +311,8 @@ def _write_frame(df: pd.DataFrame, output: str, *, layout: str) -> None:
 
 def _default_output(df: pd.DataFrame) -> str:
     """``engframe-<account>-<UTC fetch time>.parquet`` in the current folder."""
+    import pandas as pd
+
     fetched = pd.Timestamp(df.attrs.get("fetched_at") or _utc_now())
     stamp = (fetched.tz_convert("UTC") if fetched.tzinfo else fetched).strftime("%Y%m%dT%H%M%SZ")
     return f"engframe-{df.attrs.get('account') or 'account'}-{stamp}.parquet"
@@ -315,7 +324,7 @@ def _utc_now() -> str:
 
 
 def _emit(args: argparse.Namespace, payload: dict[str, Any], text: str) -> None:
-    print(json.dumps(payload, default=str) if args.json else text, flush=True)
+    _print(json.dumps(payload, default=str) if args.json else text)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -399,9 +408,9 @@ def _run_reconcile(args: argparse.Namespace) -> int:
                         "checks": json.loads(drifted.to_json(orient="records",
                                                              date_format="iso"))})
         if not args.json:
-            print(f"{path}: {summary}", flush=True)
+            _print(f"{path}: {summary}")
     if args.json:
-        print(json.dumps(reports))
+        _print(json.dumps(reports))
     return EXIT_MISMATCH if args.strict and mismatched else EXIT_OK
 
 
@@ -435,10 +444,10 @@ def _run_export(args: argparse.Namespace) -> int:
                         names=find_names(path))
         results.append({"file": path, **_result_dict(result)})
         if not args.json:
-            print(f"{path}: {_counts(result)}, "
-                  f"{_plural(len(result.written), 'partition')} written", flush=True)
+            _print(f"{path}: {_counts(result)}, "
+                   f"{_plural(len(result.written), 'partition')} written")
     if args.json:
-        print(json.dumps(results))
+        _print(json.dumps(results))
     return EXIT_OK
 
 
@@ -449,12 +458,11 @@ def _run_sync(args: argparse.Namespace) -> int:
         at = _utc_now()
         fetched = tuple(getattr(result, "fetched", ()) or ())  # the window, where sync says
         if args.json:
-            print(json.dumps({"at": at, **_result_dict(result),
-                              **({"fetched": list(fetched)} if any(fetched) else {})}),
-                  flush=True)
+            _print(json.dumps({"at": at, **_result_dict(result),
+                               **({"fetched": list(fetched)} if any(fetched) else {})}))
         else:
             window = f" (fetched {fetched[0]} to {fetched[1]})" if any(fetched) else ""
-            print(f"{at} {_counts(result)} into {result.root}{window}", flush=True)
+            _print(f"{at} {_counts(result)} into {result.root}{window}")
 
     # only what was given: sync's own defaults decide the rest
     query = {"timeframe": args.timeframe} if args.timeframe is not None else {}
@@ -485,6 +493,20 @@ def _run_repair(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_views(args: argparse.Namespace) -> int:
+    from engframe.lazy import write_views
+
+    root = _one_root(args)
+    written = write_views(root, output=args.output)
+    payload = {"path": str(written.path), "views": list(written.views),
+               "left_out": list(written.left_out)}
+    text = (f"{written.path}: {_plural(len(written.views), 'view')}: "
+            f"{', '.join(written.views)}"
+            + "".join(f"\n  left out {why}" for why in written.left_out))
+    _emit(args, payload, text)
+    return EXIT_OK
+
+
 def _one_root(args: argparse.Namespace) -> str:
     """ROOT or --root (either, as the other commands spell it); a usage error otherwise."""
     given = [root for root in (args.root, args.root_option) if root is not None]
@@ -506,14 +528,22 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     result = run_demo(args.out, seed=args.seed, echo=None if args.json else _print)
     if args.json:
-        print(json.dumps({"files": {k: str(v) for k, v in result.files.items()},
+        _print(json.dumps({"files": {k: str(v) for k, v in result.files.items()},
                           "rows": len(result.frame), "reconcile": result.summary,
                           "seconds": round(result.seconds, 2)}))
     return EXIT_OK
 
 
 def _print(line: str) -> None:
-    print(line, flush=True)
+    """Print a line of results; a reader that left (``engframe demo | head -1``) costs nothing.
+
+    Output to a closed pipe is dropped (stdout pointed at the null device), and the command
+    goes on: its files are written whoever reads its stdout.
+    """
+    try:
+        print(line, flush=True)
+    except BrokenPipeError:
+        _silence_stdout()
 
 
 # -- the parser ----------------------------------------------------------------------------
@@ -527,10 +557,10 @@ def build_parser() -> argparse.ArgumentParser:
     True
     """
     from engframe import __version__
-    from engframe.demo import DEFAULT_OUT
-    from engframe.sim.app import DEFAULT_ACCOUNT
-    from engframe.sim.cli import DEFAULT_PORT
-    from engframe.sim.model import DEFAULT_SEED
+    from engframe._defaults import DEMO_OUT as DEFAULT_OUT
+    from engframe._defaults import SIM_ACCOUNT as DEFAULT_ACCOUNT
+    from engframe._defaults import SIM_PORT as DEFAULT_PORT
+    from engframe._defaults import SIM_SEED as DEFAULT_SEED
 
     parser = _Parser(prog="engframe", description=_DESCRIPTION, epilog=_EPILOG,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -618,11 +648,20 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--root", dest="root_option", metavar="ROOT",
                      help="the same, spelt as the other commands spell it")
 
+    vw = command("views", "write a DuckDB file of views over a history, for BI tools",
+                 "  engframe views history/        # writes history/engframe.duckdb\n"
+                 "  engframe views history/ -o /srv/bi/contact-center.duckdb", _run_views)
+    vw.add_argument("root", nargs="?", metavar="ROOT", help="the history dataset's folder")
+    vw.add_argument("--root", dest="root_option", metavar="ROOT",
+                    help="the same, spelt as the other commands spell it")
+    vw.add_argument("-o", "--output", help="the database file (default: ROOT/engframe.duckdb)")
+
     syn = command("sync", "fetch and export in one step, once or every N minutes",
                   "  engframe sync --root history/                  # once, for cron\n"
                   "  engframe sync --root history/ --every 60       # hourly, until Ctrl+C",
                   _run_sync)
-    _query_options(syn, interval=5, timeframe=None)
+    # a history keeps the API's 5-minute buckets: sync always asks for them
+    _query_options(syn, interval=5, timeframe=None, fixed_interval=True)
     syn.add_argument("--root", required=True, help="the history dataset's folder")
     syn.add_argument("--every", type=_every, metavar="MINUTES",
                      help=f"repeat every this many minutes, {MIN_EVERY:g} to {MAX_EVERY:g}; "
@@ -657,20 +696,60 @@ def main(argv: Sequence[str] | None = None) -> int:
     data/samples/skill_2.json: 10 checks: 10 ok, 0 rounding, 0 mismatch
     0
     """
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    with _stderr_reports(verbose=args.verbose):
-        try:
-            code: int = args.run(args)
-        except KeyboardInterrupt:
-            sys.stderr.write(f"engframe {args.command}: stopped\n")
-            return EXIT_INTERRUPTED
-        except BrokenPipeError:  # stdout's reader left (engframe ... | head): nothing to say
-            _silence_stdout()
-            return EXIT_ERROR
-        except (EngframeError, OSError) as error:
-            return _fail(args, error)
+    command = "engframe"
+    try:
+        parser = build_parser()
+        args, extra = parser.parse_known_args(argv)
+        command = f"engframe {args.command}"
+        if extra:
+            _unknown_options(parser, args.command, extra)
+        with _stderr_reports(verbose=args.verbose):
+            try:
+                code: int = args.run(args)
+            except BrokenPipeError:  # a reader that left, where engframe did not print
+                _silence_stdout()
+                return EXIT_ERROR
+            except (EngframeError, OSError) as error:
+                return _fail(args, error)
+        return code
+    except KeyboardInterrupt:  # Ctrl+C at any moment: one line, no traceback
+        sys.stderr.write(f"{command}: stopped\n")
+        return EXIT_INTERRUPTED
+
+
+def console() -> int:
+    """The ``engframe`` executable: :func:`main` on ``sys.argv``, then no more Ctrl+C.
+
+    Once the command is done, a late Ctrl+C must not turn its exit into a traceback (or into
+    death by SIGINT) while the interpreter shuts down.
+    """
+    code = main()
+    with suppress(ValueError):  # not the main thread: leave signals alone
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     return code
+
+
+def _unknown_options(parser: argparse.ArgumentParser, command: str,
+                     extra: Sequence[str]) -> NoReturn:
+    """Refuse what the command does not take, naming the command and the closest option."""
+    import difflib
+
+    sub = _subparser(parser, command)
+    known = [option for action in sub._actions for option in action.option_strings]
+    word = next((e for e in extra if e.startswith("-")), extra[0])
+    spelled = word.split("=", 1)[0]
+    close = difflib.get_close_matches(spelled, known, n=1, cutoff=0.6)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    what = "option" if word.startswith("-") else "argument"
+    sub.error(f"unknown {what} {spelled}{hint}")
+
+
+def _subparser(parser: argparse.ArgumentParser, command: str) -> argparse.ArgumentParser:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) and command in action.choices:
+            chosen: argparse.ArgumentParser = action.choices[command]
+            return chosen
+    return parser
 
 
 def _silence_stdout() -> None:
@@ -721,7 +800,7 @@ def in_cli_terms(message: str) -> str:
 
 def _fail(args: argparse.Namespace, error: BaseException) -> int:
     code = exit_code(error)
-    message = _one_line(error)
+    message = _without_prefix(_one_line(error), args.command)
     # errors about what was given (not what a server answered) speak of options
     if isinstance(error, _REWORDED) and getattr(error, "status", None) is None:
         message = in_cli_terms(message)
@@ -730,9 +809,23 @@ def _fail(args: argparse.Namespace, error: BaseException) -> int:
     hint = f" (see engframe {args.command} --help)" if code == EXIT_USAGE else ""
     sys.stderr.write(f"engframe {args.command}: error: {message}{hint}\n")
     if getattr(args, "json", False):
-        print(json.dumps({"error": type(error).__name__, "message": message,
-                          "exit_code": code}))
+        _print(json.dumps({"error": type(error).__name__, "message": message,
+                           "exit_code": code}))
     return code
+
+
+def _without_prefix(message: str, command: str) -> str:
+    """``message`` without a leading ``export: `` the command's own name already says.
+
+    Examples
+    --------
+    >>> _without_prefix("sync: every must be a number", "sync")
+    'every must be a number'
+    """
+    for prefix in (f"{command}: ", f"engframe.{command}: "):
+        if message.startswith(prefix):
+            return message[len(prefix):]
+    return message
 
 
 def _one_line(error: BaseException) -> str:
@@ -782,4 +875,4 @@ def _show_warning(message: Warning | str, category: type[Warning], filename: str
 
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
+    raise SystemExit(console())

@@ -20,6 +20,7 @@ from typing import Any, Final
 import pandas as pd
 
 from engframe import plot, sim
+from engframe._defaults import DEMO_OUT
 from engframe._output import reason
 from engframe.client import Client
 from engframe.derive import derive, to_wide
@@ -34,7 +35,7 @@ from engframe.schema import concat_frames
 __all__ = ["DEFAULT_OUT", "DemoResult", "run_demo"]
 
 #: Where the demo writes unless told otherwise.
-DEFAULT_OUT: Final = Path("engframe-demo")
+DEFAULT_OUT: Final = DEMO_OUT
 #: The demo's query: a day in 5-minute intervals (the API's finest grain, and the one
 #: ``engframe sync`` collects history at), every skill and agent.
 TIMEFRAME: Final = 1440

@@ -33,7 +33,15 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["BYTES_CEILING", "MAX_DEPTH", "MAX_INTERVALS", "MAX_METRICS", "MAX_RESPONSE_BYTES"]
+__all__ = [
+    "BYTES_CEILING",
+    "MAX_DEPTH",
+    "MAX_EVERY",
+    "MAX_INTERVALS",
+    "MAX_METRICS",
+    "MAX_RESPONSE_BYTES",
+    "MIN_EVERY",
+]
 
 #: The default of ``max_bytes=``: the most bytes of JSON a response file may hold, or a
 #: ``.json.gz`` file inflate to (256 MiB; the largest real responses are about 150 MB).
@@ -55,3 +63,10 @@ MAX_INTERVALS: Final = 1440
 #: ones (always among the categories of ``metric``). The API has a handful; metric codes
 #: must stay far below the 32,767 a 16-bit category code can hold.
 MAX_METRICS: Final = 1000
+
+#: The shortest ``every`` of :func:`engframe.sync` [minutes]: the API refreshes every 10 s
+#: and counts in 5-minute buckets; more often only loads it.
+MIN_EVERY: Final = 1.0
+#: The longest ``every`` [minutes]: the API keeps 24 hours (1440 minutes), so turns further
+#: apart lose data.
+MAX_EVERY: Final = 1440.0

@@ -122,7 +122,7 @@ def load(
     >>> import engframe
     >>> df = engframe.load("data/samples")
     >>> len(df["source"].unique()), sorted(df["source"].unique())[:2]
-    (9, ['account.json', 'account_intervals.json'])
+    (8, ['account.json', 'account_intervals.json'])
     >>> int(df.loc[df["source"] == "account.json", "value"].sum())
     31
     """

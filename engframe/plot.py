@@ -23,7 +23,7 @@ Examples
 >>> df = engframe.flatten("data/samples/agent_2_intervals.json")
 >>> ax = plot.timeseries(df, "avgInteractiveHandlingTime", by="agent")
 >>> ax.get_ylabel()
-'avgInteractiveHandlingTime [s]'
+'Average interactive handling time (s)'
 """
 
 from __future__ import annotations
@@ -35,14 +35,21 @@ import numpy as np
 import pandas as pd
 
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
-from engframe.derive._core import _check_tz
+from engframe.derive._core import _check_tz, check_components
 from engframe.derive._grains import grain_labels
-from engframe.derive._select import choose_level, level_mask, missing_key_hint, span_mask
+from engframe.derive._select import (
+    choose_level,
+    choose_span,
+    level_mask,
+    missing_key_hint,
+    span_mask,
+)
 from engframe.errors import FrameError, OptionError
 from engframe.methods import HOURS
-from engframe.methods.engactivity import RAW_UNITS
+from engframe.methods.engactivity import RAW_LABELS, RAW_UNITS
 from engframe.reconcile import STATUSES
-from engframe.schema import check_frame
+from engframe.schema import NAT_MS, check_frame, epoch_ms
+from engframe.scope import RELATIONS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -87,8 +94,8 @@ STATUS_COLORS: Final[Mapping[str, str]] = {
     "rounding": "#1f77b4",
     "mismatch": "#d62728",
 }
-#: Area [pt^2] of a :func:`drift` dot standing for one check; n checks get
-#: ``1 + 2 log10(n)`` times it (10 checks: 3 times, 1000 checks: 7 times).
+#: Area [pt^2] of a :func:`drift` dot standing for one check; n checks get ``sqrt(n)``
+#: times it, at most 40 times (10 checks: 3.2 times, 1000 checks: 32 times).
 DOT_AREA: Final = 18.0
 #: What ``by`` may name: the id column, the column holding its name in a frame with
 #: names (:data:`engframe.names.NAME_COLUMNS`), and the noun titles and legends use.
@@ -161,7 +168,46 @@ def _check_choice(value: object, allowed: tuple[Any, ...], name: str, *, where: 
 
 
 def _label(f: Formula) -> str:
-    return f"{f.name} [{f.unit}]" if f.unit else f.name
+    """The axis label of a metric: plain words and the unit, "Average handling time (s)"."""
+    unit = {"fraction": "0 to 1"}.get(f.unit, f.unit)
+    if not unit or unit.lower() in f.title.lower():  # "Chats", not "Chats (chats)"
+        return f.title
+    return f"{f.title} ({unit})"
+
+
+def _window(df: pd.DataFrame, *, level: str, span: str | None, tz: str) -> str:
+    """The time the rows of ``level`` (and ``span``) cover, in words, for a title.
+
+    From the earliest ``start`` (else the earliest period end) to the latest period end,
+    cut at ``fetched_at`` for data fetched while its period was still filling.
+    """
+    rows = level_mask(df, level)
+    if span is not None:
+        rows &= span_mask(df, span)
+    at = np.flatnonzero(rows)
+    ends = epoch_ms(df["timestamp"])[at]
+    if "fetched_at" in df.columns:
+        fetched = epoch_ms(df["fetched_at"])[at]
+        ends = np.where((fetched != NAT_MS) & (fetched < ends), fetched, ends)
+    known = ends[ends != NAT_MS]
+    if not len(known):
+        return "time window unknown"
+    first = None
+    if "start" in df.columns:
+        starts = epoch_ms(df["start"])[at]
+        starts = starts[starts != NAT_MS]
+        first = int(starts.min()) if len(starts) else None
+
+    def shown(ms: int) -> str:
+        return f"{pd.Timestamp(ms, unit='ms', tz='UTC').tz_convert(tz):%Y-%m-%d %H:%M}"
+
+    last = shown(int(known.max()))
+    zone = "UTC" if tz in ("UTC", "utc") else tz
+    if first is None:
+        if known.min() == known.max():
+            return f"period ending {last} {zone}"
+        return f"periods ending {shown(int(known.min()))} to {last} {zone}"
+    return f"{shown(first)} to {last} {zone}"
 
 
 def _wall_time(stamps: pd.Series, tz: str) -> pd.Series:
@@ -251,6 +297,13 @@ def timeseries(
     >>> ax.get_xlabel()
     'interval end (Europe/Paris)'
     """
+    if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
+        from engframe.lazy._plot import plot_frame
+        from engframe.lazy._scan import as_scan, is_history
+
+        if is_history(df) and by in (None, *BY_CHOICES) and grain in GRAINS:
+            df, level = plot_frame(as_scan(df), [metric], by=by, when=grain or "timestamp",
+                                   level=level, span="interval", tz=tz)
     where = "timeseries"
     check_frame(df, where=where)
     _check_by(df, by, where=where, allow_none=True)
@@ -259,6 +312,7 @@ def timeseries(
     _check_choice(partial, PARTIAL_STYLES, "partial", where=where)
     _check_tz(tz, where=where)
     f = resolve(metric, where=where)
+    check_components(df, [f], where=where)
     if not span_mask(df, "interval").any():
         raise FrameError(f"{where}: the frame has no interval rows; request an interval")
     when = "timestamp" if grain is None else grain
@@ -306,7 +360,8 @@ def timeseries(
                       color=line.get_color(), markerfacecolor="white", label="_partial")
     axes.set_xlabel(f"{'interval end' if grain is None else grain} ({tz})")
     axes.set_ylabel(_label(f))
-    axes.set_title(f"{f.name} per {grain or 'interval'}" + (f" by {noun}" if by else ""))
+    axes.set_title(f"{f.title} per {grain or 'interval'}" + (f" by {noun}" if by else "")
+                   + f"\n{_window(df, level=chosen, span='interval', tz=tz)}")
     handles, texts = axes.get_legend_handles_labels()
     if cut.any():
         handles.append(_partial_handle())
@@ -418,6 +473,7 @@ def ranking(
     min_volume: float = DEFAULT_MIN_VOLUME,
     level: str | None = None,
     span: str | None = None,
+    tz: str = DEFAULT_TZ,
     ax: Axes | None = None,
 ) -> Axes:
     """Rank agents, skills or teams on a metric, showing how many chats stand behind each bar.
@@ -449,6 +505,8 @@ def ranking(
         The least ``count`` a skill or agent needs to be ranked; 0 ranks every one.
     level, span : str, optional
         As in :func:`engframe.derive` (default: the whole timeframe when present).
+    tz : str
+        Time zone of the time window the title states (default UTC).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure when omitted.
 
@@ -461,7 +519,7 @@ def ranking(
     FrameError
         If ``df`` is not a tidy frame.
     OptionError
-        If ``by``, ``top``, ``min_volume``, ``level`` or ``span`` is not usable.
+        If ``by``, ``top``, ``min_volume``, ``level``, ``span`` or ``tz`` is not usable.
     MetricError
         If a metric is unknown or needs a component the frame lacks.
 
@@ -471,22 +529,34 @@ def ranking(
     >>> df = engframe.flatten("data/samples/skills_all_agent_3.json")
     >>> from engframe.plot import ranking
     >>> ax = ranking(df, "avgHandlingTime", by="agent", min_volume=1)
-    >>> [t.get_text() for t in ax.texts], ax.get_title()
-    (['n=3'], 'avgHandlingTime by agent: top 1 of 1 agents with >= 1 chats')
+    >>> [t.get_text() for t in ax.texts]
+    ['n=3']
+    >>> print(ax.get_title())
+    Average handling time by agent: top 1 of 1 agents with >= 1 chats
+    time window unknown
     >>> names = engframe.Names(agents=pd.DataFrame({"agent": [3], "agent_name": ["Dana Levi"]}))
     >>> named = engframe.attach_names(df, names, warn=False)  # skill 2 is not named
     >>> ax = ranking(named, "avgHandlingTime", min_volume=1)
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['Dana Levi']
     """
+    if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
+        from engframe.lazy._plot import plot_frame
+        from engframe.lazy._scan import as_scan, is_history
+
+        if is_history(df) and by in BY_CHOICES:
+            df, level = plot_frame(as_scan(df), [metric, count], by=by, when=None,
+                                   level=level, span=span, tz=DEFAULT_TZ)
     where = "ranking"
     check_frame(df, where=where)
+    _check_tz(tz, where=where)
     _check_by(df, by, where=where, allow_none=False)
     _check_top(top, where=where)
     if (isinstance(min_volume, bool) or not isinstance(min_volume, int | float)
             or not min_volume >= 0):
         raise OptionError(f"{where}: min_volume must be a number >= 0, found {min_volume!r}")
     f, n = resolve(metric, where=where), resolve(count, where=where)
+    check_components(df, [f, n], where=where)
     if n.name == f.name:
         n = Formula(f"_{n.name}", n.numerator, n.denominator, n.unit, scale=n.scale)
     named = _name_keys(df, by)
@@ -508,10 +578,13 @@ def ranking(
     for y, value, volume in zip(positions, shown["value"], shown["count"], strict=True):
         axes.text(value + 0.01 * span_at, y, f"n={volume:g}", va="center", fontsize="small")
     unit = n.unit or n.name.lstrip("_")
-    title = (f"{f.name} by {noun}: top {len(shown)} of {len(eligible)} {noun}s "
+    title = (f"{f.title} by {noun}: top {len(shown)} of {len(eligible)} {noun}s "
              f"with >= {min_volume:g} {unit}")
+    chosen_level = choose_level(df, by=[by], level=level, where=where)
+    chosen_span = choose_span(df, by=[by], span=span, where=where)
+    title += f"\n{_window(df, level=chosen_level, span=chosen_span, tz=tz)}"
     if (~enough).any():
-        title += f"\n({int((~enough).sum())} {noun}s with fewer {unit} not ranked)"
+        title += f" ({int((~enough).sum())} {noun}s with fewer {unit} not ranked)"
     if not len(shown):
         axes.text(0.5, 0.5, f"no {noun} has >= {min_volume:g} {unit}", ha="center",
                   va="center", transform=axes.transAxes, color="#555555")
@@ -522,15 +595,20 @@ def ranking(
     return axes
 
 
-def drift(checks: pd.DataFrame, *, relative: bool = False, ax: Axes | None = None) -> Axes:
+def drift(checks: pd.DataFrame, *, relative: bool = False, tz: str = DEFAULT_TZ,
+          ax: Axes | None = None) -> Axes:
     """Show where totals fail to add up, and by how much.
 
-    One row per relation and metric, one dot per distinct difference (sum of parts minus
-    reported), coloured by status (:data:`STATUS_COLORS`); a dot's area grows with the
-    number of checks it stands for, so a thousand exact checks at 0 do not look like one.
-    The dashed line marks 0. Counts (chats, engagements) and handling times [s] are drawn
-    on separate panels with their own axes, counts on top; absolute differences get
-    integer ticks (the API's values are whole numbers). The legend sits right of the data.
+    One row per relation and metric that drifted (some check not ``ok``), in plain words
+    ("a skill's agents vs the skill's total · Handling time of interactive chats"); the
+    title says the time the checks cover and how many pairs add up exactly (not drawn).
+    One dot per distinct difference (sum of parts minus reported), coloured by status
+    (:data:`STATUS_COLORS`); a dot's area grows with the square root of the number of
+    checks it stands for, so 1, 10, 100 and 1000 checks look different, and the legend
+    shows those sizes. The dashed line marks 0. Counts (chats, engagements) and handling
+    times [s] are drawn on separate panels with their own axes, counts on top; absolute
+    differences get integer ticks (the API's values are whole numbers). With no drift at
+    all, the chart says so.
 
     Parameters
     ----------
@@ -538,6 +616,8 @@ def drift(checks: pd.DataFrame, *, relative: bool = False, ax: Axes | None = Non
         The result of :func:`engframe.reconcile`.
     relative : bool
         Plot the relative difference [%] of every metric on one panel instead.
+    tz : str
+        Time zone of the period ends the title states (default UTC).
     ax : matplotlib.axes.Axes, optional
         Where to draw; a new figure when omitted. With counts and handling times both
         present, a second panel is split off below it.
@@ -551,30 +631,54 @@ def drift(checks: pd.DataFrame, *, relative: bool = False, ax: Axes | None = Non
     ------
     FrameError
         If ``checks`` lacks the columns :func:`engframe.reconcile` writes.
+    OptionError
+        If ``tz`` is not a time zone name.
 
     Examples
     --------
     >>> import engframe
     >>> from engframe.plot import drift
     >>> from engframe.reconcile import reconcile
-    >>> ax = drift(reconcile(engframe.flatten("data/samples/skill_2.json")))
+    >>> df = engframe.flatten("data/samples/skill_2.json")
+    >>> counts = df["metric"].isin(["totalInteractiveChats", "totalHandlingTime"])
+    >>> df.loc[(df["level"] == "skill") & counts, "value"] += 1  # the skill's total says more
+    >>> ax = drift(reconcile(df))
     >>> [panel.get_xlabel() for panel in ax.figure.axes]
     ['sum of parts - reported [count]', 'sum of parts - reported [s]']
+    >>> print(ax.get_title())
+    Reconciliation drift, time window unknown
+    4 relation and metric pairs drifted; 6 add up exactly (not shown)
     """
     needed = {"relation", "metric", "difference", "relative_difference", "status"}
     if not isinstance(checks, pd.DataFrame) or not needed <= set(checks.columns):
         raise FrameError("drift: expected the DataFrame engframe.reconcile() returns")
+    _check_tz(tz, where="drift")
     metric = checks["metric"].astype(str)
+    relation = checks["relation"].astype(str)
+    row = (relation.map(_RELATION_LABELS).fillna(relation) + " · "
+           + metric.map(_metric_title)).to_numpy()
+    status = checks["status"].astype(str).to_numpy()
+    drifted_rows = set(row[status != "ok"])
+    keep = np.isin(row, list(drifted_rows))
     points = pd.DataFrame({
-        "row": (checks["relation"].astype(str) + " · " + metric).to_numpy(),
-        "x": (checks["relative_difference"].to_numpy(np.float64) * 100 if relative
-              else checks["difference"].to_numpy(np.float64)),
-        "status": checks["status"].astype(str).to_numpy(),
-        "panel": "%" if relative else np.where(metric.map(RAW_UNITS).to_numpy() == "s",
+        "row": row[keep],
+        "x": (checks["relative_difference"].to_numpy(np.float64)[keep] * 100 if relative
+              else checks["difference"].to_numpy(np.float64)[keep]),
+        "status": status[keep],
+        "panel": "%" if relative else np.where(metric.map(RAW_UNITS).to_numpy()[keep] == "s",
                                                "s", "count"),
     })
+    clean = len(set(row)) - len(drifted_rows)
+    title = f"Reconciliation drift, {_checks_window(checks, tz)}"
+    if not drifted_rows:
+        first = ax if ax is not None else _drift_figure(1)
+        first.text(0.5, 0.5, f"all {len(checks):,} checks ok: every total adds up",
+                   ha="center", va="center", transform=first.transAxes)
+        first.set_axis_off()
+        first.set_title(title)
+        return first
     panels = [p for p in (("%",) if relative else ("count", "s"))
-              if (points["panel"] == p).any()] or ["%" if relative else "count"]
+              if (points["panel"] == p).any()]
     counts = points.groupby(["panel", "row", "x", "status"], sort=False).size()
     stacked = counts.rename("n").reset_index()
     rows = {p: sorted(set(points.loc[points["panel"] == p, "row"])) for p in panels}
@@ -589,9 +693,33 @@ def drift(checks: pd.DataFrame, *, relative: bool = False, ax: Axes | None = Non
     for panel, target in zip(panels, axes, strict=True):
         _drift_panel(target, stacked[stacked["panel"] == panel], rows[panel], panel=panel,
                      relative=relative)
-    first.set_title("Reconciliation drift")
+    pairs = len(drifted_rows)
+    first.set_title(f"{title}\n{pairs} relation and metric pair{'s' if pairs != 1 else ''} "
+                    f"drifted; {clean} add{'s' if clean == 1 else ''} up exactly (not shown)")
     _drift_legend(first, stacked)
     return first
+
+
+#: The relations of :data:`engframe.scope.RELATIONS` in plain words.
+_RELATION_LABELS: Final = {r.name: r.label for r in RELATIONS}
+
+
+def _metric_title(name: str) -> str:
+    return RAW_LABELS.get(name, name)
+
+
+def _checks_window(checks: pd.DataFrame, tz: str) -> str:
+    if "timestamp" not in checks.columns:
+        return "time window unknown"
+    ms = epoch_ms(checks["timestamp"])
+    ms = ms[ms != NAT_MS]
+    if not len(ms):
+        return "time window unknown"
+
+    def shown(value: int) -> str:
+        return f"{pd.Timestamp(value, unit='ms', tz='UTC').tz_convert(tz):%Y-%m-%d %H:%M}"
+
+    return f"periods ending {shown(int(ms.min()))} to {shown(int(ms.max()))} {tz}"
 
 
 def _drift_figure(rows: int) -> Axes:
@@ -642,9 +770,11 @@ def _drift_legend(axes: Axes, stacked: pd.DataFrame) -> None:
             labels.append(f"{n} check{'s' if n > 1 else ''}")
     if handles:
         axes.legend(handles, labels, title="status (checks)", fontsize="small",
-                    loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
+                    loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0,
+                    labelspacing=1.3, borderpad=0.8, handletextpad=1.0)
 
 
 def _dot_area(n: np.ndarray) -> np.ndarray:
-    """Marker area [pt^2] of a dot standing for ``n`` checks: one more step per tenfold."""
-    return np.asarray(DOT_AREA * (1.0 + 2.0 * np.log10(n.astype(np.float64))), np.float64)
+    """Marker area [pt^2] of a dot standing for ``n`` checks: the square root of n times
+    :data:`DOT_AREA` (1, 10, 100, 1000 checks: 1, 3.2, 10, 32 times), at most 40 times."""
+    return np.asarray(DOT_AREA * np.minimum(np.sqrt(n.astype(np.float64)), 40.0), np.float64)

@@ -427,6 +427,13 @@ def reconcile(
     0  skill_agents_vs_skill     totalInteractiveChats             1     ok
     1  skill_agents_vs_skill  totalNonInteractiveChats             1     ok
     """
+    if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
+        from engframe.lazy._reconcile import reconcile_history
+        from engframe.lazy._scan import as_scan, is_history
+
+        if is_history(df):
+            return reconcile_history(as_scan(df), rounded=rounded, rounding=rounding,
+                                     relations=relations)
     where = "reconcile"
     check_frame(df, where=where)
     if rounding not in ROUNDINGS:
@@ -686,10 +693,14 @@ def _describe(row: pd.Series) -> str:
         name = row[column] if column in row.index else None
         if pd.isna(name):
             where.append(f"{key} {row[key]}")
-        else:  # a name two ids share already ends with its id
+        else:
             shown = str(name)
-            where.append(f"{key} {shown}" if shown.endswith(f"({row[key]})")
-                         else f"{key} {shown} ({row[key]})")
+            if shown == f"{key} {row[key]}":  # a fallback name (no saved names): the id itself
+                where.append(shown)
+            elif shown.endswith(f"({row[key]})"):  # a name two ids share ends with its id
+                where.append(f"{key} {shown}")
+            else:
+                where.append(f"{key} {shown} ({row[key]})")
     if not pd.isna(row["timestamp"]):
         where.append(f"at {row['timestamp']:%Y-%m-%d %H:%M} UTC")
     relative = row["relative_difference"]

@@ -100,23 +100,31 @@ class Relation:
         whole-timeframe value (same level).
     keys : tuple of str
         Columns that identify one whole besides its metric.
+    label : str
+        The relation in plain words, for charts and reports.
     """
 
     name: str
     parts: str | None
     whole: str | None
     keys: tuple[str, ...]
+    label: str = ""
 
 
 #: Every relation the model implies, in reconcile's output order.
 RELATIONS: Final = (
-    Relation("skill_agents_vs_skill", "skill_agent", "skill", ("span", "timestamp", "skill")),
-    Relation("skills_vs_skills_total", "skill", "skills_total", ("span", "timestamp")),
-    Relation("agents_vs_agents_total", "agent", "agents_total", ("span", "timestamp")),
-    Relation("skill_agents_vs_agent", "skill_agent", "agent", ("span", "timestamp", "agent")),
+    Relation("skill_agents_vs_skill", "skill_agent", "skill", ("span", "timestamp", "skill"),
+             "a skill's agents vs the skill's total"),
+    Relation("skills_vs_skills_total", "skill", "skills_total", ("span", "timestamp"),
+             "the skills vs all skills' total"),
+    Relation("agents_vs_agents_total", "agent", "agents_total", ("span", "timestamp"),
+             "the agents vs all agents' total"),
+    Relation("skill_agents_vs_agent", "skill_agent", "agent", ("span", "timestamp", "agent"),
+             "an agent's skills vs the agent's total"),
     Relation("skills_total_vs_agents_total", "skills_total", "agents_total",
-             ("span", "timestamp")),
-    Relation("intervals_vs_timeframe", None, None, ("level", "skill", "agent")),
+             ("span", "timestamp"), "all skills' total vs all agents' total"),
+    Relation("intervals_vs_timeframe", None, None, ("level", "skill", "agent"),
+             "the intervals vs the whole timeframe"),
 )
 
 

@@ -37,6 +37,7 @@ from engframe.errors import (
     ResponseError,
 )
 from engframe.history import BUCKETS, ExportResult, export, history_state
+from engframe.limits import MAX_EVERY, MIN_EVERY
 from engframe.names import Names
 from engframe.query import IdsLike
 from engframe.window import BUCKET_MINUTES, BUCKET_MS, MAX_TIMEFRAME, bucket_ceil, bucket_floor
@@ -63,11 +64,6 @@ DEFAULT_INTERVAL: Final = BUCKET_MINUTES
 #: How far before the oldest incomplete bucket a turn starts [minutes], to catch values the
 #: API revised after they were first fetched.
 DEFAULT_MARGIN: Final = 10
-#: The shortest ``every`` [minutes]: the API refreshes every 10 s and counts in 5-minute
-#: buckets; more often only loads it.
-MIN_EVERY: Final = 1.0
-#: The longest ``every`` [minutes]: the API keeps 24 hours, so turns further apart lose data.
-MAX_EVERY: Final = float(MAX_TIMEFRAME)
 #: The shortest pause between two turns [s], even when a turn took longer than ``every``.
 MIN_PAUSE: Final = 10.0
 _MINUTE_MS: Final = 60_000

@@ -23,7 +23,8 @@ import engframe
 from engframe.schema import LEVELS, METRICS, SPANS, build_frame
 
 SAMPLES_DIR = Path(__file__).resolve().parent.parent / "data" / "samples"
-SAMPLE_NAMES = sorted(p.stem for p in SAMPLES_DIR.glob("*.json"))
+SAMPLE_NAMES = sorted(p.relative_to(SAMPLES_DIR).with_suffix("").as_posix()
+                      for p in SAMPLES_DIR.rglob("*.json"))
 
 HOUR_MS = 3_600_000
 T0 = 1_795_000_000_000 - 1_795_000_000_000 % (24 * HOUR_MS)  # a UTC midnight, epoch ms

@@ -93,9 +93,9 @@ def test_flatten_writes_parquet_with_every_row(tmp_path, samples_dir, capsys):
     out = tmp_path / "samples.parquet"
     code, stdout, _ = run(capsys, "flatten", str(samples_dir), "-o", str(out), "--json")
     assert code == 0
-    assert json.loads(stdout)["rows"] == 357
+    assert json.loads(stdout)["rows"] == 315
     df = engframe.read_parquet(out)
-    assert len(df) == 357 and df["source"].nunique() == 9
+    assert len(df) == 315 and df["source"].nunique() == 8
 
 
 def test_flatten_writes_csv(tmp_path, samples_dir, capsys):
@@ -299,7 +299,7 @@ def test_wide_csv_has_one_column_per_metric(tmp_path, samples_dir, capsys):
 
 def test_flatten_of_a_folder_counts_its_files(samples_dir, tmp_path, capsys):
     code, stdout, _ = run(capsys, "flatten", str(samples_dir), "-o", str(tmp_path / "s.parquet"))
-    assert code == 0 and "from 9 files ->" in stdout
+    assert code == 0 and "from 8 files ->" in stdout
 
 
 # -- a user's mistakes: one line, what and where, exit 1 -----------------------------------
@@ -553,7 +553,7 @@ def test_a_reader_that_leaves_early_gets_no_traceback(samples_dir):
     assert process.stdout is not None
     process.stdout.close()  # as `engframe reconcile ... | head -0` would
     _, err = process.communicate(timeout=60)
-    assert process.returncode == cli.EXIT_ERROR
+    assert process.returncode == cli.EXIT_OK  # the work is done; its output was dropped
     assert err == ""
 
 

@@ -418,7 +418,7 @@ def test_a_long_formula_within_the_limit_keeps_its_terms_in_order() -> None:
 # -- averages the API sends are never summed (issue 17, item 3) -----------------------------
 
 def test_an_average_the_api_sends_is_refused_by_name() -> None:
-    df = sample_frame("msgconversation")
+    df = sample_frame("messaging/msgconversation")
     assert "avgTime_resolvedConversations" in df.attrs["float_metrics"]
     for by in ([], ["agent"], ["timestamp"], ["skill"]):
         with pytest.raises(MetricError, match=r"avgTime_resolvedConversations.*average"):
@@ -426,21 +426,21 @@ def test_an_average_the_api_sends_is_refused_by_name() -> None:
 
 
 def test_an_average_is_refused_inside_a_formula_too() -> None:
-    df = sample_frame("msgconversation")
+    df = sample_frame("messaging/msgconversation")
     mixed = formula("odd", "avgTime_resolvedConversations + totalResolvedConversations")
     with pytest.raises(MetricError, match="avgTime_resolvedConversations"):
         derive(df, metrics=[mixed])
 
 
 def test_an_average_is_refused_when_the_frame_lost_its_attrs() -> None:
-    df = sample_frame("msgconversation")
+    df = sample_frame("messaging/msgconversation")
     df.attrs = {}
     with pytest.raises(MetricError, match="avgTime_resolvedConversations"):
         derive(df, by="agent", metrics=["avgTime_resolvedConversations"])
 
 
 def test_the_ratio_of_the_sums_behind_an_average_is_the_hand_computed_one() -> None:
-    df = sample_frame("msgconversation")
+    df = sample_frame("messaging/msgconversation")
     aht = formula("aht", "totalHandlingTime_resolvedConversations / totalResolvedConversations",
                   unit="s")
     out = derive(df, by="agent", metrics=[aht, "totalResolvedConversations"])

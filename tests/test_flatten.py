@@ -341,7 +341,7 @@ def test_unassigned_skill_sample_keeps_integers(sample):
 
 
 def test_messaging_sample_gives_float64_values_that_round_trip(sample):
-    response = sample("msgconversation")
+    response = sample("messaging/msgconversation")
     df = engframe.flatten(json.dumps(response).encode())
     assert df["value"].dtype == np.dtype("float64")
     assert df.attrs["float_metrics"] == ["avgTime_resolvedConversations"]
@@ -414,7 +414,7 @@ def test_colons_inside_names_and_strings_are_not_taken_for_repeated_keys():
 
 
 def test_envelope_of_a_messaging_response_keeps_floats(sample):
-    wrapped = envelope(sample("msgconversation"), timeframe=60, interval=30)
+    wrapped = envelope(sample("messaging/msgconversation"), timeframe=60, interval=30)
     df = engframe.flatten(json.dumps(wrapped).encode())
     assert df["value"].dtype == np.dtype("float64")
     assert df.attrs["float_metrics"] == ["avgTime_resolvedConversations"]

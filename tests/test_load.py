@@ -19,7 +19,7 @@ def test_folder_gives_one_frame_with_a_source_column(samples_dir):
     assert tuple(df.columns) == (*COLUMNS, "method", "source")
     assert df.groupby("source", observed=True).size().to_dict() == {
         "account.json": 5, "account_intervals.json": 20, "agent_2_intervals.json": 30,
-        "live_skill_unassigned.json": 190, "msgconversation.json": 42,
+        "live_skill_unassigned.json": 190,
         "skill_2.json": 15, "skill_agent_no_data.json": 10,
         "skill_no_data_intervals.json": 20, "skills_all_agent_3.json": 25,
     }
@@ -31,9 +31,15 @@ def test_folder_rows_match_each_file_flattened_alone(samples_dir):
     df = engframe.load(samples_dir)
     alone = engframe.flatten(samples_dir / "skill_2.json")
     part = df[df["source"] == "skill_2.json"].drop(columns="source").reset_index(drop=True)
-    assert part["value"].dtype == np.float64  # msgconversation.json holds decimals
-    part["value"] = part["value"].astype(np.int64)
     pd.testing.assert_frame_equal(part, alone, check_categorical=False)
+
+
+def test_the_samples_keep_counts_integer(samples_dir):
+    """The messaging sample (floats) sits apart, so the chat samples load as integers."""
+    assert engframe.load(samples_dir)["value"].dtype == np.int64
+    messaging = engframe.load(samples_dir / "messaging")
+    assert messaging["value"].dtype == np.float64
+    assert engframe.load(samples_dir, recursive=True)["value"].dtype == np.float64
 
 
 def test_folder_mixing_envelopes_and_plain_files(tmp_path: Path, sample):
@@ -120,7 +126,7 @@ def test_max_bytes_must_be_a_positive_integer(samples_dir, bad):
 
 
 def test_a_folder_mixing_decimals_and_huge_integers_names_the_integer(tmp_path: Path, sample):
-    (tmp_path / "msg.json").write_text(json.dumps(sample("msgconversation")))
+    (tmp_path / "msg.json").write_text(json.dumps(sample("messaging/msgconversation")))
     (tmp_path / "big.json").write_text('{"metricsByIntervals": [{"timestamp": 300000, '
                                        '"metricsData": {"metricsTotals": {"x": 1}}}, '
                                        '{"timestamp": 600000, "metricsData": {"metricsTotals": '

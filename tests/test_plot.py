@@ -82,7 +82,7 @@ def test_timeseries_draws_top_n_and_groups_the_rest() -> None:
     ax = plot.timeseries(_four_agents(), "avgInteractiveHandlingTime", by="agent", top=2)
     labels = [line.get_label() for line in ax.lines]
     assert labels == ["agent 13", "agent 12", "other: 2 agents pooled"]
-    assert ax.get_ylabel() == "avgInteractiveHandlingTime [s]"
+    assert ax.get_ylabel() == "Average interactive handling time (s)"
     assert ax.get_xlabel() == "interval end (UTC)"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == labels
     assert _coloured_share(_pixels(ax)) > 0.002
@@ -130,7 +130,7 @@ def test_timeseries_sums_intervals_into_hours() -> None:
     ax = plot.timeseries(_five_minutes(*FIVE_MINUTES), "totalChats", grain="hour")
     assert list(ax.lines[0].get_ydata())[1:3] == [48.0, 48.0]  # 12 intervals x 2 agents x 2
     assert ax.get_xlabel() == "hour (UTC)"
-    assert ax.get_title() == "totalChats per hour"
+    assert ax.get_title() == "Chats per hour\n2026-11-18 00:30 to 2026-11-18 03:07 UTC"
 
 
 def test_timeseries_marks_the_interval_still_filling() -> None:
@@ -156,7 +156,7 @@ def test_timeseries_of_a_bare_response_marks_nothing() -> None:
 def test_timeseries_raw_metric_fills_absent_intervals_with_zero() -> None:
     ax = plot.timeseries(sample_frame("agent_2_intervals"), "connectedEngagements", by="agent")
     assert list(ax.lines[0].get_ydata()) == [0.0, 0.0, 3.0]
-    assert ax.get_ylabel() == "connectedEngagements [engagements]"
+    assert ax.get_ylabel() == "Connected engagements"
 
 
 def test_timeseries_uses_tz_for_the_time_axis() -> None:
@@ -178,7 +178,7 @@ def test_timeseries_accepts_a_user_formula() -> None:
     f = engframe.formula("handled", ["totalInteractiveChats", "totalNonInteractiveChats"],
                                 unit="chats")
     ax = plot.timeseries(sample_frame("account_intervals"), f)
-    assert ax.get_ylabel() == "handled [chats]"
+    assert ax.get_ylabel() == "handled (chats)"
     assert sorted(ax.lines[0].get_ydata()) == [0.0, 0.0, 3.0]
 
 
@@ -204,7 +204,7 @@ def test_ranking_sorts_bars_and_shows_chat_counts() -> None:
     assert [t.get_text() for t in top_down] == ["agent 13", "agent 12", "agent 11"]
     # agent 13: 8 interactive + 1 non-interactive chats per interval, three intervals
     assert [t.get_text() for t in ax.texts] == ["n=27", "n=15", "n=9"]
-    assert ax.get_xlabel() == "avgInteractiveHandlingTime [s]"
+    assert ax.get_xlabel() == "Average interactive handling time (s)"
     assert _coloured_share(_pixels(ax)) > 0.01
 
 
@@ -213,15 +213,17 @@ def test_ranking_leaves_out_agents_below_the_minimum_volume_and_says_so() -> Non
     ax = plot.ranking(_four_agents(), "avgInteractiveHandlingTime", by="agent")
     assert plot.DEFAULT_MIN_VOLUME == 20
     assert [t.get_text() for t in ax.get_yticklabels()] == ["agent 13"]
-    assert ax.get_title() == ("avgInteractiveHandlingTime by agent: top 1 of 1 agents with "
-                              ">= 20 chats\n(3 agents with fewer chats not ranked)")
+    assert ax.get_title() == (
+        "Average interactive handling time by agent: top 1 of 1 agents with >= 20 chats\n"
+        "period ending 2026-11-18 03:00 UTC (3 agents with fewer chats not ranked)")
 
 
 def test_ranking_title_says_top_n_of_m() -> None:
     ax = plot.ranking(_four_agents(), "avgInteractiveHandlingTime", by="agent", top=2,
                       min_volume=9)
     assert ax.get_title().startswith(
-        "avgInteractiveHandlingTime by agent: top 2 of 3 agents with >= 9 chats\n(1 agent")
+        "Average interactive handling time by agent: top 2 of 3 agents with >= 9 chats\n")
+    assert ax.get_title().endswith("(1 agents with fewer chats not ranked)")
     assert len(ax.patches) == 2
 
 
@@ -245,35 +247,71 @@ def test_ranking_leaves_out_entities_without_chats() -> None:
     assert [t.get_text() for t in ax.get_yticklabels()] == ["agent 10"]
 
 
+def _drifted_sample() -> pd.DataFrame:
+    """skill_2's skill total one chat and one second above its agent."""
+    df = sample_frame("skill_2")
+    hit = (df["level"] == "skill").to_numpy(bool) & df["metric"].isin(
+        ["totalInteractiveChats", "totalHandlingTime"]).to_numpy(bool)
+    df.loc[hit, "value"] += 1
+    return df
+
+
 def test_drift_shows_mismatch_in_red_where_it_is() -> None:
     df = bump(_four_agents(), 500, level="skill", skill=1, span="timeframe",
               metric="totalHandlingTime")
     ax = plot.drift(reconcile(df))
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(label.startswith("mismatch") for label in legend)
-    seconds = ax.figure.axes[1]
+    seconds = ax.figure.axes[-1]
     mismatch = next(c for c in seconds.collections if c.get_label() == "mismatch")
     assert -500.0 in mismatch.get_offsets()[:, 0]
-    assert any("totalHandlingTime" in t.get_text() for t in seconds.get_yticklabels())
+    assert any("Handling time of interactive chats" in t.get_text()
+               for t in seconds.get_yticklabels())
     image = _pixels(ax)
     red = (image[..., 0] > 0.7) & (image[..., 1] < 0.3) & (image[..., 2] < 0.3)
     assert red.any()
 
 
-def test_drift_puts_counts_and_seconds_on_separate_panels() -> None:
+def test_drift_shows_only_what_drifted_in_plain_words_and_counts_the_rest() -> None:
+    checks = reconcile(_drifted_sample())
+    ax = plot.drift(checks)
+    rows = [t.get_text() for panel in ax.figure.axes for t in panel.get_yticklabels()]
+    assert sorted(rows) == sorted([
+        "a skill's agents vs the skill's total · Interactive chats",
+        "the skills vs all skills' total · Interactive chats",
+        "a skill's agents vs the skill's total · Handling time of interactive chats",
+        "the skills vs all skills' total · Handling time of interactive chats"])
+    assert ax.get_title().splitlines()[1] == (
+        "4 relation and metric pairs drifted; 6 add up exactly (not shown)")
+
+
+def test_drift_of_clean_checks_says_so() -> None:
     ax = plot.drift(reconcile(sample_frame("skill_2")))
+    assert [t.get_text() for t in ax.texts] == ["all 10 checks ok: every total adds up"]
+
+
+def test_drift_title_says_the_time_the_checks_cover() -> None:
+    ax = plot.drift(reconcile(bump(_four_agents(), 500, level="skill", skill=1,
+                                   span="timeframe", metric="totalHandlingTime")),
+                    tz="Europe/Paris")
+    assert ax.get_title().splitlines()[0].startswith("Reconciliation drift, periods ending ")
+    assert ax.get_title().splitlines()[0].endswith(" Europe/Paris")
+
+
+def test_drift_puts_counts_and_seconds_on_separate_panels() -> None:
+    ax = plot.drift(reconcile(_drifted_sample()))
     counts, seconds = ax.figure.axes
     assert counts is ax
     assert counts.get_xlabel() == "sum of parts - reported [count]"
     assert seconds.get_xlabel() == "sum of parts - reported [s]"
     count_rows = [t.get_text() for t in counts.get_yticklabels()]
     second_rows = [t.get_text() for t in seconds.get_yticklabels()]
-    assert count_rows and all("Chats" in r or "Engagements" in r for r in count_rows)
-    assert second_rows and all("HandlingTime" in r for r in second_rows)
+    assert count_rows and all(r.endswith("chats") for r in count_rows)
+    assert second_rows and all("Handling time" in r for r in second_rows)
 
 
 def test_drift_of_exact_integers_has_integer_ticks_around_zero() -> None:
-    ax = plot.drift(reconcile(sample_frame("skill_2")))
+    ax = plot.drift(reconcile(_drifted_sample()))
     for panel in ax.figure.axes:
         ticks = [t for t in panel.get_xticks() if panel.get_xlim()[0] <= t <= panel.get_xlim()[1]]
         assert ticks == [-1.0, 0.0, 1.0]
@@ -295,15 +333,20 @@ def test_drift_draws_one_dot_per_distinct_difference_sized_by_its_checks() -> No
     assert min(sizes) == plot.DOT_AREA and max(sizes) > plot.DOT_AREA
 
 
+def test_drift_dots_for_1_10_100_1000_checks_differ_by_more_than_half_each() -> None:
+    areas = plot._dot_area(np.array([1, 10, 100, 1000]))
+    assert (areas[1:] / areas[:-1] > 3).all()
+
+
 def test_drift_legend_sits_right_of_the_data() -> None:
-    ax = plot.drift(reconcile(sample_frame("skill_2")))
+    ax = plot.drift(reconcile(_drifted_sample()))
     ax.figure.canvas.draw()
     legend = ax.get_legend().get_window_extent()
     assert all(legend.x0 >= panel.get_window_extent().x1 for panel in ax.figure.axes)
 
 
 def test_drift_relative_axis_is_in_percent() -> None:
-    ax = plot.drift(reconcile(sample_frame("skill_2")), relative=True)
+    ax = plot.drift(reconcile(_drifted_sample()), relative=True)
     assert ax.get_xlabel() == "relative difference [%]"
     assert len(ax.figure.axes) == 1
 
@@ -368,7 +411,7 @@ def test_timeseries_by_team_sums_each_teams_agents() -> None:
     # per interval: Tier 1 = agents 10 (1 + 1) and 11 (2 + 1), Tier 2 = 12 (4 + 1),
     # agent 13 (8 + 1) is in no group
     assert lines == {plot.NO_GROUP: [9.0] * 3, "Tier 1": [5.0] * 3, "Tier 2": [5.0] * 3}
-    assert ax.get_title() == "totalChats per interval by team"
+    assert ax.get_title().splitlines()[0] == "Chats per interval by team"
     assert ax.get_legend().get_title().get_text() == "team"
 
 
@@ -404,7 +447,7 @@ def test_ranking_by_team_is_a_ratio_of_the_members_sums() -> None:
     assert widths == pytest.approx([5763 / 24, 2163 / 12, (183 + 723) / 9])
     assert [t.get_text() for t in ax.texts] == ["n=27", "n=15", "n=15"]
     assert ax.get_ylabel() == "team"
-    assert ax.get_title().startswith("avgInteractiveHandlingTime by team: top 3 of 3 teams")
+    assert ax.get_title().startswith("Average interactive handling time by team: top 3 of 3 teams")
 
 
 @pytest.mark.parametrize("draw", [

@@ -38,7 +38,7 @@ def test_duplicate_rows_are_refused(sample):
 
 
 def test_float_metrics_come_back_as_floats_and_the_others_as_ints(sample):
-    rebuilt = engframe.unflatten(engframe.flatten(sample("msgconversation")))
+    rebuilt = engframe.unflatten(engframe.flatten(sample("messaging/msgconversation")))
     totals = rebuilt["skillsMetricsPerAgent"]["metricsTotals"]
     assert {name: type(value) for name, value in totals.items()} == {
         "totalResolvedConversations": int, "totalHandlingTime_resolvedConversations": int,

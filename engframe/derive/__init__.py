@@ -21,7 +21,7 @@ from engframe.derive._periods import PERIOD_KEYS
 from engframe.derive._select import LEVEL_PREFERENCE, TIME_KEYS, select
 from engframe.derive._wide import to_wide
 from engframe.methods import HOURS, Formula, Terms, formula
-from engframe.methods.engactivity import DERIVED, RAW_UNITS
+from engframe.methods.engactivity import DERIVED, RAW_LABELS, RAW_UNITS
 
 __all__ = [
     "DEFAULT_TZ",
@@ -29,6 +29,7 @@ __all__ = [
     "HOURS",
     "LEVEL_PREFERENCE",
     "PERIOD_KEYS",
+    "RAW_LABELS",
     "RAW_UNITS",
     "TIME_GRAINS",
     "TIME_KEYS",

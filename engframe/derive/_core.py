@@ -22,7 +22,7 @@ from engframe.derive._select import (
 )
 from engframe.errors import MetricError, OptionError
 from engframe.methods import HOURS, Formula
-from engframe.methods.engactivity import DERIVED, RAW_UNITS
+from engframe.methods.engactivity import DERIVED, RAW_LABELS, RAW_UNITS
 from engframe.schema import (
     COLUMNS,
     LEVELS,
@@ -35,7 +35,14 @@ from engframe.schema import (
     utc_stamps,
 )
 
-__all__ = ["DEFAULT_TZ", "PERIOD_KEYS", "TIME_GRAINS", "derive", "resolve"]
+__all__ = [
+    "DEFAULT_TZ",
+    "PERIOD_KEYS",
+    "TIME_GRAINS",
+    "check_components",
+    "derive",
+    "resolve",
+]
 
 DEFAULT_TZ: Final = "UTC"
 
@@ -83,10 +90,53 @@ def resolve(metric: str | Formula, *, where: str = "resolve") -> Formula:
     if isinstance(metric, str) and metric:
         if metric in DERIVED:
             return DERIVED[metric]
-        return Formula(metric, {metric: 1.0}, unit=RAW_UNITS.get(metric, ""))
+        return Formula(metric, {metric: 1.0}, unit=RAW_UNITS.get(metric, ""),
+                       label=RAW_LABELS.get(metric, ""))
     raise MetricError(
         f"{where}: expected a metric name or a Formula, found {type(metric).__name__} {metric!r}"
     )
+
+
+def check_components(df: pd.DataFrame, formulas: Sequence[Formula], *, where: str) -> None:
+    """Raise :class:`MetricError` unless the frame holds every component ``formulas`` read.
+
+    A name that is neither a derived metric nor one of the frame's is said to be unknown,
+    with the closest names engframe knows (``aht``: ``avgHandlingTime``).
+    """
+    if df.empty:
+        return
+    metric = df["metric"].astype("category").array
+    present = {str(m) for m in metric.categories[np.unique(metric.codes[metric.codes >= 0])]}
+    needed = dict.fromkeys(c for f in formulas for c in f.components if c != HOURS)
+    missing = [c for c in needed if c not in present]
+    if not missing:
+        return
+    unknown = [f.name for f in formulas if f.components == (f.name,) and f.name in missing]
+    if unknown:
+        name = unknown[0]
+        raise MetricError(
+            f"{where}: unknown metric {name!r}: neither a derived metric "
+            f"({', '.join(DERIVED)}) nor one of the frame's ({', '.join(sorted(present))})"
+            + _closest(name, [*DERIVED, *sorted(present)]))
+    user = [f.name for f in formulas if set(f.components) & set(missing)]
+    raise MetricError(
+        f"{where}: component(s) {', '.join(missing)} needed by {', '.join(user)} "
+        f"are not in the frame (its metrics: {', '.join(sorted(present))})")
+
+
+def _closest(name: str, known: Sequence[str]) -> str:
+    """``"; did you mean X?"`` for the closest of ``known`` (also by initials: aht), or ""."""
+    import difflib
+
+    def initials(text: str) -> str:
+        return "".join(c for i, c in enumerate(text) if i == 0 or c.isupper()).lower()
+
+    lowered = {k.lower(): k for k in known}
+    found = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    if found:
+        return f"; did you mean {lowered[found[0]]}?"
+    by_initials = [k for k in known if initials(k) == name.lower()]
+    return f"; did you mean {by_initials[0]}?" if by_initials else ""
 
 
 def _refuse_averages(df: pd.DataFrame, needed: Sequence[str], formulas: Sequence[Formula], *,
@@ -284,6 +334,13 @@ def derive(
     ...
     engframe.errors.FrameError: derive: by='day': 1 period(s) of the frame do not lie inside ...
     """
+    if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
+        from engframe.lazy._derive import derive_history
+        from engframe.lazy._scan import as_scan, is_history
+
+        if is_history(df):
+            return derive_history(as_scan(df), metrics=metrics, by=by, level=level, span=span,
+                                  tz=tz, components=components)
     where = "derive"
     check_frame(df, where=where)
     keys = _check_by(by, df, where=where)
@@ -297,14 +354,7 @@ def derive(
 
     needed = list(dict.fromkeys(c for f in formulas for c in f.components if c != HOURS))
     metric = df["metric"].astype("category").array
-    present = {str(m) for m in metric.categories[np.unique(metric.codes[metric.codes >= 0])]}
-    missing = [c for c in needed if c not in present]
-    if missing and not df.empty:
-        user = [f.name for f in formulas if set(f.components) & set(missing)]
-        raise MetricError(
-            f"{where}: component(s) {', '.join(missing)} needed by {', '.join(user)} "
-            f"are not in the frame (its metrics: {', '.join(sorted(present))})"
-        )
+    check_components(df, formulas, where=where)
     _refuse_averages(df, needed, formulas, where=where)
     in_span = span_mask(df, chosen_span)
     rows = np.flatnonzero(level_mask(df, chosen_level) & in_span)

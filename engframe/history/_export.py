@@ -229,6 +229,8 @@ def export(
     lock_timeout = check_timeout(lock_timeout, where="export")
     rows, left_out = _interval_rows(frame, account=account, fetched_at=fetched_at)
     base = Path(root)
+    if base.exists() and not base.is_dir():  # said even when there is nothing to store
+        make_root(base, where="export")
     if rows is None:
         warnings.warn(
             f"export: the frame has no interval rows, so nothing was stored in {base}: a "

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +26,7 @@ from engframe.methods import DEFAULT_METHOD
 from engframe.names import Names, NamesOption, attach_names
 from engframe.names._option import check_names_option, names_from
 from engframe.schema import (
+    COLUMNS,
     LEVEL_HAS,
     LEVELS,
     METHOD_COLUMN,
@@ -37,7 +38,7 @@ from engframe.schema import (
     utc_stamps,
 )
 
-__all__ = ["HistoryState", "history_state", "read_dataset"]
+__all__ = ["EXTRA_COLUMNS", "HistoryState", "history_attrs", "history_state", "read_dataset"]
 
 _DAY_MS: Final = 86_400_000
 #: The tables that hold a row for every interval of every fetch (the API always sends its
@@ -54,6 +55,10 @@ def read_dataset(
     account: str | int | Sequence[str | int] | None = None,
     levels: Sequence[str] | None = None,
     names: NamesOption = False,
+    skills: int | Iterable[int] | None = None,
+    agents: int | Iterable[int] | None = None,
+    metrics: str | Sequence[str] | None = None,
+    columns: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read the history dataset at ``root`` as one tidy frame of its facts.
 
@@ -72,6 +77,16 @@ def read_dataset(
         Keep these accounts only.
     levels : sequence of str, optional
         Read these levels' tables only (default: all).
+    skills, agents : int or iterable of int, optional
+        Keep the facts of these skills (agents) only; levels without that id (the totals,
+        and ``agent`` for ``skills=``) hold none of them and are not read.
+    metrics : str or sequence of str, optional
+        Keep these metrics only (default: all).
+    columns : sequence of str, optional
+        The columns besides the seven tidy ones to read, among ``account``,
+        ``fetched_at``, ``start`` and ``complete`` (default: all four; ``names`` needs
+        ``account`` and reads it anyway). Every filter is applied while the parquet files
+        are scanned, and only the columns asked for are read.
     names : bool, Names or path-like, default False
         Add ``skill_name``, ``agent_name``, ``agent_group`` and ``agent_group_name`` as
         :func:`engframe.load` does (see :func:`engframe.names.attach_names`). ``True``:
@@ -123,22 +138,68 @@ def read_dataset(
     lower = None if start is None else timestamp_ms(start, "start", where="read_dataset")
     upper = None if end is None else timestamp_ms(end, "end", where="read_dataset")
     wanted = _levels(levels)
+    extras = _extras(columns, names=names is not False)
+    wanted_skills = _id_filter(skills, "skills")
+    wanted_agents = _id_filter(agents, "agents")
+    wanted_metrics = _metric_filter(metrics)
     # names given are read first: a bad path fails before the facts are read
     given = None if names is True else names_from(names, beside=None, where="read_dataset")
     manifest = read_manifest(base)
     if manifest is None:
-        return _named(_with_attrs(_empty(), None, base), names, given, base)
+        return _named(_with_attrs(_empty(extras), None, base), names, given, base)
     accounts = None if account is None else [
         str(a) for a in ([account] if isinstance(account, str | int) else account)]
     verify = Verifier(base, manifest)
     read = [
         (level, _read_table(base, level, manifest.grid, verify, lower=lower, upper=upper,
-                            accounts=accounts))
+                            accounts=accounts, skills=wanted_skills, agents=wanted_agents,
+                            metrics=wanted_metrics, extras=extras))
         for level in tables(base) if level in wanted
+        and not (wanted_skills is not None and not LEVEL_HAS[level][0])
+        and not (wanted_agents is not None and not LEVEL_HAS[level][1])
     ]
     tables_read = [(level, table) for level, table in read if table is not None]
-    frame = _tidy(tables_read) if tables_read else _empty()
+    frame = _tidy(tables_read, extras) if tables_read else _empty(extras)
     return _named(_with_attrs(frame, manifest, base), names, given, base)
+
+
+#: The columns of a history's frame besides the seven tidy ones, in their order.
+EXTRA_COLUMNS: Final = ("account", "fetched_at", "start", "complete")
+
+
+def _extras(columns: Sequence[str] | None, *, names: bool) -> tuple[str, ...]:
+    if columns is None:
+        return EXTRA_COLUMNS
+    chosen = [columns] if isinstance(columns, str) else list(columns)
+    known = set(EXTRA_COLUMNS) | set(COLUMNS)
+    bad = [c for c in chosen if c not in known]
+    if bad:
+        raise OptionError(f"read_dataset: columns= holds {bad[0]!r}; expected some of "
+                          f"{', '.join(EXTRA_COLUMNS)} (the tidy columns come always)")
+    if names:
+        chosen.append("account")  # the names are joined account by account
+    return tuple(c for c in EXTRA_COLUMNS if c in chosen)
+
+
+def _id_filter(ids: int | Iterable[int] | None, name: str) -> list[int] | None:
+    if ids is None:
+        return None
+    items = [ids] if isinstance(ids, int | str) else list(ids)
+    try:
+        return sorted({int(i) for i in items})
+    except (TypeError, ValueError):
+        raise OptionError(f"read_dataset: {name}= holds {items!r}; expected integer ids") \
+            from None
+
+
+def _metric_filter(metrics: str | Sequence[str] | None) -> list[str] | None:
+    if metrics is None:
+        return None
+    chosen = [metrics] if isinstance(metrics, str) else list(metrics)
+    bad = [m for m in chosen if not isinstance(m, str) or not m]
+    if bad:
+        raise OptionError(f"read_dataset: metrics= holds {bad[0]!r}; expected metric names")
+    return chosen
 
 
 def _named(frame: pd.DataFrame, option: Any, given: Names | None,
@@ -161,7 +222,10 @@ def _levels(levels: Sequence[str] | None) -> set[str]:
 
 
 def _read_table(base: Path, level: str, grid: Grid, verify: Verifier, *, lower: int | None,
-                upper: int | None, accounts: list[str] | None) -> pa.Table | None:
+                upper: int | None, accounts: list[str] | None,
+                skills: list[int] | None = None, agents: list[int] | None = None,
+                metrics: list[str] | None = None,
+                extras: tuple[str, ...] = EXTRA_COLUMNS) -> pa.Table | None:
     # a partition holds the periods that start on its day
     first = None if lower is None else _day(lower)
     last = None if upper is None else _day(upper - 1)
@@ -175,17 +239,24 @@ def _read_table(base: Path, level: str, grid: Grid, verify: Verifier, *, lower: 
     if upper is not None:  # and ends at or before ``end``
         below = ds.field("timestamp") <= pa.scalar(upper, stamp)
         condition = below if condition is None else condition & below
-    if accounts is not None:
-        chosen = ds.field("account").isin(pa.array(accounts))
-        condition = chosen if condition is None else condition & chosen
-    return read_files(files, level, verify, condition=condition)
+    for name, values, kind in (("account", accounts, pa.string()),
+                               ("skill", skills, pa.int64()), ("agent", agents, pa.int64()),
+                               ("metric", metrics, pa.string())):
+        if values is not None:
+            chosen = ds.field(name).isin(pa.array(values, kind))
+            condition = chosen if condition is None else condition & chosen
+    has_skill, has_agent = LEVEL_HAS[level]
+    read = ["timestamp", *(["skill"] if has_skill else []), *(["agent"] if has_agent else []),
+            "metric", measure(level), *extras]
+    return read_files(files, level, verify, condition=condition, columns=read)
 
 
 def _day(ms: int) -> str:
     return str(np.datetime64(ms // _DAY_MS, "D"))
 
 
-def _tidy(tables: list[tuple[str, pa.Table]]) -> pd.DataFrame:
+def _tidy(tables: list[tuple[str, pa.Table]],
+          extras: tuple[str, ...] = EXTRA_COLUMNS) -> pd.DataFrame:
     """Level tables as one tidy frame, built once from their stacked columns."""
     def stacked(read: Any) -> np.ndarray:
         return np.concatenate([read(table, level) for level, table in tables])
@@ -204,10 +275,9 @@ def _tidy(tables: list[tuple[str, pa.Table]]) -> pd.DataFrame:
         return pd.arrays.IntegerArray(np.concatenate(values), np.concatenate(missing))
 
     metric, metrics = _united([_codes(table.column("metric")) for _, table in tables])
-    account, accounts = _united([_codes(table.column("account")) for _, table in tables])
     level = np.concatenate([np.full(table.num_rows, LEVELS.index(level), np.int8)
                             for level, table in tables])
-    return pd.DataFrame({
+    frame = {
         "timestamp": _stamps(stacked(lambda t, _: _ms(t.column("timestamp")))),
         "skill": ids("skill"),
         "agent": ids("agent"),
@@ -216,27 +286,41 @@ def _tidy(tables: list[tuple[str, pa.Table]]) -> pd.DataFrame:
         "level": categorical(level, LEVELS),
         "span": categorical(np.zeros(len(level), np.int8), SPANS),
         METHOD_COLUMN: categorical(np.zeros(len(level), np.int8), [DEFAULT_METHOD]),
-        "account": categorical(account, accounts),
-        "fetched_at": _stamps(stacked(lambda t, _: _ms(t.column("fetched_at")))),
-        "start": _stamps(stacked(lambda t, _: _ms(t.column("start")))),
-        "complete": stacked(lambda t, _: t.column("complete").to_numpy(
-            zero_copy_only=False).astype(bool)),
-    }, copy=False)
+    }
+    if "account" in extras:
+        account, accounts = _united([_codes(table.column("account")) for _, table in tables])
+        frame["account"] = categorical(account, accounts)
+    for name in ("fetched_at", "start"):
+        if name in extras:
+            frame[name] = _stamps(stacked(lambda t, _, name=name: _ms(t.column(name))))
+    if "complete" in extras:
+        frame["complete"] = stacked(lambda t, _: t.column("complete").to_numpy(
+            zero_copy_only=False).astype(bool))
+    return pd.DataFrame(frame, copy=False)
 
 
 def _united(parts: list[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, list[str]]:
     """Codes into one list of names, from codes into each part's own names."""
     names = list(dict.fromkeys(name for _, part in parts for name in part))
     index = {name: code for code, name in enumerate(names)}
-    recoded = [np.append(np.array([index[n] for n in part], np.int64), -1)[codes]
+    small = _smallest(len(names))  # codes stay as small as the names are few
+    recoded = [np.append(np.array([index[n] for n in part], small), -1)[codes]
                for codes, part in parts]
     return np.concatenate(recoded), names
+
+
+def _smallest(n: int) -> type[np.signedinteger[Any]]:
+    """The smallest signed integer type holding codes ``-1 .. n - 1``."""
+    for kind in (np.int8, np.int16, np.int32):
+        if n < np.iinfo(kind).max:
+            return kind
+    return np.int64
 
 
 def _canonical_metric(codes: np.ndarray, names: list[str]) -> Any:
     """The metric column, its categories in a stable order (the documented five first)."""
     order = _canonical(names)
-    lookup = np.append(np.array([order.index(n) for n in names], np.int64), -1)
+    lookup = np.append(np.array([order.index(n) for n in names], _smallest(len(names))), -1)
     return categorical(lookup[codes], order)
 
 
@@ -250,13 +334,16 @@ def _stamps(ms: np.ndarray) -> Any:
     return utc_stamps(ms).array
 
 
-def _empty() -> pd.DataFrame:
+def _empty(extras: tuple[str, ...] = EXTRA_COLUMNS) -> pd.DataFrame:
     frame = empty_frame()
     frame[METHOD_COLUMN] = pd.Categorical([])
-    frame["account"] = pd.Categorical([])
+    if "account" in extras:
+        frame["account"] = pd.Categorical([])
     for name in ("fetched_at", "start"):
-        frame[name] = pd.Series([], dtype=TIMESTAMP_DTYPE)
-    frame["complete"] = np.zeros(0, bool)
+        if name in extras:
+            frame[name] = pd.Series([], dtype=TIMESTAMP_DTYPE)
+    if "complete" in extras:
+        frame["complete"] = np.zeros(0, bool)
     return frame
 
 
@@ -266,13 +353,18 @@ def _canonical(names: Any) -> list[str]:
     return [m for m in METRICS if m in names] + sorted(names - set(METRICS))
 
 
+def history_attrs(manifest: Manifest | None, base: Path) -> dict[str, Any]:
+    """The ``attrs`` a frame read from the history at ``base`` carries: its query and grid."""
+    if manifest is None:
+        return {}
+    query: dict[str, Any] = {"interval": manifest.grid.minutes}
+    if manifest.scope is not None:
+        query.update(manifest.scope.text())
+    return {"query": query, "history": {"root": str(base), "grid": manifest.grid.to_json()}}
+
+
 def _with_attrs(frame: pd.DataFrame, manifest: Manifest | None, base: Path) -> pd.DataFrame:
-    if manifest is not None:
-        query: dict[str, Any] = {"interval": manifest.grid.minutes}
-        if manifest.scope is not None:
-            query.update(manifest.scope.text())
-        frame.attrs["query"] = query
-        frame.attrs["history"] = {"root": str(base), "grid": manifest.grid.to_json()}
+    frame.attrs.update(history_attrs(manifest, base))
     return frame
 
 

@@ -94,6 +94,11 @@ class Formula:
     label: str = ""
 
     @property
+    def title(self) -> str:
+        """The plain-words label, else the name."""
+        return self.label or self.name
+
+    @property
     def components(self) -> tuple[str, ...]:
         """Every component the formula reads, numerator first, without repeats."""
         return tuple(dict.fromkeys([*self.numerator, *self.denominator]))

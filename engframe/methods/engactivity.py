@@ -26,7 +26,7 @@ from typing import Final
 from engframe.methods._formula import HOURS, Formula, formula
 from engframe.methods._model import SECTIONS, Kind, Method, Metric
 
-__all__ = ["DERIVED", "METHOD", "RAW_UNITS", "ROUNDED_METRICS"]
+__all__ = ["DERIVED", "METHOD", "RAW_LABELS", "RAW_UNITS", "ROUNDED_METRICS"]
 
 _CHATS: Final = {"totalInteractiveChats": 1.0, "totalNonInteractiveChats": 1.0}
 
@@ -35,10 +35,10 @@ _METRICS: Final = (
            "Chats closed that were interactive."),
     Metric("totalNonInteractiveChats", Kind.COUNT, "chats", "Non-interactive chats",
            "Chats closed without a conversation (abandoned ones included)."),
-    Metric("totalHandlingTime", Kind.DURATION, "s", "Interactive handling time",
+    Metric("totalHandlingTime", Kind.DURATION, "s", "Handling time of interactive chats",
            "Handling time of the interactive chats closed.", rounded=True),
     Metric("nonInteractiveTotalHandlingTime", Kind.DURATION, "s",
-           "Non-interactive handling time",
+           "Handling time of non-interactive chats",
            "Handling time of the non-interactive chats closed.", rounded=True),
     Metric("connectedEngagements", Kind.COUNT, "engagements", "Connected engagements",
            "Chats connected to an agent."),
@@ -73,7 +73,7 @@ DERIVED: Final[Mapping[str, Formula]] = MappingProxyType({
         formula(
             "interactiveShare", "totalInteractiveChats", _CHATS,
             unit="fraction", description="Share of closed chats that were interactive (0 to 1).",
-            label="Interactive share",
+            label="Share of interactive chats",
         ),
         formula(
             "connectedEngagementsPerHour", "connectedEngagements", HOURS,
@@ -86,6 +86,10 @@ DERIVED: Final[Mapping[str, Formula]] = MappingProxyType({
 #: Units of the method's own metrics, and of the pseudo-component :data:`HOURS`.
 RAW_UNITS: Final[Mapping[str, str]] = MappingProxyType(
     {**{m.name: m.unit for m in _METRICS}, HOURS: "h"})
+
+#: The method's own metrics in plain words, for charts (the data keeps the API's names).
+RAW_LABELS: Final[Mapping[str, str]] = MappingProxyType(
+    {**{m.name: m.label for m in _METRICS}, HOURS: "Hours"})
 
 #: Metrics the API rounds element by element (handling times, in seconds): a total may
 #: differ from the sum of its parts by the rounding of each. Counts are exact.

@@ -49,6 +49,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import msgspec
 
+from engframe._defaults import SIM_ACCOUNT
 from engframe.errors import SimRequestError
 from engframe.sim.auth import DEFAULT_TOKEN_TTL, WWW_AUTHENTICATE, Authenticator, Credentials
 from engframe.sim.clock import NowLike, make_clock
@@ -71,7 +72,7 @@ __all__ = [
 ]
 
 #: The account the simulator hosts unless told otherwise (LivePerson's documented example).
-DEFAULT_ACCOUNT: Final = "56072331"
+DEFAULT_ACCOUNT: Final = SIM_ACCOUNT
 #: The Domain API service names it answers (case-sensitive, as the real one).
 SERVICES: Final = ("leDataReporting", "sentinel", "accountConfigReadOnly")
 JSON_TYPE: Final = "application/json;charset=UTF-8"

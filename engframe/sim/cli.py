@@ -25,6 +25,7 @@ import threading
 from collections.abc import Sequence
 from typing import Final, TextIO
 
+from engframe._defaults import SIM_PORT
 from engframe.errors import EngframeError, SimConfigError
 from engframe.sim.app import DEFAULT_ACCOUNT
 from engframe.sim.model import DEFAULT_SEED
@@ -33,7 +34,7 @@ from engframe.sim.server import LOOPBACK, SimServer, serve
 __all__ = ["DEFAULT_PORT", "main", "run"]
 
 #: The port ``engframe sim`` listens on unless told otherwise.
-DEFAULT_PORT: Final = 8080
+DEFAULT_PORT: Final = SIM_PORT
 _LOOPBACK_NAMES: Final = (LOOPBACK, "localhost")
 
 

@@ -34,6 +34,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from engframe._defaults import SIM_SEED
 from engframe.errors import SimConfigError, describe
 
 __all__ = [
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 #: The seed used when none is given.
-DEFAULT_SEED: Final = 1
+DEFAULT_SEED: Final = SIM_SEED
 #: Skills in the default center.
 DEFAULT_SKILLS: Final = 10
 #: Agents in the default center.

@@ -1,0 +1,432 @@
+"""``derive`` on a history, out of core: the sums in SQL where the facts are, the rest small.
+
+The plan, for ``derive(scan, by=..., metrics=...)``:
+
+1. the level and span are chosen by the in-memory rules (:func:`engframe.derive.select`),
+   from which level tables hold facts under the scan's filters;
+2. when ``by`` names a calendar grain or a metric needs :data:`~engframe.derive.HOURS`, the
+   distinct periods of every level (account, end, start, fetch time) are read: a few per
+   period, however many facts. ``engframe.derive`` itself computes on them the hour or day
+   of each period (refusing periods that straddle one) and the hours each group spans, so
+   those rules have one implementation;
+3. with ``by`` naming skill, agent or team names, the history's name tables are joined to
+   the distinct ids (:func:`engframe.read_dataset` does the same join);
+4. one SQL query (:mod:`engframe.lazy._sql`) sums every component per group, joins the
+   hours and evaluates the formulas: ratios of sums, divided last;
+5. the small result is shaped as the in-memory ``derive`` shapes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from engframe.derive import DERIVED, HOURS, PERIOD_KEYS, Formula, resolve
+from engframe.derive import derive as derive_frame
+from engframe.derive._attrs import derived_attrs
+from engframe.derive._core import _check_by, _check_tz
+from engframe.derive._select import DESCRIBES, choose_level, choose_span
+from engframe.errors import FrameError, MetricError
+from engframe.history._names_join import join_history_names
+from engframe.history._read import history_attrs
+from engframe.lazy._engine import Engine, relation_name
+from engframe.lazy._frame import long_frame
+from engframe.lazy._scan import HISTORY_COLUMNS, Scan
+from engframe.lazy._sql import aggregate_sql, formula_sql, ident, literal
+from engframe.names import NAME_COLUMNS
+from engframe.schema import LEVEL_CODE, LEVELS, NAT_MS, build_frame, epoch_ms, utc_stamps
+
+__all__ = ["coverage_frame", "derive_history", "present_levels"]
+
+#: A metric the period frame holds (value 0), for a derive that only asks for the grains.
+_MARK: Final = "_period"
+_MARK_FORMULA: Final = Formula("_period", {_MARK: 1.0})
+_HOURS_FORMULA: Final = Formula("_hours", {HOURS: 1.0})
+_GRAINS: Final = ("day", "hour")
+#: The columns of ``derive``'s checks: a history's, and the names it can join.
+_SHAPE: Final = pd.DataFrame(columns=[*HISTORY_COLUMNS, *NAME_COLUMNS])
+#: How each ``by`` key reads from the facts' relation (``f``), when it is a column there.
+_FACT_KEYS: Final = {"skill": "f.skill", "agent": "f.agent", "account": "f.account",
+                     "timestamp": "f.ts", "start": "f.start_at", "fetched_at": "f.fetched_at",
+                     "complete": "f.complete"}
+#: ``by`` keys that are times: grouped on as timestamps, returned as epoch ms.
+_TIME_KEYS: Final = ("timestamp", "start", "fetched_at")
+
+
+@dataclass
+class _Relations:
+    """The scan's level tables registered on an engine, and which hold facts."""
+
+    engine: Engine
+    names: dict[str, str]  # level -> relation
+    present: list[str]
+
+
+def present_levels(engine: Engine, scan: Scan) -> _Relations:
+    """Register every level table the scan can read; find those holding a fact."""
+    names = {level: engine.facts(scan, level) for level in scan.levels()}
+    if not names:
+        return _Relations(engine, names, [])
+    probes = " UNION ALL ".join(
+        f"SELECT {LEVEL_CODE[level]} AS level FROM "
+        f"(SELECT 1 AS one FROM {ident(name)} LIMIT 1) AS {ident('p_' + level)}"
+        for level, name in names.items())
+    codes = set(engine.query(probes).column("level").to_pylist())
+    return _Relations(engine, names, [lv for lv in LEVELS if LEVEL_CODE[lv] in codes])
+
+
+def coverage_frame(relations: _Relations, scan: Scan, *, complete: bool) -> pd.DataFrame:
+    """The distinct periods of every level as a tidy frame (metric ``_period``, value 0).
+
+    One row per distinct (level, account, end, start, fetch time, and ``complete`` when
+    asked): what :func:`engframe.derive` reads to tell a period's span, hour and day, and
+    its hours. A few rows per period, however many facts.
+    """
+    engine = relations.engine
+    flag = ", complete" if complete else ""
+    parts = " UNION ALL ".join(
+        f"SELECT {LEVEL_CODE[level]} AS level, account, {engine.ms('ts')} AS ts, "
+        f"{engine.ms('start_at')} AS start_ms, {engine.ms('fetched_at')} AS fetched_ms{flag} "
+        f"FROM (SELECT account, ts, start_at, fetched_at{flag} "
+        f"FROM {ident(relations.names[level])} "
+        f"GROUP BY account, ts, start_at, fetched_at{flag}) AS {ident('d_' + level)}"
+        for level in relations.present)
+    table = engine.query(f"SELECT * FROM ({parts}) AS periods "
+                         "ORDER BY level, account, ts, fetched_ms, start_ms NULLS FIRST")
+    n = table.num_rows
+    frame = build_frame(
+        timestamp_ms=_ms(table.column("ts")), skill=np.zeros(n, np.int64),
+        agent=np.zeros(n, np.int64), metric_codes=np.zeros(n, np.int8), metrics=[_MARK],
+        value=np.zeros(n, np.int64),
+        level_codes=table.column("level").to_numpy().astype(np.int8),
+        span_codes=np.zeros(n, np.int8))
+    frame["account"] = pd.Categorical(table.column("account").to_pandas())
+    frame["fetched_at"] = _stamps(_ms(table.column("fetched_ms")))
+    frame["start"] = _stamps(_ms(table.column("start_ms")))
+    frame["complete"] = (table.column("complete").to_numpy(zero_copy_only=False).astype(bool)
+                         if complete else np.ones(n, bool))
+    frame.attrs.update(history_attrs(scan.manifest, scan.root))
+    return frame
+
+
+def _ms(column: pa.ChunkedArray) -> np.ndarray:
+    ms: np.ndarray = column.cast(pa.int64()).fill_null(NAT_MS).to_numpy().astype(
+        np.int64, copy=False)
+    return ms
+
+
+def _stamps(ms: np.ndarray) -> Any:
+    from engframe.schema import utc_stamps
+
+    return utc_stamps(ms).array
+
+
+def _probe(levels: list[str]) -> pd.DataFrame:
+    """A frame with one interval row per level present: what the level rules look at."""
+    n = len(levels)
+    return build_frame(
+        timestamp_ms=np.zeros(n, np.int64), skill=np.zeros(n, np.int64),
+        agent=np.zeros(n, np.int64), metric_codes=np.zeros(n, np.int8), metrics=[_MARK],
+        value=np.zeros(n, np.int64),
+        level_codes=np.array([LEVEL_CODE[lv] for lv in levels], np.int8),
+        span_codes=np.zeros(n, np.int8))
+
+
+@dataclass
+class _Key:
+    """One ``by`` key: its SQL expression, and how its values come back to pandas."""
+
+    name: str
+    sql: str
+    values: Any = None  # for keys computed in pandas: the values, indexed by the SQL's codes
+
+
+def derive_history(
+    scan: Scan,
+    *,
+    metrics: Sequence[str | Formula] | None,
+    by: str | Sequence[str],
+    level: str | None,
+    span: str | None,
+    tz: str,
+    components: bool,
+) -> pd.DataFrame:
+    """:func:`engframe.derive` of the facts ``scan`` keeps, computed where they are."""
+    where = "derive"
+    keys = _check_by(by, _SHAPE, where=where)
+    _check_tz(tz, where=where)
+    formulas = [resolve(m, where=where) for m in (DERIVED.values() if metrics is None else metrics)]
+    names = [f.name for f in formulas]
+    if len(set(names)) != len(names):
+        raise MetricError(f"{where}: metrics= names a metric twice: {names!r}")
+    relations = present_levels(scan.runner(), scan)
+    probe = _probe(relations.present)
+    chosen_level = choose_level(probe, by=keys, level=level, where=where)
+    chosen_span = choose_span(probe, by=keys, span=span, where=where)
+    needed = list(dict.fromkeys(c for f in formulas for c in f.components if c != HOURS))
+    wants_hours = any(HOURS in f.components for f in formulas)
+    attrs = derived_attrs(
+        history_attrs(scan.manifest, scan.root), formulas,
+        components=[c for c in [*needed, HOURS] if components and c not in names
+                    and (c != HOURS or wants_hours)],
+        integer_input=scan.manifest is None or scan.manifest.values.startswith(("int", "uint")))
+    if not relations.present:  # an empty history: nothing to derive, as for an empty frame
+        return long_frame({f.name: np.zeros(0) for f in formulas}, keys=keys,
+                          key_values=[pd.Series([], dtype=object) for _ in keys],
+                          end=np.zeros(0, np.int64), start=np.zeros(0, np.int64),
+                          level=chosen_level, span=chosen_span, attrs=attrs)
+    has_rows = chosen_level in relations.present and chosen_span == "interval"
+    periods = None
+    if wants_hours or set(keys) & set(_GRAINS):
+        periods = coverage_frame(relations, scan, complete="complete" in keys)
+
+    def refusing(compute: Any, *args: Any, **kwargs: Any) -> Any:
+        """``compute``; a refusal of the periods comes after a missing component's, as in
+        ``derive``, which checks the components first."""
+        try:
+            return compute(*args, **kwargs)
+        except FrameError:
+            _check_present(relations, needed, formulas)
+            raise
+
+    joins, sql_keys = _key_sql(relations, scan, keys, level=chosen_level, has_rows=has_rows,
+                               periods=periods, tz=tz, refusing=refusing)
+    period_keys = [k for k in keys if k in PERIOD_KEYS]
+    hours = None
+    if wants_hours and periods is not None:
+        found = refusing(derive_frame, periods, metrics=[_HOURS_FORMULA], by=period_keys,
+                         level=chosen_level, span=chosen_span, tz=tz)
+        hours = _register_hours(relations.engine, found, period_keys)
+    source = (ident(relations.names[chosen_level]) if has_rows else  # else: no facts
+              f"(SELECT * FROM {ident(relations.names[relations.present[0]])} WHERE FALSE)")
+    result = relations.engine.query(_query(
+        relations.engine, source, joins, sql_keys, needed, formulas, hours=hours,
+        period_keys=period_keys, wants_hours=wants_hours))
+    seen = {c for j, c in enumerate(needed)
+            if result.num_rows and pc.sum(result.column(f"n{j}")).as_py()}
+    _check_present(relations, [c for c in needed if c not in seen], formulas)
+    return _shaped(result, formulas, needed, sql_keys, keys=keys, components=components,
+                   wants_hours=wants_hours, level=chosen_level, span=chosen_span, attrs=attrs)
+
+
+def _key_sql(relations: _Relations, scan: Scan, keys: list[str], *, level: str,
+             has_rows: bool, periods: pd.DataFrame | None, tz: str,
+             refusing: Any) -> tuple[list[str], list[_Key]]:
+    """The joins the ``by`` keys need (grains, names) and each key's SQL expression."""
+    engine = relations.engine
+    joins: list[str] = []
+    named = [k for k in keys if k in NAME_COLUMNS]
+    dims = _name_dimensions(relations, scan, level, named) if named and has_rows else {}
+    for side in dims:
+        joins.append(f"LEFT JOIN {ident(dims[side][0])} AS d_{side} ON f.account = "
+                     f"d_{side}.account AND f.{side} = d_{side}.{side}")
+    sql_keys: list[_Key] = []
+    for position, key in enumerate(keys):
+        if key in _FACT_KEYS:
+            sql_keys.append(_Key(key, _FACT_KEYS[key]))
+        elif key in _GRAINS:
+            alias = f"j{position}"
+            labels = refusing(_grain_labels, periods, key, level, tz) if has_rows else None
+            joins.append(f"LEFT JOIN {ident(_register_labels(engine, labels, key))} AS {alias} "
+                         f"ON f.ts = {alias}.ts")
+            sql_keys.append(_Key(key, f"{alias}.code", labels))
+        elif DESCRIBES[key] in dims:
+            side = DESCRIBES[key]
+            sql_keys.append(_Key(key, f"d_{side}.{ident(key)}", dims[side][1][key]))
+        else:  # no facts at the level: no names either
+            sql_keys.append(_Key(key, "CAST(NULL AS BIGINT)"))
+    return joins, sql_keys
+
+
+def _shaped(result: pa.Table, formulas: list[Formula], needed: list[str],
+            sql_keys: list[_Key], *, keys: list[str], components: bool, wants_hours: bool,
+            level: str, span: str, attrs: dict[Any, Any]) -> pd.DataFrame:
+    """The query's result as the in-memory ``derive`` shapes it."""
+    n = result.num_rows
+    values = {f.name: _floats(result.column(f"m{i}")) for i, f in enumerate(formulas)}
+    if components:
+        for j, c in enumerate(needed):
+            if c not in values:
+                values[c] = _floats(result.column(f"c{j}"))
+        if wants_hours and HOURS not in values:
+            values[HOURS] = _floats(result.column("hours"))
+    key_values = [_key_values(result.column(f"k{i}"), key) for i, key in enumerate(sql_keys)]
+    return long_frame(values, keys=keys, key_values=key_values,
+                      end=_ms(result.column("end_ms")) if n else np.zeros(0, np.int64),
+                      start=_ms(result.column("first_ms")) if n else np.zeros(0, np.int64),
+                      level=level, span=span, attrs=attrs)
+
+
+def _floats(column: pa.ChunkedArray) -> np.ndarray:
+    floats: np.ndarray = column.cast(pa.float64()).fill_null(np.nan).to_numpy()
+    return floats
+
+
+def _grain_labels(periods: pd.DataFrame | None, grain: str, level: str,
+                  tz: str) -> pd.DataFrame:
+    """Each period end's hour or day: columns ``ts`` (epoch ms) and ``grain``.
+
+    Computed by ``engframe.derive`` on the periods, which refuses periods that straddle
+    an hour (a day), as it does on a frame.
+    """
+    assert periods is not None
+    labelled = derive_frame(periods, metrics=[_MARK_FORMULA], by=["timestamp", grain],
+                            level=level, span="interval", tz=tz)
+    return pd.DataFrame({"ts": epoch_ms(labelled["timestamp"]), grain: labelled[grain]})
+
+
+def _register_labels(engine: Engine, labels: pd.DataFrame | None, grain: str) -> str:
+    """A table of (period end, its label as epoch ms) on the engine."""
+    ends = np.zeros(0, np.int64) if labels is None else labels["ts"].to_numpy(np.int64)
+    codes = np.zeros(0, np.int64) if labels is None else epoch_ms(labels[grain])
+    frame = pd.DataFrame({"ts": utc_stamps(ends), "code": codes})
+    return engine.register(relation_name(grain), frame)
+
+
+def _name_dimensions(relations: _Relations, scan: Scan, level: str,
+                     named: list[str]) -> dict[str, tuple[str, dict[str, Any]]]:
+    """The name columns ``by`` asks for, joined to the level's distinct ids in pandas.
+
+    The history's names are joined as ``read_dataset(root, names=True)`` joins them. Returns,
+    per id (``skill``, ``agent``), the engine's table of (account, id, one column per name
+    key: the category code of a name, the id of a group) and, per name key, the
+    categorical its codes index (``None`` for ``agent_group``, an id).
+    """
+    engine = relations.engine
+    ids = engine.query(f"SELECT DISTINCT account, skill, agent FROM "
+                       f"{ident(relations.names[level])}")
+    n = ids.num_rows
+    frame = build_frame(
+        timestamp_ms=np.zeros(n, np.int64),
+        skill=ids.column("skill").fill_null(0).to_numpy().astype(np.int64),
+        agent=ids.column("agent").fill_null(0).to_numpy().astype(np.int64),
+        metric_codes=np.zeros(n, np.int8), metrics=[_MARK], value=np.zeros(n, np.int64),
+        level_codes=np.full(n, LEVEL_CODE[level], np.int8), span_codes=np.zeros(n, np.int8))
+    frame["account"] = pd.Categorical(ids.column("account").to_pandas())
+    with_names = join_history_names(frame, scan.root, stacklevel=6)
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for side in ("skill", "agent"):
+        mine = [k for k in named if DESCRIBES[k] == side]
+        if not mine:
+            continue
+        table: dict[str, Any] = {"account": frame["account"].astype(str).to_numpy(),
+                                 side: frame[side].astype("Int64").array}
+        values: dict[str, Any] = {}
+        for key in mine:
+            column = with_names[key]
+            if isinstance(column.dtype, pd.CategoricalDtype):
+                table[key] = np.asarray(column.cat.codes, np.int64)
+                values[key] = column.array
+            else:
+                table[key] = column.astype("Int64").array
+                values[key] = None
+        out[side] = (engine.register(relation_name("names"), pd.DataFrame(table)), values)
+    return out
+
+
+def _register_hours(engine: Engine, hours: pd.DataFrame, period_keys: list[str]) -> str:
+    """The hours of each combination of period keys, keyed as the query's groups are."""
+    table: dict[str, Any] = {key: _as_sql_values(hours, key) for key in period_keys}
+    table["hours"] = hours["value"].to_numpy(np.float64)
+    return engine.register(relation_name("hours"), pd.DataFrame(table))
+
+
+def _as_sql_values(frame: pd.DataFrame, key: str) -> Any:
+    """A key column of a derived frame as the SQL relation holds it (times as epoch ms)."""
+    column = frame[key]
+    if key == "account":
+        return column.astype(str).to_numpy()
+    if key == "complete":
+        return column.to_numpy(bool)
+    if key in _GRAINS or key in ("timestamp", "start", "fetched_at"):
+        ms = epoch_ms(column)
+        return pd.arrays.IntegerArray(np.where(ms == NAT_MS, 0, ms), ms == NAT_MS)
+    return column.to_numpy()
+
+
+def _query(engine: Engine, source: str, joins: list[str], keys: list[_Key], needed: list[str],
+           formulas: list[Formula], *, hours: str | None, period_keys: list[str],
+           wants_hours: bool) -> str:
+    """The one query: per group, the extremes of time, the summed components, the formulas."""
+    raw = [f"r{i}" for i in range(len(keys))]
+    key_names = [f"k{i}" for i in range(len(keys))]
+    rows = ", ".join(["f.*", *(f"{k.sql} AS {ident(r)}" for k, r in zip(keys, raw,
+                                                                       strict=True))])
+    sums = [f"{aggregate_sql(c)} AS {ident(f'c{j}')}" for j, c in enumerate(needed)]
+    counts = [f"count(*) FILTER (WHERE metric = {literal(c)}) AS {ident(f'n{j}')}"
+              for j, c in enumerate(needed)]
+    outputs = [f"{engine.ms(ident(r)) if k.name in _TIME_KEYS else ident(r)} AS {ident(n)}"
+               for k, r, n in zip(keys, raw, key_names, strict=True)]
+    selected = [*outputs, f"{engine.ms('max(ts)')} AS end_ms",
+                f"{engine.ms('min(start_at)')} AS first_ms", *sums, *counts]
+    grouped = (f"SELECT {', '.join(selected)} FROM keyed"
+               + (f" GROUP BY {', '.join(map(ident, raw))}" if raw else ""))
+    column = {c: f"g.{ident(f'c{j}')}" for j, c in enumerate(needed)}
+    column[HOURS] = "h.hours" if hours is not None else "CAST(NULL AS DOUBLE)"
+    evaluated = [f"{formula_sql(f, column=column.__getitem__)} AS {ident(f'm{i}')}"
+                 for i, f in enumerate(formulas)]
+    join = ""
+    if hours is not None:
+        on = [f"g.{ident(key_names[[k.name for k in keys].index(p)])} IS NOT DISTINCT FROM "
+              f"h.{ident(p)}" for p in period_keys]
+        join = f" LEFT JOIN {ident(hours)} AS h ON {' AND '.join(on) or 'TRUE'}"
+    order = ", ".join(f"g.{ident(n)} ASC NULLS FIRST" for n in key_names)
+    hours_column = ["h.hours AS hours"] if hours is not None else (
+        ["CAST(NULL AS DOUBLE) AS hours"] if wants_hours else [])
+    return (f"WITH keyed AS (SELECT {rows} FROM {source} AS f {' '.join(joins)}), "
+            f"g AS ({grouped}) "
+            f"SELECT {', '.join(['g.*', *hours_column, *evaluated])} FROM g{join}"
+            + (f" ORDER BY {order}" if key_names else ""))
+
+
+def _check_present(relations: _Relations, needed: list[str], formulas: list[Formula]) -> None:
+    """Refuse the ``needed`` components that no level holds, as ``derive`` refuses them."""
+    if not needed or not relations.present:
+        return
+    union = " UNION ALL ".join(f"SELECT DISTINCT metric FROM {ident(relations.names[lv])}"
+                               for lv in relations.present)
+    present = set(relations.engine.query(f"SELECT DISTINCT metric FROM ({union}) AS m")
+                  .column("metric").to_pylist())
+    missing = [c for c in needed if c not in present]
+    if missing:
+        user = [f.name for f in formulas if set(f.components) & set(missing)]
+        raise MetricError(
+            f"derive: component(s) {', '.join(missing)} needed by {', '.join(user)} "
+            f"are not in the frame (its metrics: {', '.join(sorted(present))})")
+
+
+def _key_values(column: pa.ChunkedArray, key: _Key) -> pd.Series:
+    """The values of one key for the result's groups, with the in-memory dtypes."""
+    from engframe.schema import TIMESTAMP_DTYPE, utc_stamps
+
+    name = key.name
+    if name in ("skill", "agent", "agent_group"):
+        return pd.Series(column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+                         .astype("Int64").array)
+    if name == "account":
+        return pd.Series(pd.Categorical(column.to_pandas()))
+    if name in ("timestamp", "start", "fetched_at"):
+        return pd.Series(utc_stamps(_ms(column)), dtype=TIMESTAMP_DTYPE)
+    if name == "complete":
+        return pd.Series(column.to_numpy(zero_copy_only=False).astype(bool))
+    if name in _GRAINS:
+        labels = key.values
+        ms = _ms(column)
+        if labels is None or not len(labels):
+            return pd.Series(pd.DatetimeIndex(utc_stamps(ms)))
+        known = epoch_ms(labels[name])
+        order = np.argsort(known, kind="stable")
+        at = order[np.searchsorted(known[order], ms)]
+        return pd.Series(labels[name].array.take(at)).reset_index(drop=True)
+    # a name column: codes into the categories the names join gave
+    codes = column.fill_null(-1).to_numpy().astype(np.int64)
+    values = key.values
+    if values is None:
+        return pd.Series(pd.array(np.where(codes < 0, 0, codes), "Int64")).where(codes >= 0)
+    return pd.Series(pd.Categorical.from_codes(codes, dtype=values.dtype))

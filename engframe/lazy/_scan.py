@@ -1,0 +1,229 @@
+"""A lazy handle on a history: which facts to read, decided before anything is read.
+
+:func:`scan` checks the history's root and manifest and records the filters (time span,
+accounts, skills, agents) and the engine; nothing else is read until a result is asked for
+(``derive``, ``reconcile``, :meth:`Scan.read`), and then only the partitions and rows the
+filters keep. The filters mean what filtering the tidy frame would: ``skills=[1, 2]`` keeps
+the facts whose ``skill`` is 1 or 2, so levels without a skill id (the agents, the totals)
+hold none of them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import pandas as pd
+
+from engframe.errors import OptionError, SourceError
+from engframe.history._export import timestamp_ms
+from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest
+from engframe.history._store import partition_files, tables
+from engframe.query import IdsLike
+from engframe.schema import LEVEL_HAS
+
+if TYPE_CHECKING:
+    from engframe.lazy._engine import Engine
+
+__all__ = ["HISTORY_COLUMNS", "Scan", "as_scan", "is_history", "scan"]
+
+#: The columns of a history's tidy frame (``engframe.read_dataset``), as ``by`` sees them.
+HISTORY_COLUMNS: Final = ("timestamp", "skill", "agent", "metric", "value", "level", "span",
+                          "account", "fetched_at", "start", "complete")
+_DAY_MS: Final = 86_400_000
+
+
+@dataclass(frozen=True)
+class Scan:
+    """The facts of a history that a computation will read, and the engine that reads them.
+
+    Made by :func:`scan`; pass it to :func:`engframe.derive`, :func:`engframe.reconcile`
+    and the plots in place of a frame. Times are epoch milliseconds.
+    """
+
+    root: Path
+    manifest: Manifest | None
+    start_ms: int | None = None
+    end_ms: int | None = None
+    accounts: tuple[str, ...] | None = None
+    skills: tuple[int, ...] | None = None
+    agents: tuple[int, ...] | None = None
+    engine: Any = field(default=None, compare=False)
+
+    @property
+    def period_ms(self) -> int:
+        """The length of a period of the history's grid [ms] (5 minutes for an empty one)."""
+        return self.manifest.grid.period_ms if self.manifest is not None else 300_000
+
+    def levels(self) -> list[str]:
+        """The level tables the filters can find facts in, in the order of ``LEVELS``."""
+        found = tables(self.root) if self.manifest is not None else []
+        return [level for level in found
+                if not (self.skills is not None and not LEVEL_HAS[level][0])
+                and not (self.agents is not None and not LEVEL_HAS[level][1])
+                and self.files(level)]
+
+    def days(self) -> tuple[str | None, str | None]:
+        """The first and last partition day (``YYYY-MM-DD``) that can hold the facts asked."""
+        first = None if self.start_ms is None else _day(self.start_ms)
+        last = None if self.end_ms is None else _day(self.end_ms - 1)
+        return first, last
+
+    def files(self, level: str) -> list[Path]:
+        """The partition files of ``level`` that can hold the facts asked."""
+        first, last = self.days()
+        return partition_files(self.root, level, first_day=first, last_day=last)
+
+    def read(self, *, levels: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
+             columns: Sequence[str] | None = None, names: Any = False) -> pd.DataFrame:
+        """The facts of the scan as a tidy frame in memory (:func:`engframe.read_dataset`).
+
+        Examples
+        --------
+        >>> import engframe, tempfile
+        >>> engframe.scan(tempfile.mkdtemp()).read(columns=["account"]).columns.tolist()[-2:]
+        ['span', 'account']
+        """
+        from engframe.history import read_dataset
+
+        return read_dataset(
+            self.root, start=_stamp(self.start_ms), end=_stamp(self.end_ms),
+            account=None if self.accounts is None else list(self.accounts),
+            skills=None if self.skills is None else list(self.skills),
+            agents=None if self.agents is None else list(self.agents),
+            levels=levels, metrics=metrics, columns=columns, names=names)
+
+    def runner(self) -> Engine:
+        """The engine this scan computes on (DuckDB in-process unless one was given)."""
+        from engframe.lazy._engine import engine_for
+
+        return engine_for(self.engine)
+
+    def __repr__(self) -> str:
+        shown = [repr(str(self.root))]
+        for name, ms in (("start", self.start_ms), ("end", self.end_ms)):
+            if ms is not None:
+                shown.append(f"{name}='{_stamp(ms):%Y-%m-%dT%H:%M:%S}Z'")
+        for name, ids in (("account", self.accounts), ("skills", self.skills),
+                          ("agents", self.agents)):
+            if ids is not None:
+                shown.append(f"{name}={list(ids)!r}")
+        return f"engframe.scan({', '.join(shown)})"
+
+
+def _day(ms: int) -> str:
+    return str(np.datetime64(ms // _DAY_MS, "D"))
+
+
+def _stamp(ms: int | None) -> pd.Timestamp | None:
+    return None if ms is None else pd.Timestamp(ms, unit="ms", tz="UTC")
+
+
+def _ids(values: IdsLike | Iterable[int] | None, name: str) -> tuple[int, ...] | None:
+    if values is None:
+        return None
+    items = [values] if isinstance(values, int | str) else list(values)
+    ids = []
+    for item in items:
+        try:
+            ids.append(int(item))
+        except (TypeError, ValueError):
+            raise OptionError(f"scan: {name}= holds {item!r}; expected integer ids") from None
+    return tuple(sorted(set(ids)))
+
+
+def scan(
+    root: str | os.PathLike[str],
+    *,
+    start: str | datetime | None = None,
+    end: str | datetime | None = None,
+    account: str | int | Sequence[str | int] | None = None,
+    skills: int | Iterable[int] | None = None,
+    agents: int | Iterable[int] | None = None,
+    engine: Any = None,
+) -> Scan:
+    """A lazy handle on the history at ``root``: derive and reconcile it out of core.
+
+    Nothing is read but the manifest: ``engframe.derive(scan(...), by=...)`` computes on the
+    parquet files where they are (DuckDB in-process by default; or Spark) and returns the
+    small result, equal to deriving ``read_dataset(...)`` in memory.
+
+    Parameters
+    ----------
+    root : str or path-like
+        The history's folder (``engframe.export``, ``engframe sync``).
+    start, end : str or datetime, optional
+        Keep the facts whose period lies within ``[start, end)`` [UTC if naive], as
+        :func:`engframe.read_dataset` does.
+    account : str, int or sequence of them, optional
+        Keep these accounts only.
+    skills, agents : int or iterable of int, optional
+        Keep the facts of these skills (agents) only: levels without that id hold none.
+    engine : optional
+        Where to compute: ``None`` or ``"duckdb"`` (an in-process DuckDB), a
+        ``duckdb.DuckDBPyConnection``, or a ``pyspark.sql.SparkSession``.
+
+    Returns
+    -------
+    Scan
+
+    Raises
+    ------
+    SourceError
+        If ``root`` is not a folder.
+    OptionError
+        If a time or an id is not usable, or ``engine`` is of an unknown kind.
+    DatasetError
+        If the history was written by engframe 0.1 or its manifest is damaged.
+
+    Examples
+    --------
+    >>> import engframe, tempfile
+    >>> hist = engframe.scan(tempfile.mkdtemp(), start="2026-11-01", end="2026-12-01")
+    >>> hist.start_ms, hist.end_ms
+    (1793491200000, 1796083200000)
+    """
+    where = "scan"
+    base = Path(root)
+    if not base.is_dir():
+        raise SourceError(f"{base}: no such folder; engframe.export(df, root) creates a history")
+    lower = None if start is None else timestamp_ms(start, "start", where=where)
+    upper = None if end is None else timestamp_ms(end, "end", where=where)
+    accounts = None if account is None else tuple(
+        str(a) for a in ([account] if isinstance(account, str | int) else account))
+    made = Scan(base, read_manifest(base), lower, upper, accounts, _ids(skills, "skills"),
+                _ids(agents, "agents"), engine)
+    if engine is not None:
+        made.runner()  # an unknown engine fails here, not at the first result
+    return made
+
+
+def is_history(value: object) -> bool:
+    """Whether ``value`` names a history (a :class:`Scan`, or a folder's path) for analytics."""
+    return isinstance(value, Scan | str | os.PathLike)
+
+
+def as_scan(value: object) -> Scan:
+    """``value`` as a :class:`Scan` (a path becomes the scan of the whole history).
+
+    Raises
+    ------
+    SourceError
+        If a path is not a history's folder (no manifest): saved responses are read with
+        :func:`engframe.load`, and :func:`scan` takes a history not yet written.
+    """
+    if isinstance(value, Scan):
+        return value
+    assert isinstance(value, str | os.PathLike)
+    found = scan(value)
+    if found.manifest is None:
+        raise SourceError(
+            f"{found.root}: not a history (no {MANIFEST_NAME}); read saved responses with "
+            "engframe.load(folder), or pass engframe.scan(folder) for a history not yet "
+            "written")
+    return found
