@@ -34,7 +34,9 @@ from typing import TYPE_CHECKING, Any, Final
 import numpy as np
 import pandas as pd
 
+from engframe._keys import run_starts
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
+from engframe.derive._attrs import WINDOW_MS
 from engframe.derive._core import _check_tz, check_components
 from engframe.derive._grains import grain_labels
 from engframe.derive._select import (
@@ -181,6 +183,9 @@ def _window(df: pd.DataFrame, *, level: str, span: str | None, tz: str) -> str:
     From the earliest ``start`` (else the earliest period end) to the latest period end,
     cut at ``fetched_at`` for data fetched while its period was still filling.
     """
+    given = df.attrs.get(WINDOW_MS)
+    if isinstance(given, tuple | list) and len(given) == 2:  # a history's, out of core
+        return f"{_shown(int(given[0]), tz)} to {_shown(int(given[1]), tz)} {_zone(tz)}"
     rows = level_mask(df, level)
     if span is not None:
         rows &= span_mask(df, span)
@@ -198,16 +203,20 @@ def _window(df: pd.DataFrame, *, level: str, span: str | None, tz: str) -> str:
         starts = starts[starts != NAT_MS]
         first = int(starts.min()) if len(starts) else None
 
-    def shown(ms: int) -> str:
-        return f"{pd.Timestamp(ms, unit='ms', tz='UTC').tz_convert(tz):%Y-%m-%d %H:%M}"
-
-    last = shown(int(known.max()))
-    zone = "UTC" if tz in ("UTC", "utc") else tz
+    last = _shown(int(known.max()), tz)
     if first is None:
         if known.min() == known.max():
-            return f"period ending {last} {zone}"
-        return f"periods ending {shown(int(known.min()))} to {last} {zone}"
-    return f"{shown(first)} to {last} {zone}"
+            return f"period ending {last} {_zone(tz)}"
+        return f"periods ending {_shown(int(known.min()), tz)} to {last} {_zone(tz)}"
+    return f"{_shown(first, tz)} to {last} {_zone(tz)}"
+
+
+def _shown(ms: int, tz: str) -> str:
+    return f"{pd.Timestamp(ms, unit='ms', tz='UTC').tz_convert(tz):%Y-%m-%d %H:%M}"
+
+
+def _zone(tz: str) -> str:
+    return "UTC" if tz in ("UTC", "utc") else tz
 
 
 def _wall_time(stamps: pd.Series, tz: str) -> pd.Series:
@@ -420,30 +429,12 @@ def _coverage_rows(df: pd.DataFrame) -> pd.DataFrame:
     The hours a period covers are the most any of its rows covers, and a level's periods
     are those it has rows in: every distinct combination of these keys keeps a row (its
     first, so a period's first row too), and ``derive`` counts the same hours on these few
-    hundred rows as on the millions of the frame (a response's rows come interval by
-    interval, level by level). Compared as integer codes, never hashed.
+    hundred rows as on the millions of the frame (:func:`engframe._keys.run_starts`).
     """
     rows = np.flatnonzero(span_mask(df, "interval"))
-    starts = np.zeros(len(rows), bool)
-    starts[:1] = True
-    for name in _COVERAGE_KEYS:
-        if name in df.columns:
-            values = _as_integers(df[name])[rows]
-            starts[1:] |= values[1:] != values[:-1]
-    kept = df.take(rows[starts]).reset_index(drop=True)
+    kept = df.take(rows[run_starts(df, rows, _COVERAGE_KEYS)]).reset_index(drop=True)
     kept.attrs = dict(df.attrs)  # the request's interval and timeframe, for bare responses
     return kept
-
-
-def _as_integers(column: pd.Series) -> np.ndarray:
-    """One integer per row, equal where the values are equal (NA equal to NA)."""
-    values = column.array
-    if isinstance(values, pd.Categorical):
-        return np.asarray(values.codes)
-    if isinstance(values, pd.arrays.DatetimeArray):
-        return np.asarray(pd.DatetimeIndex(values).asi8)  # a view: no conversion
-    codes: np.ndarray = pd.factorize(values, use_na_sentinel=True)[0]
-    return codes
 
 
 def _partial_handle() -> Line2D:
@@ -715,11 +706,8 @@ def _checks_window(checks: pd.DataFrame, tz: str) -> str:
     ms = ms[ms != NAT_MS]
     if not len(ms):
         return "time window unknown"
-
-    def shown(value: int) -> str:
-        return f"{pd.Timestamp(value, unit='ms', tz='UTC').tz_convert(tz):%Y-%m-%d %H:%M}"
-
-    return f"periods ending {shown(int(ms.min()))} to {shown(int(ms.max()))} {tz}"
+    return (f"periods ending {_shown(int(ms.min()), tz)} to {_shown(int(ms.max()), tz)} "
+            f"{_zone(tz)}")
 
 
 def _drift_figure(rows: int) -> Axes:

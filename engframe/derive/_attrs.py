@@ -16,12 +16,15 @@ from typing import Any, Final
 
 from engframe.methods import HOURS, Formula, unit_of
 
-__all__ = ["INTEGER_METRICS", "UNITS", "derived_attrs", "is_whole"]
+__all__ = ["INTEGER_METRICS", "UNITS", "WINDOW_MS", "derived_attrs", "is_whole"]
 
 #: ``attrs`` key: the metrics whose float values are whole numbers.
 INTEGER_METRICS: Final = "integer_metrics"
 #: ``attrs`` key: metric name -> unit.
 UNITS: Final = "units"
+#: ``attrs`` key: the time a frame of a chart's sums stands for, (first, last) [epoch ms],
+#: when its own rows cannot say (a history's sums computed out of core).
+WINDOW_MS: Final = "window_ms"
 
 
 def is_whole(f: Formula) -> bool:

@@ -54,6 +54,7 @@ __all__ = [
     "PERIOD_KEYS",
     "TIME_GRAINS",
     "check_components",
+    "check_present",
     "derive",
     "resolve",
 ]
@@ -121,6 +122,11 @@ def check_components(df: pd.DataFrame, formulas: Sequence[Formula], *, where: st
         return
     metric = df["metric"].astype("category").array
     present = {str(m) for m in metric.categories[np.unique(metric.codes[metric.codes >= 0])]}
+    check_present(present, formulas, where=where)
+
+
+def check_present(present: set[str], formulas: Sequence[Formula], *, where: str) -> None:
+    """:func:`check_components` on the set of metrics a frame (or a history) holds."""
     needed = dict.fromkeys(c for f in formulas for c in f.components if c != HOURS)
     missing = [c for c in needed if c not in present]
     if not missing:

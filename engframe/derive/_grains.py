@@ -22,7 +22,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from engframe._keys import first_rows
+from engframe._keys import first_rows, run_starts
 from engframe.derive._select import span_mask
 from engframe.errors import FrameError
 from engframe.schema import NAT_MS, epoch_ms
@@ -107,21 +107,23 @@ def grain_labels(frame: pd.DataFrame, rows: np.ndarray, grain: str, tz: str, *,
     """
     if not len(rows):
         return pd.Series(pd.DatetimeIndex([], tz=tz))
-    end = epoch_ms(frame["timestamp"])[rows]
-    codes, uniques = pd.factorize(end)
+    codes, uniques = pd.factorize(epoch_ms(frame["timestamp"])[rows])
     n = len(uniques)
-    last = end.copy()
+    # the spans are read on the first row of each run of rows alike in them (few rows)
+    few = run_starts(frame, rows, ("timestamp", "start", "fetched_at"))
+    at, code = rows[few], codes[few]
+    last = epoch_ms(frame["timestamp"])[at]
     if "fetched_at" in frame.columns:
-        fetched = epoch_ms(frame["fetched_at"])[rows]
+        fetched = epoch_ms(frame["fetched_at"])[at]
         early = (fetched != NAT_MS) & (fetched < last)
         last[early] = fetched[early]
     latest = np.full(n, NAT_MS, np.int64)
-    np.maximum.at(latest, codes, last)
+    np.maximum.at(latest, code, last)
     first = np.full(n, np.iinfo(np.int64).max, np.int64)
     if "start" in frame.columns:
-        start = epoch_ms(frame["start"])[rows]
+        start = epoch_ms(frame["start"])[at]
         known = start != NAT_MS
-        np.minimum.at(first, codes[known], start[known])
+        np.minimum.at(first, code[known], start[known])
     guessed = first == np.iinfo(np.int64).max
     if guessed.any():
         at = np.flatnonzero(guessed)

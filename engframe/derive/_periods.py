@@ -26,7 +26,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from engframe._keys import first_rows, group_ids
+from engframe._keys import first_rows, group_ids, run_starts
 from engframe.derive._grains import key_column, nominal_ms
 from engframe.derive._select import TIME_KEYS
 from engframe.schema import NAT_MS, epoch_ms
@@ -41,6 +41,8 @@ MS_PER_HOUR: Final = 3_600_000
 PERIOD_KEYS: Final = frozenset({"source", "account", "fetched_at", "complete"} | TIME_KEYS)
 #: Columns that make two rows of the same timestamp different periods.
 _RESPONSE: Final = ("source", "account")
+#: What tells a row's period and how much of it its data covers.
+_COVERAGE: Final = ("timestamp", "start", "fetched_at", "source", "account")
 
 
 
@@ -60,8 +62,12 @@ def group_hours(
     an interval still lived through its hours); ``group_columns`` hold the ``keys`` of the
     derived rows and ``group`` their group codes.
     """
-    rows = np.flatnonzero(in_span)
+    every = np.flatnonzero(in_span)
     period_keys = [k for k in keys if k in PERIOD_KEYS]
+    # rows equal in what tells a period and its coverage are interchangeable here: the
+    # first of each run stands for all (a few thousand rows, not millions)
+    rows = every[run_starts(frame, every, [*_COVERAGE, *(k for k in period_keys
+                                                       if k in frame.columns)])]
     identity = ["timestamp", *(c for c in _RESPONSE if c in frame.columns and c not in keys)]
     names = list(dict.fromkeys([*identity, *period_keys]))
     columns = [key_column(frame, key, rows, tz) for key in names]

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 from engframe.derive import DERIVED, HOURS, PERIOD_KEYS, Formula, resolve
 from engframe.derive import derive as derive_frame
 from engframe.derive._attrs import derived_attrs
-from engframe.derive._core import _check_by, _check_tz
+from engframe.derive._core import _check_by, _check_tz, check_present
 from engframe.derive._select import DESCRIBES, choose_level, choose_span
 from engframe.errors import FrameError, MetricError
 from engframe.history._names_join import join_history_names
@@ -393,12 +393,7 @@ def _check_present(relations: _Relations, needed: list[str], formulas: list[Form
                                for lv in relations.present)
     present = set(relations.engine.query(f"SELECT DISTINCT metric FROM ({union}) AS m")
                   .column("metric").to_pylist())
-    missing = [c for c in needed if c not in present]
-    if missing:
-        user = [f.name for f in formulas if set(f.components) & set(missing)]
-        raise MetricError(
-            f"derive: component(s) {', '.join(missing)} needed by {', '.join(user)} "
-            f"are not in the frame (its metrics: {', '.join(sorted(present))})")
+    check_present(present, formulas, where="derive")
 
 
 def _key_values(column: pa.ChunkedArray, key: _Key) -> pd.Series:

@@ -21,10 +21,12 @@ import pandas as pd
 
 from engframe.derive import HOURS, Formula, resolve
 from engframe.derive import derive as derive_frame
+from engframe.derive._attrs import WINDOW_MS
 from engframe.history._names_store import name_path
 from engframe.history._read import history_attrs
 from engframe.lazy._derive import coverage_frame, derive_history, present_levels
 from engframe.lazy._scan import Scan
+from engframe.lazy._sql import ident
 from engframe.names import NAME_COLUMNS
 from engframe.schema import (
     LEVEL_CODE,
@@ -80,7 +82,27 @@ def plot_frame(scan: Scan, metrics: list[str | Formula], *, by: str | None,
                                             when=when, tz=tz, level=other, integer=integer,
                                             names=[])])
     frame.attrs.update(history_attrs(scan.manifest, scan.root))
+    window = _window_ms(scan, chosen)
+    if window is not None:
+        frame.attrs[WINDOW_MS] = window
     return frame, chosen
+
+
+def _window_ms(scan: Scan, level: str) -> tuple[int, int] | None:
+    """The time ``level``'s facts cover [epoch ms]: the earliest start, the latest end (cut
+    at the fetch time), computed where the facts are; None when it holds none."""
+    relations = present_levels(scan.runner(), scan)
+    if level not in relations.present:
+        return None
+    engine = relations.engine
+    table = engine.query(
+        f"SELECT min({engine.ms('start_at')}) AS first, "
+        f"max({engine.ms('least(ts, fetched_at)')}) AS last "
+        f"FROM {ident(relations.names[level])}")
+    first, last = table.column("first")[0].as_py(), table.column("last")[0].as_py()
+    if first is None or last is None:
+        return None
+    return int(first), int(last)
 
 
 def _points(scan: Scan, *, when: str, level: str, tz: str) -> pd.DataFrame:
