@@ -62,10 +62,12 @@ import pandas as pd
 
 from engframe._keys import first_rows, group_ids
 from engframe.errors import FrameError, OptionError
+from engframe.methods import ADDITIVE, FLOAT32_PRECISION, METHODS, Identity, Kind, Metric, kind_of
 from engframe.schema import (
     LEVEL_CODE,
     LEVELS,
     MAX_EXACT_INT,
+    METHOD_COLUMN,
     SPANS,
     TIMESTAMP_DTYPE,
     categorical,
@@ -83,8 +85,11 @@ from engframe.scope import (
 )
 
 __all__ = [
+    "AVERAGE_RELATION",
+    "RATIO_RELATION",
     "REASONS",
     "RELATIONS",
+    "RELATION_LABELS",
     "RESPONSE_KEYS",
     "ROUNDED_METRICS",
     "ROUNDINGS",
@@ -94,9 +99,23 @@ __all__ = [
     "summarize",
 ]
 
-#: Metrics the API rounds element by element (handling times, in seconds): a total may
-#: differ from the sum of its parts by the rounding of each. Counts are exact.
-ROUNDED_METRICS: Final = frozenset({"totalHandlingTime", "nonInteractiveTotalHandlingTime"})
+#: Metrics the API rounds element by element (handling times, in seconds, of every method of
+#: the catalogue): a total may differ from the sum of its parts by the rounding of each.
+#: Counts are exact.
+ROUNDED_METRICS: Final = frozenset().union(*(m.rounded for m in METHODS.values()))
+
+#: The relations between metrics of one row: an average (a ratio) against the ratio of the
+#: sums behind it, which the API computes as a 32-bit float.
+AVERAGE_RELATION: Final = "average_vs_its_sums"
+RATIO_RELATION: Final = "ratio_vs_its_counts"
+
+#: Every relation reconcile may report, in plain words (for charts and reports).
+RELATION_LABELS: Final = {
+    **{r.name: r.label for r in RELATIONS},
+    **{i.name: i.label for m in METHODS.values() for i in m.identities},
+    AVERAGE_RELATION: "an average vs its sums, recomputed",
+    RATIO_RELATION: "a ratio vs its counts, recomputed",
+}
 
 #: How the API may round each value to whole seconds: to the nearest (the default: the
 #: simulator does so, and ten simulated days never drift beyond it,
@@ -112,8 +131,9 @@ REASONS: Final = (
     "within rounding",
     "parts exceed the whole",
     "parts short of the whole",
+    "differs from the ratio of its sums",
 )
-_EXACT, _ROUNDING, _OVER, _SHORT = range(len(REASONS))
+_EXACT, _ROUNDING, _OVER, _SHORT, _RECOMPUTED = range(len(REASONS))
 
 #: Columns that tell responses apart in a frame holding several (``fetched_at`` only where
 #: the frame stacks fetches of the same periods; see the module's docstring).
@@ -285,6 +305,8 @@ class _Checks:
     reported: np.ndarray
     parts_sum: np.ndarray
     parts: np.ndarray
+    #: for an average or ratio checked against its sums: the float rounding allowed
+    float_tolerance: np.ndarray | None = None
 
 
 def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
@@ -366,6 +388,128 @@ def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
     )
 
 
+#: The key columns of a check among the metrics of one row (one metric map).
+_ROW_KEYS: Final = ("response", "level", "span", "timestamp", "skill", "agent")
+
+
+def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int) -> tuple[
+        _Keys, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+    """Sums and counts per metric map (row key) and role, for checks among its metrics.
+
+    ``roles`` maps a metric code to its role (1..n_roles-1); other metrics are left out.
+    Returns the keys, the present keys, counts and sums per (key, role), and the present
+    keys' columns.
+    """
+    lookup = np.zeros(len(codes.metrics) + 1, np.int64)
+    for code, role in roles.items():
+        lookup[code] = role
+    role = lookup[codes.metric]  # a metric code of -1 reads the spare last entry: 0
+    rows = np.flatnonzero(role > 0)
+    if not len(rows):
+        return None
+    keys = _Keys.pack([(code[rows], width, missing)
+                       for code, width, missing in map(codes.dimension, _ROW_KEYS)],
+                      extra=n_roles)
+    cell = keys.key * n_roles + role[rows]
+    cells = n_roles * keys.size
+    counts = np.bincount(cell, minlength=cells).reshape(-1, n_roles)
+    values = codes.value[rows].astype(np.float64)
+    sums = np.bincount(cell, weights=values, minlength=cells).reshape(-1, n_roles)
+    present = np.flatnonzero(counts[:, 1:].sum(axis=1))
+    column = dict(zip(_ROW_KEYS, keys.unpack(present), strict=True))
+    return keys, present, counts[present], sums[present], column
+
+
+def _identity_check(codes: _Codes, identity: Identity) -> _Checks | None:
+    """``whole = sum(parts)`` in every metric map holding the whole and a part."""
+    metrics = list(codes.metrics)
+    if identity.whole not in metrics:
+        return None
+    roles = {metrics.index(identity.whole): 2}
+    roles.update({metrics.index(p): 1 for p in identity.parts if p in metrics})
+    if len(roles) < 2:
+        return None
+    found = _row_checks(codes, roles, 3)
+    if found is None:
+        return None
+    _, _, counts, sums, column = found
+    if (counts[:, 2] > 1).any():
+        raise FrameError(
+            f"reconcile: the frame holds a metric map more than once ({identity.name}); it "
+            "stacks several responses: keep them apart with a 'source' column")
+    kept = (counts[:, 2] == 1) & (counts[:, 1] > 0)
+    column = {name: code[kept] for name, code in column.items()}
+    reported, parts_sum = sums[kept, 2], sums[kept, 1]
+    if codes.value.dtype.kind != "f":
+        reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
+    return _Checks(
+        relation=identity.name, level=column["level"], span=column["span"],
+        stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
+        metric=np.full(int(kept.sum()), metrics.index(identity.whole), np.int64),
+        response=column["response"], reported=reported, parts_sum=parts_sum,
+        parts=counts[kept, 1])
+
+
+def _recomputed_check(codes: _Codes, metric: Metric) -> _Checks | None:
+    """An average (ratio) the API sends against the ratio of the sums behind it, row by row.
+
+    Where the denominator is 0 the API shows 0 (the pages' example); the check expects 0.
+    The API computes in 32-bit floats: a difference within that precision is rounding.
+    """
+    metrics = list(codes.metrics)
+    if metric.name not in metrics:
+        return None
+    top, bottom = dict(metric.numerator), dict(metric.denominator)
+    if not all(c in metrics for c in (*top, *bottom)) or set(top) & set(bottom):
+        return None
+    roles = {metrics.index(c): 1 + i for i, c in enumerate((*top, *bottom))}
+    own = 1 + len(roles)
+    roles[metrics.index(metric.name)] = own
+    found = _row_checks(codes, roles, own + 1)
+    if found is None:
+        return None
+    _, _, counts, sums, column = found
+    if (counts[:, 1:] > 1).any():
+        raise FrameError(
+            f"reconcile: the frame holds a metric map more than once ({metric.name}); it "
+            "stacks several responses: keep them apart with a 'source' column")
+    kept = (counts[:, 1:] == 1).all(axis=1)
+    weights = np.array([*top.values(), *bottom.values()])
+    parts = sums[kept][:, 1:own] * weights
+    numerator = parts[:, :len(top)].sum(axis=1)
+    denominator = parts[:, len(top):].sum(axis=1)
+    recomputed = np.zeros(len(numerator))
+    np.divide(numerator, denominator, out=recomputed, where=denominator != 0)
+    column = {name: code[kept] for name, code in column.items()}
+    relation = AVERAGE_RELATION if metric.kind == Kind.AVERAGE else RATIO_RELATION
+    return _Checks(
+        relation=relation, level=column["level"], span=column["span"],
+        stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
+        metric=np.full(int(kept.sum()), metrics.index(metric.name), np.int64),
+        response=column["response"], reported=sums[kept, own], parts_sum=recomputed,
+        parts=np.full(int(kept.sum()), len(top) + len(bottom), np.int64),
+        float_tolerance=FLOAT32_PRECISION * np.abs(recomputed))
+
+
+def _metric_checks(codes: _Codes, methods: Sequence[str]) -> list[_Checks]:
+    """The checks among the metrics of one row: identities, averages and ratios."""
+    found = []
+    for name in methods:
+        method = METHODS.get(name)
+        if method is None:
+            continue
+        for identity in method.identities:
+            checked = _identity_check(codes, identity)
+            if checked is not None:
+                found.append(checked)
+        for metric in method.metrics:
+            if metric.recomputable:
+                checked = _recomputed_check(codes, metric)
+                if checked is not None:
+                    found.append(checked)
+    return found
+
+
 def reconcile(
     df: pd.DataFrame,
     *,
@@ -444,7 +588,8 @@ def reconcile(
     response = _response_keys(df)
     codes = _Codes.of(df, response)
     scopes = _scopes(df, codes)
-    additive = _additive(codes, df.attrs.get("float_metrics") or ())
+    methods = _frame_methods(df)
+    additive = _additive(codes, df.attrs.get("float_metrics") or (), methods)
     found = []
     for relation in relations:
         implied = np.array([implication(relation, scope) != NOT_IMPLIED for scope in scopes],
@@ -454,7 +599,24 @@ def reconcile(
         checked = _check(codes, relation, additive, None if implied.all() else implied)
         if checked is not None:
             found.append(checked)
+    found.extend(_metric_checks(codes, methods))
     return _assemble(df, codes, found, response, rounded=rounded, rounding=rounding)
+
+
+def _frame_methods(df: pd.DataFrame) -> list[str]:
+    """The catalogue's methods whose metrics the frame holds (its ``method`` column's)."""
+    from engframe.methods import infer
+
+    if METHOD_COLUMN in df.columns:
+        column = df[METHOD_COLUMN].astype("category").array
+        used = np.unique(np.asarray(column.codes)[np.asarray(column.codes) >= 0])
+        named = [str(column.categories[code]) for code in used]
+        if named:
+            return [m for m in METHODS if m in named]
+    metric = df["metric"].astype("category").array
+    present = metric.categories[np.unique(np.asarray(metric.codes)[np.asarray(metric.codes) >= 0])]
+    found = infer(map(str, present))
+    return [] if found is None else [found.name]
 
 
 def _response_keys(df: pd.DataFrame) -> list[str]:
@@ -503,19 +665,29 @@ def _scopes(df: pd.DataFrame, codes: _Codes) -> list[Scope | None]:
     return scopes
 
 
-def _additive(codes: _Codes, floats: Collection[str]) -> np.ndarray | None:
+def _additive(codes: _Codes, floats: Collection[str],
+              methods: Sequence[str] = ()) -> np.ndarray | None:
     """Per metric code: whether its values add up; ``None`` when all do.
 
-    A metric the response sent as JSON floats (``floats``: ``attrs["float_metrics"]``) is
-    an average or a score, even where a value happens to be whole (30.0); without that
-    record (a frame whose attrs were lost) a metric holding a fraction is one.
+    By kind (:mod:`engframe.methods`): counts and duration totals add; averages, ratios,
+    extremes and snapshots do not. A metric the catalogue does not know adds when it holds
+    JSON integers: one the response sent as JSON floats (``floats``:
+    ``attrs["float_metrics"]``) is an average or a score, even where a value happens to be
+    whole (30.0); without that record (a frame whose attrs were lost) a metric holding a
+    fraction is one.
     """
-    if codes.value.dtype.kind != "f" or not len(codes.value):
-        return None
-    averaged = np.isin(np.asarray(codes.metrics, dtype=object), list(floats))
-    fractional = codes.value != np.floor(codes.value)
-    if fractional.any():
-        averaged |= np.bincount(codes.metric[fractional], minlength=len(codes.metrics)) > 0
+    names = [str(name) for name in codes.metrics]
+    kinds = [next((kind_of(name, m) for m in methods if kind_of(name, m) != Kind.UNKNOWN),
+                  kind_of(name)) for name in names]
+    known = np.array([kind != Kind.UNKNOWN for kind in kinds], bool)
+    averaged = np.array([kind not in ADDITIVE and kind != Kind.UNKNOWN for kind in kinds], bool)
+    if codes.value.dtype.kind == "f" and len(codes.value):
+        averaged |= np.isin(np.asarray(codes.metrics, dtype=object), list(floats)) & ~known
+        fractional = codes.value != np.floor(codes.value)
+        if fractional.any():
+            held = np.bincount(codes.metric[fractional & (codes.metric >= 0)],
+                               minlength=len(codes.metrics)) > 0
+            averaged |= held & ~known
     return ~averaged if averaged.any() else None
 
 
@@ -534,11 +706,20 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
     diff = parts_sum - reported
     is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))[metric]
     tolerance, beyond = _rounding_bounds(diff, parts, is_rounded, rounding)
+    recomputed = np.zeros(len(diff), bool)
+    if any(c.float_tolerance is not None for c in found):
+        # an average or ratio against its sums: within the API's float rounding either way
+        floats = np.concatenate([c.float_tolerance if c.float_tolerance is not None
+                                 else np.full(len(c.metric), np.nan) for c in found])
+        recomputed = ~np.isnan(floats)
+        tolerance = np.where(recomputed, floats, tolerance)
+        beyond = np.where(recomputed, np.maximum(np.abs(diff) - floats, 0.0), beyond)
     reason = np.full(len(diff), _EXACT, np.int8)
     reason[(diff != 0) & (beyond == 0)] = _ROUNDING
     reason[(beyond > 0) & (diff > 0)] = _OVER
     reason[(beyond > 0) & (diff < 0)] = _SHORT
-    status = np.array([0, 1, 2, 2], np.int8)[reason]
+    reason[(beyond > 0) & recomputed] = _RECOMPUTED
+    status = np.array([0, 1, 2, 2, 2], np.int8)[reason]
     relative = np.full(len(diff), np.nan)
     np.divide(diff, reported, out=relative, where=reported != 0)
     relative[(reported == 0) & (diff == 0)] = 0.0

@@ -122,11 +122,15 @@ def check_components(df: pd.DataFrame, formulas: Sequence[Formula], *, where: st
         return
     metric = df["metric"].astype("category").array
     present = {str(m) for m in metric.categories[np.unique(metric.codes[metric.codes >= 0])]}
-    check_present(present, formulas, where=where)
+    check_present(present, formulas, where=where, derived=derived)
 
 
-def check_present(present: set[str], formulas: Sequence[Formula], *, where: str) -> None:
-    """:func:`check_components` on the set of metrics a frame (or a history) holds."""
+def check_present(present: set[str], formulas: Sequence[Formula], *, where: str,
+                  derived: Sequence[str] = tuple(DERIVED)) -> None:
+    """:func:`check_components` on the set of metrics a frame (or a history) holds.
+
+    ``derived`` are the derived metrics the message lists (the frame's methods').
+    """
     needed = dict.fromkeys(c for f in formulas for c in f.components if c != HOURS)
     missing = [c for c in needed if c not in present]
     if not missing:

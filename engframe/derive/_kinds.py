@@ -59,8 +59,8 @@ __all__ = [
     "plan_formulas",
     "resolve_metric",
     "time_unit_of",
-    "without_sums",
     "whole_metrics",
+    "without_sums",
 ]
 
 #: ``df.attrs`` key: the unit a frame's durations are in (absent: the method's own).

@@ -40,7 +40,7 @@ from engframe.scope import NOT_IMPLIED, RELATIONS, Relation, Scope, implication,
 
 __all__ = ["reconcile_history"]
 
-_EXACT, _ROUNDING, _OVER, _SHORT = range(len(REASONS))
+_EXACT, _ROUNDING, _OVER, _SHORT, _RECOMPUTED = range(len(REASONS))
 #: The id a relation's checks are keyed by, besides the period end.
 _ID_KEYS: Final = ("skill", "agent")
 

@@ -167,11 +167,14 @@ class Identity:
         The metric that should equal the sum.
     parts : tuple of str
         The metrics summed.
+    label : str
+        The relation in plain words, for charts and reports.
     """
 
     name: str
     whole: str
     parts: tuple[str, ...]
+    label: str = ""
 
 
 @dataclass(frozen=True, slots=True)

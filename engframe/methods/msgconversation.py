@@ -110,8 +110,10 @@ METHOD: Final = Method(
     metrics=_METRIC_LIST,
     derived=_derived(),
     identities=(
-        Identity("resolved_by_type", _TOTAL, tuple(_COUNT.format(by=by) for by in BY)),
-        Identity("handling_time_by_type", _TOTAL_TIME, tuple(_TIME.format(by=by) for by in BY)),
+        Identity("resolved_by_type", _TOTAL, tuple(_COUNT.format(by=by) for by in BY),
+                 "resolved by the agent, consumer and system vs all resolved"),
+        Identity("handling_time_by_type", _TOTAL_TIME, tuple(_TIME.format(by=by) for by in BY),
+                 "handling time by resolution type vs in all"),
     ),
     time_unit="s",
     time_unit_stated=False,

@@ -67,9 +67,11 @@ METHOD: Final = Method(
     ),
     identities=(
         Identity("answers_by_score", "total_answers",
-                 tuple(_SCORE.format(score=s) for s in SCORES)),
+                 tuple(_SCORE.format(score=s) for s in SCORES),
+                 "answers of 1 to 5 vs all answers"),
         Identity("positive_by_score", "positive_answers",
-                 tuple(_SCORE.format(score=s) for s in (4, 5))),
+                 tuple(_SCORE.format(score=s) for s in (4, 5)),
+                 "answers of 4 and 5 vs positive answers"),
     ),
     time_unit="s",
     time_unit_stated=True,
