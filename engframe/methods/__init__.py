@@ -69,6 +69,7 @@ __all__ = [
     "metric_info",
     "owner",
     "unit_of",
+    "volume_of",
 ]
 
 #: Every method engframe knows, by name, in the order the README lists them.
@@ -256,3 +257,22 @@ def label(metric: str | Formula, method: str | Method | None = None, *,
                        and known_derived.label else metric)
         shown_unit = unit_of(metric, method) if unit is None else unit
     return f"{found_label} ({shown_unit})" if shown_unit else found_label
+
+
+def volume_of(metric: str | Formula, method: str | Method | None = None) -> str:
+    """The count that says how much stands behind ``metric``: its method's volume.
+
+    Charts rank and size groups by it (chats, conversations, answers).
+
+    Examples
+    --------
+    >>> volume_of("avgInteractiveHandlingTime"), volume_of("csat_score")
+    ('totalChats', 'total_answers')
+    """
+    if method is not None:
+        return get_method(method).volume
+    name = metric.name if isinstance(metric, Formula) else metric
+    found = owner(name)
+    if found is None and isinstance(metric, Formula):
+        found = next((o for c in metric.components if (o := owner(c)) is not None), None)
+    return (found or METHODS[DEFAULT_METHOD]).volume
