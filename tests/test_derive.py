@@ -430,7 +430,7 @@ def test_an_average_the_api_sends_is_recomputed_from_its_sums_at_every_grain() -
 def test_an_average_is_refused_inside_a_formula_too() -> None:
     df = sample_frame("messaging/msgconversation")
     mixed = formula("odd", "avgTime_resolvedConversations + totalResolvedConversations")
-    with pytest.raises(MetricError, match="avgTime_resolvedConversations.*average"):
+    with pytest.raises(MetricError, match=r"avgTime_resolvedConversations.*average"):
         derive(df, metrics=[mixed])
 
 

@@ -844,6 +844,59 @@ class Transport:
                          service=service, role=role, credential=True, hint=hint,
                          allow_redirects=False)
 
+    def post_json(
+        self,
+        url: str,
+        body: bytes,
+        *,
+        sign: Signer | None = None,
+        renew: Callable[[], bool] | None = None,
+        errors: Mapping[int, type[Exception]] = API_ERRORS,
+        service: str | None = None,
+        role: str | None = None,
+        check: Check | None = None,
+    ) -> requests.Response:
+        """POST a JSON body (a data query's parameters): signed, bounded, never cached.
+
+        The rules of every request hold: a signed request goes over HTTPS, or plain HTTP to
+        a loopback host only; the answer is read against ``max_bytes`` within the budget;
+        ``check`` sees it. A redirect is not followed (an :class:`~engframe.errors.APIError`
+        naming both hosts): the body would go where a server points. Nothing is cached, so
+        offline there is no answer.
+
+        Parameters
+        ----------
+        url : str
+            Where to post (no query string).
+        body : bytes
+            The JSON body.
+        sign, renew, errors, service, role, check
+            As :meth:`get`.
+
+        Returns
+        -------
+        requests.Response
+            A 2xx answer.
+
+        Raises
+        ------
+        QueryError, AuthError, RateLimitError, APIError, ResponseError, ConfigError
+            As :meth:`get`; ``APIError`` offline and for a redirect.
+
+        Examples
+        --------
+        >>> callable(Transport(make_session(False)).post_json)
+        True
+        """
+        if self.offline:
+            raise APIError(f"offline: no cached answer for a POST to {redact_url(url)} (POST "
+                           "answers are not cached; ask for fewer ids to fetch with a GET)",
+                           url=redact_url(url), host=_host(url), service=service)
+        headers = {"Content-Type": "application/json"}
+        return self.send("POST", url, data=body, headers=headers, sign=sign, renew=renew,
+                         errors=errors, service=service, role=role, check=check,
+                         allow_redirects=False)
+
     def send(
         self,
         method: str,
