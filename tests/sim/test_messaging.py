@@ -100,7 +100,7 @@ def test_unassigned_conversations_come_under_skill_minus_one(center: Center) -> 
     body = conversation(center, timeframe=1440, skill_ids="all")
     per_skill = body["skillsMetricsPerAgent"]["metricsPerSkill"]
     assert "-1" in per_skill
-    assert list(per_skill)[0] == "-1"  # maps ordered by ascending id
+    assert next(iter(per_skill)) == "-1"  # maps ordered by ascending id
     unassigned = per_skill["-1"]["metricsTotals"]
     assert unassigned["resolvedConversations_byCCP"] == 0  # never the agent's to resolve
 
