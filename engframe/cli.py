@@ -718,13 +718,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console() -> int:
-    """The ``engframe`` executable: :func:`main` on ``sys.argv``, then no more Ctrl+C.
+    """The ``engframe`` executable's command: :func:`main` on ``sys.argv``, Ctrl+C handled.
 
-    Once the command is done, a late Ctrl+C must not turn its exit into a traceback (or into
-    death by SIGINT) while the interpreter shuts down.
+    Ctrl+C is a ``KeyboardInterrupt`` while the command runs (which :func:`main` turns into
+    one line and exit code 130), and ignored once it is done, so that a late one cannot
+    turn the exit into a traceback (or a death by SIGINT) while the interpreter shuts down.
     """
+    with suppress(ValueError):  # (not the main thread: leave signals alone)
+        # Ctrl+C as KeyboardInterrupt again, which main() turns into one line and 130
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     code = main()
-    with suppress(ValueError):  # not the main thread: leave signals alone
+    with suppress(ValueError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     return code
 
