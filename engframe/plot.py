@@ -172,7 +172,8 @@ def _check_choice(value: object, allowed: tuple[Any, ...], name: str, *, where: 
 def _label(f: Formula) -> str:
     """The axis label of a metric: plain words and the unit, "Average handling time (s)"."""
     unit = {"fraction": "0 to 1"}.get(f.unit, f.unit)
-    if not unit or unit.lower() in f.title.lower():  # "Chats", not "Chats (chats)"
+    # "Chats", not "Chats (chats)"; but "... conversations (s)": a word, not a letter
+    if not unit or unit.lower() in f.title.lower().split():
         return f.title
     return f"{f.title} ({unit})"
 

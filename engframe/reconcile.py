@@ -890,8 +890,9 @@ def _describe(row: pd.Series) -> str:
     if "beyond" in row.index and row["tolerance"] > 0 and row["beyond"] > 0:
         why += (f", {_number(row['beyond'])} beyond the {_number(row['tolerance'])} "
                 "rounding explains")
+    side = "recomputed" if row["relation"] in (AVERAGE_RELATION, RATIO_RELATION) else "parts"
     return (
-        f"{' '.join(where)}: parts {_number(row['sum_of_parts'])} vs reported "
+        f"{' '.join(where)}: {side} {_number(row['sum_of_parts'])} vs reported "
         f"{_number(row['reported'])} ({_number(row['difference'], sign=True)}{share}, "
         f"{row['status']}{why})"
     )
