@@ -137,7 +137,7 @@ _EXACT, _ROUNDING, _OVER, _SHORT, _RECOMPUTED = range(len(REASONS))
 
 #: Columns that tell responses apart in a frame holding several (``fetched_at`` only where
 #: the frame stacks fetches of the same periods; see the module's docstring).
-RESPONSE_KEYS: Final = ("source", "account", "fetched_at")
+RESPONSE_KEYS: Final = ("source", "method", "account", "fetched_at")
 
 _OUTPUT: Final = (
     "relation", "level", "span", "timestamp", "skill", "agent", "metric", "reported",
@@ -546,7 +546,8 @@ def reconcile(
         values were summed), ``tolerance`` (the most rounding explains, in seconds),
         ``beyond`` (how far the difference lies outside it: 0 within), ``status``
         (:data:`STATUSES`) and ``reason`` (:data:`REASONS`), then the response columns
-        that tell the checks' responses apart (``source``, ``account``; ``fetched_at``
+        that tell the checks' responses apart (``source``, ``method``, ``account``;
+        ``fetched_at``
         where the frame stacks fetches of the same periods), then ``skill_name`` and
         ``agent_name`` if the frame has them (:func:`engframe.names.attach_names`).
         Metrics sent as JSON floats (averages and scores of other APIs:
@@ -627,12 +628,15 @@ def _response_keys(df: pd.DataFrame) -> list[str]:
     In a history, or a folder :func:`engframe.load` resolved, one period holds values of
     several fetches, its best ones, and they are checked together.
     """
-    keys = [c for c in ("source", "account") if c in df.columns]
+    # values of different methods are different responses, whatever else they share
+    keys = [c for c in ("source", METHOD_COLUMN, "account") if c in df.columns]
     if "fetched_at" not in df.columns or not len(df):
         return keys
     fetched = epoch_ms(df["fetched_at"])
     if (fetched == fetched[0]).all():
         return [*keys, "fetched_at"]  # one fetch: the column tells nothing apart, but costs
+    if df.attrs.get("history") is not None:
+        return keys  # one fact per series and period (fetch windows of a method included)
     series = [df[c].array for c in (*keys, "level", "span", "timestamp", "skill", "agent",
                                     "metric")]
     ids, _ = group_ids(series)
@@ -649,9 +653,17 @@ def _response_keys(df: pd.DataFrame) -> list[str]:
 
 
 def _scopes(df: pd.DataFrame, codes: _Codes) -> list[Scope | None]:
-    """The request scope of each response: its file's own (a folder), else the frame's."""
+    """The request scope of each response: its file's own (a folder), its method's (a
+    history of several methods), else the frame's."""
     frame_scope = Scope.of_request(request_of(df.attrs))
     queries = df.attrs.get("queries")
+    held = (df.attrs.get("history") or {}).get("methods")
+    if ("source" not in df.columns or not isinstance(queries, Mapping)) and (
+            isinstance(held, Mapping) and METHOD_COLUMN in df.columns):
+        methods = df[METHOD_COLUMN].array.take(codes.first_of_response)
+        return [Scope.of_request((held.get(str(m)) or {}).get("scope"))
+                if not pd.isna(m) and isinstance(held.get(str(m)), Mapping) else frame_scope
+                for m in methods]
     if "source" not in df.columns or not isinstance(queries, Mapping):
         return [frame_scope] * codes.n_responses
     sources = df["source"].array.take(codes.first_of_response)

@@ -88,7 +88,7 @@ def test_one_row_per_check_with_the_documented_columns() -> None:
     assert checks.columns.tolist() == [
         "relation", "level", "span", "timestamp", "skill", "agent", "metric", "reported",
         "sum_of_parts", "difference", "relative_difference", "parts", "tolerance", "beyond",
-        "status", "reason"]
+        "status", "reason", "method"]  # the method: what tells the responses apart
     per_skill = checks.loc[(checks["relation"] == "skill_agents_vs_skill").to_numpy(bool)]
     # 2 intervals x 2 skills + timeframe x 2 skills, 5 metrics each
     assert len(per_skill) == (2 * 2 + 2) * 5

@@ -12,15 +12,14 @@ from engframe._keys import first_rows, group_ids
 from engframe.derive._attrs import derived_attrs
 from engframe.derive._grains import TIME_GRAINS, key_column
 from engframe.derive._kinds import (
-    component_methods,
+    belongs,
     default_formulas,
     frame_methods,
     integer_formula,
-    keep_blocks,
     kept_values,
-    method_codes,
     plan_formulas,
     resolve_metric,
+    stack_methods,
     time_unit_of,
     whole_metrics,
     without_sums,
@@ -34,7 +33,7 @@ from engframe.derive._select import (
     missing_key_hint,
     span_mask,
 )
-from engframe.errors import MetricError, OptionError
+from engframe.errors import FrameError, MetricError, OptionError
 from engframe.methods import HOURS, Formula
 from engframe.methods.engactivity import DERIVED
 from engframe.schema import (
@@ -347,6 +346,7 @@ def derive(
 
         if is_history(df):
             return derive_history(as_scan(df), metrics=metrics, by=by, level=level, span=span,
+                                  time_unit=time_unit,
                                   tz=tz, components=components)
     where = "derive"
     check_frame(df, where=where)
@@ -360,21 +360,21 @@ def derive(
     names = [f.name for f in formulas]
     if len(set(names)) != len(names):
         raise MetricError(f"{where}: metrics= names a metric twice: {names!r}")
-    chosen_level = choose_level(df, by=keys, level=level, where=where)
-    chosen_span = choose_span(df, by=keys, span=span, where=where)
-
     check_components(df, formulas, where=where,
                      derived=[f.name for f in default_formulas(methods)])
     plan = plan_formulas(df, formulas, methods, seconds_per_unit=seconds, where=where)
+    if len(methods) > 1 and METHOD_COLUMN in df.columns:
+        # values of different methods never add into one number: each method on its own
+        return _derive_methods(df, methods, formulas, plan, by=keys, level=level, span=span,
+                               tz=tz, components=components, time_unit=time_unit)
+    chosen_level = choose_level(df, by=keys, level=level, where=where)
+    chosen_span = choose_span(df, by=keys, span=span, where=where)
     needed = list(dict.fromkeys(c for f in plan.summed for c in f.components if c != HOURS))
     metric = df["metric"].astype("category").array
     in_span = span_mask(df, chosen_span)
     rows = np.flatnonzero(level_mask(df, chosen_level) & in_span)
     columns = [key_column(df, key, rows, tz, where=where) for key in keys]
-    several = method_codes(df, rows)
-    group_columns = columns if several is None else [
-        pd.Series(categorical(several[0], several[1])), *columns]
-    group, n = _groups(group_columns, len(rows))
+    group, n = _groups(columns, len(rows))
     check_overlaps(df, rows, group, keys=keys, where=where)
     if not keys and not len(rows) and len(df):
         n = 1  # one value over a response with nothing in it: the sums are 0
@@ -405,7 +405,7 @@ def derive(
         start[start == _LATEST] = NAT_MS
     if any(HOURS in f.components for f in plan.summed):
         table[HOURS] = group_hours(df, in_span=in_span, keys=keys, tz=tz,
-                                   group_columns=group_columns, group=group, n=n)
+                                   group_columns=columns, group=group, n=n)
     values = {}
     for f in formulas:
         if f.name in plan.kept:
@@ -417,14 +417,8 @@ def derive(
         values.update({c: np.asarray(table[c], np.float64) for c in [*needed, HOURS]
                        if c in table and c not in values})
     first = first_rows(group, n)
-    keep = None
     method_values = None
-    if several is not None:
-        group_method = several[0][first] if len(rows) else np.zeros(n, np.int64)
-        present = component_methods(df, rows, formulas, several[0], several[1])
-        keep = keep_blocks(plan.homes, list(values), group_method, several[1], present)
-        method_values = categorical(group_method, several[1])
-    elif METHOD_COLUMN in df.columns:
+    if METHOD_COLUMN in df.columns:
         one = methods[0] if methods else None
         method_values = categorical(np.full(n, 0 if one is not None else -1, np.int8),
                                     [] if one is None else [one])
@@ -438,7 +432,51 @@ def derive(
                           whole_components=whole)
     return _long(values, keys=keys, key_values=[c.take(first) for c in columns], end=end,
                  start=start, level=chosen_level, span=chosen_span, n=n, attrs=attrs,
-                 method=method_values, keep=keep)
+                 method=method_values)
+
+
+def _derive_methods(df: pd.DataFrame, methods: list[str], formulas: list[Formula],
+                    plan: Any, *, by: list[str], level: str | None, span: str | None,
+                    tz: str, components: bool, time_unit: str | None) -> pd.DataFrame:
+    """``derive`` of a frame of several methods: each method's rows derived on their own
+    (their own level and span), each formula in the methods it belongs to, stacked."""
+    column = df[METHOD_COLUMN].astype("category").array
+    codes = np.asarray(column.codes)
+    parts = []
+    for method in methods:
+        code = list(map(str, column.categories)).index(method)
+        rows = np.flatnonzero(codes == code)
+        part = df.take(rows).reset_index(drop=True)
+        part.attrs = df.attrs
+        metric = part["metric"].astype("category").array
+        present = {str(metric.categories[c]) for c in np.unique(np.asarray(metric.codes))
+                   if c >= 0}
+        mine = [f for f in formulas if belongs(f, plan.homes.get(f.name), method, present)]
+        if mine:
+            try:
+                derived = derive(part, metrics=mine, by=by, level=level, span=span, tz=tz,
+                                 components=components, time_unit=time_unit)
+            except (FrameError, OptionError) as error:  # say which method's rows it was
+                text = str(error).removeprefix("derive: ")
+                raise type(error)(
+                    f"derive: {method}: {text} (the frame holds several methods: derive "
+                    "them apart, engframe.read_dataset(..., method=...), or ask for "
+                    "metrics= of the others)") from None
+            parts.append((method, derived))
+    names = [f.name for f in formulas]
+    whole = whole_metrics(df)
+    integer_input = df["value"].dtype.kind in "iu"
+    extra = list(dict.fromkeys(str(c) for _, p in parts for c in p["metric"].cat.categories
+                               if str(c) not in names))
+    attrs = derived_attrs(df.attrs, formulas, components=extra, integer_input=integer_input,
+                          whole=[f.name for f in formulas if f.name not in plan.kept
+                                 and integer_formula(f, whole)], whole_components=whole)
+    if not parts:
+        return _long({f.name: np.zeros(0) for f in formulas}, keys=by,
+                     key_values=[pd.Series([], dtype=object) for _ in by],
+                     end=np.zeros(0, np.int64), start=None,
+                     level=level or LEVELS[0], span=span or SPANS[0], n=0, attrs=attrs)
+    return stack_methods(parts, names, methods, attrs)
 
 
 def _weighted(table: Mapping[str, np.ndarray], terms: Mapping[str, float], n: int) -> np.ndarray:
@@ -460,24 +498,11 @@ def _evaluate(table: Mapping[str, np.ndarray], f: Formula, n: int) -> np.ndarray
 
 def _long(values: dict[str, np.ndarray], *, keys: list[str], key_values: list[pd.Series],
           end: np.ndarray, start: np.ndarray | None, level: str, span: str, n: int,
-          attrs: dict[Any, Any], method: Any = None,
-          keep: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
-    """Stack one block of rows per metric: the tidy long shape, values as float64.
-
-    ``keep`` says, per metric, which groups get a row (a frame of several methods: a
-    metric only in its own methods' groups).
-    """
+          attrs: dict[Any, Any], method: Any = None) -> pd.DataFrame:
+    """Stack one block of rows per metric: the tidy long shape, values as float64."""
     names = list(values)
     blocks = len(names)
     repeat = np.tile(np.arange(n), blocks)
-    if keep is not None:
-        kept = np.concatenate([keep[m] for m in names]) if names else np.zeros(0, bool)
-        chosen = np.flatnonzero(kept)
-        frame = _long(values, keys=keys, key_values=key_values, end=end, start=start,
-                      level=level, span=span, n=n, attrs=attrs, method=method)
-        out = frame.take(chosen).reset_index(drop=True)
-        out.attrs = attrs
-        return out
 
     def ids(key: str) -> Any:
         if key in keys:

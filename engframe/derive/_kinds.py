@@ -25,9 +25,9 @@ methods by method, and evaluates each formula in the methods whose metrics it re
 from __future__ import annotations
 
 import warnings
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -53,14 +53,20 @@ from engframe.schema import METHOD_COLUMN
 
 __all__ = [
     "Plan",
+    "belongs",
     "default_formulas",
     "frame_methods",
     "integer_formula",
     "plan_formulas",
+    "plan_with",
     "resolve_metric",
+    "stack_methods",
     "time_unit_of",
+    "usable_in",
+    "warn_kept",
     "whole_metrics",
     "without_sums",
+    "without_sums_in",
 ]
 
 #: ``df.attrs`` key: the unit a frame's durations are in (absent: the method's own).
@@ -131,8 +137,11 @@ def without_sums(df: pd.DataFrame, formulas: Sequence[Formula]) -> list[Formula]
     ``derive(metrics=["avgTime_X"])`` recomputes the average from its sums; a frame holding
     the average but not the sums keeps the average as sent (see :func:`kept_values`).
     """
-    metric = df["metric"].astype("category").array
-    present = set(map(str, metric.categories))
+    return without_sums_in(_used(df), formulas)
+
+
+def without_sums_in(present: Collection[str], formulas: Sequence[Formula]) -> list[Formula]:
+    """:func:`without_sums` for a frame (or a history) holding the metrics ``present``."""
     out = []
     for f in formulas:
         known = metric_info(f.name)
@@ -159,8 +168,18 @@ def default_formulas(methods: Sequence[str], df: pd.DataFrame | None = None) -> 
     formulas = list(found.values())
     if df is None or df.empty:
         return formulas
+    return usable_in(_used(df), formulas)
+
+
+def _used(df: pd.DataFrame) -> set[str]:
+    """The metric names the frame's rows hold (not merely its categories)."""
     metric = df["metric"].astype("category").array
-    present = set(map(str, metric.categories))
+    codes = np.asarray(metric.codes)
+    return {str(metric.categories[c]) for c in np.unique(codes[codes >= 0])}
+
+
+def usable_in(present: Collection[str], formulas: list[Formula]) -> list[Formula]:
+    """Those of ``formulas`` whose components are all ``present``; all when none is."""
     usable = [f for f in formulas if all(c in present for c in f.components if c != HOURS)]
     return usable or formulas
 
@@ -209,13 +228,13 @@ def _integral(df: pd.DataFrame, name: str, floats: Collection[str]) -> bool:
     return bool(np.all(chosen == np.floor(chosen)))
 
 
-def _kind(df: pd.DataFrame, name: str, methods: Sequence[str],
-          floats: Collection[str]) -> tuple[Kind, Metric | None]:
+def _kind(name: str, methods: Sequence[str],
+          integral: Callable[[str], bool]) -> tuple[Kind, Metric | None]:
     for method in (*methods, None):
         found = metric_info(name, method)
         if found is not None:
             return found.kind, found
-    if name == HOURS or _integral(df, name, floats):
+    if name == HOURS or integral(name):
         return Kind.COUNT, None  # an unknown metric of integers adds up like a count
     return Kind.UNKNOWN, None
 
@@ -245,10 +264,18 @@ def plan_formulas(df: pd.DataFrame, formulas: Sequence[Formula], methods: Sequen
     """
     floats = df.attrs.get("float_metrics")
     floats = list(floats) if isinstance(floats, list | tuple) else []
+    return plan_with(formulas, methods, integral=lambda name: _integral(df, name, floats),
+                     seconds_per_unit=seconds_per_unit, where=where)
+
+
+def plan_with(formulas: Sequence[Formula], methods: Sequence[str], *,
+              integral: Callable[[str], bool], seconds_per_unit: float, where: str) -> Plan:
+    """:func:`plan_formulas`, told by ``integral`` whether an unknown metric holds integers
+    only (a history answers it in SQL)."""
     plan = Plan()
     for f in formulas:
         plan.homes[f.name] = _home(f, methods)
-        kinds = {c: _kind(df, c, methods, floats) for c in f.components}
+        kinds = {c: _kind(c, methods, integral) for c in f.components}
         refused = {c: kind for c, (kind, _) in kinds.items() if kind not in ADDITIVE}
         for c, (kind, _) in kinds.items():
             if kind == Kind.DURATION and seconds_per_unit != 1.0:
@@ -325,16 +352,22 @@ def kept_values(df: pd.DataFrame, rows: np.ndarray, group: np.ndarray, n: int, n
         last[groups[order]] = order  # the latest row of each group wins (written last)
         chosen = several[single[several]]
         out[chosen] = values[last[chosen]]
-    missing = int(np.isnan(out[several]).sum())
-    if missing:
-        what = _KIND_WORDS.get(kind, str(kind))
-        if kind == Kind.AVERAGE:
-            what += " without its numerator and denominator in the frame"
-        warnings.warn(
-            f"{where}: {name} ({what}) is never added up: {missing} of {n} group(s) hold "
-            "several of its values and have no value for it at this grain",
-            EngframeWarning, stacklevel=4)
+    warn_kept(name, kind, int(np.isnan(out[several]).sum()), n, where=where, stacklevel=5)
     return out
+
+
+def warn_kept(name: str, kind: Kind, missing: int, n: int, *, where: str,
+              stacklevel: int) -> None:
+    """Say, once, that ``missing`` of ``n`` groups have no value for a kept metric."""
+    if not missing:
+        return
+    what = _KIND_WORDS.get(kind, str(kind))
+    if kind == Kind.AVERAGE:
+        what += " without its numerator and denominator in the frame"
+    warnings.warn(
+        f"{where}: {name} ({what}) is never added up: {missing} of {n} group(s) hold "
+        "several of its values and have no value for it at this grain",
+        EngframeWarning, stacklevel=stacklevel)
 
 
 def whole_metrics(df: pd.DataFrame) -> set[str] | None:
@@ -361,43 +394,34 @@ def integer_formula(f: Formula, whole: set[str] | None) -> bool:
     return whole is None or all(c in whole for c in f.components)
 
 
-def method_codes(df: pd.DataFrame, rows: np.ndarray) -> tuple[np.ndarray, list[str]] | None:
-    """The rows' method codes and names when ``rows`` hold several methods, else None."""
-    if METHOD_COLUMN not in df.columns:
-        return None
-    column = df[METHOD_COLUMN].astype("category").array
-    codes = np.asarray(column.codes)[rows].astype(np.int64)
-    used = np.unique(codes)
-    if len(used) < 2:
-        return None
-    return codes, [str(c) for c in column.categories]
+def belongs(f: Formula, home: set[str] | None, method: str, present: Collection[str]) -> bool:
+    """Whether ``f`` is derived in ``method``'s rows: the method owns its components, or
+    (components the catalogue does not know) its rows hold one of them."""
+    if home is not None:
+        return method in home
+    return any(c in present for c in f.components)
 
 
-def keep_blocks(homes: Mapping[str, set[str] | None], names: Sequence[str],
-                group_method: np.ndarray, methods: Sequence[str],
-                present: Mapping[str, set[str]]) -> dict[str, np.ndarray]:
-    """Per formula, which groups of a several-method frame it is evaluated in.
+def stack_methods(parts: Sequence[tuple[str, pd.DataFrame]], names: Sequence[str],
+                  methods: Sequence[str], attrs: dict[Any, Any]) -> pd.DataFrame:
+    """The derived frames of several methods as one: metric by metric (in ``names``' order),
+    method by method (in ``methods``' order), each method's rows in their own order."""
+    from engframe.schema import concat_frames
 
-    A formula belongs to the methods owning its components; a formula of unknown metrics to
-    the methods whose rows hold one of them.
-    """
-    keep: dict[str, np.ndarray] = {}
-    for name in names:
-        home = homes.get(name)
-        allowed = home if home is not None else present.get(name, set())
-        names_allowed = np.array([m in allowed for m in methods] + [False])
-        keep[name] = names_allowed[group_method]
-    return keep
+    stacked = concat_frames([frame for _, frame in parts])
+    shown = list(dict.fromkeys([*names, *(str(c) for _, frame in parts
+                                         for c in frame["metric"].cat.categories)]))
+    rank = _codes(stacked["metric"], shown)
+    method_rank = _codes(stacked[METHOD_COLUMN], list(methods))
+    order = np.lexsort((np.arange(len(stacked)), method_rank, rank))
+    out = stacked.take(order).reset_index(drop=True)
+    used = [m for m in shown if m in set(out["metric"].astype(str))]
+    out["metric"] = out["metric"].astype(pd.CategoricalDtype(used))
+    out[METHOD_COLUMN] = out[METHOD_COLUMN].astype(pd.CategoricalDtype(list(methods)))
+    out.attrs = attrs
+    return out
 
 
-def component_methods(df: pd.DataFrame, rows: np.ndarray, formulas: Sequence[Formula],
-                      codes: np.ndarray, names: list[str]) -> dict[str, set[str]]:
-    """For each formula, the methods whose rows hold one of its components."""
-    metric = df["metric"].astype("category").array
-    metric_codes = np.asarray(metric.codes)[rows]
-    pairs = pd.DataFrame({"m": metric_codes, "x": codes}).drop_duplicates()
-    held: dict[str, set[str]] = {}
-    for m, x in zip(pairs["m"].to_numpy(), pairs["x"].to_numpy(), strict=True):
-        if m >= 0 and x >= 0:
-            held.setdefault(str(metric.categories[m]), set()).add(names[x])
-    return {f.name: set().union(*(held.get(c, set()) for c in f.components)) for f in formulas}
+def _codes(column: pd.Series, names: list[str]) -> np.ndarray:
+    codes: np.ndarray = np.asarray(column.astype(pd.CategoricalDtype(names)).cat.codes)
+    return codes

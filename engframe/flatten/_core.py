@@ -73,6 +73,9 @@ class _Flattening:
 
     #: whether intervals may still take the typed fast path (off after its first miss)
     typed: bool = True
+    #: the methods whose typed structs an interval may fit (the declared one first); only
+    #: the one that fitted, once an interval did
+    candidates: list[str] = field(default_factory=lambda: list(METHODS))
 
     def section(self, section: Mapping[Any, Any], path: str, stamp: int, span: str) -> int:
         """Flatten one section; return the number of object members it holds."""
@@ -94,11 +97,13 @@ class _Flattening:
         """Flatten one interval of ``metricsByIntervals``; return its timestamp."""
         data_path = f"{path}.metricsData"
         if self.typed and isinstance(item, msgspec.Raw):
-            fast = typed_interval(item, self.metrics)
-            # Equal counts prove msgspec collapsed no repeated key (see engframe.flatten._repeats).
-            if fast is not None and 0 <= fast[0] <= LATEST_MS and colons(item) == fast[2]:
-                self.add(fast[1], fast[0], "interval", data_path)
-                return fast[0]
+            for method in self.candidates:
+                fast = typed_interval(item, self.metrics, method)
+                # Equal counts prove msgspec collapsed no repeated key (engframe.flatten._repeats).
+                if fast is not None and 0 <= fast[0] <= LATEST_MS and colons(item) == fast[2]:
+                    self.candidates = [method]
+                    self.add(fast[1], fast[0], "interval", data_path)
+                    return fast[0]
             self.typed = False  # this response strays from the usual shape: go the general way
         stamp, data, members = _interval(materialize(item, path), path, self)
         members += self.section(data, data_path, stamp, "interval")
@@ -211,7 +216,8 @@ def _flatten_unpaused(document: Document) -> pd.DataFrame:
     declared = _declared_method(document)
     known = METHODS[declared].metric_names if declared is not None and (
         declared in METHODS) else METRICS
-    work = _Flattening(metrics=MetricNames(known))
+    work = _Flattening(metrics=MetricNames(known), candidates=sorted(
+        METHODS, key=lambda name: name != declared))
     seen: dict[int, int] = {}
     for index, item in document.intervals():
         stamp = work.interval(item, interval_path(index))

@@ -239,6 +239,8 @@ def export(
                           f"{', '.join(map(repr, COMPRESSIONS))}, found {compression!r}")
     lock_timeout = check_timeout(lock_timeout, where="export")
     base = Path(root)
+    if base.exists() and not base.is_dir():  # said even when there is nothing to store
+        make_root(base, where="export")
     parts = []
     left_out = 0
     for method, part in by_method(frame):
