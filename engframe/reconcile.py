@@ -175,10 +175,12 @@ class _Codes:
         agent, agents = _factorize_ids(df["agent"])
         metric = df["metric"].astype("category").array
         resp_codes, n_responses = np.zeros(len(df), np.int64), 1 if len(df) else 0
-        if response and len(df):
-            found, resp_uniques = pd.factorize(group_ids([df[c] for c in response])[0])
+        varying = [c for c in response if not _constant(df[c])]
+        if varying and len(df):
+            found, resp_uniques = pd.factorize(group_ids([df[c] for c in varying])[0])
             resp_codes, n_responses = found.astype(np.int64, copy=False), len(resp_uniques)
-        first = first_rows(resp_codes, n_responses)
+        first = (first_rows(resp_codes, n_responses) if n_responses > 1
+                 else np.zeros(n_responses, np.int64))
         value = df["value"].to_numpy()
         exact = value.dtype.kind == "f" or not len(value) or (
             int(np.abs(value).max()) * len(value) < MAX_EXACT_INT)
@@ -213,14 +215,49 @@ def _fixed_codes(column: pd.Series, categories: Sequence[str]) -> np.ndarray:
     return np.asarray(pd.Categorical(column, categories=list(categories)).codes, np.int64)
 
 
+def _constant(column: pd.Series) -> bool:
+    """Whether a column holds one value in every row (it tells nothing apart)."""
+    values = column.array
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes)
+        return not len(codes) or bool(codes.min() == codes.max())
+    return False
+
+
+def _run_starts(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Where runs of equal values (and equal missingness) start.
+
+    A tidy frame's stamps, skills and agents come in runs (an interval's rows, a skill's, a
+    metric map's): the distinct values are those of the runs' first rows, a few per thousand.
+    """
+    change = np.empty(len(values), bool)
+    if len(values):
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+        if mask is not None:
+            change[1:] |= mask[1:] != mask[:-1]
+    return np.flatnonzero(change)
+
+
 def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(epoch_ms(column), sort=True)
-    return codes.astype(np.int64, copy=False), np.asarray(uniques, np.int64)
+    ms = epoch_ms(column)
+    starts = _run_starts(ms)
+    codes, uniques = pd.factorize(ms[starts], sort=True)
+    lengths = np.diff(np.append(starts, len(ms)))
+    return (np.repeat(codes.astype(np.int64, copy=False), lengths),
+            np.asarray(uniques, np.int64))
 
 
 def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(column.astype("Int64"))  # <NA> gets -1
-    return codes.astype(np.int64, copy=False), np.asarray(uniques, np.int64)
+    ids = column.astype("Int64")
+    mask: np.ndarray = ids.isna().to_numpy()
+    values = ids.to_numpy(np.int64, na_value=0)
+    starts = _run_starts(values, mask)
+    runs: Any = pd.arrays.IntegerArray(values[starts], mask[starts])
+    codes, uniques = pd.factorize(runs)  # <NA> gets -1; first-seen order, as rows'
+    lengths = np.diff(np.append(starts, len(values)))
+    return (np.repeat(codes.astype(np.int64, copy=False), lengths),
+            np.asarray(uniques, np.int64))
 
 
 #: Above this many cells a key space is counted sparsely (factorized) instead of densely.
@@ -392,14 +429,70 @@ def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
 _ROW_KEYS: Final = ("response", "level", "span", "timestamp", "skill", "agent")
 
 
-def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int) -> tuple[
-        _Keys, np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+@dataclass
+class _Maps:
+    """The metric maps of a frame whose maps' rows are contiguous (as ``flatten`` and
+    ``read_dataset`` lay them out): each involved metric's sum and count per map, gathered in
+    one pass, so that every check among a map's metrics is a few column operations."""
+
+    starts: np.ndarray  # the first row of each map
+    slots: dict[int, int]  # metric code -> column
+    counts: np.ndarray  # (maps, columns)
+    sums: np.ndarray
+
+    @classmethod
+    def of(cls, codes: _Codes, metrics: Sequence[int]) -> _Maps | None:
+        n = len(codes.metric)
+        if not n or not metrics:
+            return None
+        change = np.zeros(n, bool)
+        change[0] = True
+        for name in _ROW_KEYS:
+            code = codes.dimension(name)[0]
+            change[1:] |= code[1:] != code[:-1]
+        starts = np.flatnonzero(change)
+        keys = _Keys.pack([(code[starts], width, missing)
+                           for code, width, missing in map(codes.dimension, _ROW_KEYS)],
+                          extra=1)
+        if keys.packed is None:
+            if len(starts) and np.bincount(keys.key, minlength=keys.size).max() > 1:
+                return None  # a map's rows are not contiguous: the general way
+        elif keys.size < len(starts):
+            return None
+        map_of = np.cumsum(change) - 1
+        slots = {code: i for i, code in enumerate(metrics)}
+        lookup = np.full(len(codes.metrics) + 1, -1, np.int64)
+        for metric, column in slots.items():
+            lookup[metric] = column
+        slot_of = lookup[codes.metric]
+        rows = np.flatnonzero(slot_of >= 0)
+        width = len(slots)
+        cell = map_of[rows] * width + slot_of[rows]
+        counts = np.bincount(cell, minlength=len(starts) * width).reshape(-1, width)
+        sums = np.bincount(cell, weights=codes.value[rows].astype(np.float64),
+                           minlength=len(starts) * width).reshape(-1, width)
+        return cls(starts, slots, counts, sums)
+
+
+def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
+                maps: _Maps | None = None) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
     """Sums and counts per metric map (row key) and role, for checks among its metrics.
 
     ``roles`` maps a metric code to its role (1..n_roles-1); other metrics are left out.
-    Returns the keys, the present keys, counts and sums per (key, role), and the present
-    keys' columns.
+    Returns the present keys' counts and sums per role, and their columns (``maps``: the
+    same from the frame's metric maps gathered once).
     """
+    if maps is not None and all(code in maps.slots for code in roles):
+        per_count: np.ndarray = np.zeros((len(maps.starts), n_roles), np.int64)
+        per_sum: np.ndarray = np.zeros((len(maps.starts), n_roles))
+        for code, role in roles.items():
+            per_count[:, role] += maps.counts[:, maps.slots[code]]
+            per_sum[:, role] += maps.sums[:, maps.slots[code]]
+        present = np.flatnonzero(per_count[:, 1:].sum(axis=1))
+        first = maps.starts[present]
+        column = {name: codes.dimension(name)[0][first] for name in _ROW_KEYS}
+        return present, per_count[present], per_sum[present], column
     lookup = np.zeros(len(codes.metrics) + 1, np.int64)
     for code, role in roles.items():
         lookup[code] = role
@@ -417,10 +510,11 @@ def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int) -> tuple[
     sums = np.bincount(cell, weights=values, minlength=cells).reshape(-1, n_roles)
     present = np.flatnonzero(counts[:, 1:].sum(axis=1))
     column = dict(zip(_ROW_KEYS, keys.unpack(present), strict=True))
-    return keys, present, counts[present], sums[present], column
+    return present, counts[present], sums[present], column
 
 
-def _identity_check(codes: _Codes, identity: Identity) -> _Checks | None:
+def _identity_check(codes: _Codes, identity: Identity,
+                    maps: _Maps | None = None) -> _Checks | None:
     """``whole = sum(parts)`` in every metric map holding the whole and a part."""
     metrics = list(codes.metrics)
     if identity.whole not in metrics:
@@ -429,10 +523,10 @@ def _identity_check(codes: _Codes, identity: Identity) -> _Checks | None:
     roles.update({metrics.index(p): 1 for p in identity.parts if p in metrics})
     if len(roles) < 2:
         return None
-    found = _row_checks(codes, roles, 3)
+    found = _row_checks(codes, roles, 3, maps)
     if found is None:
         return None
-    _, _, counts, sums, column = found
+    _, counts, sums, column = found
     if (counts[:, 2] > 1).any():
         raise FrameError(
             f"reconcile: the frame holds a metric map more than once ({identity.name}); it "
@@ -450,7 +544,8 @@ def _identity_check(codes: _Codes, identity: Identity) -> _Checks | None:
         parts=counts[kept, 1])
 
 
-def _recomputed_check(codes: _Codes, metric: Metric) -> _Checks | None:
+def _recomputed_check(codes: _Codes, metric: Metric,
+                      maps: _Maps | None = None) -> _Checks | None:
     """An average (ratio) the API sends against the ratio of the sums behind it, row by row.
 
     Where the denominator is 0 the API shows 0 (the pages' example); the check expects 0.
@@ -465,10 +560,10 @@ def _recomputed_check(codes: _Codes, metric: Metric) -> _Checks | None:
     roles = {metrics.index(c): 1 + i for i, c in enumerate((*top, *bottom))}
     own = 1 + len(roles)
     roles[metrics.index(metric.name)] = own
-    found = _row_checks(codes, roles, own + 1)
+    found = _row_checks(codes, roles, own + 1, maps)
     if found is None:
         return None
-    _, _, counts, sums, column = found
+    _, counts, sums, column = found
     if (counts[:, 1:] > 1).any():
         raise FrameError(
             f"reconcile: the frame holds a metric map more than once ({metric.name}); it "
@@ -493,18 +588,21 @@ def _recomputed_check(codes: _Codes, metric: Metric) -> _Checks | None:
 
 def _metric_checks(codes: _Codes, methods: Sequence[str]) -> list[_Checks]:
     """The checks among the metrics of one row: identities, averages and ratios."""
+    chosen = [METHODS[name] for name in methods if name in METHODS]
+    involved = {m for method in chosen for i in method.identities for m in (i.whole, *i.parts)}
+    involved |= {c for method in chosen for m in method.metrics if m.recomputable
+                 for c in (m.name, *m.formula().components)}
+    names = list(map(str, codes.metrics))
+    maps = _Maps.of(codes, [names.index(m) for m in sorted(involved) if m in names])
     found = []
-    for name in methods:
-        method = METHODS.get(name)
-        if method is None:
-            continue
+    for method in chosen:
         for identity in method.identities:
-            checked = _identity_check(codes, identity)
+            checked = _identity_check(codes, identity, maps)
             if checked is not None:
                 found.append(checked)
         for metric in method.metrics:
             if metric.recomputable:
-                checked = _recomputed_check(codes, metric)
+                checked = _recomputed_check(codes, metric, maps)
                 if checked is not None:
                     found.append(checked)
     return found
