@@ -1,8 +1,11 @@
-"""Synthetic Engagement Activity responses of a chosen size, for the benchmarks.
+"""Synthetic responses of a chosen size, for the benchmarks: engactivity or msgconversation.
 
 The shape follows the spec (`skillsMetricsPerAgent` and `agentsMetrics`, optional
 `metricsByIntervals`); values are random but seeded, and agents are active in a random
 share of the intervals, as in a real contact center where not everyone works all day.
+``method="msgconversation"`` gives the Messaging Conversation method's twelve metrics instead
+of Engagement Activity's five, with its relations (the parts add up to the totals, averages
+are the totals' ratio as the 32-bit floats the API sends: ``20.285715``).
 """
 
 from __future__ import annotations
@@ -50,27 +53,55 @@ def _metrics(rng: np.random.Generator) -> dict[str, int]:
     }
 
 
+_BY = ("byCCP", "byConsumer", "bySystem")
+
+
+def _average(total: int, count: int) -> float | int:
+    return float(str(np.float32(total / count))) if count else 0
+
+
+def _conversation_metrics(rng: np.random.Generator) -> dict[str, float | int]:
+    counts = [int(c) for c in rng.integers(0, 15, 3)]
+    times = [c * int(rng.integers(60, 1200)) for c in counts]
+    total, seconds = sum(counts), sum(times)
+    out: dict[str, float | int] = {f"resolvedConversations_{b}": c
+                                   for b, c in zip(_BY, counts, strict=True)}
+    out["totalResolvedConversations"] = total
+    out.update({f"totalHandlingTime_resolvedConversations_{b}": t
+                for b, t in zip(_BY, times, strict=True)})
+    out["totalHandlingTime_resolvedConversations"] = seconds
+    out.update({f"avgTime_resolvedConversations_{b}": _average(t, c)
+                for b, t, c in zip(_BY, times, counts, strict=True)})
+    out["avgTime_resolvedConversations"] = _average(seconds, total)
+    return out
+
+
+_GENERATORS = {"engactivity": _metrics, "msgconversation": _conversation_metrics}
+
+
 def _section(size: Size, rng: np.random.Generator, skill_agents: dict[int, np.ndarray],
-             agents: np.ndarray, share: float) -> dict:
+             agents: np.ndarray, share: float, method: str = "engactivity") -> dict:
+    metrics = _GENERATORS[method]
     per_skill = {}
     active_agents: set[int] = set()
     for skill, members in skill_agents.items():
         chosen = members[rng.random(len(members)) < share]
         active_agents.update(int(a) for a in chosen)
         per_skill[str(skill)] = {
-            "metricsPerAgent": {str(a): _metrics(rng) for a in chosen},
-            "metricsTotals": _metrics(rng),
+            "metricsPerAgent": {str(a): metrics(rng) for a in chosen},
+            "metricsTotals": metrics(rng),
         }
     return {
-        "skillsMetricsPerAgent": {"metricsPerSkill": per_skill, "metricsTotals": _metrics(rng)},
+        "skillsMetricsPerAgent": {"metricsPerSkill": per_skill, "metricsTotals": metrics(rng)},
         "agentsMetrics": {
-            "metricsPerAgent": {str(a): _metrics(rng) for a in sorted(active_agents)},
-            "metricsTotals": _metrics(rng),
+            "metricsPerAgent": {str(a): metrics(rng) for a in sorted(active_agents)},
+            "metricsTotals": metrics(rng),
         },
     }
 
 
-def response(size: Size, *, seed: int = 0, end_ms: int = 1_795_000_200_000) -> dict:
+def response(size: Size, *, seed: int = 0, end_ms: int = 1_795_000_200_000,
+             method: str = "engactivity") -> dict:
     """Return one decoded response of the given size (newest interval first).
 
     Interval ends lie on 5-minute bucket boundaries, as the API's do.
@@ -81,13 +112,14 @@ def response(size: Size, *, seed: int = 0, end_ms: int = 1_795_000_200_000) -> d
     skill_agents = {
         int(s): np.sort(rng.choice(agents, size.agents_per_skill, replace=False)) for s in skills
     }
-    body = _section(size, rng, skill_agents, agents, 1.0)
+    body = _section(size, rng, skill_agents, agents, 1.0, method)
     if size.intervals:
         step = 1440 // size.intervals * 60_000
         body = {
             "metricsByIntervals": [
                 {"timestamp": end_ms - i * step,
-                 "metricsData": _section(size, rng, skill_agents, agents, size.active_share)}
+                 "metricsData": _section(size, rng, skill_agents, agents, size.active_share,
+                                         method)}
                 for i in range(size.intervals)
             ],
             **body,
@@ -95,5 +127,5 @@ def response(size: Size, *, seed: int = 0, end_ms: int = 1_795_000_200_000) -> d
     return body
 
 
-def response_bytes(size: Size, *, seed: int = 0) -> bytes:
-    return orjson.dumps(response(size, seed=seed))
+def response_bytes(size: Size, *, seed: int = 0, method: str = "engactivity") -> bytes:
+    return orjson.dumps(response(size, seed=seed, method=method))

@@ -22,8 +22,8 @@ import pandas as pd
 
 from engframe._arrow import ColumnSpec
 from engframe.derive._attrs import UNITS
-from engframe.derive._formula import DERIVED, RAW_UNITS
 from engframe.errors import EngframeWarning, OptionError
+from engframe.methods import METHODS, unit_of
 from engframe.scope import request_of
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "QUERY_FIELDS",
     "QUERY_KEY",
     "UNITS_KEY",
+    "UNITS_NOTE_KEY",
     "VERSION_KEY",
     "build",
     "parse",
@@ -48,6 +49,9 @@ QUERY_KEY: Final = "engframe.query"
 COLUMNS_KEY: Final = "engframe.columns"
 #: JSON object: metric name -> unit ("s", "chats", "1/h"...), for the metrics the file holds.
 UNITS_KEY: Final = "engframe.units"
+#: What the units of a method's durations rest on, where LivePerson does not state them
+#: (msgconversation's handling times: read as seconds unless told milliseconds).
+UNITS_NOTE_KEY: Final = "engframe.units_note"
 #: Keys pyarrow and pandas write themselves.
 _FOREIGN_KEYS: Final = frozenset({"pandas", "ARROW:schema"})
 
@@ -125,12 +129,34 @@ def units_of(df: pd.DataFrame) -> dict[str, str]:
     metric = df["metric"].astype("category").array  # the categories, not a string per row
     names = [str(name) for name in metric.categories[pd.unique(metric.codes[metric.codes >= 0])]]
     found: dict[str, str] = {}
+    milliseconds = df.attrs.get("time_unit") == "ms"
     for name in sorted(names):
-        unit = given.get(name) or RAW_UNITS.get(name) or (
-            DERIVED[name].unit if name in DERIVED else "")
+        unit = given.get(name) or unit_of(name)
+        if milliseconds and not given.get(name) and unit == "s":
+            unit = "ms"  # the frame's durations, as it says it holds them
         if isinstance(unit, str) and unit:
             found[name] = unit
     return found
+
+
+def units_note(df: pd.DataFrame) -> str | None:
+    """What the frame's durations rest on, for the methods whose pages state no unit.
+
+    Examples
+    --------
+    >>> import engframe
+    >>> note = units_note(engframe.flatten('{"metricsTotals": {"totalResolvedConversations": 1}}'))
+    >>> note.startswith("msgconversation: ")
+    True
+    """
+    from engframe.derive._kinds import frame_methods  # the method column, else the metrics
+
+    chosen = df.attrs.get("time_unit")
+    notes = [f"{name}: {METHODS[name].units_note}" + (
+        f" This file holds them as {chosen}." if chosen else "")
+        for name in frame_methods(df)
+        if name in METHODS and not METHODS[name].time_unit_stated]
+    return " ".join(notes) or None
 
 
 def build(
@@ -141,6 +167,7 @@ def build(
     extra: Mapping[str, str] | None,
     where: str,
     units: Mapping[str, str] | None = None,
+    note: str | None = None,
 ) -> dict[bytes, bytes]:
     """The key-value metadata of one file.
 
@@ -154,6 +181,7 @@ def build(
         LAYOUT_KEY: layout,
         QUERY_KEY: json.dumps(dict(query), sort_keys=True),
         UNITS_KEY: json.dumps(dict(units or {}), sort_keys=True),
+        **({UNITS_NOTE_KEY: note} if note else {}),
         COLUMNS_KEY: json.dumps([spec.to_json() for spec in specs]),
     }
     if extra is not None:

@@ -5,8 +5,9 @@ a history: fetches of one request that overlap in time give the same periods aga
 as they are, every sum would count such a period once per fetch. :func:`resolve` keeps each
 period once, the way :func:`engframe.export` keeps one fact per period:
 
-- Fetches are grouped by what they answer: the same account and the same request scope
-  (``skillIds`` and ``agentIds``). Only saved envelopes say both, and when they were fetched;
+- Fetches are grouped by what they answer: the same account, method (``engactivity`` when
+  the envelope names none, as engframe 0.2 saved them) and request scope (``skillIds`` and
+  ``agentIds``). Only saved envelopes say both, and when they were fetched;
   a bare response is a group of its own, kept as it is.
 - Within a group, every **interval** (its end, ``timestamp``) is taken whole from one fetch:
   the one whose data covers most of it (the newest interval is still filling; the API's
@@ -36,6 +37,7 @@ import pandas as pd
 from engframe._keys import first_rows
 from engframe.derive._select import span_mask
 from engframe.errors import SourceError
+from engframe.methods import DEFAULT_METHOD
 from engframe.schema import NAT_MS, epoch_ms
 from engframe.scope import Scope, request_of
 
@@ -77,7 +79,9 @@ def _group_key(frame: pd.DataFrame, index: int) -> tuple[Any, ...]:
     scope = Scope.of_request(request)
     selected = (None, None) if scope is None else tuple(scope.text().values())
     account = frame.attrs.get("account", request.get("account"))
-    return ("fetch", None if account is None else str(account), *selected)
+    # fetches of different methods answer different questions, whatever their periods
+    method = request.get("method", DEFAULT_METHOD)
+    return ("fetch", None if account is None else str(account), str(method), *selected)
 
 
 def _fetch_of(frame: pd.DataFrame, index: int) -> _Fetch:

@@ -234,10 +234,39 @@ def _common_options() -> _Parser:
     return common
 
 
+def _method_names() -> tuple[str, ...]:
+    from engframe.methods import METHODS  # the catalogue: data only, nothing heavy
+
+    return tuple(METHODS)
+
+
+def _methods(text: str) -> list[str]:
+    """``--method`` of sync and demo: one method, several separated by commas, or 'all'."""
+    known = _method_names()
+    chosen = list(known) if text.strip() == "all" else [m.strip() for m in text.split(",")]
+    bad = [m for m in chosen if m not in known]
+    if bad or not chosen:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a method: give one or several of {', '.join(known)} separated "
+            "by commas, or 'all'")
+    return chosen
+
+
 def _query_options(parser: argparse.ArgumentParser, *, interval: int | None,
-                   timeframe: int | None, fixed_interval: bool = False) -> None:
+                   timeframe: int | None, fixed_interval: bool = False,
+                   several_methods: bool = False) -> None:
     """The query's options; ``fixed_interval``: the command always asks for ``interval``."""
     group = parser.add_argument_group("query")
+    known = _method_names()
+    if several_methods:
+        group.add_argument("--method", type=_methods, default=[known[0]], metavar="METHOD",
+                           help="the method(s) to fetch, each turn: one of "
+                                f"{', '.join(known)}, several separated by commas, or 'all' "
+                                f"(default: {known[0]})")
+    else:
+        group.add_argument("--method", choices=known, default=known[0],
+                           help="the method to fetch (default: %(default)s); "
+                                "msgcsatdistribution takes no --interval")
     group.add_argument("--account", help="account id (default: $LP_ACCOUNT)")
     group.add_argument("--timeframe", type=int, default=timeframe,
                        help="minutes to fetch, 1..1440 (default: "
@@ -310,12 +339,15 @@ def _write_frame(df: pd.DataFrame, output: str, *, layout: str) -> None:
 
 
 def _default_output(df: pd.DataFrame) -> str:
-    """``engframe-<account>-<UTC fetch time>.parquet`` in the current folder."""
+    """``engframe-<account>-<UTC fetch time>.parquet`` in the current folder (the method
+    after the account, for another method than engactivity)."""
     import pandas as pd
 
     fetched = pd.Timestamp(df.attrs.get("fetched_at") or _utc_now())
     stamp = (fetched.tz_convert("UTC") if fetched.tzinfo else fetched).strftime("%Y%m%dT%H%M%SZ")
-    return f"engframe-{df.attrs.get('account') or 'account'}-{stamp}.parquet"
+    method = (df.attrs.get("query") or {}).get("method")
+    what = "" if method in (None, _method_names()[0]) else f"-{method}"
+    return f"engframe-{df.attrs.get('account') or 'account'}{what}-{stamp}.parquet"
 
 
 def _utc_now() -> str:
@@ -341,16 +373,19 @@ def _run_fetch(args: argparse.Namespace) -> int:
         check_destination(args.output, probe=True)  # before the fetch, not after it
     df = load_live(account=args.account, timeframe=args.timeframe, interval=args.interval,
                    skills=_none_if_empty(args.skills), agents=_none_if_empty(args.agents),
-                   refresh=args.refresh, names=args.names, **_client_options(args))
+                   refresh=args.refresh, names=args.names, method=args.method,
+                   **_client_options(args))
     output = args.output or _default_output(df)
     _write_frame(df, output, layout=args.layout)
     window = df.attrs.get("window") or {}
-    payload = {"rows": len(df), "account": df.attrs.get("account"), "window": window or None,
+    payload = {"rows": len(df), "account": df.attrs.get("account"), "method": args.method,
+               "window": window or None,
                "fetched_at": df.attrs.get("fetched_at"),
                "from_cache": df.attrs.get("from_cache"), "output": output,
                **_names_report(df)}
-    _emit(args, payload, f"{_plural(len(df), 'value')} for account {payload['account']}, "
-                         f"window {window.get('start')} to {window.get('end')} -> {output}")
+    _emit(args, payload, f"{_plural(len(df), 'value')} of {args.method} for account "
+                         f"{payload['account']}, window {window.get('start')} to "
+                         f"{window.get('end')} -> {output}")
     return EXIT_OK
 
 
@@ -458,15 +493,19 @@ def _run_sync(args: argparse.Namespace) -> int:
         at = _utc_now()
         fetched = tuple(getattr(result, "fetched", ()) or ())  # the window, where sync says
         if args.json:
-            _print(json.dumps({"at": at, **_result_dict(result),
+            _print(json.dumps({"at": at, "method": getattr(result, "method", None),
+                               **_result_dict(result),
                                **({"fetched": list(fetched)} if any(fetched) else {})}))
         else:
             window = f" (fetched {fetched[0]} to {fetched[1]})" if any(fetched) else ""
-            _print(f"{at} {_counts(result)} into {result.root}{window}")
+            # the method named when another than engactivity, or several, are synced
+            method = getattr(result, "method", "")
+            said = f"{method}: " if method and args.method != [_method_names()[0]] else ""
+            _print(f"{at} {said}{_counts(result)} into {result.root}{window}")
 
     # only what was given: sync's own defaults decide the rest
     query = {"timeframe": args.timeframe} if args.timeframe is not None else {}
-    sync(args.root, account=args.account, interval=args.interval,
+    sync(args.root, account=args.account, interval=args.interval, method=args.method,
          skills=_none_if_empty(args.skills), agents=_none_if_empty(args.agents),
          every=args.every, times=args.times, on_export=report, names=args.names, **query,
          **_client_options(args))
@@ -526,10 +565,13 @@ def _run_sim(args: argparse.Namespace) -> int:
 def _run_demo(args: argparse.Namespace) -> int:
     from engframe.demo import run_demo
 
-    result = run_demo(args.out, seed=args.seed, echo=None if args.json else _print)
+    result = run_demo(args.out, seed=args.seed, echo=None if args.json else _print,
+                      methods=args.method)
     if args.json:
         _print(json.dumps({"files": {k: str(v) for k, v in result.files.items()},
                           "rows": len(result.frame), "reconcile": result.summary,
+                          "methods": {m: {"rows": len(f), "reconcile": result.summaries[m]}
+                                      for m, f in result.frames.items()},
                           "seconds": round(result.seconds, 2)}))
     return EXIT_OK
 
@@ -585,6 +627,11 @@ def build_parser() -> argparse.ArgumentParser:
                       help="output folder, created if missing (default: %(default)s)")
     demo.add_argument("--seed", type=int, default=DEFAULT_SEED,
                       help="which simulated contact center (default: %(default)s)")
+    demo.add_argument("--method", type=_methods, default=list(_method_names()),
+                      metavar="METHOD",
+                      help="the method(s) to run: one of " + ", ".join(_method_names())
+                           + ", several separated by commas, or 'all' (default: all: the "
+                             "chat and the messaging families)")
 
     fetch = command("fetch", "fetch the live API into a parquet or CSV file",
                     "  export LP_ACCOUNT=56072331 LP_CLIENT_ID=... LP_CLIENT_SECRET=...\n"
@@ -592,7 +639,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "  engframe fetch --csds-url http://127.0.0.1:8080 --no-cache "
                     "--timeframe 60 --interval 15 -o sim.csv\n"
                     "  engframe fetch --timeframe 1440 --interval 60 --names --save-raw raw/ "
-                    "-o named.parquet", _run_fetch)
+                    "-o named.parquet\n"
+                    "  engframe fetch --method msgconversation --timeframe 1440 --interval 60 "
+                    "-o messaging.parquet", _run_fetch)
     _query_options(fetch, interval=None, timeframe=1440)
     fetch.add_argument("--names", action="store_true",
                        help="add skill_name, agent_name, agent_group (the agent's team) and "
@@ -658,10 +707,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     syn = command("sync", "fetch and export in one step, once or every N minutes",
                   "  engframe sync --root history/                  # once, for cron\n"
-                  "  engframe sync --root history/ --every 60       # hourly, until Ctrl+C",
+                  "  engframe sync --root history/ --every 60       # hourly, until Ctrl+C\n"
+                  "  engframe sync --root history/ --method all     # every method, one root",
                   _run_sync)
     # a history keeps the API's 5-minute buckets: sync always asks for them
-    _query_options(syn, interval=5, timeframe=None, fixed_interval=True)
+    _query_options(syn, interval=5, timeframe=None, fixed_interval=True, several_methods=True)
     syn.add_argument("--root", required=True, help="the history dataset's folder")
     syn.add_argument("--every", type=_every, metavar="MINUTES",
                      help=f"repeat every this many minutes, {MIN_EVERY:g} to {MAX_EVERY:g}; "
@@ -718,13 +768,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def console() -> int:
-    """The ``engframe`` executable: :func:`main` on ``sys.argv``, then no more Ctrl+C.
+    """The ``engframe`` executable's command: :func:`main` on ``sys.argv``, Ctrl+C handled.
 
-    Once the command is done, a late Ctrl+C must not turn its exit into a traceback (or into
-    death by SIGINT) while the interpreter shuts down.
+    Ctrl+C is a ``KeyboardInterrupt`` while the command runs (which :func:`main` turns into
+    one line and exit code 130), and ignored once it is done, so that a late one cannot
+    turn the exit into a traceback (or a death by SIGINT) while the interpreter shuts down.
     """
+    with suppress(ValueError):  # (not the main thread: leave signals alone)
+        # Ctrl+C as KeyboardInterrupt again, which main() turns into one line and 130
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     code = main()
-    with suppress(ValueError):  # not the main thread: leave signals alone
+    with suppress(ValueError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     return code
 

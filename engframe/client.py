@@ -1,24 +1,28 @@
-"""The live client: fetch Engagement Activity responses and turn them into the tidy frame.
+"""The live client: fetch a method's responses and turn them into the tidy frame.
 
-The data flows one way: :class:`~engframe.query.Query` (checked before any traffic) ->
-:class:`~engframe.discovery.Discovery` (which host) -> :class:`~engframe.transport.Transport`
-(signed, cached, retried) -> the saved-envelope form
-``{"request", "fetched_at", "from_cache", "response"}`` -> :func:`engframe.flatten`.
+The data flows one way: :class:`~engframe.query.Query` (checked before any traffic, by the
+catalogue's rules for its method) -> :class:`~engframe.http._discovery.Discovery` (which
+host) -> :class:`~engframe.transport.Transport` (signed, cached, retried) -> the saved-envelope
+form ``{"request", "fetched_at", "from_cache", "response"}`` (the request names its
+``method``) -> :func:`engframe.flatten`. Every method of :mod:`engframe.methods` is fetched
+the same way: ``method="msgconversation"``; ``engactivity`` by default.
 
 Long id lists
 -------------
-There is no POST form of the method, so a query whose URL would pass ``max_url_length``
-(default :data:`DEFAULT_MAX_URL_LENGTH`) is split into several requests, each id in exactly
-one of them (:func:`engframe.query.split_query`). :meth:`Client.frame` merges their frames
-into one by **recomputing the totals**: rows with the same timestamp, skill, agent,
-metric, level and span are summed. Rows of one id come from one request and stay as they
-are; ``skills_total``/``agents_total`` rows (and, when both lists were split, the per-skill
-and per-agent rows of the other list) become the sum of the per-request values, which is
-what one request would have answered, because the API restricts every section to the
-asked skills *and* agents. Handling times are shown in whole seconds, each value rounded
-on its own ("totals may not add up due to rounding differences"), so a recomputed total
-may differ from the one a single request would give by up to a second per request.
-``df.attrs["requests"]`` says how many requests the frame merges. Should a 5-minute
+A method that accepts a POST (msgconversation) gets a query whose URL would pass
+``max_url_length`` (default :data:`DEFAULT_MAX_URL_LENGTH`) as one POST, its parameters a
+JSON object of strings as LivePerson's pages show (POST answers are not cached: the cache
+keeps GETs only). One that does not (engactivity) is split into several GET requests, each
+id in exactly one of them (:func:`engframe.query.split_query`). :meth:`Client.frame`
+merges their frames into one by **recomputing the totals**: rows with the same timestamp,
+skill, agent, metric, level and span are summed. Rows of one id come from one request and
+stay as they are; ``skills_total``/``agents_total`` rows (and, when both lists were split,
+the per-skill and per-agent rows of the other list) become the sum of the per-request
+values, which is what one request would have answered, because the API restricts every
+section to the asked skills *and* agents. Handling times are shown in whole seconds, each
+value rounded on its own ("totals may not add up due to rounding differences"), so a
+recomputed total may differ from the one a single request would give by up to a second per
+request. ``df.attrs["requests"]`` says how many requests the frame merges. Should a 5-minute
 bucket boundary pass between two requests, the earlier ones are fetched again so that all
 parts share one window.
 
@@ -47,17 +51,8 @@ import pandas as pd
 import requests
 from tqdm import tqdm
 
-from engframe._json import check_json_object, decode_json
 from engframe._output import reason, write_file
 from engframe.auth import ENV_ACCOUNT, Auth, Secret, resolve_auth
-from engframe.discovery import (
-    DATA_SERVICE,
-    DEFAULT_CSDS_URL,
-    DEFAULT_DOMAIN_TTL,
-    DOMAIN_API,
-    TOKEN_SERVICE,
-    Discovery,
-)
 from engframe.errors import (
     APIError,
     AuthError,
@@ -68,7 +63,17 @@ from engframe.errors import (
     ResponseError,
 )
 from engframe.flatten import flatten
+from engframe.http._discovery import (
+    DATA_SERVICE,
+    DEFAULT_CSDS_URL,
+    DEFAULT_DOMAIN_TTL,
+    DOMAIN_API,
+    TOKEN_SERVICE,
+    Discovery,
+)
+from engframe.http._json import check_json_object, decode_json
 from engframe.limits import MAX_RESPONSE_BYTES
+from engframe.methods import DEFAULT_METHOD, get_method
 from engframe.names import API_SOURCE, Names, attach_names
 from engframe.names._endpoints import CONFIG_SERVICE, ENDPOINTS, NAMES_EXPIRE_AFTER
 from engframe.names._names import KINDS as NAME_KINDS
@@ -94,7 +99,6 @@ __all__ = ["DEFAULT_MAX_URL_LENGTH", "Client", "load_live", "merge_parts"]
 #: asks every party to support, leaving room for proxies that stop at 4 KiB; about 350
 #: ten-digit ids fit in one request.
 DEFAULT_MAX_URL_LENGTH: Final = 4000
-_DATA_PATH: Final = "/operations/api/account/{account}/engactivity"
 _TOKEN_PATH: Final = "/sentinel/api/account/{account}/app/token?v=1.0"
 _KEYS: Final = tuple(name for name in COLUMNS if name != "value")
 #: How merged rows combine the optional per-row columns of the parts.
@@ -118,6 +122,7 @@ class _Fetched:
     fetched_at_ms: int
     from_cache: bool
     content: bytes
+    posted: bool = False  # sent as a POST (never cached)
 
 
 def _iso(ms: int) -> str:
@@ -126,7 +131,7 @@ def _iso(ms: int) -> str:
 
 
 class Client:
-    """A connection to one LivePerson account's Engagement Activity API.
+    """A connection to one LivePerson account's real-time data API (every method engframe knows).
 
     Parameters
     ----------
@@ -137,7 +142,7 @@ class Client:
         ``(client_id, client_secret)`` for OAuth 2.0, the four OAuth 1.0 values, or an
         :class:`~engframe.auth.Auth`. ``None`` reads the ``LP_*`` environment variables.
     domain : str or mapping, optional
-        The Engagement Activity host (``"va-a.data.liveperson.net"`` or a base URL),
+        The data host, ``leDataReporting`` (``"va-a.data.liveperson.net"`` or a base URL),
         skipping the Domain API lookup; or a mapping of service name to host.
     csds_url : str, default DEFAULT_CSDS_URL
         The Domain API; its scheme is used for the hosts it names.
@@ -277,11 +282,16 @@ class Client:
         skills: IdsLike = None,
         agents: IdsLike = None,
         refresh: bool = False,
+        method: str = DEFAULT_METHOD,
     ) -> dict[str, Any]:
         """Fetch one response, as a saved envelope (a dict).
 
         Parameters
         ----------
+        method : str, default "engactivity"
+            The method (:data:`engframe.methods.METHODS`: ``msgconversation``,
+            ``msgcsatdistribution``...). Its rules are checked before anything is sent
+            (``msgcsatdistribution`` takes no ``interval``).
         timeframe : int
             The window [minutes], 1..1440, ending now.
         interval : int, optional
@@ -294,8 +304,8 @@ class Client:
         Returns
         -------
         dict
-            ``{"request": {"account", "timeframe", "interval", "skillIds", "agentIds",
-            "v"}, "fetched_at": "...Z", "from_cache": bool, "response": {...}}``.
+            ``{"request": {"account", "method", "timeframe", "interval", "skillIds",
+            "agentIds", "v"}, "fetched_at": "...Z", "from_cache": bool, "response": {...}}``.
 
         Raises
         ------
@@ -312,8 +322,10 @@ class Client:
         >>> envelope = client.fetch(timeframe=60, skills=[2])  # doctest: +SKIP
         >>> envelope["request"]["skillIds"]                    # doctest: +SKIP
         '2'
+        >>> client.fetch(method="msgcsatdistribution", timeframe=1440)  # doctest: +SKIP
         """
-        query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
+        query = Query(method=method, timeframe=timeframe, interval=interval, skills=skills,
+                      agents=agents)
         parts = self._split(query)
         if len(parts) > 1:
             raise QueryError(
@@ -322,7 +334,8 @@ class Client:
                 parameter="skills" if query.skills != parts[0].skills else "agents",
                 rule=f"few enough ids for a URL of at most {self.max_url_length} characters",
             )
-        return self._envelope(self._get(query, refresh=refresh))
+        return self._envelope(self._get(query, refresh=refresh,
+                                        post=self._needs_post(query)))
 
     def fetch_parts(
         self,
@@ -332,6 +345,7 @@ class Client:
         skills: IdsLike = None,
         agents: IdsLike = None,
         refresh: bool = False,
+        method: str = DEFAULT_METHOD,
     ) -> list[dict[str, Any]]:
         """Fetch a query as one or more envelopes, split where the URL would be too long.
 
@@ -340,7 +354,8 @@ class Client:
         Returns
         -------
         list of dict
-            One envelope per request, each id of a split list in exactly one.
+            One envelope per request, each id of a split list in exactly one (a method
+            that accepts a POST is never split: one envelope).
 
         Raises
         ------
@@ -353,7 +368,8 @@ class Client:
         >>> len(parts)                                                      # doctest: +SKIP
         6
         """
-        query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
+        query = Query(method=method, timeframe=timeframe, interval=interval, skills=skills,
+                      agents=agents)
         return [self._envelope(fetched) for fetched in self._get_all(query, refresh=refresh)]
 
     def frame(
@@ -365,6 +381,7 @@ class Client:
         agents: IdsLike = None,
         refresh: bool = False,
         names: NamesOption = False,
+        method: str = DEFAULT_METHOD,
     ) -> pd.DataFrame:
         """Fetch a query and return the tidy frame (split requests merged into one).
 
@@ -381,8 +398,8 @@ class Client:
         Returns
         -------
         pandas.DataFrame
-            The tidy frame of :func:`engframe.flatten`, with the columns ``account``,
-            ``fetched_at``, ``start`` and ``complete`` after the seven. ``df.attrs``
+            The tidy frame of :func:`engframe.flatten`, with the columns ``method``,
+            ``account``, ``fetched_at``, ``start`` and ``complete`` after the seven. ``df.attrs``
             holds ``account``, ``query`` (as asked, before any split), ``window``
             (``start``/``end``), ``fetched_at`` (the latest answer's), ``from_cache``
             (whether every answer came from the cache) and ``requests`` (how many).
@@ -403,7 +420,8 @@ class Client:
         check_names_option(names, where="Client.frame")
         # Names given or saved are read first: a missing file fails before any request.
         chosen = None if names is True else names_from(names, beside=None, where="Client.frame")
-        query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
+        query = Query(method=method, timeframe=timeframe, interval=interval, skills=skills,
+                      agents=agents)
         fetched = self._get_all(query, refresh=refresh)
         frames = [self._flatten(part) for part in fetched]
         merged = merge_parts(frames)
@@ -620,31 +638,41 @@ class Client:
             names.save(self.save_raw)
         return names
 
-    def _data_url(self) -> str:
+    def _data_url(self, method: str = DEFAULT_METHOD) -> str:
         base = self._discovery.base_url(self.account, DATA_SERVICE)
-        return base + _DATA_PATH.format(account=self.account)
+        return base + get_method(method).path.format(account=self.account)
+
+    def _needs_post(self, query: Query) -> bool:
+        """Whether the query goes as a POST: its URL too long, and its method takes one."""
+        url = len(self._data_url(query.method)) + 1 + len(query.query_string())
+        return url > self.max_url_length and query.catalogued.posts
 
     def _split(self, query: Query) -> tuple[Query, ...]:
-        prefix = len(self._data_url()) + 1  # the "?"
+        if query.catalogued.posts:
+            return (query,)  # a long id list goes in a POST's body, never split
+        prefix = len(self._data_url(query.method)) + 1  # the "?"
         return split_query(query, room=self.max_url_length - prefix)
 
     def _get_all(self, query: Query, *, refresh: bool) -> list[_Fetched]:
         parts = self._split(query)
+        post = self._needs_post(query)
         # A split query makes several requests: show their progress on a terminal.
-        shown = tqdm(parts, desc="engactivity", unit="request", file=sys.stderr, leave=False,
+        shown = tqdm(parts, desc=query.method, unit="request", file=sys.stderr, leave=False,
                      disable=None if len(parts) > 1 else True)
-        fetched = [self._get(part, refresh=refresh) for part in shown]
+        fetched = [self._get(part, refresh=refresh, post=post) for part in shown]
         ends = [bucket_ceil(part.fetched_at_ms) for part in fetched]
         if len(set(ends)) > 1 and not self._transport.offline:
             # A bucket boundary passed between requests: fetch the older ones again so
             # every part covers the same window.
             newest = max(ends)
-            fetched = [part if end == newest else self._get(part.query, refresh=True)
+            fetched = [part if end == newest else self._get(part.query, refresh=True,
+                                                            post=part.posted)
                        for part, end in zip(fetched, ends, strict=True)]
         return fetched
 
-    def _get(self, query: Query, *, refresh: bool) -> _Fetched:
-        url = f"{self._data_url()}?{query.query_string()}"
+    def _get(self, query: Query, *, refresh: bool, post: bool = False) -> _Fetched:
+        base = self._data_url(query.method)
+        url = base if post else f"{base}?{query.query_string()}"
         sign, renew = self._signing()
         shown = redact_url(url)
 
@@ -653,13 +681,20 @@ class Client:
             # holds is checked by flatten, which drops a bad answer from the cache).
             check_json_object(body, source=shown)
 
-        response = self._transport.get(url, sign=sign, renew=renew, refresh=refresh,
-                                       service=DATA_SERVICE,
-                                       role=self._discovery.role(DATA_SERVICE), check=check)
+        role = self._discovery.role(DATA_SERVICE)
+        if post:
+            # The same rules as a GET: credentials over https or to loopback only, no
+            # redirect followed, the answer bounded and checked; never cached.
+            response = self._transport.post_json(url, query.json_body(), sign=sign,
+                                                 renew=renew, service=DATA_SERVICE,
+                                                 role=role, check=check)
+        else:
+            response = self._transport.get(url, sign=sign, renew=renew, refresh=refresh,
+                                           service=DATA_SERVICE, role=role, check=check)
         stamp = response.headers.get(FETCHED_AT_HEADER, "")
         fetched_at = int(stamp) if stamp.isdigit() else round(self._clock() * 1000)
-        return _Fetched(query, redact_url(url), fetched_at,
-                        bool(getattr(response, "from_cache", False)), response.content)
+        return _Fetched(query, shown, fetched_at, bool(getattr(response, "from_cache", False)),
+                        response.content, posted=post)
 
     def _signing(self) -> tuple[Callable[[], requests.auth.AuthBase] | None,
                                 Callable[[], bool] | None]:
@@ -736,8 +771,10 @@ class Client:
         return head[:-1] + b',"response":' + fetched.content + b"}"
 
     def _unusable(self, fetched: _Fetched) -> None:
-        # A broken answer must not be served again from the cache.
-        self._transport.evict(f"{self._data_url()}?{fetched.query.query_string()}")
+        # A broken answer must not be served again from the cache (a POST's never is).
+        if not fetched.posted:
+            query = fetched.query
+            self._transport.evict(f"{self._data_url(query.method)}?{query.query_string()}")
 
     def _save(self, fetched: _Fetched) -> None:
         if self.save_raw is None:
@@ -750,8 +787,9 @@ class Client:
         if problem is not None:
             raise OutputError(f"save_raw: cannot create the folder {self.save_raw} ({problem})")
         stamp = _iso(fetched.fetched_at_ms).replace("-", "").replace(":", "").replace(".", "")
-        digest = hashlib.sha256(fetched.query.query_string().encode()).hexdigest()[:10]
-        target = self.save_raw / f"engactivity_{self.account}_{stamp}_{digest}.json"
+        digest = hashlib.sha256(f"{fetched.query.method}?{fetched.query.query_string()}"
+                                .encode()).hexdigest()[:10]
+        target = self.save_raw / f"{fetched.query.method}_{self.account}_{stamp}_{digest}.json"
         content = self._envelope_bytes(fetched)
 
         def write(temporary: Path) -> None:
@@ -829,6 +867,7 @@ def load_live(
     *,
     account: str | int | None,
     timeframe: int,
+    method: str = DEFAULT_METHOD,
     interval: int | None = None,
     skills: IdsLike = None,
     agents: IdsLike = None,
@@ -843,7 +882,7 @@ def load_live(
     ----------
     account : str or int or None
         The account id (``None``: ``$LP_ACCOUNT``).
-    timeframe, interval, skills, agents
+    timeframe, interval, skills, agents, method
         The query (see :meth:`Client.fetch`).
     auth : optional
         Credentials (see :class:`Client`); ``None`` reads the environment.
@@ -869,8 +908,9 @@ def load_live(
     >>> df = load_live(account="56072331", timeframe=1440, interval=60,
     ...                skills="all", agents="all")  # doctest: +SKIP
     """
-    query = Query(timeframe=timeframe, interval=interval, skills=skills, agents=agents)
+    query = Query(method=method, timeframe=timeframe, interval=interval, skills=skills,
+                  agents=agents)
     with Client(account, auth=auth, **client_kwargs) as client:
-        return client.frame(timeframe=query.timeframe, interval=query.interval,
-                            skills=query.skills, agents=query.agents, refresh=refresh,
-                            names=names)
+        return client.frame(method=query.method, timeframe=query.timeframe,
+                            interval=query.interval, skills=query.skills, agents=query.agents,
+                            refresh=refresh, names=names)

@@ -10,13 +10,14 @@ import numpy as np
 import pandas as pd
 
 from engframe import _files
-from engframe._arrays import inexact
 from engframe._resolve import resolve
-from engframe._walk import value_path
 from engframe.client import load_live
 from engframe.errors import QueryError, ResponseError, SourceError
 from engframe.flatten import flatten
+from engframe.flatten._arrays import inexact
+from engframe.flatten._walk import value_path
 from engframe.limits import MAX_RESPONSE_BYTES
+from engframe.methods import DEFAULT_METHOD
 from engframe.names._option import NamesOption, check_names_option, with_names
 from engframe.query import IdsLike
 from engframe.schema import MAX_EXACT_INT, categorical, concat_frames
@@ -34,6 +35,7 @@ def load(
     interval: int | None = None,
     skills: IdsLike = None,
     agents: IdsLike = None,
+    method: str | None = None,
     auth: Any = None,
     refresh: bool = False,
     recursive: bool = False,
@@ -41,10 +43,12 @@ def load(
     max_bytes: int = MAX_RESPONSE_BYTES,
     **client_options: Any,
 ) -> pd.DataFrame:
-    """Load Engagement Activity data as one tidy frame, from saved responses or the API.
+    """Load real-time data (any method) as one tidy frame, from saved responses or the API.
 
     Give either a ``source`` to read, or a query (``timeframe``, and ``account`` unless
-    ``$LP_ACCOUNT`` is set) to fetch from the live API.
+    ``$LP_ACCOUNT`` is set) to fetch from the live API: Engagement Activity by default,
+    ``method="msgconversation"`` (or another of :data:`engframe.methods.METHODS`) for
+    another.
 
     Parameters
     ----------
@@ -60,6 +64,10 @@ def load(
         Interval size [minutes]: a multiple of 5, at most ``timeframe`` and a divisor of it.
     skills, agents : "all", iterable of int or comma string, optional
         The skills and agents to split the values by.
+    method : str, optional
+        For a live fetch, the method (default ``"engactivity"``; its rules are checked
+        before anything is sent: ``msgcsatdistribution`` takes no ``interval``). Saved
+        responses say their own (the ``method`` column).
     auth : optional
         Credentials (see :class:`engframe.Client`); ``None`` reads the ``LP_*``
         environment variables.
@@ -137,10 +145,11 @@ def load(
                              parameter="timeframe", rule="an integer from 1 to 1440")
         return load_live(account=account, timeframe=timeframe, interval=interval,
                          skills=skills, agents=agents, auth=auth, refresh=refresh,
-                         names=names, **client_options)
+                         names=names, method=DEFAULT_METHOD if method is None else method,
+                         **client_options)
     max_bytes = _files.check_max_bytes(max_bytes, where="engframe.load")
     if client_options or auth is not None or interval is not None or skills is not None or (
-        agents is not None
+        agents is not None or method is not None
     ):
         raise QueryError("engframe.load: query options need a live query (timeframe=...)",
                          parameter="timeframe", rule="given with interval, skills, agents")

@@ -142,7 +142,8 @@ def to_parquet(
         df, where="to_parquet")
     table = _typed_nulls(table, df)
     pairs = _meta.build(layout=layout, query=_meta.query_of(df), specs=specs, extra=metadata,
-                        units=_meta.units_of(df), where="to_parquet")
+                        units=_meta.units_of(df), note=_meta.units_note(df),
+                        where="to_parquet")
     table = table.replace_schema_metadata({**(table.schema.metadata or {}), **pairs})
     write_file(path, lambda tmp: pq.write_table(table, tmp, compression=compression,
                                                 write_page_checksum=True, **WRITE_OPTIONS))

@@ -38,7 +38,6 @@ from engframe._keys import run_starts
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
 from engframe.derive._attrs import WINDOW_MS
 from engframe.derive._core import _check_tz, check_components
-from engframe.derive._formula import HOURS, RAW_LABELS, RAW_UNITS
 from engframe.derive._grains import grain_labels
 from engframe.derive._select import (
     choose_level,
@@ -48,9 +47,10 @@ from engframe.derive._select import (
     span_mask,
 )
 from engframe.errors import FrameError, OptionError
-from engframe.reconcile import STATUSES
+from engframe.methods import HOURS, unit_of, volume_of
+from engframe.methods import label as metric_label
+from engframe.reconcile import RELATION_LABELS, STATUSES
 from engframe.schema import NAT_MS, check_frame, epoch_ms
-from engframe.scope import RELATIONS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -116,6 +116,7 @@ _TOLERANCE_HOURS: Final = 1 / 3600
 _DRIFT_LABELS: Final = {
     "count": "sum of parts - reported [count]",
     "s": "sum of parts - reported [s]",
+    "fraction": "recomputed - reported [fraction]",
     "%": "relative difference [%]",
 }
 
@@ -171,7 +172,8 @@ def _check_choice(value: object, allowed: tuple[Any, ...], name: str, *, where: 
 def _label(f: Formula) -> str:
     """The axis label of a metric: plain words and the unit, "Average handling time (s)"."""
     unit = {"fraction": "0 to 1"}.get(f.unit, f.unit)
-    if not unit or unit.lower() in f.title.lower():  # "Chats", not "Chats (chats)"
+    # "Chats", not "Chats (chats)"; but "... conversations (s)": a word, not a letter
+    if not unit or unit.lower() in f.title.lower().split():
         return f.title
     return f"{f.title} ({unit})"
 
@@ -459,7 +461,7 @@ def ranking(
     *,
     by: str = "agent",
     top: int = DEFAULT_RANK_TOP,
-    count: str | Formula = "totalChats",
+    count: str | Formula | None = None,
     min_volume: float = DEFAULT_MIN_VOLUME,
     level: str | None = None,
     span: str | None = None,
@@ -488,9 +490,10 @@ def ranking(
         id ("agent 1282939616").
     top : int
         How many bars to draw.
-    count : str or Formula
-        The volume printed beside each bar and compared with ``min_volume`` (default
-        ``totalChats``).
+    count : str or Formula, optional
+        The volume printed beside each bar and compared with ``min_volume``; default the
+        volume of the metric's method (:attr:`engframe.methods.Method.volume`:
+        ``totalChats``, ``totalResolvedConversations``, ``total_answers``).
     min_volume : float, default DEFAULT_MIN_VOLUME (20)
         The least ``count`` a skill or agent needs to be ranked; 0 ranks every one.
     level, span : str, optional
@@ -530,6 +533,7 @@ def ranking(
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['Dana Levi']
     """
+    count = volume_of(metric) if count is None else count
     if not isinstance(df, pd.DataFrame):  # a history (folder, engframe.scan): out of core
         from engframe.lazy._plot import plot_frame
         from engframe.lazy._scan import as_scan, is_history
@@ -645,7 +649,7 @@ def drift(checks: pd.DataFrame, *, relative: bool = False, tz: str = DEFAULT_TZ,
     _check_tz(tz, where="drift")
     metric = checks["metric"].astype(str)
     relation = checks["relation"].astype(str)
-    row = (relation.map(_RELATION_LABELS).fillna(relation) + " · "
+    row = (relation.map(RELATION_LABELS).fillna(relation) + " · "
            + metric.map(_metric_title)).to_numpy()
     status = checks["status"].astype(str).to_numpy()
     drifted_rows = set(row[status != "ok"])
@@ -655,8 +659,7 @@ def drift(checks: pd.DataFrame, *, relative: bool = False, tz: str = DEFAULT_TZ,
         "x": (checks["relative_difference"].to_numpy(np.float64)[keep] * 100 if relative
               else checks["difference"].to_numpy(np.float64)[keep]),
         "status": status[keep],
-        "panel": "%" if relative else np.where(metric.map(RAW_UNITS).to_numpy()[keep] == "s",
-                                               "s", "count"),
+        "panel": "%" if relative else metric.map(_drift_panel_of).to_numpy()[keep],
     })
     clean = len(set(row)) - len(drifted_rows)
     title = f"Reconciliation drift, {_checks_window(checks, tz)}"
@@ -667,19 +670,20 @@ def drift(checks: pd.DataFrame, *, relative: bool = False, tz: str = DEFAULT_TZ,
         first.set_axis_off()
         first.set_title(title)
         return first
-    panels = [p for p in (("%",) if relative else ("count", "s"))
+    panels = [p for p in (("%",) if relative else ("count", "s", "fraction"))
               if (points["panel"] == p).any()]
     counts = points.groupby(["panel", "row", "x", "status"], sort=False).size()
     stacked = counts.rename("n").reset_index()
     rows = {p: sorted(set(points.loc[points["panel"] == p, "row"])) for p in panels}
     first = ax if ax is not None else _drift_figure(sum(len(r) for r in rows.values()))
     axes = [first]
-    if len(panels) == 2:
+    if len(panels) > 1:
         from mpl_toolkits.axes_grid1 import make_axes_locatable  # type: ignore[import-untyped]
 
-        share = 100 * max(len(rows[panels[1]]), 1) / max(len(rows[panels[0]]), 1)
-        axes.append(make_axes_locatable(first).append_axes("bottom", size=f"{share:.0f}%",
-                                                           pad=0.9))
+        divider = make_axes_locatable(first)
+        for panel in panels[1:]:
+            share = 100 * max(len(rows[panel]), 1) / max(len(rows[panels[0]]), 1)
+            axes.append(divider.append_axes("bottom", size=f"{share:.0f}%", pad=0.9))
     for panel, target in zip(panels, axes, strict=True):
         _drift_panel(target, stacked[stacked["panel"] == panel], rows[panel], panel=panel,
                      relative=relative)
@@ -690,12 +694,15 @@ def drift(checks: pd.DataFrame, *, relative: bool = False, tz: str = DEFAULT_TZ,
     return first
 
 
-#: The relations of :data:`engframe.scope.RELATIONS` in plain words.
-_RELATION_LABELS: Final = {r.name: r.label for r in RELATIONS}
-
-
 def _metric_title(name: str) -> str:
-    return RAW_LABELS.get(name, name)
+    """A metric in plain words, from the catalogue (the name when it does not know it)."""
+    return metric_label(name, unit="")
+
+
+def _drift_panel_of(name: str) -> str:
+    """The drift panel of a metric's differences, by its unit: seconds, shares, counts."""
+    unit = unit_of(name)
+    return unit if unit in ("s", "fraction") else "count"
 
 
 def _checks_window(checks: pd.DataFrame, tz: str) -> str:
@@ -733,7 +740,7 @@ def _drift_panel(axes: Axes, stacked: pd.DataFrame, rows: list[str], *, panel: s
     axes.set_ylim(len(rows) - 0.5, -0.5)  # the first row on top
     reach = float(np.nanmax(np.abs(x))) if len(x) and np.isfinite(x).any() else 0.0
     axes.set_xlim(-max(reach, 1.0) * 1.15, max(reach, 1.0) * 1.15)
-    if not relative:
+    if not relative and panel != "fraction":
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_xlabel(_DRIFT_LABELS[panel])
 

@@ -1,14 +1,18 @@
 """The query: its parameters checked before any traffic, its query string, and its splitting.
 
-A :class:`Query` holds the Engagement Activity parameters in normal form: ``timeframe``
-and ``interval`` in minutes, and ``skills``/``agents`` each ``None`` (not sent), ``"all"``
-or a tuple of integer ids. Building one checks every rule of the spec, so a bad
-query fails here, with a :class:`~engframe.errors.QueryError` naming the parameter, the bad
-value and the rule, before anything goes over the network.
+A :class:`Query` holds a method's parameters in normal form: the method (a name of the
+catalogue, :mod:`engframe.methods`; ``engactivity`` by default), ``timeframe`` and ``interval``
+in minutes, and ``skills``/``agents`` each ``None`` (not sent), ``"all"`` or a tuple of
+integer ids. Building one checks every rule of the method's page (the catalogue says which:
+``msgcsatdistribution`` takes no ``interval``), so a bad query fails here, with a
+:class:`~engframe.errors.QueryError` naming the parameter, the bad value and the rule,
+before anything goes over the network.
 
-There is no POST form of the method, so a long id list can make the URL too long for the
-servers on the way. :func:`split_query` cuts such a query into several whose query strings
-each fit a given room; the client fetches them all and merges the results.
+A long id list can make the URL too long for the servers on the way. A method that accepts a
+POST (msgconversation) then gets its parameters as a JSON object of strings
+(:meth:`Query.json_body`); one that does not (engactivity) is split by :func:`split_query`
+into several queries whose query strings each fit a given room, which the client fetches
+and merges.
 
 Examples
 --------
@@ -16,16 +20,20 @@ Examples
 >>> q = Query(timeframe=60, interval=30, skills=[4, 15, 3], agents="all")
 >>> q.query_string()
 'timeframe=60&v=1&interval=30&skillIds=4,15,3&agentIds=all'
+>>> Query(method="msgconversation", timeframe=60, agents=[1, 2]).json_body()
+b'{"timeframe":"60","v":"1","agentIds":"1,2"}'
 """
 
 from __future__ import annotations
 
+import json
 import operator
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal, TypeAlias
 
 from engframe.errors import QueryError
+from engframe.methods import DEFAULT_METHOD, Method, get_method
 from engframe.schema import MAX_ID, MIN_ID
 from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL, interval_fits, interval_rule
 
@@ -110,17 +118,21 @@ def check_account(account: Any) -> str:
     raise _fail("account", account, rule)
 
 
-def _check_timeframe(timeframe: Any) -> int:
-    rule = f"an integer number of minutes from 1 to {MAX_TIMEFRAME}"
+def _check_timeframe(timeframe: Any, method: Method | None = None) -> int:
+    low, high = (1, MAX_TIMEFRAME) if method is None else method.timeframe
+    rule = f"an integer number of minutes from {low} to {high}"
     number = _integer(timeframe)
-    if number is None or not 1 <= number <= MAX_TIMEFRAME:
+    if number is None or not low <= number <= high:
         raise _fail("timeframe", timeframe, rule)
     return number
 
 
-def _check_interval(interval: Any, timeframe: int) -> int | None:
+def _check_interval(interval: Any, timeframe: int, method: Method | None = None) -> int | None:
     if interval is None:
         return None
+    if method is not None and not method.interval:
+        raise _fail("interval", interval, f"None: {method.name} takes no interval (its "
+                                          "answers cover the whole timeframe)")
     rule = f"None or {interval_rule(timeframe)}"
     number = _integer(interval)
     if number is None or not interval_fits(timeframe, number):
@@ -233,10 +245,12 @@ def ids_text(ids: Ids) -> str | None:
 
 @dataclass(frozen=True, slots=True, init=False)
 class Query:
-    """One Engagement Activity query, checked and in normal form.
+    """One query of a method, checked and in normal form.
 
     Parameters
     ----------
+    method : str, default "engactivity"
+        The method (:data:`engframe.methods.METHODS`).
     timeframe : int
         The window [minutes], 1..1440, ending now.
     interval : int, optional
@@ -252,7 +266,7 @@ class Query:
     ------
     QueryError
         If a parameter breaks a rule; the error's ``parameter``, ``value`` and ``rule``
-        say which, what and why.
+        say which, what and why. An unknown method names the ones engframe knows.
 
     Examples
     --------
@@ -260,8 +274,13 @@ class Query:
     'all'
     >>> Query(timeframe=60, agents="12, 34").agents
     (12, 34)
+    >>> Query(method="msgcsatdistribution", timeframe=60, interval=30)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    engframe.errors.QueryError: interval=30 is invalid: interval must be None: ...
     """
 
+    method: str
     timeframe: int
     interval: int | None
     skills: Ids
@@ -270,14 +289,17 @@ class Query:
     def __init__(
         self,
         *,
+        method: str = DEFAULT_METHOD,
         timeframe: int,
         interval: int | None = None,
         skills: IdsLike = None,
         agents: IdsLike = None,
     ) -> None:
-        checked = _check_timeframe(timeframe)
+        found = get_method(method)
+        object.__setattr__(self, "method", found.name)
+        checked = _check_timeframe(timeframe, found)
         object.__setattr__(self, "timeframe", checked)
-        object.__setattr__(self, "interval", _check_interval(interval, checked))
+        object.__setattr__(self, "interval", _check_interval(interval, checked, found))
         object.__setattr__(self, "skills", check_ids("skills", skills))
         object.__setattr__(self, "agents", check_ids("agents", agents))
 
@@ -309,15 +331,33 @@ class Query:
         # Ids are digits and "all", timeframe and interval integers: nothing needs quoting.
         return "&".join(f"{name}={value}" for name, value in self.params().items())
 
+    def json_body(self) -> bytes:
+        """The parameters as a POST sends them: a JSON object of strings, as the pages show.
+
+        Examples
+        --------
+        >>> Query(method="msgconversation", timeframe=1440, interval=1440, skills="1,2",
+        ...       agents=[7]).json_body()
+        b'{"timeframe":"1440","v":"1","interval":"1440","skillIds":"1,2","agentIds":"7"}'
+        """
+        return json.dumps(self.params(), separators=(",", ":")).encode()
+
+    @property
+    def catalogued(self) -> Method:
+        """The method's entry in the catalogue."""
+        return get_method(self.method)
+
     def request_fields(self) -> dict[str, Any]:
         """The query as a saved envelope's ``request`` records it (without the account).
 
         Examples
         --------
-        >>> Query(timeframe=60, agents=[12, 34]).request_fields()
-        {'timeframe': 60, 'interval': None, 'skillIds': None, 'agentIds': '12,34', 'v': 1}
+        >>> Query(timeframe=60, agents=[12, 34]).request_fields()  # doctest: +NORMALIZE_WHITESPACE
+        {'method': 'engactivity', 'timeframe': 60, 'interval': None, 'skillIds': None,
+         'agentIds': '12,34', 'v': 1}
         """
         return {
+            "method": self.method,
             "timeframe": self.timeframe,
             "interval": self.interval,
             "skillIds": ids_text(self.skills),
@@ -333,8 +373,8 @@ class Query:
         >>> Query(timeframe=60, skills=[1, 2]).replace_ids(skills=(2,), agents=None).skills
         (2,)
         """
-        return Query(timeframe=self.timeframe, interval=self.interval, skills=skills,
-                     agents=agents)
+        return Query(method=self.method, timeframe=self.timeframe, interval=self.interval,
+                     skills=skills, agents=agents)
 
 
 def _chunks(ids: tuple[int, ...], room: int) -> list[tuple[int, ...]] | None:
@@ -393,7 +433,8 @@ def split_query(query: Query, *, room: int) -> tuple[Query, ...]:
         return (query,)
     lists = {field: getattr(query, field) for field in _PARAM_NAMES
              if isinstance(getattr(query, field), tuple)}
-    base = len(Query(timeframe=query.timeframe, interval=query.interval).query_string())
+    base = len(Query(method=query.method, timeframe=query.timeframe,
+                     interval=query.interval).query_string())
     named = {field: len(f"&{_PARAM_NAMES[field]}=") for field in _PARAM_NAMES}
     fixed = base + sum(named[field] for field in _PARAM_NAMES if getattr(query, field) is not None)
     whole = {field: len(ids_text(getattr(query, field)) or "") for field in _PARAM_NAMES}

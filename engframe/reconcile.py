@@ -62,10 +62,12 @@ import pandas as pd
 
 from engframe._keys import first_rows, group_ids
 from engframe.errors import FrameError, OptionError
+from engframe.methods import ADDITIVE, FLOAT32_PRECISION, METHODS, Identity, Kind, Metric, kind_of
 from engframe.schema import (
     LEVEL_CODE,
     LEVELS,
     MAX_EXACT_INT,
+    METHOD_COLUMN,
     SPANS,
     TIMESTAMP_DTYPE,
     categorical,
@@ -83,8 +85,11 @@ from engframe.scope import (
 )
 
 __all__ = [
+    "AVERAGE_RELATION",
+    "RATIO_RELATION",
     "REASONS",
     "RELATIONS",
+    "RELATION_LABELS",
     "RESPONSE_KEYS",
     "ROUNDED_METRICS",
     "ROUNDINGS",
@@ -94,9 +99,23 @@ __all__ = [
     "summarize",
 ]
 
-#: Metrics the API rounds element by element (handling times, in seconds): a total may
-#: differ from the sum of its parts by the rounding of each. Counts are exact.
-ROUNDED_METRICS: Final = frozenset({"totalHandlingTime", "nonInteractiveTotalHandlingTime"})
+#: Metrics the API rounds element by element (handling times, in seconds, of every method of
+#: the catalogue): a total may differ from the sum of its parts by the rounding of each.
+#: Counts are exact.
+ROUNDED_METRICS: Final = frozenset().union(*(m.rounded for m in METHODS.values()))
+
+#: The relations between metrics of one row: an average (a ratio) against the ratio of the
+#: sums behind it, which the API computes as a 32-bit float.
+AVERAGE_RELATION: Final = "average_vs_its_sums"
+RATIO_RELATION: Final = "ratio_vs_its_counts"
+
+#: Every relation reconcile may report, in plain words (for charts and reports).
+RELATION_LABELS: Final = {
+    **{r.name: r.label for r in RELATIONS},
+    **{i.name: i.label for m in METHODS.values() for i in m.identities},
+    AVERAGE_RELATION: "an average vs its sums, recomputed",
+    RATIO_RELATION: "a ratio vs its counts, recomputed",
+}
 
 #: How the API may round each value to whole seconds: to the nearest (the default: the
 #: simulator does so, and ten simulated days never drift beyond it,
@@ -112,12 +131,13 @@ REASONS: Final = (
     "within rounding",
     "parts exceed the whole",
     "parts short of the whole",
+    "differs from the ratio of its sums",
 )
-_EXACT, _ROUNDING, _OVER, _SHORT = range(len(REASONS))
+_EXACT, _ROUNDING, _OVER, _SHORT, _RECOMPUTED = range(len(REASONS))
 
 #: Columns that tell responses apart in a frame holding several (``fetched_at`` only where
 #: the frame stacks fetches of the same periods; see the module's docstring).
-RESPONSE_KEYS: Final = ("source", "account", "fetched_at")
+RESPONSE_KEYS: Final = ("source", "method", "account", "fetched_at")
 
 _OUTPUT: Final = (
     "relation", "level", "span", "timestamp", "skill", "agent", "metric", "reported",
@@ -155,10 +175,12 @@ class _Codes:
         agent, agents = _factorize_ids(df["agent"])
         metric = df["metric"].astype("category").array
         resp_codes, n_responses = np.zeros(len(df), np.int64), 1 if len(df) else 0
-        if response and len(df):
-            found, resp_uniques = pd.factorize(group_ids([df[c] for c in response])[0])
+        varying = [c for c in response if not _constant(df[c])]
+        if varying and len(df):
+            found, resp_uniques = pd.factorize(group_ids([df[c] for c in varying])[0])
             resp_codes, n_responses = found.astype(np.int64, copy=False), len(resp_uniques)
-        first = first_rows(resp_codes, n_responses)
+        first = (first_rows(resp_codes, n_responses) if n_responses > 1
+                 else np.zeros(n_responses, np.int64))
         value = df["value"].to_numpy()
         exact = value.dtype.kind == "f" or not len(value) or (
             int(np.abs(value).max()) * len(value) < MAX_EXACT_INT)
@@ -193,14 +215,49 @@ def _fixed_codes(column: pd.Series, categories: Sequence[str]) -> np.ndarray:
     return np.asarray(pd.Categorical(column, categories=list(categories)).codes, np.int64)
 
 
+def _constant(column: pd.Series) -> bool:
+    """Whether a column holds one value in every row (it tells nothing apart)."""
+    values = column.array
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes)
+        return not len(codes) or bool(codes.min() == codes.max())
+    return False
+
+
+def _run_starts(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+    """Where runs of equal values (and equal missingness) start.
+
+    A tidy frame's stamps, skills and agents come in runs (an interval's rows, a skill's, a
+    metric map's): the distinct values are those of the runs' first rows, a few per thousand.
+    """
+    change = np.empty(len(values), bool)
+    if len(values):
+        change[0] = True
+        np.not_equal(values[1:], values[:-1], out=change[1:])
+        if mask is not None:
+            change[1:] |= mask[1:] != mask[:-1]
+    return np.flatnonzero(change)
+
+
 def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(epoch_ms(column), sort=True)
-    return codes.astype(np.int64, copy=False), np.asarray(uniques, np.int64)
+    ms = epoch_ms(column)
+    starts = _run_starts(ms)
+    codes, uniques = pd.factorize(ms[starts], sort=True)
+    lengths = np.diff(np.append(starts, len(ms)))
+    return (np.repeat(codes.astype(np.int64, copy=False), lengths),
+            np.asarray(uniques, np.int64))
 
 
 def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    codes, uniques = pd.factorize(column.astype("Int64"))  # <NA> gets -1
-    return codes.astype(np.int64, copy=False), np.asarray(uniques, np.int64)
+    ids = column.astype("Int64")
+    mask: np.ndarray = ids.isna().to_numpy()
+    values = ids.to_numpy(np.int64, na_value=0)
+    starts = _run_starts(values, mask)
+    runs: Any = pd.arrays.IntegerArray(values[starts], mask[starts])
+    codes, uniques = pd.factorize(runs)  # <NA> gets -1; first-seen order, as rows'
+    lengths = np.diff(np.append(starts, len(values)))
+    return (np.repeat(codes.astype(np.int64, copy=False), lengths),
+            np.asarray(uniques, np.int64))
 
 
 #: Above this many cells a key space is counted sparsely (factorized) instead of densely.
@@ -285,6 +342,8 @@ class _Checks:
     reported: np.ndarray
     parts_sum: np.ndarray
     parts: np.ndarray
+    #: for an average or ratio checked against its sums: the float rounding allowed
+    float_tolerance: np.ndarray | None = None
 
 
 def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
@@ -366,6 +425,189 @@ def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
     )
 
 
+#: The key columns of a check among the metrics of one row (one metric map).
+_ROW_KEYS: Final = ("response", "level", "span", "timestamp", "skill", "agent")
+
+
+@dataclass
+class _Maps:
+    """The metric maps of a frame whose maps' rows are contiguous (as ``flatten`` and
+    ``read_dataset`` lay them out): each involved metric's sum and count per map, gathered in
+    one pass, so that every check among a map's metrics is a few column operations."""
+
+    starts: np.ndarray  # the first row of each map
+    slots: dict[int, int]  # metric code -> column
+    counts: np.ndarray  # (maps, columns)
+    sums: np.ndarray
+
+    @classmethod
+    def of(cls, codes: _Codes, metrics: Sequence[int]) -> _Maps | None:
+        n = len(codes.metric)
+        if not n or not metrics:
+            return None
+        change = np.zeros(n, bool)
+        change[0] = True
+        for name in _ROW_KEYS:
+            code = codes.dimension(name)[0]
+            change[1:] |= code[1:] != code[:-1]
+        starts = np.flatnonzero(change)
+        keys = _Keys.pack([(code[starts], width, missing)
+                           for code, width, missing in map(codes.dimension, _ROW_KEYS)],
+                          extra=1)
+        if keys.packed is None:
+            if len(starts) and np.bincount(keys.key, minlength=keys.size).max() > 1:
+                return None  # a map's rows are not contiguous: the general way
+        elif keys.size < len(starts):
+            return None
+        map_of = np.cumsum(change) - 1
+        slots = {code: i for i, code in enumerate(metrics)}
+        lookup = np.full(len(codes.metrics) + 1, -1, np.int64)
+        for metric, column in slots.items():
+            lookup[metric] = column
+        slot_of = lookup[codes.metric]
+        rows = np.flatnonzero(slot_of >= 0)
+        width = len(slots)
+        cell = map_of[rows] * width + slot_of[rows]
+        counts = np.bincount(cell, minlength=len(starts) * width).reshape(-1, width)
+        sums = np.bincount(cell, weights=codes.value[rows].astype(np.float64),
+                           minlength=len(starts) * width).reshape(-1, width)
+        return cls(starts, slots, counts, sums)
+
+
+def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
+                maps: _Maps | None = None) -> tuple[
+        np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+    """Sums and counts per metric map (row key) and role, for checks among its metrics.
+
+    ``roles`` maps a metric code to its role (1..n_roles-1); other metrics are left out.
+    Returns the present keys' counts and sums per role, and their columns (``maps``: the
+    same from the frame's metric maps gathered once).
+    """
+    if maps is not None and all(code in maps.slots for code in roles):
+        per_count: np.ndarray = np.zeros((len(maps.starts), n_roles), np.int64)
+        per_sum: np.ndarray = np.zeros((len(maps.starts), n_roles))
+        for code, role in roles.items():
+            per_count[:, role] += maps.counts[:, maps.slots[code]]
+            per_sum[:, role] += maps.sums[:, maps.slots[code]]
+        present = np.flatnonzero(per_count[:, 1:].sum(axis=1))
+        first = maps.starts[present]
+        column = {name: codes.dimension(name)[0][first] for name in _ROW_KEYS}
+        return present, per_count[present], per_sum[present], column
+    lookup = np.zeros(len(codes.metrics) + 1, np.int64)
+    for code, role in roles.items():
+        lookup[code] = role
+    role = lookup[codes.metric]  # a metric code of -1 reads the spare last entry: 0
+    rows = np.flatnonzero(role > 0)
+    if not len(rows):
+        return None
+    keys = _Keys.pack([(code[rows], width, missing)
+                       for code, width, missing in map(codes.dimension, _ROW_KEYS)],
+                      extra=n_roles)
+    cell = keys.key * n_roles + role[rows]
+    cells = n_roles * keys.size
+    counts = np.bincount(cell, minlength=cells).reshape(-1, n_roles)
+    values = codes.value[rows].astype(np.float64)
+    sums = np.bincount(cell, weights=values, minlength=cells).reshape(-1, n_roles)
+    present = np.flatnonzero(counts[:, 1:].sum(axis=1))
+    column = dict(zip(_ROW_KEYS, keys.unpack(present), strict=True))
+    return present, counts[present], sums[present], column
+
+
+def _identity_check(codes: _Codes, identity: Identity,
+                    maps: _Maps | None = None) -> _Checks | None:
+    """``whole = sum(parts)`` in every metric map holding the whole and a part."""
+    metrics = list(codes.metrics)
+    if identity.whole not in metrics:
+        return None
+    roles = {metrics.index(identity.whole): 2}
+    roles.update({metrics.index(p): 1 for p in identity.parts if p in metrics})
+    if len(roles) < 2:
+        return None
+    found = _row_checks(codes, roles, 3, maps)
+    if found is None:
+        return None
+    _, counts, sums, column = found
+    if (counts[:, 2] > 1).any():
+        raise FrameError(
+            f"reconcile: the frame holds a metric map more than once ({identity.name}); it "
+            "stacks several responses: keep them apart with a 'source' column")
+    kept = (counts[:, 2] == 1) & (counts[:, 1] > 0)
+    column = {name: code[kept] for name, code in column.items()}
+    reported, parts_sum = sums[kept, 2], sums[kept, 1]
+    if codes.value.dtype.kind != "f":
+        reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
+    return _Checks(
+        relation=identity.name, level=column["level"], span=column["span"],
+        stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
+        metric=np.full(int(kept.sum()), metrics.index(identity.whole), np.int64),
+        response=column["response"], reported=reported, parts_sum=parts_sum,
+        parts=counts[kept, 1])
+
+
+def _recomputed_check(codes: _Codes, metric: Metric,
+                      maps: _Maps | None = None) -> _Checks | None:
+    """An average (ratio) the API sends against the ratio of the sums behind it, row by row.
+
+    Where the denominator is 0 the API shows 0 (the pages' example); the check expects 0.
+    The API computes in 32-bit floats: a difference within that precision is rounding.
+    """
+    metrics = list(codes.metrics)
+    if metric.name not in metrics:
+        return None
+    top, bottom = dict(metric.numerator), dict(metric.denominator)
+    if not all(c in metrics for c in (*top, *bottom)) or set(top) & set(bottom):
+        return None
+    roles = {metrics.index(c): 1 + i for i, c in enumerate((*top, *bottom))}
+    own = 1 + len(roles)
+    roles[metrics.index(metric.name)] = own
+    found = _row_checks(codes, roles, own + 1, maps)
+    if found is None:
+        return None
+    _, counts, sums, column = found
+    if (counts[:, 1:] > 1).any():
+        raise FrameError(
+            f"reconcile: the frame holds a metric map more than once ({metric.name}); it "
+            "stacks several responses: keep them apart with a 'source' column")
+    kept = (counts[:, 1:] == 1).all(axis=1)
+    weights = np.array([*top.values(), *bottom.values()])
+    parts = sums[kept][:, 1:own] * weights
+    numerator = parts[:, :len(top)].sum(axis=1)
+    denominator = parts[:, len(top):].sum(axis=1)
+    recomputed = np.zeros(len(numerator))
+    np.divide(numerator, denominator, out=recomputed, where=denominator != 0)
+    column = {name: code[kept] for name, code in column.items()}
+    relation = AVERAGE_RELATION if metric.kind == Kind.AVERAGE else RATIO_RELATION
+    return _Checks(
+        relation=relation, level=column["level"], span=column["span"],
+        stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
+        metric=np.full(int(kept.sum()), metrics.index(metric.name), np.int64),
+        response=column["response"], reported=sums[kept, own], parts_sum=recomputed,
+        parts=np.full(int(kept.sum()), len(top) + len(bottom), np.int64),
+        float_tolerance=FLOAT32_PRECISION * np.abs(recomputed))
+
+
+def _metric_checks(codes: _Codes, methods: Sequence[str]) -> list[_Checks]:
+    """The checks among the metrics of one row: identities, averages and ratios."""
+    chosen = [METHODS[name] for name in methods if name in METHODS]
+    involved = {m for method in chosen for i in method.identities for m in (i.whole, *i.parts)}
+    involved |= {c for method in chosen for m in method.metrics if m.recomputable
+                 for c in (m.name, *m.formula().components)}
+    names = list(map(str, codes.metrics))
+    maps = _Maps.of(codes, [names.index(m) for m in sorted(involved) if m in names])
+    found = []
+    for method in chosen:
+        for identity in method.identities:
+            checked = _identity_check(codes, identity, maps)
+            if checked is not None:
+                found.append(checked)
+        for metric in method.metrics:
+            if metric.recomputable:
+                checked = _recomputed_check(codes, metric, maps)
+                if checked is not None:
+                    found.append(checked)
+    return found
+
+
 def reconcile(
     df: pd.DataFrame,
     *,
@@ -402,7 +644,8 @@ def reconcile(
         values were summed), ``tolerance`` (the most rounding explains, in seconds),
         ``beyond`` (how far the difference lies outside it: 0 within), ``status``
         (:data:`STATUSES`) and ``reason`` (:data:`REASONS`), then the response columns
-        that tell the checks' responses apart (``source``, ``account``; ``fetched_at``
+        that tell the checks' responses apart (``source``, ``method``, ``account``;
+        ``fetched_at``
         where the frame stacks fetches of the same periods), then ``skill_name`` and
         ``agent_name`` if the frame has them (:func:`engframe.names.attach_names`).
         Metrics sent as JSON floats (averages and scores of other APIs:
@@ -444,7 +687,8 @@ def reconcile(
     response = _response_keys(df)
     codes = _Codes.of(df, response)
     scopes = _scopes(df, codes)
-    additive = _additive(codes, df.attrs.get("float_metrics") or ())
+    methods = _frame_methods(df)
+    additive = _additive(codes, df.attrs.get("float_metrics") or (), methods)
     found = []
     for relation in relations:
         implied = np.array([implication(relation, scope) != NOT_IMPLIED for scope in scopes],
@@ -454,7 +698,24 @@ def reconcile(
         checked = _check(codes, relation, additive, None if implied.all() else implied)
         if checked is not None:
             found.append(checked)
+    found.extend(_metric_checks(codes, methods))
     return _assemble(df, codes, found, response, rounded=rounded, rounding=rounding)
+
+
+def _frame_methods(df: pd.DataFrame) -> list[str]:
+    """The catalogue's methods whose metrics the frame holds (its ``method`` column's)."""
+    from engframe.methods import infer
+
+    if METHOD_COLUMN in df.columns:
+        column = df[METHOD_COLUMN].astype("category").array
+        used = np.unique(np.asarray(column.codes)[np.asarray(column.codes) >= 0])
+        named = [str(column.categories[code]) for code in used]
+        if named:
+            return [m for m in METHODS if m in named]
+    metric = df["metric"].astype("category").array
+    present = metric.categories[np.unique(np.asarray(metric.codes)[np.asarray(metric.codes) >= 0])]
+    found = infer(map(str, present))
+    return [] if found is None else [found.name]
 
 
 def _response_keys(df: pd.DataFrame) -> list[str]:
@@ -465,12 +726,15 @@ def _response_keys(df: pd.DataFrame) -> list[str]:
     In a history, or a folder :func:`engframe.load` resolved, one period holds values of
     several fetches, its best ones, and they are checked together.
     """
-    keys = [c for c in ("source", "account") if c in df.columns]
+    # values of different methods are different responses, whatever else they share
+    keys = [c for c in ("source", METHOD_COLUMN, "account") if c in df.columns]
     if "fetched_at" not in df.columns or not len(df):
         return keys
     fetched = epoch_ms(df["fetched_at"])
     if (fetched == fetched[0]).all():
         return [*keys, "fetched_at"]  # one fetch: the column tells nothing apart, but costs
+    if df.attrs.get("history") is not None:
+        return keys  # one fact per series and period (fetch windows of a method included)
     series = [df[c].array for c in (*keys, "level", "span", "timestamp", "skill", "agent",
                                     "metric")]
     ids, _ = group_ids(series)
@@ -487,9 +751,17 @@ def _response_keys(df: pd.DataFrame) -> list[str]:
 
 
 def _scopes(df: pd.DataFrame, codes: _Codes) -> list[Scope | None]:
-    """The request scope of each response: its file's own (a folder), else the frame's."""
+    """The request scope of each response: its file's own (a folder), its method's (a
+    history of several methods), else the frame's."""
     frame_scope = Scope.of_request(request_of(df.attrs))
     queries = df.attrs.get("queries")
+    held = (df.attrs.get("history") or {}).get("methods")
+    if ("source" not in df.columns or not isinstance(queries, Mapping)) and (
+            isinstance(held, Mapping) and METHOD_COLUMN in df.columns):
+        methods = df[METHOD_COLUMN].array.take(codes.first_of_response)
+        return [Scope.of_request((held.get(str(m)) or {}).get("scope"))
+                if not pd.isna(m) and isinstance(held.get(str(m)), Mapping) else frame_scope
+                for m in methods]
     if "source" not in df.columns or not isinstance(queries, Mapping):
         return [frame_scope] * codes.n_responses
     sources = df["source"].array.take(codes.first_of_response)
@@ -503,19 +775,29 @@ def _scopes(df: pd.DataFrame, codes: _Codes) -> list[Scope | None]:
     return scopes
 
 
-def _additive(codes: _Codes, floats: Collection[str]) -> np.ndarray | None:
+def _additive(codes: _Codes, floats: Collection[str],
+              methods: Sequence[str] = ()) -> np.ndarray | None:
     """Per metric code: whether its values add up; ``None`` when all do.
 
-    A metric the response sent as JSON floats (``floats``: ``attrs["float_metrics"]``) is
-    an average or a score, even where a value happens to be whole (30.0); without that
-    record (a frame whose attrs were lost) a metric holding a fraction is one.
+    By kind (:mod:`engframe.methods`): counts and duration totals add; averages, ratios,
+    extremes and snapshots do not. A metric the catalogue does not know adds when it holds
+    JSON integers: one the response sent as JSON floats (``floats``:
+    ``attrs["float_metrics"]``) is an average or a score, even where a value happens to be
+    whole (30.0); without that record (a frame whose attrs were lost) a metric holding a
+    fraction is one.
     """
-    if codes.value.dtype.kind != "f" or not len(codes.value):
-        return None
-    averaged = np.isin(np.asarray(codes.metrics, dtype=object), list(floats))
-    fractional = codes.value != np.floor(codes.value)
-    if fractional.any():
-        averaged |= np.bincount(codes.metric[fractional], minlength=len(codes.metrics)) > 0
+    names = [str(name) for name in codes.metrics]
+    kinds = [next((kind_of(name, m) for m in methods if kind_of(name, m) != Kind.UNKNOWN),
+                  kind_of(name)) for name in names]
+    known = np.array([kind != Kind.UNKNOWN for kind in kinds], bool)
+    averaged = np.array([kind not in ADDITIVE and kind != Kind.UNKNOWN for kind in kinds], bool)
+    if codes.value.dtype.kind == "f" and len(codes.value):
+        averaged |= np.isin(np.asarray(codes.metrics, dtype=object), list(floats)) & ~known
+        fractional = codes.value != np.floor(codes.value)
+        if fractional.any():
+            held = np.bincount(codes.metric[fractional & (codes.metric >= 0)],
+                               minlength=len(codes.metrics)) > 0
+            averaged |= held & ~known
     return ~averaged if averaged.any() else None
 
 
@@ -534,11 +816,20 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
     diff = parts_sum - reported
     is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))[metric]
     tolerance, beyond = _rounding_bounds(diff, parts, is_rounded, rounding)
+    recomputed = np.zeros(len(diff), bool)
+    if any(c.float_tolerance is not None for c in found):
+        # an average or ratio against its sums: within the API's float rounding either way
+        floats = np.concatenate([c.float_tolerance if c.float_tolerance is not None
+                                 else np.full(len(c.metric), np.nan) for c in found])
+        recomputed = ~np.isnan(floats)
+        tolerance = np.where(recomputed, floats, tolerance)
+        beyond = np.where(recomputed, np.maximum(np.abs(diff) - floats, 0.0), beyond)
     reason = np.full(len(diff), _EXACT, np.int8)
     reason[(diff != 0) & (beyond == 0)] = _ROUNDING
     reason[(beyond > 0) & (diff > 0)] = _OVER
     reason[(beyond > 0) & (diff < 0)] = _SHORT
-    status = np.array([0, 1, 2, 2], np.int8)[reason]
+    reason[(beyond > 0) & recomputed] = _RECOMPUTED
+    status = np.array([0, 1, 2, 2, 2], np.int8)[reason]
     relative = np.full(len(diff), np.nan)
     np.divide(diff, reported, out=relative, where=reported != 0)
     relative[(reported == 0) & (diff == 0)] = 0.0
@@ -709,8 +1000,9 @@ def _describe(row: pd.Series) -> str:
     if "beyond" in row.index and row["tolerance"] > 0 and row["beyond"] > 0:
         why += (f", {_number(row['beyond'])} beyond the {_number(row['tolerance'])} "
                 "rounding explains")
+    side = "recomputed" if row["relation"] in (AVERAGE_RELATION, RATIO_RELATION) else "parts"
     return (
-        f"{' '.join(where)}: parts {_number(row['sum_of_parts'])} vs reported "
+        f"{' '.join(where)}: {side} {_number(row['sum_of_parts'])} vs reported "
         f"{_number(row['reported'])} ({_number(row['difference'], sign=True)}{share}, "
         f"{row['status']}{why})"
     )

@@ -14,7 +14,12 @@ level      category                which part of the response it comes from
 span       category                ``interval`` or ``timeframe``
 =========  ======================  ==================================================
 
-More columns may follow (``source`` when loading a folder).
+The eighth, ``method`` (category), says which API method each value comes from
+(:mod:`engframe.methods`: ``engactivity``, ``msgconversation``, ``msgcsatdistribution``):
+known from a saved envelope's request, else inferred from the metric names through the
+catalogue, else ``<NA>``. Values of different methods never add into one number. More
+columns may follow (``account``, ``fetched_at``, ``start``, ``complete`` for fetches,
+``source`` when loading a folder).
 
 The value dtype is set per response, not per interval: ``int64`` when every value of the
 response is a JSON integer, ``float64`` as soon as one value is a JSON number with a
@@ -48,6 +53,8 @@ import pandas as pd
 from pandas.api.types import union_categoricals
 
 from engframe.errors import FrameError
+from engframe.methods import SECTIONS
+from engframe.methods.engactivity import METHOD as ENGACTIVITY
 
 __all__ = [
     "AGENTS_KEY",
@@ -60,6 +67,7 @@ __all__ = [
     "LEVEL_HAS",
     "MAX_EXACT_INT",
     "MAX_ID",
+    "METHOD_COLUMN",
     "METRICS",
     "MIN_ID",
     "NAT_MS",
@@ -79,14 +87,9 @@ __all__ = [
     "utc_stamps",
 ]
 
-#: The five metrics the API documents, in the spec's order.
-METRICS: Final = (
-    "totalInteractiveChats",
-    "totalNonInteractiveChats",
-    "totalHandlingTime",
-    "nonInteractiveTotalHandlingTime",
-    "connectedEngagements",
-)
+#: The five metrics Engagement Activity documents, in the spec's order (every method's
+#: metrics are in the catalogue, :mod:`engframe.methods`).
+METRICS: Final = ENGACTIVITY.metric_names
 
 #: Where a value comes from in the response.
 LEVELS: Final = ("account", "skill_agent", "skill", "skills_total", "agent", "agents_total")
@@ -103,13 +106,14 @@ LEVEL_HAS: Final = {
     "agents_total": (False, False),
 }
 
-#: The response's member names, as the spec's JSON examples spell them.
+#: The response's member names, as the spec's JSON examples spell them (the catalogue's
+#: :data:`engframe.methods.SECTIONS` layout).
 INTERVALS_KEY: Final = "metricsByIntervals"
-SKILLS_KEY: Final = "skillsMetricsPerAgent"
-AGENTS_KEY: Final = "agentsMetrics"
-TOTALS_KEY: Final = "metricsTotals"
-PER_SKILL_KEY: Final = "metricsPerSkill"
-PER_AGENT_KEY: Final = "metricsPerAgent"
+SKILLS_KEY: Final = SECTIONS.skills
+AGENTS_KEY: Final = SECTIONS.agents
+TOTALS_KEY: Final = SECTIONS.totals
+PER_SKILL_KEY: Final = SECTIONS.per_skill
+PER_AGENT_KEY: Final = SECTIONS.per_agent
 
 #: The largest and smallest skill or agent ids (ids are exact signed 64-bit integers; live
 #: accounts report chats never assigned a skill under skill -1).
@@ -123,6 +127,12 @@ MAX_EXACT_INT: Final = 2**53
 SPANS: Final = ("interval", "timeframe")
 
 COLUMNS: Final = ("timestamp", "skill", "agent", "metric", "value", "level", "span")
+
+#: The column that follows the seven: which API method a row's value comes from
+#: (category: ``engactivity``, ``msgconversation``... from :mod:`engframe.methods`), known
+#: from the saved envelope's request or inferred from the metric names, else ``<NA>``.
+#: Values of different methods never add into one number.
+METHOD_COLUMN: Final = "method"
 
 TIMESTAMP_DTYPE: Final = pd.DatetimeTZDtype(unit="ms", tz="UTC")
 LEVEL_DTYPE: Final = pd.CategoricalDtype(list(LEVELS))

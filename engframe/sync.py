@@ -8,6 +8,11 @@ day. A first run fetches the whole 24 hours the API keeps; a gap longer than tha
 it can and says what was lost. Overlapping fetches are what the dataset's upsert is for: the
 newest bucket of one fetch is still filling and the next one completes it.
 
+Every method of the catalogue syncs into the same history (``method=``, one or several per
+turn): engactivity and msgconversation in 5-minute buckets as above; msgcsatdistribution,
+which has no intervals, in fetch windows that start where the last stored window ended
+(:func:`plan_window`), so that no answer is counted twice.
+
 Examples
 --------
 >>> from engframe.sync import plan_fetch
@@ -38,6 +43,7 @@ from engframe.errors import (
 )
 from engframe.history import BUCKETS, ExportResult, export, history_state
 from engframe.limits import MAX_EVERY, MIN_EVERY
+from engframe.methods import DEFAULT_METHOD, METHODS, get_method
 from engframe.names import Names
 from engframe.query import IdsLike
 from engframe.window import BUCKET_MINUTES, BUCKET_MS, MAX_TIMEFRAME, bucket_ceil, bucket_floor
@@ -52,6 +58,7 @@ __all__ = [
     "FetchPlan",
     "SyncResult",
     "plan_fetch",
+    "plan_window",
     "sync",
 ]
 
@@ -100,11 +107,14 @@ class SyncResult(ExportResult):
         Minutes asked for.
     lost : tuple of str or None
         ``(start, end)`` of a gap the API no longer keeps, when there was one.
+    method : str
+        The method fetched.
     """
 
     fetched: tuple[str, str] = ("", "")
     timeframe: int = 0
     lost: tuple[str, str] | None = None
+    method: str = DEFAULT_METHOD
 
 
 def plan_fetch(*, complete: Sequence[int] | np.ndarray, newest: int | None, now_ms: int,
@@ -148,10 +158,35 @@ def plan_fetch(*, complete: Sequence[int] | np.ndarray, newest: int | None, now_
     return FetchPlan(timeframe, since, lost)
 
 
+def plan_window(*, newest: int | None, now_ms: int) -> FetchPlan:
+    """The window a turn fetches of a method without intervals: from the newest stored
+    window's end up to now, so that windows never overlap.
+
+    ``timeframe`` is the whole minutes since that end (the API's window then starts right
+    at it, a bucket boundary), at most the 1440 the API keeps; 0 when not a minute has
+    passed (nothing to fetch). A first turn fetches the whole day.
+
+    Examples
+    --------
+    >>> end = 1_795_000_200_000  # a bucket boundary
+    >>> plan = plan_window(newest=end, now_ms=end + 47 * 60_000 + 30_000)
+    >>> plan.timeframe, plan.since_ms == end
+    (47, True)
+    """
+    horizon = bucket_floor(now_ms - MAX_TIMEFRAME * _MINUTE_MS)
+    if newest is None:
+        return FetchPlan(MAX_TIMEFRAME, horizon, None)
+    if newest < horizon:
+        return FetchPlan(MAX_TIMEFRAME, horizon, (int(newest), int(horizon)))
+    minutes = max(0, (now_ms - newest) // _MINUTE_MS)
+    return FetchPlan(int(min(minutes, MAX_TIMEFRAME)), int(newest), None)
+
+
 def sync(
     root: str | os.PathLike[str],
     *,
     account: str | int | None = None,
+    method: str | Sequence[str] = DEFAULT_METHOD,
     timeframe: int | None = None,
     interval: int = DEFAULT_INTERVAL,
     skills: IdsLike = "all",
@@ -174,9 +209,15 @@ def sync(
         The history dataset's folder (see :func:`engframe.export`).
     account : str or int, optional
         The account id; ``$LP_ACCOUNT`` when omitted (ignored when ``client`` is given).
+    method : str or sequence of str, default "engactivity"
+        The method(s) to sync, each turn one after the other (``["engactivity",
+        "msgconversation", "msgcsatdistribution"]``), into one history: a table set per
+        method. A method without intervals (msgcsatdistribution) is fetched in windows
+        that start where the stored ones end (:func:`plan_window`).
     timeframe : int, optional
         Minutes to fetch each turn. Default: what the history lacks (from the oldest
         bucket not yet complete, ``margin`` minutes earlier; the whole 24 hours at first).
+        Methods without intervals always fetch from their last window on.
     interval : int, default DEFAULT_INTERVAL
         Must be 5: a synced history keeps the API's 5-minute buckets, on which every fetch
         lines up; coarser periods are derived when reading.
@@ -212,7 +253,7 @@ def sync(
     Returns
     -------
     list of SyncResult
-        One per successful turn.
+        One per successful turn and method.
 
     Raises
     ------
@@ -229,6 +270,10 @@ def sync(
     >>> engframe.sync("history/", account="56072331", every=60)  # doctest: +SKIP
     """
     _check(every=every, times=times, interval=interval, margin=margin, names=names)
+    chosen = [get_method(m).name for m in ([method] if isinstance(method, str) else method)]
+    if not chosen:
+        raise OptionError("sync: method= names no method; give one or several of "
+                          f"{', '.join(METHODS)}")
     turns = times if times is not None else (1 if every is None else None)
     owned = client is None
     active = client if client is not None else Client(account, **client_options)
@@ -239,19 +284,24 @@ def sync(
             started = clock()
             turn += 1
             last = turns is not None and turn == turns
-            try:
-                result = _turn(active, root, timeframe=timeframe, skills=skills, agents=agents,
-                               margin=margin, names=names)
-            except (AuthError, DatasetError):
-                raise
-            except (APIError, ResponseError) as error:
-                if every is None or last:
+            for position, name in enumerate(chosen):
+                try:
+                    result = _turn(active, root, timeframe=timeframe, skills=skills,
+                                   agents=agents, margin=margin,
+                                   names=names and position == 0, method=name)
+                except (AuthError, DatasetError):
                     raise
-                log.warning("sync turn %d failed, trying again next turn: %s", turn, error)
-            else:
-                results.append(result)
-                if on_export is not None:
-                    on_export(result)
+                except (APIError, ResponseError) as error:
+                    if every is None or last:
+                        raise
+                    log.warning("sync turn %d failed for %s, trying again next turn: %s",
+                                turn, name, error)
+                else:
+                    if result is None:
+                        continue
+                    results.append(result)
+                    if on_export is not None:
+                        on_export(result)
             if every is None or last:
                 break
             sleep(max(MIN_PAUSE, every * 60 - (clock() - started)))
@@ -281,20 +331,33 @@ def _check(*, every: float | None, times: int | None, interval: int, margin: int
 
 
 def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None,
-          skills: IdsLike, agents: IdsLike, margin: int, names: bool) -> SyncResult:
+          skills: IdsLike, agents: IdsLike, margin: int, names: bool,
+          method: str = DEFAULT_METHOD) -> SyncResult | None:
     now = round(client.clock() * 1000)
-    state = history_state(root, account=client.account,
+    windows = METHODS[method].windows
+    state = history_state(root, account=client.account, method=method,
                           since_ms=bucket_floor(now - MAX_TIMEFRAME * _MINUTE_MS))
-    if state.grid is not None and state.grid != BUCKETS:
-        raise DatasetError(f"sync: {root} keeps {state.grid.describe()}; sync keeps 5-minute "
-                           "buckets: sync into another folder")
-    plan = plan_fetch(complete=state.complete, newest=state.newest, now_ms=now, margin=margin)
-    minutes = timeframe if timeframe is not None else plan.timeframe
+    if windows:
+        plan = plan_window(newest=state.newest, now_ms=now)
+        minutes = plan.timeframe
+        if not minutes:
+            log.info("sync: %s: not a minute since the last window ended; nothing to fetch",
+                     method)
+            return None
+    else:
+        if state.grid is not None and state.grid != BUCKETS:
+            raise DatasetError(f"sync: {root} keeps {method} in {state.grid.describe()}; "
+                               "sync keeps 5-minute buckets: sync into another folder")
+        plan = plan_fetch(complete=state.complete, newest=state.newest, now_ms=now,
+                          margin=margin)
+        minutes = timeframe if timeframe is not None else plan.timeframe
     if plan.lost is not None:
-        log.warning("sync: %s to %s was never fetched and the API no longer keeps it: lost",
-                    _iso(plan.lost[0]), _iso(plan.lost[1]))
-    log.info("sync: fetching the last %d minutes for account %s", minutes, client.account)
-    frame = client.frame(timeframe=minutes, interval=BUCKET_MINUTES, skills=skills,
+        log.warning("sync: %s: %s to %s was never fetched and the API no longer keeps it: "
+                    "lost", method, _iso(plan.lost[0]), _iso(plan.lost[1]))
+    log.info("sync: fetching the last %d minutes of %s for account %s", minutes, method,
+             client.account)
+    frame = client.frame(method=method, timeframe=minutes,
+                         interval=None if windows else BUCKET_MINUTES, skills=skills,
                          agents=agents, refresh=True)
     result = _export(frame, root, account=client.account,
                      names=_names(client) if names else None)
@@ -305,6 +368,7 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
         fetched=(str(window.get("start", "")), str(window.get("end", ""))),
         timeframe=minutes,
         lost=None if plan.lost is None else (_iso(plan.lost[0]), _iso(plan.lost[1])),
+        method=method,
     )
 
 

@@ -54,7 +54,8 @@ QUICKSTART: Final[Sequence[Cell]] = (
         every run shows the same numbers). Everything it writes goes to a temporary folder.
 
         Outline: 1. load · 2. the tidy frame · 3. a day of data · 4. totals are not
-        observations · 5. derive · 6. reconcile · 7. plot · 8. export, DuckDB and history.
+        observations · 5. derive · 6. reconcile · 7. plot · 8. export, DuckDB and history ·
+        9. a messaging account.
         """),
     code("""
         import json
@@ -395,6 +396,99 @@ QUICKSTART: Final[Sequence[Cell]] = (
     code("""
         back = engframe.read_dataset(history, start="2026-11-27")
         print(back["timestamp"].min(), len(back), "rows")
+        """),
+    md("""
+        ## 9. A messaging account
+
+        Most accounts run messaging. engframe knows LivePerson's Messaging Operations methods
+        too: **msgconversation** (conversations resolved by the agent, the consumer or the
+        system, their handling times and the API's averages) and **msgcsatdistribution**
+        (CSAT answers 1 to 5, their total, the positive ones and the score). Each method is
+        described in engframe's catalogue, `engframe.methods`: its request, its response
+        shape, and every metric's **kind**, which says how it aggregates at any grain:
+        """),
+    code("""
+        from engframe.methods import AGGREGATION, METHODS
+
+        for kind, rule in AGGREGATION.items():
+            print(f"{kind:>9}: {rule}")
+        pd.DataFrame([(m.name, m.kind.value, m.unit, m.label)
+                      for m in METHODS["msgconversation"].metrics],
+                     columns=["metric", "kind", "unit", "label"])
+        """),
+    md("""
+        The same simulated center runs messaging. `method=` fetches it; the frame says its
+        method in the `method` column. msgconversation's handling times have no documented
+        unit: engframe reads them as seconds (`derive(..., time_unit="ms")` if yours are
+        milliseconds).
+        """),
+    code("""
+        with sim.serve(seed=1, now=NOW) as server:
+            credentials = (server.client_id, server.client_secret)
+            with engframe.Client(server.account, auth=credentials, csds_url=server.base_url,
+                                 cache=False, clock=NOW.timestamp) as client:
+                conversations = client.frame(method="msgconversation", timeframe=1440,
+                                             interval=60, skills="all", agents="all",
+                                             names=names)
+                csat = client.frame(method="msgcsatdistribution", timeframe=1440,
+                                    skills="all", agents="all", names=names)
+        print(conversations["method"].unique().tolist(), csat["method"].unique().tolist())
+        print(f"{len(conversations):,} and {len(csat):,} rows")
+        """),
+    md("""
+        **Averages are recomputed, never added.** Asked for by name,
+        `avgTime_resolvedConversations_byCCP` is `totalHandlingTime_resolvedConversations_byCCP
+        / resolvedConversations_byCCP` summed over each group, at every grain: adding the
+        API's per-agent averages would be wrong by minutes. By skill, per resolution type,
+        with the resolution mix:
+        """),
+    code("""
+        per_skill = engframe.derive(conversations, by=["skill", "skill_name"])
+        wide = engframe.to_wide(per_skill)
+        wide[["skill_name", "totalResolvedConversations", "avgTime_resolvedConversations",
+              "avgTime_resolvedConversations_byCCP", "avgTime_resolvedConversations_bySystem",
+              "resolutionShare_byCCP"]].sort_values("totalResolvedConversations",
+                                                    ascending=False).head()
+        """),
+    code("""
+        engframe.plot.ranking(conversations, "avgTime_resolvedConversations", by="agent_group");
+        """),
+    md("""
+        **CSAT** is positive answers (4 and 5) over all answers, a ratio of sums by team:
+        """),
+    code("""
+        teams = engframe.derive(csat, by=["agent_group_name"],
+                                metrics=["total_answers", "csat_score", "csatShare_score1"])
+        engframe.to_wide(teams)
+        """),
+    code("""
+        engframe.plot.ranking(csat, "csat_score", by="skill");
+        """),
+    md("""
+        **Reconcile** checks, beside the levels' totals, the relations among a method's
+        metrics: the three resolution types against all resolved, the answers 1 to 5 against
+        their total, positive against 4 + 5, and each average against the ratio of its sums
+        (within the 32-bit float rounding the API shows: 426 / 21 is sent as `20.285715`).
+        The example on LivePerson's msgconversation page does not add up: reconcile says
+        where.
+        """),
+    code("""
+        print(engframe.summarize(engframe.reconcile(conversations)))
+        doc = engframe.reconcile(engframe.load(SAMPLES / "messaging" / "msgconversation_doc.json"))
+        print(engframe.summarize(doc))
+        doc.loc[doc["status"] == "mismatch", ["relation", "level", "agent", "metric", "reported",
+                                             "sum_of_parts"]].head(4)
+        """),
+    md("""
+        **One history, every method.** Engagement Activity's tables stay where they were
+        (`history/<level>/`); other methods' go under `history/<method>/<level>/`. CSAT has no
+        intervals: it is stored per fetch window, and windows that overlap are refused.
+        """),
+    code("""
+        print(engframe.export(conversations, history))
+        print(engframe.export(csat, history))
+        print(sorted({p.relative_to(history).parts[0] for p in history.rglob("*.parquet")}))
+        engframe.read_dataset(history, method="msgconversation")["method"].unique().tolist()
         """),
 )
 

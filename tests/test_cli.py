@@ -232,9 +232,51 @@ def test_demo_json_lists_its_files(tmp_path, capsys):
     assert code == 0
     payload = json.loads(stdout)
     assert set(payload["files"]) == {"raw", "names", "history", "wide", "derived",
-                                     "activity", "ranking", "teams", "drift"}
+                                     "activity", "ranking", "teams", "drift",
+                                     "messaging_derived", "messaging_volume", "messaging_aht",
+                                     "csat_derived", "csat_skills", "csat_teams"}
     assert all(Path(p).exists() for p in payload["files"].values())
     assert "mismatch" in payload["reconcile"]
+    assert set(payload["methods"]) == {"engactivity", "msgconversation", "msgcsatdistribution"}
+
+
+def test_demo_runs_the_methods_asked(tmp_path, capsys):
+    code, stdout, _ = run(capsys, "demo", "--out", str(tmp_path / "demo"), "--json",
+                          "--method", "msgcsatdistribution")
+    assert code == 0
+    payload = json.loads(stdout)
+    assert set(payload["methods"]) == {"msgcsatdistribution"}
+    assert "csat_teams" in payload["files"] and "activity" not in payload["files"]
+
+
+def test_fetch_of_a_messaging_method_names_it(credentials, tmp_path, capsys):
+    out = tmp_path / "m.parquet"
+    code, stdout, _ = run(capsys, "fetch", "--method", "msgconversation", "--csds-url",
+                          credentials.base_url, "--no-cache", "--timeframe", "60",
+                          "--interval", "30", "-o", str(out), "--json")
+    assert code == 0 and json.loads(stdout)["method"] == "msgconversation"
+    assert set(engframe.read_parquet(out)["method"].astype(str)) == {"msgconversation"}
+
+
+def test_fetch_of_csat_with_an_interval_is_a_usage_error(credentials, capsys):
+    code, _, err = run(capsys, "fetch", "--method", "msgcsatdistribution", "--csds-url",
+                       credentials.base_url, "--timeframe", "60", "--interval", "30")
+    assert code == cli.EXIT_USAGE and "takes no interval" in one_line(err)
+    assert credentials.requests == []  # refused before any traffic
+
+
+def test_sync_of_several_methods_says_each(credentials, tmp_path, capsys):
+    code, stdout, _ = run(capsys, "sync", "--root", str(tmp_path / "h"), "--csds-url",
+                          credentials.base_url, "--no-cache", "--method",
+                          "msgconversation,msgcsatdistribution", "--json")
+    assert code == 0
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    assert [line["method"] for line in lines] == ["msgconversation", "msgcsatdistribution"]
+
+
+def test_an_unknown_method_is_a_usage_error(capsys):
+    code, err = usage(capsys, "sync", "--root", "h", "--method", "queuehealth")
+    assert code == cli.EXIT_USAGE and "engactivity" in one_line(err)
 
 
 def test_sim_command_serves_until_stopped(tmp_path):

@@ -40,7 +40,7 @@ def test_the_frame_covers_a_day_in_five_minute_intervals_for_all_skills_and_agen
 
 def test_history_holds_the_interval_rows_and_no_whole_timeframe_row(demo):
     result, _, _ = demo
-    stored = engframe.read_dataset(result.files["history"])
+    stored = engframe.read_dataset(result.files["history"], method="engactivity")
     intervals = result.frame[result.frame["span"] == "interval"]
     assert set(stored["span"].astype(str)) == {"interval"}
     assert len(stored) == len(intervals)
@@ -82,10 +82,12 @@ def test_derived_file_says_whose_query_it_holds_and_in_what_units(demo):
 def test_raw_envelopes_replay_offline(demo):
     result, _, _ = demo
     replayed = engframe.load(result.files["raw"])
-    assert len(replayed) == len(result.frame)
+    for method, frame in result.frames.items():
+        assert (replayed["method"] == method).sum() == len(frame)
 
 
-@pytest.mark.parametrize("chart", ["activity", "ranking", "teams", "drift"])
+@pytest.mark.parametrize("chart", ["activity", "ranking", "teams", "drift", "messaging_volume",
+                                   "messaging_aht", "csat_skills", "csat_teams"])
 def test_charts_are_real_pictures(demo, chart):
     result, _, _ = demo
     path: Path = result.files[chart]
@@ -164,6 +166,7 @@ def test_the_names_are_saved_beside_the_raw_responses_and_load_offline(demo):
     result, _, _ = demo
     assert list(result.files["names"].glob("names_*.json"))
     offline = engframe.load(result.files["raw"], names=True)
+    offline = offline[(offline["method"] == "engactivity").to_numpy()]
     for column in ("skill_name", "agent_name", "agent_group_name"):
         assert set(offline[column].dropna().astype(str)) == set(
             result.frame[column].dropna().astype(str))
@@ -199,9 +202,9 @@ def test_the_team_chart_ranks_teams_by_name(demo):
 def test_running_again_later_changes_no_period_already_complete(demo, tmp_path):
     out = tmp_path / "twice"
     run_demo(out, now_ms=NOW_MS, echo=None)
-    before = engframe.read_dataset(out / "history")
+    before = engframe.read_dataset(out / "history", method="engactivity")
     run_demo(out, now_ms=LATER_MS, echo=None)
-    after = engframe.read_dataset(out / "history")
+    after = engframe.read_dataset(out / "history", method="engactivity")
     complete = before[before["complete"]]
     merged = complete[[*KEY, "value"]].merge(after[[*KEY, "value"]], on=KEY, how="left",
                                              suffixes=("_before", "_after"))
@@ -213,3 +216,49 @@ def test_running_again_later_changes_no_period_already_complete(demo, tmp_path):
     shared = hourly[0].index.intersection(hourly[1].index)[1:-1]  # hours complete in both
     assert len(shared) >= 20
     assert hourly[0][shared].equals(hourly[1][shared])
+
+
+# -- messaging: the demo runs both families by default ---------------------------------------
+
+
+def test_it_shows_messaging_volume_handling_time_and_csat(demo):
+    result, lines, _ = demo
+    text = "\n".join(lines)
+    assert "top 5 skills by resolved conversations" in text
+    assert "CSAT by team (positive answers of all)" in text
+    assert set(result.frames) == {"engactivity", "msgconversation", "msgcsatdistribution"}
+    for summary in result.summaries.values():
+        assert " 0 mismatch" in summary
+
+
+def test_the_csat_table_is_the_ratio_of_the_teams_answers(demo):
+    result, lines, _ = demo
+    frame = result.frames["msgcsatdistribution"]
+    agents = frame[(frame["level"] == "agent").to_numpy()]
+    counts = agents.pivot_table(index="agent_group_name", columns="metric", values="value",
+                                aggfunc="sum", observed=True)
+    best = counts["total_answers"].idxmax()
+    expected = counts.loc[best, "positive_answers"] / counts.loc[best, "total_answers"]
+    row = next(r for r in _printed_table(lines, "CSAT by team (positive answers of all)")
+               if r.startswith(str(best)))
+    assert float(row.split()[-1]) == pytest.approx(expected, abs=0.005)
+
+
+def test_the_history_holds_every_method_in_its_own_tables(demo):
+    result, _, _ = demo
+    history = result.files["history"]
+    assert (history / "agent").is_dir() and (history / "msgconversation" / "agent").is_dir()
+    csat = engframe.read_dataset(history, method="msgcsatdistribution")
+    assert set(csat["span"].astype(str)) == {"timeframe"}
+    assert csat["start"].nunique() == 1
+
+
+def test_the_messaging_aht_chart_says_its_units_in_plain_words(demo):
+    from matplotlib import pyplot
+
+    result, _, _ = demo
+    ax = engframe.plot.ranking(result.frames["msgconversation"],
+                               "avgTime_resolvedConversations_byCCP", by="skill")
+    assert ax.get_xlabel() == "Average handling time of conversations resolved by the agent (s)"
+    assert "conversations" in ax.get_title()
+    pyplot.close(ax.figure)

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 
 import engframe
-from engframe.schema import COLUMNS, DTYPES, METRICS, TIMESTAMP_DTYPE
+from engframe.schema import COLUMNS, DTYPES, TIMESTAMP_DTYPE
 from tests.strategies import count_values, responses
 
 SAMPLE_NAMES = [
@@ -36,7 +36,8 @@ def rows(df: pd.DataFrame, **where: object) -> pd.DataFrame:
 
 def test_columns_come_in_contract_order_with_contract_dtypes(sample):
     df = engframe.flatten(sample("skills_all_agent_3"))
-    assert tuple(df.columns) == COLUMNS
+    assert tuple(df.columns) == (*COLUMNS, "method")
+    assert isinstance(df["method"].dtype, pd.CategoricalDtype)
     assert df["timestamp"].dtype == TIMESTAMP_DTYPE
     assert df["skill"].dtype == pd.Int64Dtype()
     assert df["agent"].dtype == pd.Int64Dtype()
@@ -165,7 +166,9 @@ def test_unknown_metric_name_is_kept_verbatim():
     response = {"metricsTotals": {"totalInteractiveChats": 1, "avgWaitTime (s)": 7}}
     df = engframe.flatten(response)
     assert df["metric"].tolist() == ["totalInteractiveChats", "avgWaitTime (s)"]
-    assert list(df["metric"].cat.categories[: len(METRICS)]) == list(METRICS)
+    # the categories are the metrics present, the documented ones first
+    assert list(df["metric"].cat.categories) == ["totalInteractiveChats", "avgWaitTime (s)"]
+    assert (df["method"] == "engactivity").all()  # known by its other metric
 
 
 def test_unknown_top_level_key_warns_naming_it_and_is_kept_in_attrs(sample):
@@ -244,7 +247,7 @@ def test_envelope_gives_window_end_and_fetch_columns(sample):
     end = pd.Timestamp("2014-10-07T11:10:00Z")
     assert (df["timestamp"] == end).all()
     assert list(df.columns[:7]) == list(COLUMNS)
-    assert list(df.columns[7:]) == ["account", "fetched_at", "start", "complete"]
+    assert list(df.columns[7:]) == ["method", "account", "fetched_at", "start", "complete"]
     assert (df["account"] == "56072331").all()
     assert (df["fetched_at"] == pd.Timestamp(ENVELOPE_FETCHED)).all()
     assert (df["start"] == pd.Timestamp("2014-10-07T10:45:00Z")).all()
@@ -315,7 +318,7 @@ def test_flatten_does_not_modify_the_callers_dict(sample):
 
 def test_empty_object_gives_an_empty_frame_with_contract_dtypes():
     df = engframe.flatten({})
-    assert len(df) == 0 and tuple(df.columns) == COLUMNS
+    assert len(df) == 0 and tuple(df.columns) == (*COLUMNS, "method")
     assert df["value"].dtype == np.dtype("int64")
 
 

@@ -1,6 +1,6 @@
 """The typed fast path for intervals gives exactly the rows of the general path.
 
-Bytes in the API's exact shape take :mod:`engframe._typed`; a dict, or any interval that
+Bytes in the API's exact shape take :mod:`engframe.flatten._typed`; a dict, or any interval that
 strays from that shape, takes the general path. These tests hold both to the same result.
 """
 
@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import engframe
-from engframe._typed import typed_interval
+from engframe.flatten._typed import typed_interval
 from engframe.schema import METRICS
 
 KEY = ["span", "timestamp", "level", "skill", "agent", "metric"]
@@ -70,11 +71,11 @@ def same_rows(a: pd.DataFrame, b: pd.DataFrame) -> None:
 
 def spy_on_fast_path(monkeypatch) -> list[bool]:
     """Record, for each interval, whether the fast path converted it."""
-    flatten_module = sys.modules["engframe.flatten"]
+    flatten_module = sys.modules["engframe.flatten._core"]
     taken: list[bool] = []
 
-    def spy(raw, metrics):
-        result = typed_interval(raw, metrics)
+    def spy(raw, metrics, method="engactivity"):
+        result = typed_interval(raw, metrics, method)
         taken.append(result is not None)
         return result
 
@@ -172,3 +173,36 @@ def test_a_repeated_metric_in_a_usual_interval_is_not_collapsed_by_the_fast_path
     data = (text[:first] + '"totalHandlingTime": 1, ' + text[first:]).encode()
     with pytest.raises(engframe.ResponseError, match="each key once"):
         engframe.flatten(data)
+
+
+# -- other methods: structs made from the catalogue -------------------------------------------
+
+DOC = Path(__file__).resolve().parent.parent / "data" / "samples" / "messaging" / (
+    "msgconversation_doc.json")
+
+
+def test_a_messaging_response_takes_its_own_fast_path_with_the_same_rows(monkeypatch):
+    # the page's example (LivePersonInc/developer-center, messaging-conversation.md) as the
+    # data of three intervals: averages written 0 (integers) beside 20.285715
+    data = json.loads(DOC.read_text())
+    given = {"metricsByIntervals": [{"timestamp": 1_795_000_200_000 - k * 300_000,
+                                     "metricsData": data} for k in range(3)], **data}
+    taken = spy_on_fast_path(monkeypatch)
+    fast, general = both_paths(given)
+    # the first interval tries engactivity's structs first (a bare response names no
+    # method), then msgconversation's; every later interval takes msgconversation's
+    assert taken == [False, True, True, True]
+    pd.testing.assert_frame_equal(fast, general)
+    assert fast["value"].dtype == np.float64
+    assert fast.attrs["float_metrics"] == general.attrs["float_metrics"]
+    assert engframe.unflatten(fast) == given
+
+
+def test_a_count_sent_as_a_float_leaves_the_fast_path_with_the_same_rows(monkeypatch):
+    data = json.loads(DOC.read_text())
+    odd = json.loads(json.dumps(data))
+    odd["agentsMetrics"]["metricsTotals"]["totalResolvedConversations"] = 103.5
+    given = {"metricsByIntervals": [{"timestamp": 1_795_000_200_000, "metricsData": odd}],
+             **data}
+    fast, general = both_paths(given)
+    same_rows(fast, general)

@@ -175,7 +175,8 @@ def test_read_dataset_gives_back_the_interval_rows_exported(root):
     columns = ["timestamp", "agent", "metric", "value", "level", "fetched_at", "start", "complete"]
     pd.testing.assert_frame_equal(_sorted(back)[columns], _sorted(intervals)[columns],
                                   check_categorical=False)
-    assert back.attrs["query"] == {"interval": 5, "skillIds": None, "agentIds": "1,2"}
+    assert back.attrs["query"] == {"interval": 5, "method": "engactivity", "skillIds": None,
+                                   "agentIds": "1,2"}
 
 
 def test_read_dataset_filters_by_time_account_and_level(root):

@@ -19,11 +19,13 @@ from engframe.errors import OptionError
 from engframe.reconcile import ROUNDINGS
 from tests.test_lazy_derive import BASE_MS, MINUTE, fetch_plans, simulated_history
 
-KEY = ["relation", "account", "timestamp", "skill", "agent", "metric"]
+KEY = ["relation", "level", "method", "account", "timestamp", "skill", "agent", "metric"]
 
 
 def _sorted(checks: pd.DataFrame) -> pd.DataFrame:
-    plain = checks.astype({"relation": str, "account": str, "metric": str})
+    # a relation among a method's metrics has checks at every level: the level sorts them
+    plain = checks.astype({"relation": str, "level": str, "method": str, "account": str,
+                           "metric": str})
     return plain.sort_values(KEY, kind="stable", na_position="first").reset_index(drop=True)
 
 

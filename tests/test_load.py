@@ -16,7 +16,7 @@ from engframe.schema import COLUMNS
 
 def test_folder_gives_one_frame_with_a_source_column(samples_dir):
     df = engframe.load(samples_dir)
-    assert tuple(df.columns) == (*COLUMNS, "source")
+    assert tuple(df.columns) == (*COLUMNS, "method", "source")
     assert df.groupby("source", observed=True).size().to_dict() == {
         "account.json": 5, "account_intervals.json": 20, "agent_2_intervals.json": 30,
         "live_skill_unassigned.json": 190,

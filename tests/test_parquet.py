@@ -78,7 +78,7 @@ def test_raw_sample_frames_round_trip_exactly(name, samples_dir, tmp_path):
 def test_envelope_frame_round_trips_with_optional_columns(envelope_frame, tmp_path):
     back = _round_trip(envelope_frame, tmp_path / "f.parquet")
     pd.testing.assert_frame_equal(back, envelope_frame, check_exact=True)
-    assert list(back.columns[7:]) == ["account", "fetched_at", "start", "complete"]
+    assert list(back.columns[7:]) == ["method", "account", "fetched_at", "start", "complete"]
 
 
 def test_derived_float_values_round_trip_exactly(derived_frame, tmp_path):

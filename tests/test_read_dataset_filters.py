@@ -47,7 +47,7 @@ def test_agents_filter_leaves_out_the_levels_without_agents(history: Path) -> No
 def test_columns_reads_only_the_columns_asked(history: Path) -> None:
     got = engframe.read_dataset(history, columns=["start"])
     assert got.columns.tolist() == ["timestamp", "skill", "agent", "metric", "value", "level",
-                                    "span", "start"]
+                                    "span", "method", "start"]
     full = engframe.read_dataset(history)
     assert np.array_equal(got["start"].to_numpy(), full["start"].to_numpy())
     named = engframe.read_dataset(history, columns=[], names=True)

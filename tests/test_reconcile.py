@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -40,10 +42,18 @@ def _status(checks: pd.DataFrame, relation: str, **where: object) -> list[str]:
     return checks.loc[hit, "status"].astype(str).tolist()
 
 
-@pytest.mark.parametrize("name", SAMPLE_NAMES)
+#: The msgconversation page's example, whose parts do not add up (test_reconcile_kinds).
+_INCONSISTENT: Final = "messaging/msgconversation_doc"
+
+
+@pytest.mark.parametrize("name", [n for n in SAMPLE_NAMES if n != _INCONSISTENT])
 def test_spec_examples_all_add_up(name: str) -> None:
     checks = reconcile(sample_frame(name))
-    assert (checks["status"] == "ok").all()
+    # the averages and scores the API computes as 32-bit floats differ from the ratio of
+    # their sums by that rounding; everything else is exact
+    recomputed = checks["relation"].isin(["average_vs_its_sums", "ratio_vs_its_counts"])
+    assert (checks.loc[~recomputed, "status"] == "ok").all()
+    assert checks.loc[recomputed, "status"].isin(["ok", "rounding"]).all()
 
 
 def test_spec_example_with_skills_and_agents_checks_every_level_relation() -> None:
@@ -78,7 +88,7 @@ def test_one_row_per_check_with_the_documented_columns() -> None:
     assert checks.columns.tolist() == [
         "relation", "level", "span", "timestamp", "skill", "agent", "metric", "reported",
         "sum_of_parts", "difference", "relative_difference", "parts", "tolerance", "beyond",
-        "status", "reason"]
+        "status", "reason", "method"]  # the method: what tells the responses apart
     per_skill = checks.loc[(checks["relation"] == "skill_agents_vs_skill").to_numpy(bool)]
     # 2 intervals x 2 skills + timeframe x 2 skills, 5 metrics each
     assert len(per_skill) == (2 * 2 + 2) * 5
@@ -346,27 +356,34 @@ def test_an_agents_values_summed_over_skills_are_checked_against_its_own() -> No
     assert (row["sum_of_parts"], row["parts"]) == (4, 2)
 
 
+def _unknown(df: pd.DataFrame, name: str = "avgWait") -> pd.DataFrame:
+    """The frame with connectedEngagements renamed to a metric the catalogue does not know."""
+    df = df.copy()
+    df["metric"] = df["metric"].cat.rename_categories({"connectedEngagements": name})
+    return df
+
+
 def test_fractional_metrics_are_not_checked_because_averages_do_not_add_up() -> None:
-    df = _frame()
+    df = _unknown(_frame())
     df["value"] = df["value"].astype(np.float64)
-    avg = (df["metric"] == "connectedEngagements").to_numpy(bool)
+    avg = (df["metric"] == "avgWait").to_numpy(bool)
     df.loc[avg, "value"] = df.loc[avg, "value"] + 0.5
     checks = reconcile(df)
-    assert "connectedEngagements" not in set(checks["metric"].astype(str))
+    assert "avgWait" not in set(checks["metric"].astype(str))
     assert (checks["status"] == "ok").all()
     assert checks["reported"].dtype == np.float64
 
 
 def test_a_metric_sent_as_floats_is_not_checked_even_where_its_values_are_whole() -> None:
     # an average of 30.0 and 40.0 beside a total of 35.0: whole numbers, still an average
-    df = _frame()
+    df = _unknown(_frame())
     df["value"] = df["value"].astype(np.float64)
-    df.attrs["float_metrics"] = ["connectedEngagements"]
+    df.attrs["float_metrics"] = ["avgWait"]
     checks = reconcile(df)
-    assert "connectedEngagements" not in set(checks["metric"].astype(str))
+    assert "avgWait" not in set(checks["metric"].astype(str))
     assert (checks["status"] == "ok").all()
     df.attrs.pop("float_metrics")  # without the record, whole values are counts again
-    assert "connectedEngagements" in set(reconcile(df)["metric"].astype(str))
+    assert "avgWait" in set(reconcile(df)["metric"].astype(str))
 
 
 def test_a_messaging_average_with_whole_values_does_not_count_as_a_mismatch() -> None:

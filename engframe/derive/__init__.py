@@ -17,18 +17,11 @@ chatsPerEngagement = totalChatsX / connectedEngagements
 """
 
 from engframe.derive._core import DEFAULT_TZ, TIME_GRAINS, derive, resolve
-from engframe.derive._formula import (
-    DERIVED,
-    HOURS,
-    RAW_LABELS,
-    RAW_UNITS,
-    Formula,
-    Terms,
-    formula,
-)
 from engframe.derive._periods import PERIOD_KEYS
 from engframe.derive._select import LEVEL_PREFERENCE, TIME_KEYS, select
 from engframe.derive._wide import to_wide
+from engframe.methods import HOURS, Formula, Terms, formula
+from engframe.methods.engactivity import DERIVED, RAW_LABELS, RAW_UNITS
 
 __all__ = [
     "DEFAULT_TZ",

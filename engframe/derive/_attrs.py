@@ -14,7 +14,7 @@ import copy
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from engframe.derive._formula import HOURS, RAW_UNITS, Formula
+from engframe.methods import HOURS, Formula, unit_of
 
 __all__ = ["INTEGER_METRICS", "UNITS", "WINDOW_MS", "derived_attrs", "is_whole"]
 
@@ -46,17 +46,26 @@ def derived_attrs(
     *,
     components: Iterable[str],
     integer_input: bool,
+    whole: Iterable[str] | None = None,
+    whole_components: set[str] | None = None,
 ) -> dict[Any, Any]:
     """The ``attrs`` of a derived frame: the source's, plus units and whole-number metrics.
 
-    ``components`` are the summed components emitted as rows (``components=True``).
+    ``components`` are the summed components emitted as rows (``components=True``);
+    ``whole`` the formulas whose components hold whole numbers (counts and duration totals
+    of a frame whose value column is float64 because of a method's averages), by default
+    all of them when the input's values are integers.
     """
     formulas = list(formulas)
     shown = list(components)
     attrs = copy.deepcopy(dict(source))
-    units = {c: RAW_UNITS.get(c, "") for c in shown}
+    units = {c: unit_of(c) for c in shown}
     units.update({f.name: f.unit for f in formulas})
     attrs[UNITS] = units
-    whole = [f.name for f in formulas if is_whole(f)] + [c for c in shown if c != HOURS]
-    attrs[INTEGER_METRICS] = list(dict.fromkeys(whole)) if integer_input else []
+    integral = set(f.name for f in formulas) if whole is None and integer_input else set(
+        whole or ())
+    found = [f.name for f in formulas if is_whole(f) and f.name in integral]
+    found += [c for c in shown if c != HOURS and (
+        integer_input or (whole_components is not None and c in whole_components))]
+    attrs[INTEGER_METRICS] = list(dict.fromkeys(found))
     return attrs

@@ -10,8 +10,20 @@ import pandas as pd
 
 from engframe._keys import first_rows, group_ids
 from engframe.derive._attrs import derived_attrs
-from engframe.derive._formula import DERIVED, HOURS, RAW_LABELS, RAW_UNITS, Formula
 from engframe.derive._grains import TIME_GRAINS, key_column
+from engframe.derive._kinds import (
+    belongs,
+    default_formulas,
+    frame_methods,
+    integer_formula,
+    kept_values,
+    plan_formulas,
+    resolve_metric,
+    stack_methods,
+    time_unit_of,
+    whole_metrics,
+    without_sums,
+)
 from engframe.derive._overlaps import check_overlaps
 from engframe.derive._periods import PERIOD_KEYS, group_hours
 from engframe.derive._select import (
@@ -21,11 +33,13 @@ from engframe.derive._select import (
     missing_key_hint,
     span_mask,
 )
-from engframe.errors import MetricError, OptionError
+from engframe.errors import FrameError, MetricError, OptionError
+from engframe.methods import HOURS, Formula
+from engframe.methods.engactivity import DERIVED
 from engframe.schema import (
     COLUMNS,
     LEVELS,
-    METRICS,
+    METHOD_COLUMN,
     NAT_MS,
     SPANS,
     categorical,
@@ -57,16 +71,22 @@ _LEVEL_DTYPE: Final = pd.CategoricalDtype(list(LEVELS))
 _SPAN_DTYPE: Final = pd.CategoricalDtype(list(SPANS))
 
 
-def resolve(metric: str | Formula, *, where: str = "resolve") -> Formula:
-    """Turn a metric name (built-in derived, or raw API metric) into a :class:`Formula`.
+def resolve(metric: str | Formula, *, where: str = "resolve",
+            method: str | None = None) -> Formula:
+    """Turn a metric name into the :class:`Formula` that computes it at any grain.
 
     Parameters
     ----------
     metric : str or Formula
-        A name from :data:`DERIVED`, an API metric name (kept as a plain sum), or a
-        formula, returned as is.
+        A derived metric of the catalogue (:data:`DERIVED`, and each method's:
+        ``csat_score``...), an API metric name, or a formula, returned as is. A count or
+        duration total is its own sum; an average or a ratio the method sends the sums
+        behind is their ratio (``avgTime_resolvedConversations`` =
+        ``totalHandlingTime_resolvedConversations / totalResolvedConversations``).
     where : str
         Who asks, for the error message.
+    method : str, optional
+        The method whose names come first (a frame's); default: any method's.
 
     Returns
     -------
@@ -84,20 +104,14 @@ def resolve(metric: str | Formula, *, where: str = "resolve") -> Formula:
     's'
     >>> resolve("connectedEngagements").is_ratio
     False
+    >>> print(resolve("csat_score"))
+    csat_score = positive_answers / total_answers  [fraction]
     """
-    if isinstance(metric, Formula):
-        return metric
-    if isinstance(metric, str) and metric:
-        if metric in DERIVED:
-            return DERIVED[metric]
-        return Formula(metric, {metric: 1.0}, unit=RAW_UNITS.get(metric, ""),
-                       label=RAW_LABELS.get(metric, ""))
-    raise MetricError(
-        f"{where}: expected a metric name or a Formula, found {type(metric).__name__} {metric!r}"
-    )
+    return resolve_metric(metric, where=where, methods=() if method is None else (method,))
 
 
-def check_components(df: pd.DataFrame, formulas: Sequence[Formula], *, where: str) -> None:
+def check_components(df: pd.DataFrame, formulas: Sequence[Formula], *, where: str,
+                     derived: Sequence[str] = tuple(DERIVED)) -> None:
     """Raise :class:`MetricError` unless the frame holds every component ``formulas`` read.
 
     A name that is neither a derived metric nor one of the frame's is said to be unknown,
@@ -107,11 +121,15 @@ def check_components(df: pd.DataFrame, formulas: Sequence[Formula], *, where: st
         return
     metric = df["metric"].astype("category").array
     present = {str(m) for m in metric.categories[np.unique(metric.codes[metric.codes >= 0])]}
-    check_present(present, formulas, where=where)
+    check_present(present, formulas, where=where, derived=derived)
 
 
-def check_present(present: set[str], formulas: Sequence[Formula], *, where: str) -> None:
-    """:func:`check_components` on the set of metrics a frame (or a history) holds."""
+def check_present(present: set[str], formulas: Sequence[Formula], *, where: str,
+                  derived: Sequence[str] = tuple(DERIVED)) -> None:
+    """:func:`check_components` on the set of metrics a frame (or a history) holds.
+
+    ``derived`` are the derived metrics the message lists (the frame's methods').
+    """
     needed = dict.fromkeys(c for f in formulas for c in f.components if c != HOURS)
     missing = [c for c in needed if c not in present]
     if not missing:
@@ -121,8 +139,8 @@ def check_present(present: set[str], formulas: Sequence[Formula], *, where: str)
         name = unknown[0]
         raise MetricError(
             f"{where}: unknown metric {name!r}: neither a derived metric "
-            f"({', '.join(DERIVED)}) nor one of the frame's ({', '.join(sorted(present))})"
-            + _closest(name, [*DERIVED, *sorted(present)]))
+            f"({', '.join(derived)}) nor one of the frame's ({', '.join(sorted(present))})"
+            + _closest(name, [*derived, *sorted(present)]))
     user = [f.name for f in formulas if set(f.components) & set(missing)]
     raise MetricError(
         f"{where}: component(s) {', '.join(missing)} needed by {', '.join(user)} "
@@ -142,36 +160,6 @@ def _closest(name: str, known: Sequence[str]) -> str:
         return f"; did you mean {lowered[found[0]]}?"
     by_initials = [k for k in known if initials(k) == name.lower()]
     return f"; did you mean {by_initials[0]}?" if by_initials else ""
-
-
-def _refuse_averages(df: pd.DataFrame, needed: Sequence[str], formulas: Sequence[Formula], *,
-                     where: str) -> None:
-    """Refuse to sum a metric the API sends as an average (a JSON float): averages do not add.
-
-    The flattener records those metrics in ``df.attrs["float_metrics"]``; a frame that lost
-    its attrs is judged by its values: a metric holding a fraction is an average, unless it
-    is one of the counts and duration totals the Engagement Activity API documents.
-    """
-    floats = df.attrs.get("float_metrics")
-    averaged = {c for c in needed if isinstance(floats, list | tuple) and c in floats}
-    values = df["value"].to_numpy()
-    if values.dtype.kind == "f" and not isinstance(floats, list | tuple) and len(values):
-        fraction = np.flatnonzero((values != np.floor(values)) & np.isfinite(values))
-        if len(fraction):
-            metric = df["metric"].astype("category").array
-            held = np.unique(np.asarray(metric.codes)[fraction])
-            averaged |= ({str(metric.categories[c]) for c in held if c >= 0} & set(needed)
-                         - set(METRICS))
-    if not averaged:
-        return
-    shown = sorted(averaged)
-    user = [f.name for f in formulas if set(f.components) & averaged]
-    raise MetricError(
-        f"{where}: {', '.join(shown)} (needed by {', '.join(user)}) "
-        f"{'is an average' if len(shown) == 1 else 'are averages'} the API sends as JSON "
-        "floats; averages do not add up, so engframe does not sum them: derive from the "
-        "sums behind them instead, e.g. formula('aht', "
-        "'totalHandlingTime_resolvedConversations / totalResolvedConversations')")
 
 
 def _check_by(by: str | Iterable[str], df: pd.DataFrame, *, where: str) -> list[str]:
@@ -232,6 +220,7 @@ def derive(
     span: str | None = None,
     tz: str = DEFAULT_TZ,
     components: bool = False,
+    time_unit: str | None = None,
 ) -> pd.DataFrame:
     """Compute derived metrics (average handling time...) at the grain ``by`` asks for.
 
@@ -258,19 +247,25 @@ def derive(
     :class:`~engframe.errors.FrameError`, never filed under one of them: fetch 5-minute
     intervals, or read a history, whose 5-minute buckets lie inside every hour.
 
-    **Averages are not summed.** A metric the API sends as JSON floats (the Messaging
-    Operations API's ``avgTime_*``: ``df.attrs["float_metrics"]``) is an average; it is
-    refused by name wherever a formula would add it up. Derive it from its numerator and
-    denominator (``totalHandlingTime_resolvedConversations /
-    totalResolvedConversations``).
+    **Aggregation by kind** (:mod:`engframe.methods`): counts and duration totals add; an
+    average or a ratio the API sends is recomputed from its numerator and denominator
+    (``avgTime_resolvedConversations`` = ``totalHandlingTime_resolvedConversations /
+    totalResolvedConversations``, ``csat_score`` = ``positive_answers / total_answers``),
+    never added; one without them (and an extreme, a snapshot, an unknown metric holding
+    decimals) keeps its value where a group holds one, and has none beyond, with a
+    warning. A formula of your own may add counts and duration totals only. Frames of
+    several methods are grouped by method: their values never add into one number.
 
     Parameters
     ----------
     df : pandas.DataFrame
         A tidy frame (``engframe.flatten``, ``engframe.load``, ``engframe.read_dataset``).
     metrics : sequence of str or Formula, optional
-        What to compute: names from :data:`DERIVED`, API metric names (summed as they
-        are), or your own :func:`formula` objects. Default: every built-in derived metric.
+        What to compute: derived metrics of the catalogue (:data:`DERIVED`, each
+        method's), API metric names (aggregated by kind, above), or your own
+        :func:`formula` objects. Default: the derived metrics of the frame's method(s)
+        (:attr:`engframe.methods.Method.derived`; Engagement Activity's for a frame of
+        unknown metrics).
     by : str or sequence of str
         Group keys: columns of the frame (``skill``, ``agent``, ``timestamp`` for per
         interval, ``source``...) and the grains ``day`` and ``hour`` (calendar periods in
@@ -284,12 +279,18 @@ def derive(
     components : bool
         Also emit the summed components (and ``hours``) as rows, so the numbers behind
         each ratio can be checked.
+    time_unit : {"s", "ms"}, optional
+        The unit of the frame's durations (handling times): seconds, or milliseconds,
+        which are divided by 1000 so that every derived time is in seconds. Default:
+        ``df.attrs["time_unit"]``, else seconds (msgconversation's pages state no unit;
+        see :mod:`engframe.methods.msgconversation`).
 
     Returns
     -------
     pandas.DataFrame
         Tidy long frame: the seven tidy columns with ``value`` as float64 and ``metric``
-        holding the derived names, then the ``by`` keys that are not tidy columns
+        holding the derived names, then ``method`` when the input has that column (the
+        method each value's metrics come from), then the ``by`` keys that are not tidy columns
         (``day``, ``hour``, ``source``...), then ``start`` (earliest period start) when
         the input has it. ``timestamp`` is the end of the last period in the group;
         ``skill``/``agent`` are ``<NA>`` unless grouped on. Rows are sorted by the keys.
@@ -306,7 +307,7 @@ def derive(
         If ``by``, ``level``, ``span`` or ``tz`` is not usable.
     MetricError
         If a metric is unknown, a component it needs is absent from the frame, or a
-        component is an average the API sends (a JSON float).
+        formula adds a metric that does not add up (an average, a ratio...).
 
     Notes
     -----
@@ -345,22 +346,31 @@ def derive(
 
         if is_history(df):
             return derive_history(as_scan(df), metrics=metrics, by=by, level=level, span=span,
+                                  time_unit=time_unit,
                                   tz=tz, components=components)
     where = "derive"
     check_frame(df, where=where)
     keys = _check_by(by, df, where=where)
     _check_tz(tz, where=where)
-    formulas = [resolve(m, where=where) for m in (DERIVED.values() if metrics is None else metrics)]
+    seconds = time_unit_of(df, time_unit, where=where)
+    methods = frame_methods(df)
+    formulas = without_sums(df, [resolve_metric(m, where=where, methods=methods)
+                                 for m in metrics] if metrics is not None
+                            else default_formulas(methods, df))
     names = [f.name for f in formulas]
     if len(set(names)) != len(names):
         raise MetricError(f"{where}: metrics= names a metric twice: {names!r}")
+    check_components(df, formulas, where=where,
+                     derived=[f.name for f in default_formulas(methods)])
+    plan = plan_formulas(df, formulas, methods, seconds_per_unit=seconds, where=where)
+    if len(methods) > 1 and METHOD_COLUMN in df.columns:
+        # values of different methods never add into one number: each method on its own
+        return _derive_methods(df, methods, formulas, plan, by=keys, level=level, span=span,
+                               tz=tz, components=components, time_unit=time_unit)
     chosen_level = choose_level(df, by=keys, level=level, where=where)
     chosen_span = choose_span(df, by=keys, span=span, where=where)
-
-    needed = list(dict.fromkeys(c for f in formulas for c in f.components if c != HOURS))
+    needed = list(dict.fromkeys(c for f in plan.summed for c in f.components if c != HOURS))
     metric = df["metric"].astype("category").array
-    check_components(df, formulas, where=where)
-    _refuse_averages(df, needed, formulas, where=where)
     in_span = span_mask(df, chosen_span)
     rows = np.flatnonzero(level_mask(df, chosen_level) & in_span)
     columns = [key_column(df, key, rows, tz, where=where) for key in keys]
@@ -371,13 +381,17 @@ def derive(
 
     # every component summed per group in one pass: cell = group * k + component
     slot = np.full(len(metric.categories) + 1, -1, np.int64)
+    factor = np.ones(max(len(needed), 1))
     for position, name in enumerate(needed):
         if name in metric.categories:
             slot[metric.categories.get_loc(name)] = position
+        factor[position] = plan.factors.get(name, 1.0)
     component = slot[np.asarray(metric.codes, np.int64)[rows]]
     counted = component >= 0
     cells = group[counted] * max(len(needed), 1) + component[counted]
     value = df["value"].to_numpy()[rows][counted].astype(np.float64, copy=False)
+    if plan.factors:  # durations read in milliseconds: in seconds before anything adds up
+        value = value * factor[component[counted]]
     sums = np.bincount(cells, weights=value, minlength=n * max(len(needed), 1)).reshape(
         n, max(len(needed), 1))
     table = {name: sums[:, i] for i, name in enumerate(needed)}
@@ -389,19 +403,80 @@ def derive(
         start = _group_extreme(np.where(starts == NAT_MS, _LATEST, starts), group, n,
                                largest=False)
         start[start == _LATEST] = NAT_MS
-    if any(HOURS in f.components for f in formulas):
+    if any(HOURS in f.components for f in plan.summed):
         table[HOURS] = group_hours(df, in_span=in_span, keys=keys, tz=tz,
                                    group_columns=columns, group=group, n=n)
-    values = {f.name: _evaluate(table, f) for f in formulas}
+    values = {}
+    for f in formulas:
+        if f.name in plan.kept:
+            kind, known = plan.kept[f.name]
+            values[f.name] = kept_values(df, rows, group, n, f.name, kind, known, where=where)
+        else:
+            values[f.name] = _evaluate(table, f, n)
     if components:
         values.update({c: np.asarray(table[c], np.float64) for c in [*needed, HOURS]
                        if c in table and c not in values})
     first = first_rows(group, n)
+    method_values = None
+    if METHOD_COLUMN in df.columns:
+        one = methods[0] if methods else None
+        method_values = categorical(np.full(n, 0 if one is not None else -1, np.int8),
+                                    [] if one is None else [one])
     # the source's query and fetch time, units, and which float metrics are whole counts
+    integer_input = df["value"].dtype.kind in "iu"
+    whole = whole_metrics(df)
     attrs = derived_attrs(df.attrs, formulas, components=[c for c in values if c not in names],
-                          integer_input=df["value"].dtype.kind in "iu")
+                          integer_input=integer_input,
+                          whole=[f.name for f in formulas if f.name not in plan.kept
+                                 and integer_formula(f, whole)],
+                          whole_components=whole)
     return _long(values, keys=keys, key_values=[c.take(first) for c in columns], end=end,
-                 start=start, level=chosen_level, span=chosen_span, n=n, attrs=attrs)
+                 start=start, level=chosen_level, span=chosen_span, n=n, attrs=attrs,
+                 method=method_values)
+
+
+def _derive_methods(df: pd.DataFrame, methods: list[str], formulas: list[Formula],
+                    plan: Any, *, by: list[str], level: str | None, span: str | None,
+                    tz: str, components: bool, time_unit: str | None) -> pd.DataFrame:
+    """``derive`` of a frame of several methods: each method's rows derived on their own
+    (their own level and span), each formula in the methods it belongs to, stacked."""
+    column = df[METHOD_COLUMN].astype("category").array
+    codes = np.asarray(column.codes)
+    parts = []
+    for method in methods:
+        code = list(map(str, column.categories)).index(method)
+        rows = np.flatnonzero(codes == code)
+        part = df.take(rows).reset_index(drop=True)
+        part.attrs = df.attrs
+        metric = part["metric"].astype("category").array
+        present = {str(metric.categories[c]) for c in np.unique(np.asarray(metric.codes))
+                   if c >= 0}
+        mine = [f for f in formulas if belongs(f, plan.homes.get(f.name), method, present)]
+        if mine:
+            try:
+                derived = derive(part, metrics=mine, by=by, level=level, span=span, tz=tz,
+                                 components=components, time_unit=time_unit)
+            except (FrameError, OptionError) as error:  # say which method's rows it was
+                text = str(error).removeprefix("derive: ")
+                raise type(error)(
+                    f"derive: {method}: {text} (the frame holds several methods: derive "
+                    "them apart, engframe.read_dataset(..., method=...), or ask for "
+                    "metrics= of the others)") from None
+            parts.append((method, derived))
+    names = [f.name for f in formulas]
+    whole = whole_metrics(df)
+    integer_input = df["value"].dtype.kind in "iu"
+    extra = list(dict.fromkeys(str(c) for _, p in parts for c in p["metric"].cat.categories
+                               if str(c) not in names))
+    attrs = derived_attrs(df.attrs, formulas, components=extra, integer_input=integer_input,
+                          whole=[f.name for f in formulas if f.name not in plan.kept
+                                 and integer_formula(f, whole)], whole_components=whole)
+    if not parts:
+        return _long({f.name: np.zeros(0) for f in formulas}, keys=by,
+                     key_values=[pd.Series([], dtype=object) for _ in by],
+                     end=np.zeros(0, np.int64), start=None,
+                     level=level or LEVELS[0], span=span or SPANS[0], n=0, attrs=attrs)
+    return stack_methods(parts, names, methods, attrs)
 
 
 def _weighted(table: Mapping[str, np.ndarray], terms: Mapping[str, float], n: int) -> np.ndarray:
@@ -411,8 +486,7 @@ def _weighted(table: Mapping[str, np.ndarray], terms: Mapping[str, float], n: in
     return total
 
 
-def _evaluate(table: Mapping[str, np.ndarray], f: Formula) -> np.ndarray:
-    n = len(next(iter(table.values()))) if table else 0
+def _evaluate(table: Mapping[str, np.ndarray], f: Formula, n: int) -> np.ndarray:
     top = f.scale * _weighted(table, f.numerator, n)
     if not f.is_ratio:
         return top
@@ -424,7 +498,7 @@ def _evaluate(table: Mapping[str, np.ndarray], f: Formula) -> np.ndarray:
 
 def _long(values: dict[str, np.ndarray], *, keys: list[str], key_values: list[pd.Series],
           end: np.ndarray, start: np.ndarray | None, level: str, span: str, n: int,
-          attrs: dict[Any, Any]) -> pd.DataFrame:
+          attrs: dict[Any, Any], method: Any = None) -> pd.DataFrame:
     """Stack one block of rows per metric: the tidy long shape, values as float64."""
     names = list(values)
     blocks = len(names)
@@ -451,6 +525,8 @@ def _long(values: dict[str, np.ndarray], *, keys: list[str], key_values: list[pd
         },
         copy=False,
     )
+    if method is not None:
+        out[METHOD_COLUMN] = method.take(repeat)
     for key, column in zip(keys, key_values, strict=True):
         if key not in COLUMNS:
             out[key] = column.array.take(repeat)

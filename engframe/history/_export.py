@@ -21,14 +21,22 @@ from engframe._lock import check_timeout, locked
 from engframe._output import reason
 from engframe.errors import DatasetError, EngframeWarning, FrameError, OptionError, OutputError
 from engframe.history._facts import NAT, Facts, frame_codes
-from engframe.history._grid import BUCKETS, Grid, frame_minutes
-from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest
+from engframe.history._grid import BUCKETS, WINDOWS_GRID, Grid, frame_minutes
+from engframe.history._manifest import (
+    MANIFEST_NAME,
+    Manifest,
+    Tables,
+    method_folder,
+    read_manifest,
+)
 from engframe.history._names_store import NamesOption, plan_names, stage_names, to_store
 from engframe.history._store import PART_NAME, partitions, read_partition, stage_partition
 from engframe.history._sums import Staged, Verifier, publish
 from engframe.history._upsert import keys_of, repeats, upsert
+from engframe.history._windows import check_windows
+from engframe.methods import DEFAULT_METHOD, METHODS, infer
 from engframe.parquet import COMPRESSIONS, DEFAULT_COMPRESSION
-from engframe.schema import LEVEL_HAS, LEVELS, SPANS, check_frame
+from engframe.schema import LEVEL_HAS, LEVELS, METHOD_COLUMN, SPANS, check_frame
 from engframe.scope import Scope, request_of
 from engframe.window import BUCKET_MS
 
@@ -99,13 +107,16 @@ class _Rows:
     key_size: int
     unique: bool  # no two rows share a key
 
-    def facts(self, level: str, grid: Grid, at: np.ndarray) -> Facts:
-        """The facts of rows ``at`` (all of ``level``)."""
+    def facts(self, level: str, grid: Grid, at: np.ndarray, *, windows: bool = False) -> Facts:
+        """The facts of rows ``at`` (all of ``level``); of fetch windows with ``windows``."""
         has_skill, has_agent = LEVEL_HAS[level]
         stamp, start, fetched = self.stamp[at], self.start[at], self.fetched[at]
-        period_start = stamp - grid.period_ms
-        covered_from = np.where(start == NAT, NAT, np.maximum(start, period_start))
-        complete = (covered_from == period_start) & (fetched >= stamp)
+        if windows:  # a window covers its start to its end, complete once it had ended
+            covered_from, complete = start, fetched >= stamp
+        else:
+            period_start = stamp - grid.period_ms
+            covered_from = np.where(start == NAT, NAT, np.maximum(start, period_start))
+            complete = (covered_from == period_start) & (fetched >= stamp)
         return Facts(
             stamp=stamp, account=self.account[at], accounts=self.accounts,
             skill=self.skill[at] if has_skill else None,
@@ -227,39 +238,91 @@ def export(
         raise OptionError(f"export: compression must be one of "
                           f"{', '.join(map(repr, COMPRESSIONS))}, found {compression!r}")
     lock_timeout = check_timeout(lock_timeout, where="export")
-    rows, left_out = _interval_rows(frame, account=account, fetched_at=fetched_at)
     base = Path(root)
     if base.exists() and not base.is_dir():  # said even when there is nothing to store
         make_root(base, where="export")
-    if rows is None:
+    parts = []
+    left_out = 0
+    for method, part in by_method(frame):
+        windows = method in METHODS and METHODS[method].windows
+        rows, left = _interval_rows(part, account=account, fetched_at=fetched_at,
+                                    windows=windows)
+        left_out += left
+        if rows is not None:
+            parts.append((method, part, rows, windows))
+    if not parts:
         warnings.warn(
             f"export: the frame has no interval rows, so nothing was stored in {base}: a "
             "history keeps interval values (fetch with interval=5)", EngframeWarning,
             stacklevel=2)
         return ExportResult(base, (), 0, 0, 0, left_out)
     owner = account if account is not None else frame.attrs.get("account")
-    name_rows = to_store(names, frame, accounts=rows.accounts,
+    accounts = list(dict.fromkeys(a for _, _, rows, _ in parts for a in rows.accounts))
+    name_rows = to_store(names, frame, accounts=accounts,
                          account=None if owner is None else str(owner))
     make_root(base, where="export")
+    written: list[str] = []
+    inserted = updated = stored = 0
     with locked(base / LOCK_NAME, timeout=lock_timeout):
         manifest = read_manifest(base)
         sweep(base, MANIFEST_NAME)  # a manifest write killed before leaves its temporary file
-        grid = _grid(rows, frame, manifest, base)
-        rows = _values(rows, manifest, base)
-        scope = _scope(frame, manifest, base)
-        if manifest is None:
-            manifest = Manifest(grid, _VALUE_KINDS[rows.value.dtype.kind], scope,
-                                f"engframe {_meta.version()}", files={})
+        planned = []
+        for method, part, rows, windows in parts:
+            found = manifest.of(method) if manifest is not None else None
+            grid = WINDOWS_GRID if windows else _grid(rows, part, found, base, method)
+            rows = _values(rows, found, base, method)
+            scope = _scope(part, found, base, method)
+            tables = found or Tables(grid, _VALUE_KINDS[rows.value.dtype.kind], scope,
+                                     windows=windows)
+            manifest = (Manifest({method: tables}, f"engframe {_meta.version()}", files={})
+                        if manifest is None else manifest.with_tables(method, tables))
+            planned.append((method, rows, tables))
+        assert manifest is not None
         verify = Verifier(base, manifest)
+        for method, rows, tables in planned:
+            if tables.windows:
+                check_windows(rows, base, method, verify)
         # stored names verified before writing
         name_tables = plan_names(base, name_rows, verify)
-        written, inserted, updated, staged = store(rows, manifest, base,
-                                                   compression=compression, verify=verify)
+        staged: list[Staged] = []
+        for method, rows, tables in planned:
+            done, new, changed, pieces = store(rows, tables, base, compression=compression,
+                                               verify=verify, method=method)
+            written += done
+            inserted += new
+            updated += changed
+            stored += len(rows.stamp)
+            staged += pieces
         names_written, names_staged = stage_names(base, name_tables, compression=compression)
         publish_files(base, manifest, [*staged, *names_staged])
-    stored = len(rows.stamp)
     return ExportResult(base, tuple(written), inserted, updated, stored - inserted - updated,
                         left_out, tuple(names_written))
+
+
+def by_method(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """The frame's rows by method: its ``method`` column's, else the one its metrics tell.
+
+    A frame without a known method (a bare response of metrics no method of the catalogue
+    has) is stored as engactivity's, as engframe 0.2 stored every frame.
+    """
+    if METHOD_COLUMN in frame.columns:
+        column = frame[METHOD_COLUMN].astype("category").array
+        codes = np.asarray(column.codes)
+        used = np.unique(codes)
+        if len(used) == 1:
+            name = DEFAULT_METHOD if used[0] < 0 else str(column.categories[used[0]])
+            return [(name, frame)]
+        out = []
+        for code in used:
+            part = frame.take(np.flatnonzero(codes == code)).reset_index(drop=True)
+            part.attrs = frame.attrs
+            out.append((DEFAULT_METHOD if code < 0 else str(column.categories[code]), part))
+        return out
+    metric = frame["metric"].astype("category").array
+    present = metric.categories[np.unique(np.asarray(metric.codes)[np.asarray(metric.codes)
+                                                                   >= 0])]
+    found = infer(map(str, present))
+    return [(DEFAULT_METHOD if found is None else found.name, frame)]
 
 
 def make_root(base: Path, *, where: str) -> None:
@@ -290,9 +353,10 @@ def publish_files(base: Path, manifest: Manifest, staged: list[Staged]) -> Manif
                        "whole (old or new): export again once that is fixed")
 
 
-def store(rows: _Rows, manifest: Manifest, base: Path, *, compression: str,
-          verify: Verifier) -> tuple[list[str], int, int, list[Staged]]:
-    """Upsert checked rows (under the dataset's lock): partitions, counts, files staged.
+def store(rows: _Rows, tables: Tables, base: Path, *, compression: str,
+          verify: Verifier, method: str = DEFAULT_METHOD,
+          ) -> tuple[list[str], int, int, list[Staged]]:
+    """Upsert checked rows of a method (under the dataset's lock): partitions, counts, files.
 
     Every touched partition is read and verified before anything is written; the changed
     ones are written beside their place, for :func:`publish_files` to put in place.
@@ -302,24 +366,26 @@ def store(rows: _Rows, manifest: Manifest, base: Path, *, compression: str,
     DatasetError
         If a touched partition is damaged, or a file cannot be written (naming it).
     """
-    grid = manifest.grid
-    work = _plan(rows, grid, base, verify)
+    grid = tables.grid
+    folder_of = method_folder(base, method)
+    work = _plan(rows, grid, folder_of, verify, windows=tables.windows)
 
     def one(item: tuple[str, str, Facts | None, np.ndarray]) -> tuple[str, int, int,
                                                                       Staged | None]:
         level, folder, old, at = item
-        new = rows.facts(level, grid, at)
+        new = rows.facts(level, grid, at, windows=tables.windows)
         merged = upsert(old, new, grid, keys=(rows.key[at], rows.key_size), unique=rows.unique)
         if not merged.changed:
             return "", merged.inserted, merged.updated, None
-        path = base / level / folder / PART_NAME
+        path = folder_of / level / folder / PART_NAME
         try:
             staged = stage_partition(merged.facts, path, level=level, grid=grid,
                                      compression=compression)
         except OSError as exc:
             problem = reason(exc)
         else:
-            return f"{level}/{folder}", merged.inserted, merged.updated, staged
+            return path.parent.relative_to(base).as_posix(), merged.inserted, merged.updated, \
+                staged
         raise DatasetError(f"{path}: cannot be written ({problem}); nothing was changed: "
                            "export again once that is fixed")
 
@@ -344,11 +410,16 @@ def store(rows: _Rows, manifest: Manifest, base: Path, *, compression: str,
     return written, sum(d[1] for d in done), sum(d[2] for d in done), staged
 
 
-def _plan(rows: _Rows, grid: Grid, base: Path,
-          verify: Verifier) -> list[tuple[str, str, Facts | None, np.ndarray]]:
-    """Each touched partition: (level, folder, its stored facts or None, its new rows)."""
+def _plan(rows: _Rows, grid: Grid, base: Path, verify: Verifier, *,
+          windows: bool = False) -> list[tuple[str, str, Facts | None, np.ndarray]]:
+    """Each touched partition: (level, folder, its stored facts or None, its new rows).
+
+    ``base`` is the method's folder (the root for engactivity).
+    """
     work = []
-    for (level, folder), at in partitions(rows.level, (rows.stamp_code, rows.ends), grid):
+    starts = rows.start if windows else None
+    for (level, folder), at in partitions(rows.level, (rows.stamp_code, rows.ends), grid,
+                                          starts=starts):
         path = base / level / folder / PART_NAME
         old = read_partition(path, level, verify) if os.path.lexists(path) else None
         work.append((level, folder, old, at))
@@ -356,10 +427,15 @@ def _plan(rows: _Rows, grid: Grid, base: Path,
 
 
 def _interval_rows(frame: pd.DataFrame, *, account: str | int | None,
-                   fetched_at: str | datetime | None) -> tuple[_Rows | None, int]:
-    """The frame's interval rows as stored arrays, and how many rows are left out."""
+                   fetched_at: str | datetime | None,
+                   windows: bool = False) -> tuple[_Rows | None, int]:
+    """The frame's interval rows as stored arrays, and how many rows are left out.
+
+    With ``windows`` (a method without intervals), its whole-timeframe rows: each fetch
+    window is a fact.
+    """
     span = np.asarray(pd.Categorical(frame["span"], categories=list(SPANS)).codes)
-    found = np.flatnonzero(span == SPANS.index("interval"))
+    found = np.flatnonzero(span == SPANS.index("timeframe" if windows else "interval"))
     left_out = len(frame) - len(found)
     if not len(found):
         return None, left_out
@@ -418,7 +494,8 @@ def _interval_rows(frame: pd.DataFrame, *, account: str | int | None,
                  unique=not repeats(key, key_size)), left_out
 
 
-def _grid(rows: _Rows, frame: pd.DataFrame, manifest: Manifest | None, base: Path) -> Grid:
+def _grid(rows: _Rows, frame: pd.DataFrame, manifest: Tables | None, base: Path,
+          method: str = DEFAULT_METHOD) -> Grid:
     """The dataset's grid, after checking that every fetch in the frame lines up with it.
 
     Also fills the unknown ``start`` of bare frames' intervals: each covers its whole period,
@@ -472,7 +549,8 @@ def _refuse(base: Path, expected: Grid | None, found: Grid, stamps: np.ndarray) 
         "(engframe.derive(..., by='hour')), or export this frame into another folder")
 
 
-def _values(rows: _Rows, manifest: Manifest | None, base: Path) -> _Rows:
+def _values(rows: _Rows, manifest: Tables | None, base: Path,
+            method: str = DEFAULT_METHOD) -> _Rows:
     if manifest is None:
         return rows
     kind = _VALUE_KINDS[rows.value.dtype.kind]
@@ -482,9 +560,9 @@ def _values(rows: _Rows, manifest: Manifest | None, base: Path) -> _Rows:
         return _with_value(rows, rows.value.astype(np.float64))
     if np.all(np.isfinite(rows.value)) and np.all(rows.value == np.floor(rows.value)):
         return _with_value(rows, rows.value.astype(np.int64))
-    raise DatasetError(f"export: {base} stores integer values; this frame holds fractions "
-                       "(averages or scores, e.g. of the Messaging Operations API): export "
-                       "them into a dataset of their own; nothing was written")
+    raise DatasetError(f"export: {base} stores {method}'s integer values; this frame's "
+                       f"{method} values hold fractions (averages or scores): export them "
+                       "into a dataset of their own; nothing was written")
 
 
 def _with_value(rows: _Rows, value: np.ndarray) -> _Rows:
@@ -493,15 +571,16 @@ def _with_value(rows: _Rows, value: np.ndarray) -> _Rows:
     return replace(rows, value=value)
 
 
-def _scope(frame: pd.DataFrame, manifest: Manifest | None, base: Path) -> Scope | None:
+def _scope(frame: pd.DataFrame, manifest: Tables | None, base: Path,
+           method: str = DEFAULT_METHOD) -> Scope | None:
     scope = Scope.of_request(request_of(frame.attrs))
     if manifest is None:
         return scope
     if scope is not None and manifest.scope is not None and scope != manifest.scope:
         raise DatasetError(
-            f"export: {base} holds answers to {_request(manifest.scope)}; this frame answers "
-            f"{_request(scope)}. Their totals count different chats (see engframe.scope), "
-            "so nothing was written: export it into another folder")
+            f"export: {base} holds {method} answers to {_request(manifest.scope)}; this frame "
+            f"answers {_request(scope)}. Their totals count different chats (see "
+            "engframe.scope), so nothing was written: export it into another folder")
     return manifest.scope
 
 

@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from engframe import _meta
-from engframe.derive._formula import RAW_UNITS
 from engframe.history._grid import Grid
+from engframe.methods import METHODS, owner, unit_of
 from engframe.schema import LEVEL_HAS
 
 __all__ = ["NAT", "Facts", "measure"]
@@ -105,13 +105,17 @@ class Facts:
         columns["start"] = pa.array(self.start, _STAMP, mask=self.start == NAT)
         columns["fetched_at"] = pa.array(self.fetched, _STAMP)
         columns["complete"] = pa.array(self.complete, pa.bool_())
-        units = {m: RAW_UNITS[m] for m in self.metrics if m in RAW_UNITS}
+        units = {m: unit for m in self.metrics if (unit := unit_of(m))}
+        owners = {found.name for m in self.metrics if (found := owner(m)) is not None}
+        note = " ".join(f"{name}: {METHODS[name].units_note}" for name in sorted(owners)
+                        if not METHODS[name].time_unit_stated)
         metadata = {
             _meta.VERSION_KEY: _meta.version(),
             _meta.LAYOUT_KEY: "history",
             "engframe.level": level,
             "engframe.grid": json.dumps(grid.to_json()),
             "engframe.units": json.dumps(units),
+            **({"engframe.units_note": note} if note else {}),
         }
         return pa.table(columns, metadata=metadata)
 

@@ -33,7 +33,7 @@ import pandas as pd
 
 from engframe.window import BUCKET_MINUTES
 
-__all__ = ["BUCKETS", "MINUTE_MS", "Grid", "frame_minutes"]
+__all__ = ["BUCKETS", "MINUTE_MS", "WINDOWS_GRID", "Grid", "frame_minutes"]
 
 MINUTE_MS: Final = 60_000
 _NAT: Final = np.iinfo(np.int64).min
@@ -81,6 +81,10 @@ class Grid:
 
 #: The natural grid: the API's 5-minute buckets.
 BUCKETS: Final = Grid(BUCKET_MINUTES, 0)
+
+#: The grid of a method stored per fetch window (no intervals): longer than any window
+#: (the API's reach is 24 hours), so that a fact covers its window from its start.
+WINDOWS_GRID: Final = Grid(2 * 1440, 0)
 
 
 def frame_minutes(stamps: np.ndarray, starts: np.ndarray, attrs: Mapping[Any, Any], *,

@@ -1,8 +1,13 @@
 """What a history dataset records about itself, in ``ROOT/_engframe.json``.
 
-The manifest names the dataset's format version, its grid (every fact is one period of
-it), the dtype of its values, and the scope of the requests it holds (which skills and
-agents they asked for: a skill's total means something else when the request named agents).
+The manifest names the dataset's format version and, for each method it holds (a
+:class:`Tables`: engactivity's tables at ``ROOT/<level>/``, as engframe 0.2 wrote them, every
+other method's at ``ROOT/<method>/<level>/``), its grid (every fact is one period of it; a
+method without intervals, msgcsatdistribution, is stored per fetch window instead), the
+dtype of its values, and the scope of the requests it holds (which skills and agents they
+asked for: a skill's total means something else when the request named agents). A dataset
+of engactivity alone is written in version 2, which engframe 0.2 reads; one holding another
+method in version 3, which engframe 0.2 refuses rather than rewrite without the others.
 Every writer reads it first and refuses what does not fit, before writing anything. It also
 records the SHA-256 of every file engframe wrote into the dataset (``files``), which
 engframe's readers verify (:mod:`engframe.history._sums`). Other readers of the parquet
@@ -19,56 +24,130 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
 from engframe._atomic import replace_file
 from engframe.errors import DatasetError
 from engframe.history._grid import Grid
+from engframe.methods import DEFAULT_METHOD, METHODS
 from engframe.scope import Scope
 
 __all__ = [
     "FORMAT",
     "MANIFEST_NAME",
     "VERSION",
+    "VERSIONS",
     "Manifest",
+    "Tables",
     "legacy_folders",
+    "method_folder",
     "read_manifest",
     "write_manifest",
 ]
 
 MANIFEST_NAME: Final = "_engframe.json"
 FORMAT: Final = "engframe history"
-#: 1 was engframe 0.1's manifest-less layout; 2 has one table per level on one grid.
-VERSION: Final = 2
+#: 1 was engframe 0.1's manifest-less layout; 2 has one table per level on one grid
+#: (engactivity's); 3 a set of tables per method.
+VERSION: Final = 3
+#: The versions this engframe reads.
+VERSIONS: Final = (2, 3)
 _LEGACY_PREFIXES: Final = ("account=", "date=")
 
 
-@dataclass(frozen=True, slots=True)
-class Manifest:
-    """A dataset's grid, value dtype and request scope (``None``: not known).
+def method_folder(base: Path, method: str) -> Path:
+    """Where a method's level tables live: the root for engactivity (as engframe 0.2 wrote
+    them, so that existing datasets and BI paths keep working), ``ROOT/<method>`` otherwise.
 
-    ``files`` maps the path of each file engframe wrote (under the root, with ``/``) to the
-    checksums it may have (two while a writer publishes it); ``None`` for a manifest written
-    before checksums were recorded.
+    Examples
+    --------
+    >>> method_folder(Path("h"), "engactivity").as_posix(), method_folder(Path("h"),
+    ...     "msgconversation").as_posix()
+    ('h', 'h/msgconversation')
+    """
+    return base if method == DEFAULT_METHOD else base / method
+
+
+@dataclass(frozen=True, slots=True)
+class Tables:
+    """One method's tables in a history: their grid (or windows), values dtype and scope.
+
+    ``windows``: the method has no intervals (msgcsatdistribution), so each fact is one
+    fetch window's value, ``start`` to ``timestamp`` (``grid`` is then unused).
     """
 
     grid: Grid
     values: str
     scope: Scope | None
-    written_by: str = ""
-    files: Mapping[str, tuple[str, ...]] | None = None
+    windows: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "format": FORMAT,
-            "version": VERSION,
             "grid": self.grid.to_json(),
             "values": self.values,
             "scope": None if self.scope is None else self.scope.text(),
-            "written_by": self.written_by,
         }
+        if self.windows:
+            data["windows"] = True
+        return data
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Tables:
+        scope = data.get("scope")
+        return cls(grid=Grid.from_json(data["grid"]), values=str(data["values"]),
+                   scope=None if scope is None else Scope.of_request(scope),
+                   windows=bool(data.get("windows", False)))
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    """A dataset's tables, method by method, and the checksums of the files written.
+
+    ``files`` maps the path of each file engframe wrote (under the root, with ``/``) to the
+    checksums it may have (two while a writer publishes it); ``None`` for a manifest written
+    before checksums were recorded. ``grid``, ``values`` and ``scope`` are those of the
+    first method's tables (engactivity's, when it holds them), for code that knows one.
+    """
+
+    methods: Mapping[str, Tables]
+    written_by: str = ""
+    files: Mapping[str, tuple[str, ...]] | None = None
+
+    @property
+    def primary(self) -> Tables:
+        """Engactivity's tables, else the first method's."""
+        return self.methods.get(DEFAULT_METHOD) or next(iter(self.methods.values()))
+
+    @property
+    def grid(self) -> Grid:
+        return self.primary.grid
+
+    @property
+    def values(self) -> str:
+        return self.primary.values
+
+    @property
+    def scope(self) -> Scope | None:
+        return self.primary.scope
+
+    def of(self, method: str) -> Tables | None:
+        """A method's tables, or None if the dataset holds none of it."""
+        return self.methods.get(method)
+
+    def with_tables(self, method: str, found: Tables) -> Manifest:
+        """The manifest with ``method``'s tables set."""
+        return replace(self, methods={**self.methods, method: found})
+
+    def to_json(self) -> dict[str, Any]:
+        only_engactivity = set(self.methods) == {DEFAULT_METHOD}
+        data: dict[str, Any] = {"format": FORMAT, "version": 2 if only_engactivity else VERSION}
+        if only_engactivity:
+            data.update(self.methods[DEFAULT_METHOD].to_json())
+        else:
+            data["methods"] = {name: tables.to_json() for name, tables in self.methods.items()}
+        data["written_by"] = self.written_by
         if self.files is not None:
             data["files"] = {path: list(sums) for path, sums in sorted(self.files.items())}
         return data
@@ -105,7 +184,7 @@ def read_manifest(base: Path, *, legacy: bool = False) -> Manifest | None:
     if not path.is_file():
         from engframe.schema import LEVELS  # a folder per level: the tables
 
-        tables = [name for name in LEVELS if (base / name).is_dir()]
+        tables = [name for name in (*LEVELS, *METHODS) if (base / name).is_dir()]
         if tables and not legacy:
             raise DatasetError(f"{base}: has history tables ({', '.join(tables)}) but no "
                                f"{MANIFEST_NAME}; restore it from a backup")
@@ -116,13 +195,18 @@ def read_manifest(base: Path, *, legacy: bool = False) -> Manifest | None:
             raise ValueError(f"a JSON {type(data).__name__}, not an object")
         if data.get("format") != FORMAT:
             raise ValueError(f"format {data.get('format')!r}")
-        if data.get("version") != VERSION:
-            raise ValueError(f"version {data.get('version')!r}, this engframe reads {VERSION}")
-        scope = data.get("scope")
+        if data.get("version") not in VERSIONS:
+            raise ValueError(f"version {data.get('version')!r}, this engframe reads "
+                             f"{' and '.join(map(str, VERSIONS))}")
+        if data["version"] == 2:
+            methods = {DEFAULT_METHOD: Tables.from_json(data)}
+        else:
+            found = data["methods"]
+            if not isinstance(found, dict) or not found:
+                raise ValueError("'methods' is not an object of methods' tables")
+            methods = {str(name): Tables.from_json(tables) for name, tables in found.items()}
         return Manifest(
-            grid=Grid.from_json(data["grid"]),
-            values=str(data["values"]),
-            scope=None if scope is None else Scope.of_request(scope),
+            methods=methods,
             written_by=str(data.get("written_by", "")),
             files=_files(data.get("files")),
         )

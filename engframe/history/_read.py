@@ -22,16 +22,18 @@ from engframe.history._manifest import Manifest, read_manifest
 from engframe.history._names_join import join_history_names
 from engframe.history._store import partition_files, read_files, tables
 from engframe.history._sums import Verifier
+from engframe.methods import DEFAULT_METHOD, METHODS, get_method
 from engframe.names import Names, NamesOption, attach_names
 from engframe.names._option import check_names_option, names_from
 from engframe.schema import (
     COLUMNS,
     LEVEL_HAS,
     LEVELS,
-    METRICS,
+    METHOD_COLUMN,
     SPANS,
     TIMESTAMP_DTYPE,
     categorical,
+    concat_frames,
     empty_frame,
     utc_stamps,
 )
@@ -57,6 +59,7 @@ def read_dataset(
     agents: int | Iterable[int] | None = None,
     metrics: str | Sequence[str] | None = None,
     columns: Sequence[str] | None = None,
+    method: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Read the history dataset at ``root`` as one tidy frame of its facts.
 
@@ -80,6 +83,9 @@ def read_dataset(
         and ``agent`` for ``skills=``) hold none of them and are not read.
     metrics : str or sequence of str, optional
         Keep these metrics only (default: all).
+    method : str or sequence of str, optional
+        Read these methods' tables only (default: every method the history holds; the
+        ``method`` column says which each row is).
     columns : sequence of str, optional
         The columns besides the seven tidy ones to read, among ``account``,
         ``fetched_at``, ``start`` and ``complete`` (default: all four; ``names`` needs
@@ -96,12 +102,14 @@ def read_dataset(
     Returns
     -------
     pandas.DataFrame
-        The tidy columns (``span`` is ``interval``: a history holds interval facts only),
-        then ``account``, ``fetched_at``, ``start`` and ``complete`` (and the name
-        columns, with ``names``); table by table (in the order of
-        :data:`engframe.schema.LEVELS`), day by day. ``df.attrs["query"]`` holds the
-        dataset's request scope and its grid as ``interval``; ``df.attrs["history"]``
-        the grid and the root; with names, ``df.attrs["names"]`` what
+        The tidy columns (``span`` is ``interval``: a history holds interval facts only,
+        but for a method stored per fetch window, whose rows are ``timeframe`` rows from
+        ``start`` to ``timestamp``), then ``method``, ``account``, ``fetched_at``, ``start``
+        and ``complete`` (and the name columns, with ``names``); method by method, table by
+        table (in the order of :data:`engframe.schema.LEVELS`), day by day.
+        ``df.attrs["query"]`` holds the request scope and the grid as ``interval`` (of the
+        method read, or engactivity's); ``df.attrs["history"]`` the grid, the root and each
+        method's tables; with names, ``df.attrs["names"]`` what
         :func:`~engframe.names.attach_names` records (for several accounts,
         ``account`` is None and ``accounts`` lists them).
 
@@ -148,17 +156,38 @@ def read_dataset(
     accounts = None if account is None else [
         str(a) for a in ([account] if isinstance(account, str | int) else account)]
     verify = Verifier(base, manifest)
-    read = [
-        (level, _read_table(base, level, manifest.grid, verify, lower=lower, upper=upper,
-                            accounts=accounts, skills=wanted_skills, agents=wanted_agents,
-                            metrics=wanted_metrics, extras=extras))
-        for level in tables(base) if level in wanted
-        and not (wanted_skills is not None and not LEVEL_HAS[level][0])
-        and not (wanted_agents is not None and not LEVEL_HAS[level][1])
-    ]
-    tables_read = [(level, table) for level, table in read if table is not None]
-    frame = _tidy(tables_read, extras) if tables_read else _empty(extras)
-    return _named(_with_attrs(frame, manifest, base), names, given, base)
+    chosen = _methods(method, manifest)
+    frames = []
+    for name in chosen:
+        found = manifest.of(name)
+        assert found is not None
+        read = [
+            (level, _read_table(base, level, found.grid, verify, lower=lower, upper=upper,
+                                accounts=accounts, skills=wanted_skills, agents=wanted_agents,
+                                metrics=wanted_metrics, extras=extras, method=name,
+                                windows=found.windows))
+            for level in tables(base, name) if level in wanted
+            and not (wanted_skills is not None and not LEVEL_HAS[level][0])
+            and not (wanted_agents is not None and not LEVEL_HAS[level][1])
+        ]
+        tables_read = [(level, table) for level, table in read if table is not None]
+        if tables_read:
+            frames.append(_tidy(tables_read, extras, method=name, windows=found.windows))
+    frame = (frames[0] if len(frames) == 1 else concat_frames(frames)) if frames else (
+        _empty(extras))
+    return _named(_with_attrs(frame, manifest, base, chosen), names, given, base)
+
+
+def _methods(method: str | Sequence[str] | None, manifest: Manifest) -> list[str]:
+    """The methods to read: those asked (that the history holds), in the catalogue's order."""
+    held = [m for m in METHODS if m in manifest.methods] + [
+        m for m in manifest.methods if m not in METHODS]
+    if method is None:
+        return held
+    asked = [method] if isinstance(method, str) else list(method)
+    for name in asked:
+        get_method(name, parameter="read_dataset: method")
+    return [m for m in held if m in asked]
 
 
 #: The columns of a history's frame besides the seven tidy ones, in their order.
@@ -223,16 +252,19 @@ def _read_table(base: Path, level: str, grid: Grid, verify: Verifier, *, lower: 
                 upper: int | None, accounts: list[str] | None,
                 skills: list[int] | None = None, agents: list[int] | None = None,
                 metrics: list[str] | None = None,
-                extras: tuple[str, ...] = EXTRA_COLUMNS) -> pa.Table | None:
+                extras: tuple[str, ...] = EXTRA_COLUMNS, method: str = DEFAULT_METHOD,
+                windows: bool = False) -> pa.Table | None:
     # a partition holds the periods that start on its day
     first = None if lower is None else _day(lower)
     last = None if upper is None else _day(upper - 1)
-    files = partition_files(base, level, first_day=first, last_day=last)
+    files = partition_files(base, level, first_day=first, last_day=last, method=method)
     if not files:
         return None
     condition = None
     stamp = pa.timestamp("ms", tz="UTC")
-    if lower is not None:  # the period starts at or after ``start``
+    if lower is not None and windows:  # a window starts at or after ``start``
+        condition = ds.field("start") >= pa.scalar(lower, stamp)
+    elif lower is not None:  # the period starts at or after ``start``
         condition = ds.field("timestamp") >= pa.scalar(lower + grid.period_ms, stamp)
     if upper is not None:  # and ends at or before ``end``
         below = ds.field("timestamp") <= pa.scalar(upper, stamp)
@@ -254,8 +286,12 @@ def _day(ms: int) -> str:
 
 
 def _tidy(tables: list[tuple[str, pa.Table]],
-          extras: tuple[str, ...] = EXTRA_COLUMNS) -> pd.DataFrame:
-    """Level tables as one tidy frame, built once from their stacked columns."""
+          extras: tuple[str, ...] = EXTRA_COLUMNS, *, method: str = DEFAULT_METHOD,
+          windows: bool = False) -> pd.DataFrame:
+    """Level tables of a method as one tidy frame, built once from their stacked columns.
+
+    A method stored per fetch window gives ``timeframe`` rows (each fact a whole window).
+    """
     def stacked(read: Any) -> np.ndarray:
         return np.concatenate([read(table, level) for level, table in tables])
 
@@ -282,7 +318,9 @@ def _tidy(tables: list[tuple[str, pa.Table]],
         "metric": _canonical_metric(metric, metrics),
         "value": stacked(lambda t, lv: t.column(measure(lv)).to_numpy()),
         "level": categorical(level, LEVELS),
-        "span": categorical(np.zeros(len(level), np.int8), SPANS),
+        "span": categorical(np.full(len(level), SPANS.index("timeframe") if windows else 0,
+                                    np.int8), SPANS),
+        METHOD_COLUMN: categorical(np.zeros(len(level), np.int8), [method]),
     }
     if "account" in extras:
         account, accounts = _united([_codes(table.column("account")) for _, table in tables])
@@ -333,6 +371,7 @@ def _stamps(ms: np.ndarray) -> Any:
 
 def _empty(extras: tuple[str, ...] = EXTRA_COLUMNS) -> pd.DataFrame:
     frame = empty_frame()
+    frame[METHOD_COLUMN] = pd.Categorical([])
     if "account" in extras:
         frame["account"] = pd.Categorical([])
     for name in ("fetched_at", "start"):
@@ -344,23 +383,40 @@ def _empty(extras: tuple[str, ...] = EXTRA_COLUMNS) -> pd.DataFrame:
 
 
 def _canonical(names: Any) -> list[str]:
-    """Metric names in a stable order: the documented five first, the rest sorted."""
+    """Metric names in a stable order: the documented ones in the catalogue's order first
+    (engactivity's five, then the other methods'), the rest sorted."""
     names = {str(name) for name in names}
-    return [m for m in METRICS if m in names] + sorted(names - set(METRICS))
+    known = [m for method in METHODS.values() for m in method.metric_names]
+    return [m for m in known if m in names] + sorted(names - set(known))
 
 
-def history_attrs(manifest: Manifest | None, base: Path) -> dict[str, Any]:
-    """The ``attrs`` a frame read from the history at ``base`` carries: its query and grid."""
+def history_attrs(manifest: Manifest | None, base: Path,
+                  methods: Sequence[str] | None = None) -> dict[str, Any]:
+    """The ``attrs`` a frame read from the history at ``base`` carries: its query and grid.
+
+    The query is the one method's read (of ``methods``), else engactivity's (or the first
+    one's): its scope, and its grid as ``interval`` (none for a method stored per window).
+    """
     if manifest is None:
         return {}
-    query: dict[str, Any] = {"interval": manifest.grid.minutes}
-    if manifest.scope is not None:
-        query.update(manifest.scope.text())
-    return {"query": query, "history": {"root": str(base), "grid": manifest.grid.to_json()}}
+    chosen = list(methods) if methods else list(manifest.methods)
+    name = chosen[0] if len(chosen) == 1 else (
+        DEFAULT_METHOD if DEFAULT_METHOD in chosen else chosen[0] if chosen else None)
+    tables = manifest.of(name) if name is not None else None
+    tables = tables or manifest.primary
+    query: dict[str, Any] = {} if tables.windows else {"interval": tables.grid.minutes}
+    if len(chosen) == 1:
+        query["method"] = chosen[0]
+    if tables.scope is not None:
+        query.update(tables.scope.text())
+    return {"query": query, "history": {
+        "root": str(base), "grid": tables.grid.to_json(),
+        "methods": {m: t.to_json() for m, t in manifest.methods.items()}}}
 
 
-def _with_attrs(frame: pd.DataFrame, manifest: Manifest | None, base: Path) -> pd.DataFrame:
-    frame.attrs.update(history_attrs(manifest, base))
+def _with_attrs(frame: pd.DataFrame, manifest: Manifest | None, base: Path,
+                methods: Sequence[str] | None = None) -> pd.DataFrame:
+    frame.attrs.update(history_attrs(manifest, base, methods))
     return frame
 
 
@@ -384,24 +440,32 @@ class HistoryState:
 
 
 def history_state(root: str | os.PathLike[str], *, account: str | None,
-                  since_ms: int) -> HistoryState:
-    """The complete periods of ``account`` ending at or after ``since_ms``, and the newest."""
+                  since_ms: int, method: str = DEFAULT_METHOD) -> HistoryState:
+    """The complete periods of ``account`` ending at or after ``since_ms``, and the newest.
+
+    For a method stored per window, ``newest`` is the end of its newest window, complete
+    or not: the next window starts there.
+    """
     base = Path(root)
     manifest = read_manifest(base) if base.is_dir() else None
-    if manifest is None:
+    found = manifest.of(method) if manifest is not None else None
+    if manifest is None or found is None:
         return HistoryState(None, np.zeros(0, np.int64), None)
-    present = tables(base)
+    present = tables(base, method)
     table = next((level for level in _EVERY_INTERVAL if level in present), None)
     if table is None:
-        return HistoryState(manifest.grid, np.zeros(0, np.int64), None)
-    files = partition_files(base, table)
+        return HistoryState(found.grid, np.zeros(0, np.int64), None)
+    files = partition_files(base, table, method=method)
     recent = [f for f in files
-              if f.parent.name.split("=", 1)[1] >= _day(since_ms - manifest.grid.period_ms)]
+              if f.parent.name.split("=", 1)[1] >= _day(since_ms - found.grid.period_ms)]
     chosen = recent or files[-1:]  # nothing recent: the newest day tells what was last fetched
     ends, complete = _complete_ends(chosen, table, account, Verifier(base, manifest))
+    if found.windows:
+        newest = int(ends.max()) if len(ends) else None
+        return HistoryState(found.grid, np.unique(ends[ends >= since_ms]), newest)
     newest = int(ends[complete].max()) if complete.any() else None
     keep = complete & (ends >= since_ms)
-    return HistoryState(manifest.grid, np.unique(ends[keep]), newest)
+    return HistoryState(found.grid, np.unique(ends[keep]), newest)
 
 
 def _complete_ends(files: list[Path], level: str, account: str | None,

@@ -40,8 +40,9 @@ from engframe.history._export import (
 )
 from engframe.history._facts import NAT
 from engframe.history._grid import BUCKETS, Grid, frame_minutes
-from engframe.history._manifest import Manifest, legacy_folders, read_manifest
+from engframe.history._manifest import Manifest, Tables, legacy_folders, read_manifest
 from engframe.history._sums import Verifier
+from engframe.methods import DEFAULT_METHOD
 from engframe.parquet import DEFAULT_COMPRESSION
 from engframe.schema import LEVELS, SPANS, TIMESTAMP_DTYPE
 
@@ -127,10 +128,11 @@ def repair_dataset(root: str | os.PathLike[str], *,
             rows, _ = _interval_rows(kept, account=None, fetched_at=None)
             assert rows is not None
             manifest = _existing(base) or Manifest(
-                grid, "float64" if rows.value.dtype.kind == "f" else "int64", None,
+                {DEFAULT_METHOD: Tables(
+                    grid, "float64" if rows.value.dtype.kind == "f" else "int64", None)},
                 f"engframe {_meta.version()} (repaired from 0.1)", files={})
             _fill_starts(rows, grid)
-            _, inserted, updated, staged = store(rows, manifest, base,
+            _, inserted, updated, staged = store(rows, manifest.primary, base,
                                                  compression=DEFAULT_COMPRESSION,
                                                  verify=Verifier(base, manifest))
             publish_files(base, manifest, staged)

@@ -2,10 +2,12 @@
 
 Layout (DuckDB, pyarrow.dataset, Spark and Athena read each table as it is)::
 
-    ROOT/_engframe.json                               the manifest (grid, values, scope)
-    ROOT/<level>/date=2026-11-27/part-0.parquet       one table per level
+    ROOT/_engframe.json                                        the manifest (per method)
+    ROOT/<level>/date=2026-11-27/part-0.parquet                engactivity: a table per level
+    ROOT/<method>/<level>/date=2026-11-27/part-0.parquet       any other method's tables
 
-``date`` is the UTC day the period lies in (its start). A partition is rewritten beside its
+``date`` is the UTC day the period lies in (its start; a fetch window's start, for a method
+stored per window). A partition is rewritten beside its
 old file and swapped in with an atomic rename; files carry parquet page checksums, and the
 manifest the SHA-256 of each whole file (:mod:`engframe.history._sums`), both verified on
 every read with the footer's schema, so a damaged file is reported as damaged, never read
@@ -31,7 +33,9 @@ from engframe._atomic import sweep
 from engframe.errors import DatasetError
 from engframe.history._facts import Facts
 from engframe.history._grid import Grid
+from engframe.history._manifest import method_folder
 from engframe.history._sums import Staged, Verifier, not_regular, stage
+from engframe.methods import DEFAULT_METHOD
 from engframe.parquet import WRITE_OPTIONS
 from engframe.schema import LEVELS
 
@@ -57,23 +61,31 @@ PARSE_ERRORS: Final = (pa.ArrowException, OSError, KeyError, ValueError, TypeErr
 _READERS: Final = min(4, os.cpu_count() or 1)
 
 
-def tables(base: Path) -> list[str]:
-    """The level tables the dataset holds, in the order of :data:`engframe.schema.LEVELS`."""
-    return [level for level in LEVELS if (base / level).is_dir()]
+def tables(base: Path, method: str = DEFAULT_METHOD) -> list[str]:
+    """The level tables the dataset holds of ``method``, in the order of ``LEVELS``."""
+    folder = method_folder(base, method)
+    return [level for level in LEVELS if (folder / level).is_dir()]
 
 
 def partitions(level: np.ndarray, stamp: np.ndarray | tuple[np.ndarray, np.ndarray],
-               grid: Grid) -> Iterator[tuple[tuple[str, str], np.ndarray]]:
+               grid: Grid, *, starts: np.ndarray | None = None,
+               ) -> Iterator[tuple[tuple[str, str], np.ndarray]]:
     """``((level, "date=YYYY-MM-DD"), positions)`` of each partition rows fall in.
 
     ``level`` holds level codes (positions in :data:`engframe.schema.LEVELS`); ``stamp`` the
     period ends, or their codes and distinct values. ``date`` is the UTC day of each
-    period's start. Rows keep their order within a partition.
+    period's start (of ``starts``, when given: fetch windows). Rows keep their order within
+    a partition.
     """
-    codes, ends = stamp if isinstance(stamp, tuple) else pd.factorize(stamp)
-    # the day of each distinct period end (a few hundred), then of each row
-    end_day, found = pd.factorize((np.asarray(ends) - grid.period_ms) // _DAY_MS, sort=True)
-    day = end_day[codes]
+    if starts is not None:
+        day, found = pd.factorize(starts // _DAY_MS, sort=True)
+        day = day.astype(np.int64, copy=False)
+    else:
+        codes, ends = stamp if isinstance(stamp, tuple) else pd.factorize(stamp)
+        # the day of each distinct period end (a few hundred), then of each row
+        end_day, found = pd.factorize((np.asarray(ends) - grid.period_ms) // _DAY_MS,
+                                      sort=True)
+        day = end_day[codes]
     group = level.astype(np.int64) * len(found) + day
     # few groups: a stable radix sort of small integers, cheap on millions of rows
     order = np.argsort(group.astype(np.uint16 if len(LEVELS) * len(found) < 2**16
@@ -88,8 +100,8 @@ def partitions(level: np.ndarray, stamp: np.ndarray | tuple[np.ndarray, np.ndarr
 
 
 def partition_files(base: Path, level: str, *, first_day: str | None = None,
-                    last_day: str | None = None) -> list[Path]:
-    """The partition files of a table whose day lies in ``[first_day, last_day]``.
+                    last_day: str | None = None, method: str = DEFAULT_METHOD) -> list[Path]:
+    """The partition files of a method's table whose day lies in ``[first_day, last_day]``.
 
     A ``date=`` folder without its file (a first write killed) holds no partition.
 
@@ -99,7 +111,7 @@ def partition_files(base: Path, level: str, *, first_day: str | None = None,
         If a ``date=`` entry is not a folder, or its partition is not a regular file (a
         folder, a FIFO, a device link): never a partition skipped in silence.
     """
-    folder = base / level
+    folder = method_folder(base, method) / level
     if not folder.is_dir():
         return []
     found = []

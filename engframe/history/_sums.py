@@ -48,6 +48,7 @@ from engframe.errors import DatasetError
 from engframe.history._facts import Facts
 from engframe.history._grid import Grid
 from engframe.history._manifest import Manifest, read_manifest, write_manifest
+from engframe.methods import DEFAULT_METHOD, METHODS
 from engframe.schema import LEVEL_HAS
 
 __all__ = ["Staged", "Verifier", "digest", "not_regular", "publish", "read_regular", "stage"]
@@ -173,6 +174,16 @@ class Verifier:
     def _recorded(self) -> bool:
         return self._manifest is not None and self._manifest.files is not None
 
+    def _values(self, path: Path) -> str | None:
+        """The values dtype of the method whose table ``path`` belongs to."""
+        if self._manifest is None:
+            return None
+        first = path.relative_to(self.base).parts[0]
+        tables = self._manifest.of(first) if first in METHODS else None
+        if tables is None:
+            tables = self._manifest.of(DEFAULT_METHOD) or self._manifest.primary
+        return tables.values
+
     def check_schema(self, schema: pa.Schema, level: str, path: Path) -> None:
         """Refuse a partition whose footer's schema is not what its level's table has.
 
@@ -181,7 +192,7 @@ class Verifier:
         DatasetError
             Naming the file and the first column that differs.
         """
-        values = self._manifest.values if self._manifest is not None else None
+        values = self._values(path)
         if values not in ("int64", "float64"):
             return
         expected = expected_schema(level, values)

@@ -25,22 +25,41 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from engframe.derive import DERIVED, HOURS, PERIOD_KEYS, Formula, resolve
+from engframe.derive import HOURS, PERIOD_KEYS, Formula
 from engframe.derive import derive as derive_frame
 from engframe.derive._attrs import derived_attrs
 from engframe.derive._core import _check_by, _check_tz, check_present
+from engframe.derive._kinds import (
+    Plan,
+    belongs,
+    default_formulas,
+    integer_formula,
+    plan_with,
+    resolve_metric,
+    stack_methods,
+    time_unit_of,
+    usable_in,
+    warn_kept,
+    without_sums_in,
+)
 from engframe.derive._select import DESCRIBES, choose_level, choose_span
-from engframe.errors import FrameError, MetricError
+from engframe.errors import FrameError, MetricError, OptionError
 from engframe.history._names_join import join_history_names
 from engframe.history._read import history_attrs
 from engframe.lazy._engine import Engine, relation_name
 from engframe.lazy._frame import long_frame
 from engframe.lazy._scan import HISTORY_COLUMNS, Scan
-from engframe.lazy._sql import aggregate_sql, formula_sql, ident, literal
+from engframe.lazy._sql import aggregate_sql, formula_sql, ident, literal, number
 from engframe.names import NAME_COLUMNS
-from engframe.schema import LEVEL_CODE, LEVELS, NAT_MS, build_frame, epoch_ms, utc_stamps
+from engframe.schema import (
+    LEVEL_CODE,
+    LEVELS,
+    NAT_MS,
+    build_frame,
+    epoch_ms,
+    utc_stamps,
+)
 
 __all__ = ["coverage_frame", "derive_history", "present_levels"]
 
@@ -105,13 +124,13 @@ def coverage_frame(relations: _Relations, scan: Scan, *, complete: bool) -> pd.D
         agent=np.zeros(n, np.int64), metric_codes=np.zeros(n, np.int8), metrics=[_MARK],
         value=np.zeros(n, np.int64),
         level_codes=table.column("level").to_numpy().astype(np.int8),
-        span_codes=np.zeros(n, np.int8))
+        span_codes=np.full(n, 1 if scan.windows else 0, np.int8))
     frame["account"] = pd.Categorical(table.column("account").to_pandas())
     frame["fetched_at"] = _stamps(_ms(table.column("fetched_ms")))
     frame["start"] = _stamps(_ms(table.column("start_ms")))
     frame["complete"] = (table.column("complete").to_numpy(zero_copy_only=False).astype(bool)
                          if complete else np.ones(n, bool))
-    frame.attrs.update(history_attrs(scan.manifest, scan.root))
+    frame.attrs.update(history_attrs(scan.manifest, scan.root, [scan.current]))
     return frame
 
 
@@ -127,15 +146,21 @@ def _stamps(ms: np.ndarray) -> Any:
     return utc_stamps(ms).array
 
 
-def _probe(levels: list[str]) -> pd.DataFrame:
-    """A frame with one interval row per level present: what the level rules look at."""
+def _probe(levels: list[str], *, windows: bool = False) -> pd.DataFrame:
+    """A frame with one row per level present (an interval row; a whole-timeframe one for a
+    method stored per window): what the level rules look at."""
     n = len(levels)
     return build_frame(
         timestamp_ms=np.zeros(n, np.int64), skill=np.zeros(n, np.int64),
         agent=np.zeros(n, np.int64), metric_codes=np.zeros(n, np.int8), metrics=[_MARK],
         value=np.zeros(n, np.int64),
         level_codes=np.array([LEVEL_CODE[lv] for lv in levels], np.int8),
-        span_codes=np.zeros(n, np.int8))
+        span_codes=np.full(n, 1 if windows else 0, np.int8))
+
+
+def _scaled(sql: str, factor: float) -> str:
+    """``sql`` times ``factor`` (durations read in milliseconds), or as it is."""
+    return sql if factor == 1.0 else f"({sql} * {number(factor)})"
 
 
 @dataclass
@@ -156,44 +181,125 @@ def derive_history(
     span: str | None,
     tz: str,
     components: bool,
+    time_unit: str | None = None,
 ) -> pd.DataFrame:
-    """:func:`engframe.derive` of the facts ``scan`` keeps, computed where they are."""
+    """:func:`engframe.derive` of the facts ``scan`` keeps, computed where they are.
+
+    Every rule of the in-memory ``derive`` holds, the kinds of :mod:`engframe.methods`
+    included: a history of several methods is derived method by method, each formula in
+    the methods it belongs to, and stacked as ``derive`` stacks a frame of several methods
+    (metric by metric, method by method, then the keys).
+    """
     where = "derive"
     keys = _check_by(by, _SHAPE, where=where)
     _check_tz(tz, where=where)
-    formulas = [resolve(m, where=where) for m in (DERIVED.values() if metrics is None else metrics)]
+    seconds = time_unit_of(pd.DataFrame(), time_unit, where=where)
+    methods = scan.methods() or [scan.current]
+    engine = scan.runner()
+    facts = {m: present_levels(engine, scan.one(m)) for m in methods}
+    present = {m: _present_metrics(facts[m]) for m in methods}
+    fractional = {m: _fractional(facts[m], scan.one(m)) for m in methods}
+    everywhere = set().union(*present.values())
+    formulas = without_sums_in(everywhere, [resolve_metric(m, where=where, methods=methods)
+                                            for m in metrics] if metrics is not None
+                               else usable_in(everywhere, default_formulas(methods)))
     names = [f.name for f in formulas]
     if len(set(names)) != len(names):
         raise MetricError(f"{where}: metrics= names a metric twice: {names!r}")
-    relations = present_levels(scan.runner(), scan)
-    probe = _probe(relations.present)
-    chosen_level = choose_level(probe, by=keys, level=level, where=where)
-    chosen_span = choose_span(probe, by=keys, span=span, where=where)
-    needed = list(dict.fromkeys(c for f in formulas for c in f.components if c != HOURS))
-    wants_hours = any(HOURS in f.components for f in formulas)
+    broken = set().union(*fractional.values())
+    plan = plan_with(formulas, methods, integral=lambda name: name not in broken,
+                     seconds_per_unit=seconds, where=where)
+    needed = list(dict.fromkeys(c for f in plan.summed for c in f.components if c != HOURS))
+    wants_hours = any(HOURS in f.components for f in plan.summed)
+    several = len(methods) > 1
+    integer = not several and scan.one(methods[0]).values.startswith(("int", "uint"))
+    whole = None if integer else everywhere - broken
     attrs = derived_attrs(
-        history_attrs(scan.manifest, scan.root), formulas,
+        history_attrs(scan.manifest, scan.root, scan.methods() or None), formulas,
         components=[c for c in [*needed, HOURS] if components and c not in names
                     and (c != HOURS or wants_hours)],
-        integer_input=scan.manifest is None or scan.manifest.values.startswith(("int", "uint")))
+        integer_input=integer,
+        whole=[f.name for f in formulas if f.name not in plan.kept
+               and integer_formula(f, whole)], whole_components=whole)
+    if not several:
+        return _derive_one(scan.one(methods[0]), facts[methods[0]], formulas, plan, keys,
+                           level=level, span=span, tz=tz, components=components,
+                           attrs=attrs, present=present[methods[0]], where=where)
+    parts = []
+    for method in methods:
+        mine = [f for f in formulas
+                if belongs(f, plan.homes.get(f.name), method, present[method])]
+        if not mine or not facts[method].present:
+            continue
+        try:
+            part = _derive_one(scan.one(method), facts[method], mine, plan, keys, level=level,
+                               span=span, tz=tz, components=components, attrs=attrs,
+                               present=present[method], where=where)
+        except (FrameError, OptionError) as error:  # say which method's facts it was, as
+            text = str(error).removeprefix("derive: ")  # derive does for a frame
+            raise type(error)(
+                f"derive: {method}: {text} (the frame holds several methods: derive them "
+                "apart, engframe.read_dataset(..., method=...), or ask for metrics= of the "
+                "others)") from None
+        parts.append((method, part))
+    if not parts:
+        return _derive_one(scan.one(methods[0]), facts[methods[0]], formulas, plan, keys,
+                           level=level, span=span, tz=tz, components=components, attrs=attrs,
+                           present=present[methods[0]], where=where)
+    return stack_methods(parts, names, methods, attrs)
+
+
+def _present_metrics(relations: _Relations) -> set[str]:
+    """The metric names the level tables hold."""
+    if not relations.present:
+        return set()
+    union = " UNION ALL ".join(f"SELECT DISTINCT metric FROM {ident(relations.names[lv])}"
+                               for lv in relations.present)
+    return set(relations.engine.query(f"SELECT DISTINCT metric FROM ({union}) AS m")
+               .column("metric").to_pylist())
+
+
+def _fractional(relations: _Relations, scan: Scan) -> set[str]:
+    """The metrics holding a value with a fraction (none in an integer history)."""
+    if not relations.present or scan.values.startswith(("int", "uint")):
+        return set()
+    union = " UNION ALL ".join(
+        f"SELECT DISTINCT metric FROM {ident(relations.names[lv])} WHERE value <> floor(value)"
+        for lv in relations.present)
+    return set(relations.engine.query(f"SELECT DISTINCT metric FROM ({union}) AS m")
+               .column("metric").to_pylist())
+
+
+def _derive_one(scan: Scan, relations: _Relations, formulas: list[Formula], plan: Plan,
+                keys: list[str], *, level: str | None, span: str | None, tz: str,
+                components: bool, attrs: dict[Any, Any], present: set[str],
+                where: str) -> pd.DataFrame:
+    """:func:`derive_history` of one method's tables."""
+    names = [f.name for f in formulas]
+    summed = [f for f in formulas if f.name not in plan.kept]
+    kept = [f.name for f in formulas if f.name in plan.kept]
+    needed = list(dict.fromkeys(c for f in summed for c in f.components if c != HOURS))
+    wants_hours = any(HOURS in f.components for f in summed)
+    probe = _probe(relations.present, windows=scan.windows)
+    chosen_level = choose_level(probe, by=keys, level=level, where=where)
+    chosen_span = choose_span(probe, by=keys, span=span, where=where)
+    method = scan.current
     if not relations.present:  # an empty history: nothing to derive, as for an empty frame
         return long_frame({f.name: np.zeros(0) for f in formulas}, keys=keys,
                           key_values=[pd.Series([], dtype=object) for _ in keys],
                           end=np.zeros(0, np.int64), start=np.zeros(0, np.int64),
-                          level=chosen_level, span=chosen_span, attrs=attrs)
-    has_rows = chosen_level in relations.present and chosen_span == "interval"
+                          level=chosen_level, span=chosen_span, attrs=attrs,
+                          method=method if scan.manifest is not None else None)
+    check_present(present, formulas, where=where,
+                  derived=[f.name for f in default_formulas([method])])
+    stored_span = "timeframe" if scan.windows else "interval"
+    has_rows = chosen_level in relations.present and chosen_span == stored_span
     periods = None
     if wants_hours or set(keys) & set(_GRAINS):
         periods = coverage_frame(relations, scan, complete="complete" in keys)
 
     def refusing(compute: Any, *args: Any, **kwargs: Any) -> Any:
-        """``compute``; a refusal of the periods comes after a missing component's, as in
-        ``derive``, which checks the components first."""
-        try:
-            return compute(*args, **kwargs)
-        except FrameError:
-            _check_present(relations, needed, formulas)
-            raise
+        return compute(*args, **kwargs)  # missing components were refused first, as above
 
     joins, sql_keys = _key_sql(relations, scan, keys, level=chosen_level, has_rows=has_rows,
                                periods=periods, tz=tz, refusing=refusing)
@@ -206,13 +312,23 @@ def derive_history(
     source = (ident(relations.names[chosen_level]) if has_rows else  # else: no facts
               f"(SELECT * FROM {ident(relations.names[relations.present[0]])} WHERE FALSE)")
     result = relations.engine.query(_query(
-        relations.engine, source, joins, sql_keys, needed, formulas, hours=hours,
-        period_keys=period_keys, wants_hours=wants_hours))
-    seen = {c for j, c in enumerate(needed)
-            if result.num_rows and pc.sum(result.column(f"n{j}")).as_py()}
-    _check_present(relations, [c for c in needed if c not in seen], formulas)
-    return _shaped(result, formulas, needed, sql_keys, keys=keys, components=components,
-                   wants_hours=wants_hours, level=chosen_level, span=chosen_span, attrs=attrs)
+        relations.engine, source, joins, sql_keys, needed, summed, hours=hours,
+        period_keys=period_keys, wants_hours=wants_hours, factors=plan.factors, kept=kept))
+    values: dict[str, np.ndarray] = {}
+    n = result.num_rows
+    for f in formulas:
+        if f.name in plan.kept:
+            j = kept.index(f.name)
+            count = result.column(f"kn{j}").to_numpy().astype(np.int64) if n else np.zeros(0)
+            value = _floats(result.column(f"kv{j}")) if n else np.zeros(0)
+            kind, _ = plan.kept[f.name]
+            warn_kept(f.name, kind, int((count > 1).sum()), n, where=where, stacklevel=6)
+            values[f.name] = np.where(count == 1, value, np.nan)
+        else:
+            values[f.name] = _floats(result.column(f"m{summed.index(f)}"))
+    return _shaped(result, values, needed, sql_keys, keys=keys, components=components,
+                   wants_hours=wants_hours, level=chosen_level, span=chosen_span,
+                   attrs=attrs, names=names, method=method)
 
 
 def _key_sql(relations: _Relations, scan: Scan, keys: list[str], *, level: str,
@@ -232,7 +348,9 @@ def _key_sql(relations: _Relations, scan: Scan, keys: list[str], *, level: str,
             sql_keys.append(_Key(key, _FACT_KEYS[key]))
         elif key in _GRAINS:
             alias = f"j{position}"
-            labels = refusing(_grain_labels, periods, key, level, tz) if has_rows else None
+            labels = (refusing(_grain_labels, periods, key, level, tz,
+                               "timeframe" if scan.windows else "interval")
+                      if has_rows else None)
             joins.append(f"LEFT JOIN {ident(_register_labels(engine, labels, key))} AS {alias} "
                          f"ON f.ts = {alias}.ts")
             sql_keys.append(_Key(key, f"{alias}.code", labels))
@@ -244,12 +362,12 @@ def _key_sql(relations: _Relations, scan: Scan, keys: list[str], *, level: str,
     return joins, sql_keys
 
 
-def _shaped(result: pa.Table, formulas: list[Formula], needed: list[str],
+def _shaped(result: pa.Table, values: dict[str, np.ndarray], needed: list[str],
             sql_keys: list[_Key], *, keys: list[str], components: bool, wants_hours: bool,
-            level: str, span: str, attrs: dict[Any, Any]) -> pd.DataFrame:
+            level: str, span: str, attrs: dict[Any, Any], names: list[str],
+            method: str | None) -> pd.DataFrame:
     """The query's result as the in-memory ``derive`` shapes it."""
     n = result.num_rows
-    values = {f.name: _floats(result.column(f"m{i}")) for i, f in enumerate(formulas)}
     if components:
         for j, c in enumerate(needed):
             if c not in values:
@@ -260,7 +378,7 @@ def _shaped(result: pa.Table, formulas: list[Formula], needed: list[str],
     return long_frame(values, keys=keys, key_values=key_values,
                       end=_ms(result.column("end_ms")) if n else np.zeros(0, np.int64),
                       start=_ms(result.column("first_ms")) if n else np.zeros(0, np.int64),
-                      level=level, span=span, attrs=attrs)
+                      level=level, span=span, attrs=attrs, method=method)
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:
@@ -269,7 +387,7 @@ def _floats(column: pa.ChunkedArray) -> np.ndarray:
 
 
 def _grain_labels(periods: pd.DataFrame | None, grain: str, level: str,
-                  tz: str) -> pd.DataFrame:
+                  tz: str, span: str = "interval") -> pd.DataFrame:
     """Each period end's hour or day: columns ``ts`` (epoch ms) and ``grain``.
 
     Computed by ``engframe.derive`` on the periods, which refuses periods that straddle
@@ -277,7 +395,7 @@ def _grain_labels(periods: pd.DataFrame | None, grain: str, level: str,
     """
     assert periods is not None
     labelled = derive_frame(periods, metrics=[_MARK_FORMULA], by=["timestamp", grain],
-                            level=level, span="interval", tz=tz)
+                            level=level, span=span, tz=tz)
     return pd.DataFrame({"ts": epoch_ms(labelled["timestamp"]), grain: labelled[grain]})
 
 
@@ -352,13 +470,20 @@ def _as_sql_values(frame: pd.DataFrame, key: str) -> Any:
 
 def _query(engine: Engine, source: str, joins: list[str], keys: list[_Key], needed: list[str],
            formulas: list[Formula], *, hours: str | None, period_keys: list[str],
-           wants_hours: bool) -> str:
+           wants_hours: bool, factors: dict[str, float] | None = None,
+           kept: list[str] | None = None) -> str:
     """The one query: per group, the extremes of time, the summed components, the formulas."""
     raw = [f"r{i}" for i in range(len(keys))]
     key_names = [f"k{i}" for i in range(len(keys))]
     rows = ", ".join(["f.*", *(f"{k.sql} AS {ident(r)}" for k, r in zip(keys, raw,
                                                                        strict=True))])
-    sums = [f"{aggregate_sql(c)} AS {ident(f'c{j}')}" for j, c in enumerate(needed)]
+    factors = factors or {}
+    sums = [f"{_scaled(aggregate_sql(c), factors.get(c, 1.0))} AS {ident(f'c{j}')}"
+            for j, c in enumerate(needed)]
+    # a metric that never adds up: its value where a group holds one (see derive's kinds)
+    sums += [f"count(*) FILTER (WHERE metric = {literal(m)}) AS {ident(f'kn{j}')}, "
+             f"max(value) FILTER (WHERE metric = {literal(m)}) AS {ident(f'kv{j}')}"
+             for j, m in enumerate(kept or [])]
     counts = [f"count(*) FILTER (WHERE metric = {literal(c)}) AS {ident(f'n{j}')}"
               for j, c in enumerate(needed)]
     outputs = [f"{engine.ms(ident(r)) if k.name in _TIME_KEYS else ident(r)} AS {ident(n)}"

@@ -73,7 +73,9 @@ def relation_name(kind: str) -> str:
 def facts_filter(scan: Scan, level: str, *, stamp: Any) -> list[str]:
     """The SQL conditions of the scan's filters on a level table (``stamp(ms)``: a constant)."""
     conditions = []
-    if scan.start_ms is not None:  # the period starts at or after ``start``
+    if scan.start_ms is not None and scan.windows:  # a window starts at or after ``start``
+        conditions.append(f"{ident('start')} >= {stamp(scan.start_ms)}")
+    elif scan.start_ms is not None:  # the period starts at or after ``start``
         conditions.append(f"{ident('timestamp')} >= {stamp(scan.start_ms + scan.period_ms)}")
     if scan.end_ms is not None:  # and ends at or before ``end``
         conditions.append(f"{ident('timestamp')} <= {stamp(scan.end_ms)}")

@@ -7,7 +7,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from engframe.schema import COLUMNS, LEVELS, SPANS, categorical, utc_stamps
+from engframe.schema import COLUMNS, LEVELS, METHOD_COLUMN, SPANS, categorical, utc_stamps
 
 __all__ = ["long_frame"]
 
@@ -17,12 +17,14 @@ _SPAN_DTYPE: Final = pd.CategoricalDtype(list(SPANS))
 
 def long_frame(values: dict[str, np.ndarray], *, keys: list[str], key_values: list[pd.Series],
                end: np.ndarray, start: np.ndarray | None, level: str, span: str,
-               attrs: dict[Any, Any]) -> pd.DataFrame:
+               attrs: dict[Any, Any], method: str | None = None,
+               method_column: bool = True) -> pd.DataFrame:
     """One block of rows per metric, as :func:`engframe.derive` returns them.
 
     ``values`` holds each metric's value per group; ``key_values`` each ``by`` key's value
     per group; ``end``/``start`` the newest period end and the earliest start per group
-    [epoch ms, int64 min for none].
+    [epoch ms, int64 min for none]; ``method`` the ``method`` column's value (``<NA>``
+    when None; no column without ``method_column``).
     """
     names = list(values)
     blocks = len(names)
@@ -49,6 +51,9 @@ def long_frame(values: dict[str, np.ndarray], *, keys: list[str], key_values: li
         },
         copy=False,
     )
+    if method_column:
+        out[METHOD_COLUMN] = categorical(np.full(n * blocks, 0 if method else -1, np.int8),
+                                         [method] if method else [])
     for key, column in zip(keys, key_values, strict=True):
         if key not in COLUMNS:
             out[key] = column.array.take(repeat)

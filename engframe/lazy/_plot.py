@@ -27,6 +27,7 @@ from engframe.history._read import history_attrs
 from engframe.lazy._derive import coverage_frame, derive_history, present_levels
 from engframe.lazy._scan import Scan
 from engframe.lazy._sql import ident
+from engframe.methods import owner
 from engframe.names import NAME_COLUMNS
 from engframe.schema import (
     LEVEL_CODE,
@@ -59,6 +60,11 @@ def plot_frame(scan: Scan, metrics: list[str | Formula], *, by: str | None,
     """
     formulas = [resolve(m, where="plot") for m in metrics]
     components = list(dict.fromkeys(c for f in formulas for c in f.components if c != HOURS))
+    if scan.method is None and len(scan.methods()) > 1:
+        # a chart draws one method's metric: that method's tables (derive keeps them apart)
+        found = next((o.name for c in components if (o := owner(c)) is not None), None)
+        if found is not None and found in scan.methods():
+            scan = scan.one(found)
     keys: list[str] = []
     if by is not None:
         ident, name = _KEYS[by]
@@ -71,7 +77,7 @@ def plot_frame(scan: Scan, metrics: list[str | Formula], *, by: str | None,
     block = {m: grouped.iloc[i * n:(i + 1) * n].reset_index(drop=True)
              for i, m in enumerate([*components, _HOURS_FORMULA.name])}
     first = block[_HOURS_FORMULA.name]
-    integer = scan.manifest is None or scan.manifest.values.startswith(("int", "uint"))
+    integer = scan.values.startswith(("int", "uint"))
     values = [block[c]["value"].to_numpy(np.float64) for c in components]
     frame = _rows(first, values, components, when=when, tz=tz, level=chosen, integer=integer,
                   names=[k for k in keys if k in NAME_COLUMNS])
@@ -81,7 +87,7 @@ def plot_frame(scan: Scan, metrics: list[str | Formula], *, by: str | None,
         frame = concat_frames([frame, _rows(points, [np.zeros(len(points))], components[:1],
                                             when=when, tz=tz, level=other, integer=integer,
                                             names=[])])
-    frame.attrs.update(history_attrs(scan.manifest, scan.root))
+    frame.attrs.update(history_attrs(scan.manifest, scan.root, scan.methods() or None))
     window = _window_ms(scan, chosen)
     if window is not None:
         frame.attrs[WINDOW_MS] = window

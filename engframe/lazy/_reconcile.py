@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from typing import Final
 
 import numpy as np
@@ -24,10 +25,11 @@ import pyarrow.compute as pc
 
 from engframe.errors import FrameError, OptionError
 from engframe.history._read import history_attrs
-from engframe.lazy._derive import present_levels
+from engframe.lazy._derive import _Relations, present_levels
 from engframe.lazy._engine import Engine
 from engframe.lazy._scan import Scan
 from engframe.lazy._sql import ident, literal
+from engframe.methods import ADDITIVE, METHODS, Kind, kind_of
 from engframe.reconcile import (
     REASONS,
     ROUNDED_METRICS,
@@ -35,12 +37,22 @@ from engframe.reconcile import (
     STATUSES,
     _rounding_bounds,
 )
-from engframe.schema import LEVELS, METRICS, SPANS, TIMESTAMP_DTYPE, categorical, utc_stamps
+from engframe.reconcile import reconcile as reconcile_frame
+from engframe.schema import (
+    LEVELS,
+    METHOD_COLUMN,
+    METRICS,
+    SPANS,
+    TIMESTAMP_DTYPE,
+    categorical,
+    concat_frames,
+    utc_stamps,
+)
 from engframe.scope import NOT_IMPLIED, RELATIONS, Relation, Scope, implication, request_of
 
 __all__ = ["reconcile_history"]
 
-_EXACT, _ROUNDING, _OVER, _SHORT = range(len(REASONS))
+_EXACT, _ROUNDING, _OVER, _SHORT, _RECOMPUTED = range(len(REASONS))
 #: The id a relation's checks are keyed by, besides the period end.
 _ID_KEYS: Final = ("skill", "agent")
 
@@ -103,17 +115,46 @@ def reconcile_history(
     rounding: str = "nearest",
     relations: Iterable[Relation] = RELATIONS,
 ) -> pd.DataFrame:
-    """:func:`engframe.reconcile` of the facts ``scan`` keeps, computed where they are."""
+    """:func:`engframe.reconcile` of the facts ``scan`` keeps, computed where they are.
+
+    Method by method (each method's tables, each its own scope); the relations among a
+    method's metrics (identities, averages against their sums: :mod:`engframe.reconcile`)
+    are checked within one metric map, so a few weeks of periods at a time are read and
+    checked by the in-memory code itself.
+    """
     where = "reconcile"
     if rounding not in ROUNDINGS:
         raise OptionError(f"{where}: rounding={rounding!r}; expected one of "
                           f"{', '.join(map(repr, ROUNDINGS))}")
-    found = present_levels(scan.runner(), scan)
+    methods = scan.methods() or [scan.current]
+    chosen = list(relations)
+    engine = scan.runner()
+    found = {m: present_levels(engine, scan.one(m)) for m in methods}
+    # reconcile keeps fetched_at among the columns telling responses apart when every fact
+    # of the history (all methods) comes from one fetch
+    times = {_single_fetch(engine, f.names, f.present) for f in found.values() if f.present}
+    fetched = times.pop() if len(times) == 1 else None
+    parts = [_reconcile_one(scan.one(m), found[m], rounded=rounded, rounding=rounding,
+                            relations=chosen, where=where, fetched=fetched) for m in methods]
+    if len(parts) == 1:
+        return parts[0]
+    value = np.float64 if any(p["reported"].dtype.kind == "f" for p in parts) else np.int64
+    parts = [p.astype({c: value for c in ("reported", "sum_of_parts", "difference")})
+             for p in parts]
+    return concat_frames(parts)
+
+
+def _reconcile_one(scan: Scan, found: _Relations, *, rounded: Collection[str],
+                   rounding: str, relations: list[Relation], where: str,
+                   fetched: int | None) -> pd.DataFrame:
+    """:func:`reconcile_history` of one method's tables."""
     engine = found.engine
-    scope = Scope.of_request(request_of(history_attrs(scan.manifest, scan.root)))
-    integer = scan.manifest is None or scan.manifest.values.startswith(("int", "uint"))
+    scope = Scope.of_request(request_of(history_attrs(scan.manifest, scan.root,
+                                                      [scan.current])))
+    integer = scan.values.startswith(("int", "uint"))
     counted = "TRUE" if integer else _additive(engine, found.names, found.present)
-    collected = _Collected(value_dtype=np.int64 if integer else np.float64)
+    collected = _Collected(value_dtype=np.int64 if integer else np.float64,
+                           span=1 if scan.windows else 0, method=scan.current)
     for relation in relations:
         if relation.parts is None or implication(relation, scope) == NOT_IMPLIED:
             continue  # a history holds no whole-timeframe rows
@@ -134,22 +175,73 @@ def reconcile_history(
                     f"{where}: the history holds a reported total more than once "
                     f"({relation.name}); it is damaged: repair it (engframe.repair_dataset)")
             collected.add(relation, table)
-    fetched = _single_fetch(engine, found.names, found.present)
-    return collected.checks(rounded=rounded, rounding=rounding, fetched=fetched)
+    checks = collected.checks(rounded=rounded, rounding=rounding, fetched=fetched)
+    among = _among_metrics(scan, engine, found.names, found.present, list(checks.columns),
+                           fetched)
+    return checks if among is None else concat_frames([checks, among])
+
+
+def _among_metrics(scan: Scan, engine: Engine, names: dict[str, str], present: list[str],
+                   columns: list[str], fetched: int | None) -> pd.DataFrame | None:
+    """The checks among a method's metrics (identities, averages against their sums).
+
+    Each is within one metric map, so the facts of the metrics involved are read a few
+    weeks at a time (a method stored per window at once: its windows cross days) and
+    checked by :func:`engframe.reconcile` itself: the same answers as in memory.
+    """
+    method = METHODS.get(scan.current)
+    if method is None or not present:
+        return None
+    involved = sorted({m for i in method.identities for m in (i.whole, *i.parts)}
+                      | {c for m in method.metrics if m.recomputable
+                         for c in (m.name, *m.formula().components)})
+    if not involved:
+        return None
+    union = " UNION ALL ".join(
+        f"SELECT {engine.ms('min(ts)')} AS lo, {engine.ms('max(ts)')} AS hi "
+        f"FROM {ident(names[lv])} AS x" for lv in present)
+    bounds = engine.query(f"SELECT min(lo) AS lo, max(hi) AS hi FROM ({union}) AS b")
+    lo, hi = bounds.column("lo")[0].as_py(), bounds.column("hi")[0].as_py()
+    if lo is None:
+        return None
+    step = CHUNK_DAYS * _DAY_MS
+    first = (int(lo) - scan.period_ms) // _DAY_MS * _DAY_MS
+    edges = [None, None] if scan.windows else list(range(first, int(hi) + step, step))
+    found = []
+    for a, b in itertools.pairwise(edges):
+        part = replace(scan, start_ms=a if scan.start_ms is None else max(a, scan.start_ms),
+                       end_ms=b if scan.end_ms is None else min(b, scan.end_ms)) if (
+            a is not None and b is not None) else scan
+        frame = part.read(metrics=involved, columns=["account", "fetched_at"])
+        if not len(frame):
+            continue
+        checks = reconcile_frame(frame, relations=())
+        if not len(checks):
+            continue
+        if fetched is not None:
+            checks["fetched_at"] = utc_stamps(np.full(len(checks), fetched, np.int64)).array
+        found.append(checks[[c for c in columns if c in checks.columns]])
+    return concat_frames(found) if found else None
 
 
 def _additive(engine: Engine, names: dict[str, str], present: list[str]) -> str:
-    """A SQL condition keeping the metrics that add up (not averages sent as floats)."""
-    union = " UNION ALL ".join(
-        f"SELECT DISTINCT metric FROM {ident(names[lv])} WHERE value <> floor(value)"
-        for lv in present)
-    if not union:
+    """A SQL condition keeping the metrics that add up, by kind (:mod:`engframe.methods`):
+    counts and duration totals, and metrics the catalogue does not know holding integers."""
+    if not present:
         return "TRUE"
-    averaged = engine.query(f"SELECT DISTINCT metric FROM ({union}) AS m").column(
-        "metric").to_pylist()
+    union = " UNION ALL ".join(f"SELECT DISTINCT metric, value <> floor(value) AS fraction "
+                               f"FROM {ident(names[lv])}" for lv in present)
+    table = engine.query(f"SELECT metric, max(CAST(fraction AS INTEGER)) AS fraction "
+                         f"FROM ({union}) AS m GROUP BY metric")
+    averaged = []
+    for metric, fraction in zip(table.column("metric").to_pylist(),
+                                table.column("fraction").to_pylist(), strict=True):
+        kind = kind_of(metric)
+        if (kind == Kind.UNKNOWN and fraction) or kind not in (*ADDITIVE, Kind.UNKNOWN):
+            averaged.append(metric)
     if not averaged:
         return "TRUE"
-    return f"metric NOT IN ({', '.join(literal(m) for m in averaged)})"
+    return f"metric NOT IN ({', '.join(literal(m) for m in sorted(averaged))})"
 
 
 def _single_fetch(engine: Engine, names: dict[str, str], present: list[str]) -> int | None:
@@ -172,8 +264,10 @@ def _single_fetch(engine: Engine, names: dict[str, str], present: list[str]) -> 
 class _Collected:
     """The checks of every relation and chunk, kept as compact arrays as they come."""
 
-    def __init__(self, *, value_dtype: type) -> None:
+    def __init__(self, *, value_dtype: type, span: int = 0, method: str | None = None) -> None:
         self.value_dtype = value_dtype
+        self.method = method
+        self.span = span  # the facts' span: whole timeframes for a method stored per window
         self.metrics: list[str] = []
         self.accounts: list[str] = []
         self.parts: dict[str, list[np.ndarray]] = {}
@@ -215,7 +309,7 @@ class _Collected:
                fetched: int | None) -> pd.DataFrame:
         """The checks as :func:`engframe.reconcile` gives them."""
         if not self.parts:
-            return _empty(self.value_dtype, fetched)
+            return _empty(self.value_dtype, fetched, self.method)
         column = {name: np.concatenate(arrays) for name, arrays in self.parts.items()}
         self.parts.clear()
         metrics = _metric_order(self.metrics)
@@ -238,7 +332,7 @@ class _Collected:
         out = pd.DataFrame({
             "relation": categorical(column["relation"], [r.name for r in RELATIONS]),
             "level": categorical(column["level"], LEVELS),
-            "span": categorical(np.zeros(n, np.int8), SPANS),
+            "span": categorical(np.full(n, self.span, np.int8), SPANS),
             "timestamp": utc_stamps(column["ts"]).array,
             "skill": pd.arrays.IntegerArray(column["skill"], column["skill_na"]),
             "agent": pd.arrays.IntegerArray(column["agent"], column["agent_na"]),
@@ -254,6 +348,8 @@ class _Collected:
                                                 dtype=pd.CategoricalDtype(list(STATUSES),
                                                                           ordered=True)),
             "reason": categorical(reason, REASONS),
+            **({} if self.method is None else {
+                METHOD_COLUMN: categorical(np.zeros(n, np.int8), [self.method])}),
             "account": categorical(account, accounts),
         }, copy=False)
         if fetched is not None:
@@ -261,7 +357,7 @@ class _Collected:
         return out
 
 
-def _empty(value_dtype: type, fetched: int | None) -> pd.DataFrame:
+def _empty(value_dtype: type, fetched: int | None, method: str | None = None) -> pd.DataFrame:
     out = pd.DataFrame({
         "relation": pd.Categorical([], categories=[r.name for r in RELATIONS]),
         "level": pd.Categorical([], categories=list(LEVELS)),
@@ -279,6 +375,7 @@ def _empty(value_dtype: type, fetched: int | None) -> pd.DataFrame:
         "beyond": np.zeros(0),
         "status": pd.Categorical([], dtype=pd.CategoricalDtype(list(STATUSES), ordered=True)),
         "reason": pd.Categorical([], categories=list(REASONS)),
+        **({} if method is None else {METHOD_COLUMN: pd.Categorical([], categories=[method])}),
         "account": pd.Categorical([]),
     })
     if fetched is not None:

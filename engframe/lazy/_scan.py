@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
@@ -22,8 +22,9 @@ import pandas as pd
 
 from engframe.errors import OptionError, SourceError
 from engframe.history._export import timestamp_ms
-from engframe.history._manifest import MANIFEST_NAME, Manifest, read_manifest
+from engframe.history._manifest import MANIFEST_NAME, Manifest, Tables, read_manifest
 from engframe.history._store import partition_files, tables
+from engframe.methods import DEFAULT_METHOD, METHODS, get_method
 from engframe.query import IdsLike
 from engframe.schema import LEVEL_HAS
 
@@ -34,7 +35,7 @@ __all__ = ["HISTORY_COLUMNS", "Scan", "as_scan", "is_history", "scan"]
 
 #: The columns of a history's tidy frame (``engframe.read_dataset``), as ``by`` sees them.
 HISTORY_COLUMNS: Final = ("timestamp", "skill", "agent", "metric", "value", "level", "span",
-                          "account", "fetched_at", "start", "complete")
+                          "method", "account", "fetched_at", "start", "complete")
 _DAY_MS: Final = 86_400_000
 
 
@@ -54,15 +55,51 @@ class Scan:
     skills: tuple[int, ...] | None = None
     agents: tuple[int, ...] | None = None
     engine: Any = field(default=None, compare=False)
+    #: the method computed on; None: every method the history holds (one after the other)
+    method: str | None = None
+
+    def methods(self) -> list[str]:
+        """The methods the scan covers, in the catalogue's order."""
+        if self.method is not None:
+            return [self.method]
+        held = [] if self.manifest is None else list(self.manifest.methods)
+        return [m for m in METHODS if m in held] + [m for m in held if m not in METHODS]
+
+    def one(self, method: str) -> Scan:
+        """The same scan of one method's tables."""
+        return replace(self, method=method)
+
+    @property
+    def current(self) -> str:
+        """The one method this scan's tables are read of (engactivity unless set)."""
+        if self.method is not None:
+            return self.method
+        found = self.methods()
+        return found[0] if len(found) == 1 else DEFAULT_METHOD
+
+    @property
+    def tables(self) -> Tables | None:
+        """The manifest's entry of the scan's method."""
+        return None if self.manifest is None else self.manifest.of(self.current)
+
+    @property
+    def windows(self) -> bool:
+        """Whether the method is stored per fetch window (no intervals)."""
+        return self.tables is not None and self.tables.windows
+
+    @property
+    def values(self) -> str:
+        """The dtype of the method's values (int64 for an empty history)."""
+        return "int64" if self.tables is None else self.tables.values
 
     @property
     def period_ms(self) -> int:
         """The length of a period of the history's grid [ms] (5 minutes for an empty one)."""
-        return self.manifest.grid.period_ms if self.manifest is not None else 300_000
+        return self.tables.grid.period_ms if self.tables is not None else 300_000
 
     def levels(self) -> list[str]:
         """The level tables the filters can find facts in, in the order of ``LEVELS``."""
-        found = tables(self.root) if self.manifest is not None else []
+        found = tables(self.root, self.current) if self.tables is not None else []
         return [level for level in found
                 if not (self.skills is not None and not LEVEL_HAS[level][0])
                 and not (self.agents is not None and not LEVEL_HAS[level][1])
@@ -77,7 +114,8 @@ class Scan:
     def files(self, level: str) -> list[Path]:
         """The partition files of ``level`` that can hold the facts asked."""
         first, last = self.days()
-        return partition_files(self.root, level, first_day=first, last_day=last)
+        return partition_files(self.root, level, first_day=first, last_day=last,
+                               method=self.current)
 
     def read(self, *, levels: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
              columns: Sequence[str] | None = None, names: Any = False) -> pd.DataFrame:
@@ -87,7 +125,7 @@ class Scan:
         --------
         >>> import engframe, tempfile
         >>> engframe.scan(tempfile.mkdtemp()).read(columns=["account"]).columns.tolist()[-2:]
-        ['span', 'account']
+        ['method', 'account']
         """
         from engframe.history import read_dataset
 
@@ -96,7 +134,7 @@ class Scan:
             account=None if self.accounts is None else list(self.accounts),
             skills=None if self.skills is None else list(self.skills),
             agents=None if self.agents is None else list(self.agents),
-            levels=levels, metrics=metrics, columns=columns, names=names)
+            levels=levels, metrics=metrics, columns=columns, names=names, method=self.method)
 
     def runner(self) -> Engine:
         """The engine this scan computes on (DuckDB in-process unless one was given)."""
@@ -146,6 +184,7 @@ def scan(
     skills: int | Iterable[int] | None = None,
     agents: int | Iterable[int] | None = None,
     engine: Any = None,
+    method: str | None = None,
 ) -> Scan:
     """A lazy handle on the history at ``root``: derive and reconcile it out of core.
 
@@ -167,6 +206,9 @@ def scan(
     engine : optional
         Where to compute: ``None`` or ``"duckdb"`` (an in-process DuckDB), a
         ``duckdb.DuckDBPyConnection``, or a ``pyspark.sql.SparkSession``.
+    method : str, optional
+        Keep this method's facts only (default: every method the history holds, each
+        computed on its own tables; the results say which in their ``method`` column).
 
     Returns
     -------
@@ -196,8 +238,9 @@ def scan(
     upper = None if end is None else timestamp_ms(end, "end", where=where)
     accounts = None if account is None else tuple(
         str(a) for a in ([account] if isinstance(account, str | int) else account))
+    chosen = None if method is None else get_method(method, parameter="scan: method").name
     made = Scan(base, read_manifest(base), lower, upper, accounts, _ids(skills, "skills"),
-                _ids(agents, "agents"), engine)
+                _ids(agents, "agents"), engine, chosen)
     if engine is not None:
         made.runner()  # an unknown engine fails here, not at the first result
     return made

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from engframe.history._manifest import method_folder
 from engframe.lazy._engine import relation_name, select_facts
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ class SparkEngine:
         self.session = session
 
     def facts(self, scan: Scan, level: str) -> str:
-        folder = str(scan.root / level)
+        folder = str(method_folder(scan.root, scan.current) / level)
         raw = relation_name(f"{level}_files")
         self.session.read.parquet(folder).createOrReplaceTempView(raw)
         sql = select_facts(scan, level, stamp=self.stamp, source=raw)

@@ -50,8 +50,9 @@ class Events:
     ----------
     interval, skill, agent : numpy.ndarray of int64
         The interval (position in the edges), skill and agent (positions) of each event.
-    raw : numpy.ndarray of int64, shape (n, 5)
-        What each event adds to each metric (counts, or milliseconds of handling).
+    raw : numpy.ndarray of int64, shape (n, k)
+        What each event adds to each summed metric (counts, or milliseconds of handling):
+        the five of engactivity, or another method's (:mod:`engframe.sim.methods`).
     shape : tuple of int
         ``(n_intervals, n_skills, n_agents)``.
     """
@@ -177,7 +178,7 @@ def group(
     )
     keys = np.ravel_multi_index(parts, (max(n_intervals, 1), n_skills, n_agents))
     unique, inverse = np.unique(keys, return_inverse=True)
-    sums = np.zeros((len(unique), _N_METRICS), dtype=np.int64)
+    sums = np.zeros((len(unique), events.raw.shape[1]), dtype=np.int64)
     np.add.at(sums, inverse.ravel(), events.raw)
     interval, skill, agent = np.unravel_index(unique, (max(n_intervals, 1), n_skills, n_agents))
     return Grouped(

@@ -9,8 +9,10 @@ GET       ``/api/account/{account}/service/{service}/baseURI.json``       domain
 GET       ``/api/account/{account}/service/baseURI.json``                 domain
 POST      ``/sentinel/api/account/{account}/app/token``                   token
 GET       ``/operations/api/account/{account}/engactivity``               engactivity
+GET/POST  ``/operations/api/account/{account}/msgconversation``           msgconversation
+GET       ``/operations/api/account/{account}/msgcsatdistribution``       msgcsatdistribution
 GET       ``/operations/api/account/{account}/queuehealth``               queuehealth
-GET,POST  ``/operations/api/account/{account}/agentactivity``             agentactivity
+GET/POST  ``/operations/api/account/{account}/agentactivity``             agentactivity
 GET       ``/operations/api/account/{account}/sla``                       sla
 GET       ``/operations/api/account/{account}/queuestate``                queuestate
 GET       ``/api/account/{account}/configuration/le-users/skills``        skills
@@ -18,10 +20,12 @@ GET       ``/api/account/{account}/configuration/le-users/users``         users
 GET       ``/api/account/{account}/configuration/le-users/agentGroups``   agentGroups
 ========  ==============================================================  ==========
 
-An engactivity request goes through, in order: the limiter (429), a scripted or seeded
-fault, authentication (401/403), parameter validation (400), then the response; so do the
-four Operational Realtime methods (:mod:`engframe.sim.render_ops`; agentactivity's POST
-takes its parameters from a JSON body). The three
+A data request (every method of :data:`engframe.sim.methods.MEASURES`, GET, and POST with a
+JSON object of strings where the catalogue says the method accepts one) goes through, in
+order: the limiter (429), a scripted or seeded fault (scripted per method's endpoint name),
+authentication (401/403), parameter validation (400), then the response; so does a request
+to one of the four Operational Realtime methods whose shapes are their own
+(:data:`engframe.sim.query_ops.OPS_METHODS`, answered by :mod:`engframe.sim.render_ops`). The three
 Account Configuration lists (:mod:`engframe.sim.config`) go through the same steps except
 the limiter, and answer 304 to a request whose ``If-None-Match``/``If-Match`` names their
 ``ETag``. Errors are
@@ -58,11 +62,13 @@ import numpy as np
 
 from engframe._defaults import SIM_ACCOUNT
 from engframe.errors import SimRequestError
+from engframe.methods import METHODS
 from engframe.sim.auth import DEFAULT_TOKEN_TTL, WWW_AUTHENTICATE, Authenticator, Credentials
 from engframe.sim.clock import NowLike, make_clock
 from engframe.sim.config import KINDS, config_answer, etag, not_modified
 from engframe.sim.faults import Fault, FaultPlan, Faults
 from engframe.sim.limits import DEFAULT_MAX_IN_FLIGHT, Limiter
+from engframe.sim.methods import MEASURES
 from engframe.sim.model import DEFAULT_SEED, Center, CenterConfig
 from engframe.sim.operational import Operations
 from engframe.sim.people import Directory
@@ -93,7 +99,7 @@ SECRET_PARAMS: Final = frozenset(
 )
 REDACTED: Final = "<redacted>"
 #: The endpoints behind the limiter (the data methods; LivePerson limits each of them).
-_LIMITED: Final = frozenset({"engactivity", *OPS_METHODS})
+_LIMITED: Final = frozenset({*MEASURES, *OPS_METHODS})
 
 _ACCOUNT = r"(?P<account>[^/]+)"
 _ROUTES: Final = (
@@ -101,9 +107,10 @@ _ROUTES: Final = (
      "GET", "domain"),
     (re.compile(rf"/api/account/{_ACCOUNT}/service/baseURI\.json"), "GET", "domain"),
     (re.compile(rf"/sentinel/api/account/{_ACCOUNT}/app/token"), "POST", "token"),
-    (re.compile(rf"/operations/api/account/{_ACCOUNT}/engactivity"), "GET", "engactivity"),
-    *((re.compile(rf"/operations/api/account/{_ACCOUNT}/{name}"),
-       "GET POST" if name == "agentactivity" else "GET", name) for name in OPS_METHODS),
+    *((re.compile(rf"/operations/api/account/{_ACCOUNT}/{name}"), http, name)
+      for name, measure in MEASURES.items() for http in measure.method.http),
+    *((re.compile(rf"/operations/api/account/{_ACCOUNT}/{name}"), http, name)
+      for name in OPS_METHODS for http in METHODS[name].http),
     *((re.compile(rf"/api/account/{_ACCOUNT}/configuration/le-users/{kind}"), "GET", kind)
       for kind in KINDS),
 )
@@ -230,7 +237,7 @@ class SimApp:
         self._endpoints: dict[str, Callable[..., Reply]] = {
             "domain": self._domain,
             "token": self._token,
-            "engactivity": self._engactivity,
+            **{name: functools.partial(self._data, method=name) for name in MEASURES},
             **{kind: functools.partial(self._config, kind=kind) for kind in KINDS},
             **{name: functools.partial(self._operational, method=name) for name in OPS_METHODS},
         }
@@ -356,11 +363,11 @@ class SimApp:
         )
         if found is None:
             return _error(404, f"no such resource: {path[:200]}")
-        match, method, endpoint = found
-        if request.method not in method.split():
-            allowed = ", ".join(method.split())
-            return _error(405, f"{request.method[:20]} is not allowed here; use {allowed}",
-                          headers=(("Allow", allowed),))
+        allowed = [m for pattern, m, _ in _ROUTES if pattern.fullmatch(path) is not None]
+        if request.method not in allowed:
+            return _error(405, f"{request.method[:20]} is not allowed here; use "
+                               f"{' or '.join(allowed)}", headers=(("Allow", ", ".join(allowed)),))
+        match, _, endpoint = found
         respond = self._endpoints[endpoint]
         groups = match.groupdict()
         if endpoint not in _LIMITED:
@@ -407,7 +414,7 @@ class SimApp:
             return _oauth_error(401, "invalid_client", "unknown client id or wrong secret")
         return _json(200, answer, headers=(("Cache-Control", "no-store"),))
 
-    def _engactivity(self, request: Request, *, account: str) -> Reply:
+    def _data(self, request: Request, *, account: str, method: str) -> Reply:
         try:
             self.auth.authorize(
                 account=account,
@@ -415,7 +422,8 @@ class SimApp:
                 url=request.base + request.target,
                 authorization=request.headers.get("authorization"),
             )
-            query = parse_query(request.query)
+            params = _post_params(request.body) if request.method == "POST" else request.query
+            query = parse_query(params, method=method)
         except SimRequestError as error:
             headers = (("WWW-Authenticate", WWW_AUTHENTICATE),) if error.status == 401 else ()
             return _error(error.status, str(error), param=error.param, headers=headers)
@@ -458,6 +466,27 @@ class SimApp:
         if not_modified(tag, request.headers):
             return Reply(304, b"", headers=(("ETag", tag),))
         return Reply(200, body, headers=(("ETag", tag),))
+
+
+def _post_params(body: bytes) -> dict[str, str]:
+    """A POST's parameters: a JSON object of strings, as LivePerson's pages show it.
+
+    Raises
+    ------
+    SimRequestError
+        With status 400, for a body that is not such an object.
+    """
+    try:
+        params = msgspec.json.decode(body)
+    except msgspec.DecodeError:
+        raise SimRequestError("body: expected a JSON object of strings, found malformed JSON",
+                              status=400, param="body", value=None) from None
+    if not isinstance(params, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in params.items()):
+        raise SimRequestError("body: expected a JSON object of strings such as "
+                              '{"timeframe": "60", "v": "1"}', status=400, param="body",
+                              value=None)
+    return params
 
 
 def public_query(query: Mapping[str, list[str]]) -> dict[str, str]:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from engframe.errors import SimConfigError, describe
+from engframe.methods import METHODS
 
 __all__ = [
     "DEFAULT_HTML_STATUS",
@@ -46,8 +47,7 @@ __all__ = [
 #: The kinds of fault, see the module docstring.
 FAULT_KINDS: Final = ("status", "html", "truncate", "slow")
 #: The endpoints a fault can be scripted for.
-ENDPOINTS: Final = ("engactivity", "token", "domain", "skills", "users", "agentGroups",
-                    "queuehealth", "agentactivity", "sla", "queuestate")
+ENDPOINTS: Final = (*METHODS, "token", "domain", "skills", "users", "agentGroups")
 #: How long a slow answer waits [s], unless told otherwise.
 DEFAULT_SLOW_DELAY: Final = 0.5
 #: The status of an HTML error page, unless told otherwise (a proxy's Bad Gateway).
@@ -293,7 +293,8 @@ class Faults:
         Returns
         -------
         Fault or None
-            A scripted fault first; else, for engactivity, the plan's draw.
+            A scripted fault first; else, for a data method (engactivity...), the plan's
+            draw.
 
         Examples
         --------
@@ -304,7 +305,7 @@ class Faults:
             # Draw for every engactivity request, scripted or not, so scripting a fault
             # never shifts which later requests the seeded plan hits.
             drawn = None
-            if endpoint == "engactivity" and self.plan is not None:
+            if endpoint in METHODS and self.plan is not None:
                 drawn = self.plan.draw(self._random.random())
             queue = self._scripted[endpoint]
             return queue.popleft() if queue else drawn

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Final, Literal, NoReturn, TypeAlias
 
 from engframe.errors import SimRequestError
+from engframe.methods import METHODS
 from engframe.query import API_VERSION, id_from_text
 from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL, interval_fits, interval_rule
 
@@ -51,6 +52,8 @@ class EngQuery:
         The ids asked for; ``None`` when the parameter was not sent.
     version : str
         The ``v`` parameter as sent.
+    method : str
+        The method asked (the path's last segment), ``engactivity`` by default.
     """
 
     timeframe: int
@@ -58,16 +61,22 @@ class EngQuery:
     skill_ids: IdSelection = None
     agent_ids: IdSelection = None
     version: str = "1"
+    method: str = "engactivity"
 
 
-def parse_query(params: Mapping[str, Sequence[str] | str]) -> EngQuery:
-    """Validate engactivity query parameters.
+def parse_query(params: Mapping[str, Sequence[str] | str], *,
+                method: str = "engactivity") -> EngQuery:
+    """Validate a method's query parameters (engactivity's by default).
 
     Parameters
     ----------
     params : mapping of str to str or sequence of str
         The query, as from :func:`urllib.parse.parse_qs` (a parameter sent twice counts
-        by its first value). Unknown parameters are ignored, like the real API does.
+        by its first value), or a POST's JSON object of strings. Unknown parameters are
+        ignored, like the real API does.
+    method : str
+        The method asked; its rules come from the catalogue (``msgcsatdistribution`` takes
+        no ``interval``: one is a 400, like any bad parameter).
 
     Returns
     -------
@@ -94,6 +103,9 @@ def parse_query(params: Mapping[str, Sequence[str] | str]) -> EngQuery:
         _reject("v", version, f"{API_VERSION}, the method's only version")
     interval = None
     if _first(params, "interval") is not None:
+        if not METHODS[method].interval:
+            _reject("interval", _first(params, "interval"),
+                    f"no interval: {method} answers for the whole timeframe")
         interval = _minutes(params, "interval", low=MIN_INTERVAL, high=timeframe)
         if not interval_fits(timeframe, interval):
             _reject("interval", str(interval), interval_rule(timeframe),
@@ -104,6 +116,7 @@ def parse_query(params: Mapping[str, Sequence[str] | str]) -> EngQuery:
         skill_ids=_ids(params, "skillIds"),
         agent_ids=_ids(params, "agentIds"),
         version=str(version),
+        method=method,
     )
 
 

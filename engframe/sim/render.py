@@ -1,4 +1,8 @@
-"""Build an engactivity response, in the API's exact shapes, from the simulated center.
+"""Build a method's response, in the API's exact shapes, from the simulated center.
+
+Every method the simulator serves answers in Engagement Activity's shape (the catalogue's
+``sections`` layout); what it counts and how it shows it is its measure's
+(:mod:`engframe.sim.methods`).
 
 Which sections a response has follows the spec's examples:
 
@@ -39,14 +43,14 @@ import numpy as np
 from engframe.schema import (
     AGENTS_KEY,
     INTERVALS_KEY,
-    METRICS,
     PER_AGENT_KEY,
     PER_SKILL_KEY,
     SKILLS_KEY,
     TOTALS_KEY,
 )
 from engframe.scope import Scope
-from engframe.sim.aggregate import Events, group, select_events, to_shown
+from engframe.sim.aggregate import Events, group
+from engframe.sim.methods import MEASURES, Measure
 from engframe.sim.model import Center
 from engframe.sim.query import EngQuery
 from engframe.window import query_window
@@ -77,7 +81,7 @@ def build_response(
     newest_first: bool = DEFAULT_NEWEST_FIRST,
     refresh_ms: int = REFRESH_MS,
 ) -> dict[str, Any]:
-    """The engactivity response for ``query`` asked at ``now_ms``.
+    """The response of ``query``'s method for ``query`` asked at ``now_ms``.
 
     Parameters
     ----------
@@ -114,22 +118,21 @@ def build_response(
         edges = [span.start_ms for span in window.intervals] + [window.end_ms]
     else:
         edges = [window.start_ms, window.end_ms]
-    events = select_events(
-        center.chats(window.start_ms, window.end_ms),
-        edges_ms=np.asarray(edges, dtype=np.int64),
-        visible_ms=now_ms - now_ms % refresh_ms,
-        skill_mask=scope.chosen("skills", center.skill_ids),
-        agent_mask=scope.chosen("agents", center.agent_ids),
-    )
+    measure = MEASURES[query.method]
+    skill_ids = measure.skill_ids(center)
+    events = measure.events(
+        center, np.asarray(edges, dtype=np.int64), now_ms - now_ms % refresh_ms,
+        scope.chosen("skills", skill_ids), scope.chosen("agents", center.agent_ids))
+    shape = _Shape(measure, skill_ids, center.agent_ids, width=events.raw.shape[1])
     response: dict[str, Any] = {}
     if window.intervals:
-        per_interval = _metrics_data(center, query, events, by_interval=True)
+        per_interval = _metrics_data(shape, query, events, by_interval=True)
         entries = [
             {"timestamp": span.end_ms, "metricsData": data}
             for span, data in zip(window.intervals, per_interval, strict=True)
         ]
         response[INTERVALS_KEY] = entries[::-1] if newest_first else entries
-    response.update(_metrics_data(center, query, events, by_interval=False)[0])
+    response.update(_metrics_data(shape, query, events, by_interval=False)[0])
     return response
 
 
@@ -154,66 +157,78 @@ def encode(response: dict[str, Any]) -> bytes:
     return msgspec.json.encode(response)
 
 
+class _Shape:
+    """What laying out a method's response needs: how it shows values, and the ids."""
+
+    def __init__(self, measure: Measure, skill_ids: np.ndarray, agent_ids: np.ndarray,
+                 width: int) -> None:
+        self.measure = measure
+        self.skill_keys = np.asarray(skill_ids).astype(str)
+        self.agent_keys = np.asarray(agent_ids).astype(str)
+        self.width = width  # the summed metrics of the measure's events
+
+    def rows(self, raw: np.ndarray) -> list[dict[str, Any]]:
+        return self.measure.shown(raw)
+
+    def zeros(self) -> dict[str, Any]:
+        """A metric map of nothing: the totals the API sends when nothing happened."""
+        return self.measure.shown(np.zeros((1, self.width), np.int64))[0]
+
+
 def _metrics_data(
-    center: Center, query: EngQuery, events: Events, *, by_interval: bool
+    shape: _Shape, query: EngQuery, events: Events, *, by_interval: bool
 ) -> list[_Data]:
     """One ``metricsData`` per interval (or a single one for the whole timeframe)."""
     count = events.shape[0] if by_interval else 1
     data: list[_Data] = [{} for _ in range(count)]
     skills, agents = query.skill_ids is not None, query.agent_ids is not None
     if not skills and not agents:
-        totals = _totals(events, by_interval=by_interval, count=count)
+        totals = _totals(shape, events, by_interval=by_interval, count=count)
         for target, metrics in zip(data, totals, strict=True):
             target[TOTALS_KEY] = metrics
     if skills:
         for target, section in zip(
-            data, _skills_section(center, events, by_interval=by_interval, count=count),
+            data, _skills_section(shape, events, by_interval=by_interval, count=count),
             strict=True,
         ):
             target[SKILLS_KEY] = section
     if agents:
         for target, section in zip(
-            data, _agents_section(center, events, by_interval=by_interval, count=count),
+            data, _agents_section(shape, events, by_interval=by_interval, count=count),
             strict=True,
         ):
             target[AGENTS_KEY] = section
     return data
 
 
-def _zeros() -> dict[str, int]:
-    return dict.fromkeys(METRICS, 0)
-
-
-def _rows(raw: np.ndarray) -> list[dict[str, int]]:
-    return [dict(zip(METRICS, row, strict=True)) for row in to_shown(raw).tolist()]
-
-
-def _totals(events: Events, *, by_interval: bool, count: int) -> list[dict[str, int]]:
-    totals = [_zeros() for _ in range(count)]
+def _totals(shape: _Shape, events: Events, *, by_interval: bool,
+            count: int) -> list[dict[str, Any]]:
+    totals = [shape.zeros() for _ in range(count)]
     grouped = group(events, by_interval=by_interval)
-    for position, metrics in zip(grouped.interval.tolist(), _rows(grouped.raw), strict=True):
+    for position, metrics in zip(grouped.interval.tolist(), shape.rows(grouped.raw),
+                                 strict=True):
         totals[position] = metrics
     return totals
 
 
 def _skills_section(
-    center: Center, events: Events, *, by_interval: bool, count: int
+    shape: _Shape, events: Events, *, by_interval: bool, count: int
 ) -> list[_Data]:
     per_skill: list[dict[str, _Data]] = [{} for _ in range(count)]
     skill = group(events, by_interval=by_interval, by_skill=True)
-    skill_keys = center.skill_ids[skill.skill].astype(str).tolist()
+    skill_keys = shape.skill_keys[skill.skill].tolist()
     for position, key, metrics in zip(
-        skill.interval.tolist(), skill_keys, _rows(skill.raw), strict=True
+        skill.interval.tolist(), skill_keys, shape.rows(skill.raw), strict=True
     ):
         per_skill[position][key] = {PER_AGENT_KEY: {}, TOTALS_KEY: metrics}
     cell = group(events, by_interval=by_interval, by_skill=True, by_agent=True)
-    cell_skills = center.skill_ids[cell.skill].astype(str).tolist()
-    cell_agents = center.agent_ids[cell.agent].astype(str).tolist()
+    cell_skills = shape.skill_keys[cell.skill].tolist()
+    cell_agents = shape.agent_keys[cell.agent].tolist()
     for position, key, agent, metrics in zip(
-        cell.interval.tolist(), cell_skills, cell_agents, _rows(cell.raw), strict=True
+        cell.interval.tolist(), cell_skills, cell_agents, shape.rows(cell.raw), strict=True
     ):
         per_skill[position][key][PER_AGENT_KEY][agent] = metrics
-    totals = _totals(events, by_interval=by_interval, count=count)
+    totals = _totals(shape, events, by_interval=by_interval, count=count)
     return [
         {PER_SKILL_KEY: skills, TOTALS_KEY: total}
         for skills, total in zip(per_skill, totals, strict=True)
@@ -221,16 +236,16 @@ def _skills_section(
 
 
 def _agents_section(
-    center: Center, events: Events, *, by_interval: bool, count: int
+    shape: _Shape, events: Events, *, by_interval: bool, count: int
 ) -> list[_Data]:
-    per_agent: list[dict[str, dict[str, int]]] = [{} for _ in range(count)]
+    per_agent: list[dict[str, dict[str, Any]]] = [{} for _ in range(count)]
     agent = group(events, by_interval=by_interval, by_agent=True)
-    agent_keys = center.agent_ids[agent.agent].astype(str).tolist()
+    agent_keys = shape.agent_keys[agent.agent].tolist()
     for position, key, metrics in zip(
-        agent.interval.tolist(), agent_keys, _rows(agent.raw), strict=True
+        agent.interval.tolist(), agent_keys, shape.rows(agent.raw), strict=True
     ):
         per_agent[position][key] = metrics
-    totals = _totals(events, by_interval=by_interval, count=count)
+    totals = _totals(shape, events, by_interval=by_interval, count=count)
     return [
         {PER_AGENT_KEY: agents, TOTALS_KEY: total}
         for agents, total in zip(per_agent, totals, strict=True)

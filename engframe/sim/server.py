@@ -33,6 +33,7 @@ from engframe.sim.auth import DEFAULT_TOKEN_TTL, Credentials
 from engframe.sim.clock import Clock, NowLike
 from engframe.sim.faults import FaultPlan, Faults
 from engframe.sim.limits import DEFAULT_MAX_IN_FLIGHT
+from engframe.sim.messaging import Messaging
 from engframe.sim.model import DEFAULT_SEED, Center, CenterConfig
 from engframe.sim.people import Directory
 from engframe.sim.render import DEFAULT_NEWEST_FIRST
@@ -171,6 +172,12 @@ class SimServer:
     def center(self) -> Center:
         """The simulated contact center."""
         return self._app.center
+
+    @property
+    def messaging(self) -> Messaging:
+        """The center's messaging conversations and CSAT answers (the ground truth of
+        msgconversation and msgcsatdistribution: ``server.messaging.frame(start, end)``)."""
+        return Messaging.for_center(self._app.center)
 
     @property
     def directory(self) -> Directory:

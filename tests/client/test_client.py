@@ -75,7 +75,8 @@ def test_every_response_shape_becomes_the_tidy_frame(
 def test_fetch_returns_the_saved_envelope_shape(make_client: MakeClient) -> None:
     envelope = make_client().fetch(timeframe=1440, interval=60, skills="all", agents=[1, 2])
     assert list(envelope) == ["request", "fetched_at", "from_cache", "response"]
-    assert envelope["request"] == {"account": "56072331", "timeframe": 1440, "interval": 60,
+    assert envelope["request"] == {"account": "56072331", "method": "engactivity",
+                                   "timeframe": 1440, "interval": 60,
                                    "skillIds": "all", "agentIds": "1,2", "v": 1}
     assert envelope["fetched_at"] == "2026-11-27T13:29:04.123Z"
     assert ISO_MS.fullmatch(envelope["fetched_at"])
@@ -86,7 +87,8 @@ def test_fetch_returns_the_saved_envelope_shape(make_client: MakeClient) -> None
 def test_the_frame_carries_its_provenance(make_client: MakeClient) -> None:
     df = make_client().frame(timeframe=20, interval=10, agents="all")
     assert df.attrs["account"] == "56072331"
-    assert df.attrs["query"] == {"account": "56072331", "timeframe": 20, "interval": 10,
+    assert df.attrs["query"] == {"account": "56072331", "method": "engactivity",
+                                 "timeframe": 20, "interval": 10,
                                  "skillIds": None, "agentIds": "all", "v": 1}
     assert df.attrs["window"] == {"start": "2026-11-27T13:05:00Z", "end": "2026-11-27T13:30:00Z"}
     assert df.attrs["fetched_at"].startswith("2026-11-27T13:29:04.123")
@@ -216,7 +218,8 @@ def test_parameters_the_server_refuses_are_a_query_error_with_its_message(
     make_client: MakeClient, server: sim.SimServer, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Let a query the local check would stop reach the server, to see its 400 handled.
-    monkeypatch.setattr("engframe.query._check_interval", lambda interval, timeframe: interval)
+    monkeypatch.setattr("engframe.query._check_interval",
+                        lambda interval, timeframe, method=None: interval)
     with pytest.raises(QueryError) as caught:
         make_client().frame(timeframe=60, interval=31)
     assert caught.value.status == 400

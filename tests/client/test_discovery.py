@@ -1,4 +1,4 @@
-"""engframe.discovery: hosts from the Domain API, remembered for hours, overridable."""
+"""engframe.http._discovery: hosts from the Domain API, remembered for hours, overridable."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from engframe.discovery import Discovery, base_url, csds_lookup_url, parse_base_uri
 from engframe.errors import ConfigError, ResponseError
+from engframe.http._discovery import Discovery, base_url, csds_lookup_url, parse_base_uri
 from tests.clocks import FakeClock
 
 

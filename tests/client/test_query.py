@@ -93,8 +93,8 @@ def test_bad_account_ids_are_refused(account: object) -> None:
 
 def test_request_fields_are_what_an_envelope_records() -> None:
     fields = Query(timeframe=1440, interval=60, skills="all", agents=[12, 34]).request_fields()
-    assert fields == {"timeframe": 1440, "interval": 60, "skillIds": "all",
-                      "agentIds": "12,34", "v": 1}
+    assert fields == {"method": "engactivity", "timeframe": 1440, "interval": 60,
+                      "skillIds": "all", "agentIds": "12,34", "v": 1}
 
 
 def test_a_query_that_fits_is_not_split() -> None:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from engframe import sim
 from engframe.auth import BearerToken
 from engframe.errors import APIError, AuthError, ConfigError, QueryError, RateLimitError
-from engframe.transport import (
+from engframe.http._transport import (
     FETCHED_AT_HEADER,
     LONG_WAIT,
     RetryPolicy,

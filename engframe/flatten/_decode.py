@@ -7,7 +7,7 @@ decoded one level at a time: the top level keeps its members as raw JSON spans
 flattener reaches it, then dropped. An already-decoded dict goes through the same path.
 
 Every object decoded here one level deep (the top level, an envelope, its response) is
-checked for repeated keys (:mod:`engframe._repeats`), and the envelope's fields are checked
+checked for repeated keys (:mod:`engframe.flatten._repeats`), and the envelope's fields are checked
 against what the API accepts, so that a hostile ``request.timeframe`` or ``fetched_at``
 fails here rather than deep in the window arithmetic or in pandas.
 
@@ -23,10 +23,11 @@ from typing import Any, Final
 
 import msgspec
 
-from engframe._repeats import check_piece, check_shallow
-from engframe._walk import members_of, too_deep
 from engframe.errors import ResponseError, describe
+from engframe.flatten._repeats import check_piece, check_shallow
+from engframe.flatten._walk import members_of, too_deep
 from engframe.limits import MAX_INTERVALS
+from engframe.methods import METHODS
 from engframe.schema import INTERVALS_KEY
 from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL
 
@@ -191,8 +192,14 @@ def _check_request(request: Mapping[str, Any]) -> None:
     """Refuse a ``timeframe`` or ``interval`` the API would have refused (HTTP 400).
 
     Both feed the window arithmetic, which lists every interval: a hostile timeframe of
-    10**9 minutes must not get that far.
+    10**9 minutes must not get that far. A ``method`` is a name of letters and digits; one
+    the catalogue knows that takes no ``interval`` (msgcsatdistribution) has none.
     """
+    method = request.get("method")
+    if method is not None and not (isinstance(method, str) and 0 < len(method) <= 64
+                                   and method.isascii() and method.isalnum()):
+        raise ResponseError("request.method", "an API method's name, such as "
+                            "'msgconversation' (letters and digits)", describe(method))
     timeframe = request.get("timeframe")
     if timeframe is not None and not (_is_int(timeframe) and 1 <= timeframe <= MAX_TIMEFRAME):
         raise ResponseError("request.timeframe",
@@ -200,6 +207,9 @@ def _check_request(request: Mapping[str, Any]) -> None:
     interval = request.get("interval")
     if interval is None:
         return
+    if isinstance(method, str) and method in METHODS and not METHODS[method].interval:
+        raise ResponseError("request.interval", f"none: {method} takes no interval",
+                            describe(interval))
     fits = _is_int(interval) and interval >= MIN_INTERVAL and (
         timeframe is None or (interval <= timeframe and timeframe % interval == 0))
     if not fits:

@@ -1,11 +1,4 @@
-"""Flatten an Engagement Activity response into the tidy long frame.
-
-The data flows one way: input -> :mod:`engframe._decode` (JSON, lazily, unwrapped) ->
-each interval through :mod:`engframe._typed` (the fast path, for the API's exact shape)
-or :mod:`engframe._walk` + :mod:`engframe._arrays` (the general path, which also names
-the problems of a malformed response) -> :func:`engframe.schema.build_frame`. Each piece of
-raw JSON is checked for repeated keys as it is converted (:mod:`engframe._repeats`).
-"""
+"""Flatten an Engagement Activity response into the tidy long frame (see the package docs)."""
 
 from __future__ import annotations
 
@@ -21,11 +14,18 @@ import numpy as np
 import pandas as pd
 
 from engframe import _files
-from engframe._arrays import Chunk, MetricNames, inexact, to_chunk
-from engframe._decode import LATEST_MS, Document, decode_document, interval_path, materialize
-from engframe._repeats import check_piece, colons
-from engframe._typed import typed_interval
-from engframe._walk import (
+from engframe.errors import ResponseError, describe
+from engframe.flatten._arrays import Chunk, MetricNames, inexact, to_chunk
+from engframe.flatten._decode import (
+    LATEST_MS,
+    Document,
+    decode_document,
+    interval_path,
+    materialize,
+)
+from engframe.flatten._repeats import check_piece, colons
+from engframe.flatten._typed import typed_interval
+from engframe.flatten._walk import (
     IdCache,
     Leaves,
     expect_object,
@@ -35,12 +35,13 @@ from engframe._walk import (
     value_path,
     walk_section,
 )
-from engframe.errors import ResponseError, describe
 from engframe.limits import MAX_RESPONSE_BYTES
+from engframe.methods import METHODS, infer
 from engframe.schema import (
     INTERVALS_KEY,
     LEVELS,
     MAX_EXACT_INT,
+    METHOD_COLUMN,
     METRICS,
     SPANS,
     build_frame,
@@ -72,6 +73,9 @@ class _Flattening:
 
     #: whether intervals may still take the typed fast path (off after its first miss)
     typed: bool = True
+    #: the methods whose typed structs an interval may fit (the declared one first); only
+    #: the one that fitted, once an interval did
+    candidates: list[str] = field(default_factory=lambda: list(METHODS))
 
     def section(self, section: Mapping[Any, Any], path: str, stamp: int, span: str) -> int:
         """Flatten one section; return the number of object members it holds."""
@@ -93,11 +97,13 @@ class _Flattening:
         """Flatten one interval of ``metricsByIntervals``; return its timestamp."""
         data_path = f"{path}.metricsData"
         if self.typed and isinstance(item, msgspec.Raw):
-            fast = typed_interval(item, self.metrics)
-            # Equal counts prove msgspec collapsed no repeated key (see engframe._repeats).
-            if fast is not None and 0 <= fast[0] <= LATEST_MS and colons(item) == fast[2]:
-                self.add(fast[1], fast[0], "interval", data_path)
-                return fast[0]
+            for method in self.candidates:
+                fast = typed_interval(item, self.metrics, method)
+                # Equal counts prove msgspec collapsed no repeated key (engframe.flatten._repeats).
+                if fast is not None and 0 <= fast[0] <= LATEST_MS and colons(item) == fast[2]:
+                    self.candidates = [method]
+                    self.add(fast[1], fast[0], "interval", data_path)
+                    return fast[0]
             self.typed = False  # this response strays from the usual shape: go the general way
         stamp, data, members = _interval(materialize(item, path), path, self)
         members += self.section(data, data_path, stamp, "interval")
@@ -207,7 +213,11 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 
 def _flatten_unpaused(document: Document) -> pd.DataFrame:
-    work = _Flattening()
+    declared = _declared_method(document)
+    known = METHODS[declared].metric_names if declared is not None and (
+        declared in METHODS) else METRICS
+    work = _Flattening(metrics=MetricNames(known), candidates=sorted(
+        METHODS, key=lambda name: name != declared))
     seen: dict[int, int] = {}
     for index, item in document.intervals():
         stamp = work.interval(item, interval_path(index))
@@ -225,11 +235,49 @@ def _flatten_unpaused(document: Document) -> pd.DataFrame:
     end = _window_end(window, newest, document.fetched_at_ms)
     members = work.section(body, "", end, "timeframe") - len(body)  # less the top's own
     _check_body(raw, body, members)
-    frame = _assemble(work)
+    frame, used = _assemble(work)
+    method = declared if declared is not None else _inferred(used)
+    floats = _float_metrics(work, used, method)
+    if floats and frame["value"].dtype.kind != "f":
+        _check_exact(work)
+        frame["value"] = frame["value"].to_numpy().astype(np.float64)
+    frame[METHOD_COLUMN] = _method_column(len(frame), method)
     if document.fetched_at_ms is not None:
         frame = _with_fetch_columns(frame, document, window)
-    frame.attrs.update(_attrs(document, window, work))
+    frame.attrs.update(_attrs(document, window, work, floats))
     return frame
+
+
+def _declared_method(document: Document) -> str | None:
+    """The method the envelope's request names (the client records it), if any."""
+    method = (document.request or {}).get("method")
+    return method if isinstance(method, str) else None
+
+
+def _inferred(used: list[str]) -> str | None:
+    """The method the metrics present belong to, through the catalogue (None: unknown)."""
+    found = infer(used)
+    return None if found is None else found.name
+
+
+def _float_metrics(work: _Flattening, used: list[str], method: str | None) -> list[str]:
+    """The metrics that held a JSON float, and those the method sends as floats.
+
+    A method's averages are floats even where a value is written ``0`` (the page's example
+    of msgconversation): both of the flattener's paths, and ``unflatten``, agree on them.
+    """
+    names = work.metrics.names
+    floats = {names[code] for chunk in work.chunks for code in chunk.float_codes}
+    if method is not None and method in METHODS:
+        floats |= {m.name for m in METHODS[method].metrics if m.json_float} & set(used)
+    return sorted(floats)
+
+
+def _method_column(rows: int, method: str | None) -> Any:
+    """The ``method`` column: one category, or NA where no method is known."""
+    if method is None:
+        return categorical(np.full(rows, -1, np.int8), [])
+    return categorical(np.zeros(rows, np.int8), [method])
 
 
 def _check_body(raw: Mapping[str, Any], body: Mapping[str, Any], members: int) -> None:
@@ -295,7 +343,8 @@ def _positive_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
-def _assemble(work: _Flattening) -> pd.DataFrame:
+def _assemble(work: _Flattening) -> tuple[pd.DataFrame, list[str]]:
+    """The tidy frame of the chunks, and the metric names it holds."""
     chunks = work.chunks
     lengths = np.fromiter(map(len, chunks), np.int64, len(chunks))
     sizes = np.concatenate([c.sizes for c in chunks])
@@ -305,16 +354,26 @@ def _assemble(work: _Flattening) -> pd.DataFrame:
     def per_value(name: str) -> np.ndarray:
         return np.repeat(np.concatenate([getattr(c, name) for c in chunks]), sizes)
 
-    return build_frame(
+    codes = np.concatenate([c.metric_codes for c in chunks])
+    names = work.metrics.names
+    # names registered but absent (the method's documented metrics a response lacks) are
+    # not categories of the frame
+    present = np.bincount(codes, minlength=len(names)) > 0
+    if not present.all():
+        lookup = np.cumsum(present) - 1
+        codes = lookup.astype(codes.dtype)[codes]
+        names = [name for name, there in zip(names, present, strict=True) if there]
+    frame = build_frame(
         timestamp_ms=np.repeat(np.array(work.stamps, np.int64), lengths),
         skill=per_value("skills"),
         agent=per_value("agents"),
-        metric_codes=np.concatenate([c.metric_codes for c in chunks]),
-        metrics=work.metrics.names,
+        metric_codes=codes,
+        metrics=names,
         value=np.concatenate([c.values for c in chunks]),
         level_codes=per_value("levels"),
         span_codes=np.repeat(np.array(work.spans, np.int8), lengths),
     )
+    return frame, names
 
 
 def _check_exact(work: _Flattening) -> None:
@@ -359,7 +418,8 @@ def _with_fetch_columns(frame: pd.DataFrame, document: Document,
     return frame
 
 
-def _attrs(document: Document, window: Window | None, work: _Flattening) -> dict[str, Any]:
+def _attrs(document: Document, window: Window | None, work: _Flattening,
+           floats: list[str]) -> dict[str, Any]:
     attrs: dict[str, Any] = {}
     if document.request is not None:
         attrs["query"] = dict(document.request)
@@ -372,10 +432,8 @@ def _attrs(document: Document, window: Window | None, work: _Flattening) -> dict
         attrs["window"] = {"start": _iso(window.start_ms), "end": _iso(window.end_ms)}
     if document.from_cache is not None:
         attrs["from_cache"] = document.from_cache
-    floats = set().union(*(chunk.float_codes for chunk in work.chunks))
     if floats:
-        names = work.metrics.names
-        attrs["float_metrics"] = sorted(names[code] for code in floats)
+        attrs["float_metrics"] = floats
     if work.spellings:
         attrs["spellings"] = dict(work.spellings)
     if work.unknown:

@@ -7,7 +7,7 @@ URL (``csds_url``) also gives the scheme used for the hosts it names; a test ser
 ``http://127.0.0.1:PORT`` therefore yields ``http://`` hosts.
 
 What the Domain API answers is checked before it is used or cached
-(:mod:`engframe._hosts`): a ``baseURI`` is a bare host name or IP literal, at most with port
+(:mod:`engframe.http._hosts`): a ``baseURI`` is a bare host name or IP literal, at most with port
 443 (any port on loopback), never a URL with a scheme, user name or path; and a Domain API
 reached over plain HTTP (a local simulator) may name loopback hosts only, since the hosts
 it names get credentials.
@@ -19,7 +19,7 @@ reaching the token server never reads as if the given domain failed, nor the rev
 
 Examples
 --------
->>> from engframe.discovery import parse_base_uri
+>>> from engframe.http._discovery import parse_base_uri
 >>> parse_base_uri({"service": "leDataReporting", "account": "56072331",
 ...                 "baseURI": "va-a.data.liveperson.net"}, service="leDataReporting")
 'va-a.data.liveperson.net'
@@ -33,8 +33,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final, Protocol
 from urllib.parse import urlsplit
 
-from engframe._hosts import check_host, is_loopback
 from engframe.errors import ConfigError, ResponseError, describe
+from engframe.http._hosts import check_host, is_loopback
 
 __all__ = [
     "DATA_SERVICE",

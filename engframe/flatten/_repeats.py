@@ -18,7 +18,7 @@ key, or finds none.
 Limits: the strict decode of a piece is slower than msgspec (about 5x), so a response whose
 metric names or unknown members hold many colons in every interval flattens more slowly.
 Ids that are the same number written twice (``"007"`` and ``"7"``) are not repeated JSON
-keys; the walker (:mod:`engframe._walk`) refuses those.
+keys; the walker (:mod:`engframe.flatten._walk`) refuses those.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from typing import Any, Final
 import msgspec
 import numpy as np
 
-from engframe._walk import render, too_deep
 from engframe.errors import ResponseError
+from engframe.flatten._walk import render, too_deep
 
 __all__ = ["check_piece", "check_shallow", "colons"]
 

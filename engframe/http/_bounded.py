@@ -21,7 +21,7 @@ A server can answer slowly on purpose, or answer gigabytes: engframe reads every
 
 Examples
 --------
->>> from engframe._bounded import Watch
+>>> from engframe.http._bounded import Watch
 >>> watch = Watch()
 >>> watch.expire()
 >>> watch.expired

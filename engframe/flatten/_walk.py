@@ -3,7 +3,7 @@
 A *section* is the top level of a response (the whole timeframe) or the ``metricsData`` of
 one interval. Its leaves are the metric maps (``{"totalHandlingTime": 12, ...}``); the walk
 visits containers only (a few per skill), never individual values, and hands whole lists of
-leaves to the vectorised conversion in :mod:`engframe._arrays`.
+leaves to the vectorised conversion in :mod:`engframe.flatten._arrays`.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ from typing import Any, Final, NoReturn
 
 import numpy as np
 
-from engframe._walk import NOT_KEYED, UNUSED_ID, Leaves, render, repeated_id
 from engframe.errors import ResponseError, describe
+from engframe.flatten._walk import NOT_KEYED, UNUSED_ID, Leaves, render, repeated_id
 from engframe.limits import MAX_METRICS
 from engframe.schema import MAX_EXACT_INT
 
@@ -80,7 +80,7 @@ class Chunk:
 
     ``values`` and ``metric_codes`` have one element per value; ``sizes``, ``levels``,
     ``skills`` and ``agents`` one per metric map (leaf). Where a leaf's level has no skill
-    (or agent), its entry is :data:`engframe._walk.UNUSED_ID` and never read. Expanding the
+    (or agent), its entry is :data:`engframe.flatten._walk.UNUSED_ID` and never read. Expanding the
     leaf arrays to one element per value waits until all chunks are in, so it runs once.
     ``values`` is int64, or float64 when the section held a float; ``float_codes`` are the
     codes of the metrics that did.

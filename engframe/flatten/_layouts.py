@@ -1,7 +1,7 @@
 """Walk the sections of the response shapes other than Engagement Activity's.
 
 Each Operational Realtime method answers in a shape of its own; each walker here collects a
-section's metric maps (the leaves) with where each came from, as :func:`engframe._walk.
+section's metric maps (the leaves) with where each came from, as :func:`engframe.flatten._walk.
 walk_section` does for the Engagement Activity shape, plus the dimensions that shape adds:
 
 ==================  ===============================================  ========  ===============
@@ -30,7 +30,7 @@ list is no error and holds no value. A reason's id is a string (``"2642559712"``
 
 Examples
 --------
->>> from engframe._walk import IdCache, Leaves
+>>> from engframe.flatten._walk import IdCache, Leaves
 >>> leaves, dims = Leaves(ids=IdCache()), Dims()
 >>> walk_histogram({"slaDataRange": {"0": {"chats": 2}, "5": {"chats": 1}}}, "", leaves, dims)
 >>> dims.bucket, leaves.maps
@@ -45,7 +45,8 @@ from typing import Any, Final
 
 import numpy as np
 
-from engframe._walk import (
+from engframe.errors import ResponseError, describe
+from engframe.flatten._walk import (
     UNUSED_ID,
     Leaves,
     Path,
@@ -54,7 +55,6 @@ from engframe._walk import (
     repeated_id,
     set_aside,
 )
-from engframe.errors import ResponseError, describe
 from engframe.query import id_from_text
 
 __all__ = [

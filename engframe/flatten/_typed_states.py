@@ -7,7 +7,7 @@ valid, and read by the general path.) msgspec decodes such an
 interval straight into the structs below, checking every type as it parses; anything else
 (an unknown member or time, a float, a repeated state or reason id, a non-empty
 ``metricsTotals``, an id written ``"007"``) makes :func:`typed_states` return ``None`` and
-the intervals take the general path (:mod:`engframe._layouts`), which reads every valid
+the intervals take the general path (:mod:`engframe.flatten._layouts`), which reads every valid
 answer and names the first problem of an invalid one. Both paths give the same leaves in
 the same order: each state's times, then its reasons'.
 
@@ -16,7 +16,7 @@ calls, which would cost more than the values themselves one interval at a time.
 
 msgspec keeps the last of two equal keys without a word, so :func:`typed_states` also counts
 the members it decoded in each interval; the caller compares that with the colons of the
-raw bytes (:mod:`engframe._repeats`).
+raw bytes (:mod:`engframe.flatten._repeats`).
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from typing import Any, Final
 import msgspec
 import numpy as np
 
-from engframe._arrays import Chunk, MetricNames
-from engframe._layouts import Codes, DimArrays
-from engframe._walk import UNUSED_ID
+from engframe.flatten._arrays import Chunk, MetricNames
+from engframe.flatten._layouts import Codes, DimArrays
+from engframe.flatten._walk import UNUSED_ID
 from engframe.schema import LEVEL_CODE
 
 __all__ = ["MEASURES", "TypedInterval", "typed_states"]

@@ -2,8 +2,9 @@
 
 A ratio of sums is the only shape of formula that stays right at every grain: sum the
 numerator's and the denominator's components over whatever rows a group holds, then
-divide once. That is why a :class:`Formula` keeps its two sums apart instead of holding
-a Python callable.
+divide once (MetricFlow's ratio metrics). That is why a :class:`Formula` keeps its two sums
+apart instead of holding a Python callable. The catalogue's methods define theirs with it
+(:mod:`engframe.methods.engactivity` ...); :mod:`engframe.derive` evaluates them.
 """
 
 from __future__ import annotations
@@ -19,10 +20,7 @@ from engframe.errors import MetricError
 from engframe.limits import MAX_METRICS
 
 __all__ = [
-    "DERIVED",
     "HOURS",
-    "RAW_LABELS",
-    "RAW_UNITS",
     "Formula",
     "Terms",
     "formula",
@@ -31,26 +29,6 @@ __all__ = [
 #: The pseudo-component "hours of the period" [h]: the length of the periods a group
 #: covers, counted once per period (not once per skill or agent). See ``derive``.
 HOURS: Final = "hours"
-
-#: Units of the API's own metrics, for labels and for raw metrics used as formulas.
-RAW_UNITS: Final[Mapping[str, str]] = MappingProxyType({
-    "totalInteractiveChats": "chats",
-    "totalNonInteractiveChats": "chats",
-    "totalHandlingTime": "s",
-    "nonInteractiveTotalHandlingTime": "s",
-    "connectedEngagements": "engagements",
-    HOURS: "h",
-})
-
-#: The API's own metrics in plain words, for charts (the data keeps the API's names).
-RAW_LABELS: Final[Mapping[str, str]] = MappingProxyType({
-    "totalInteractiveChats": "Interactive chats",
-    "totalNonInteractiveChats": "Non-interactive chats",
-    "totalHandlingTime": "Handling time of interactive chats",
-    "nonInteractiveTotalHandlingTime": "Handling time of non-interactive chats",
-    "connectedEngagements": "Connected engagements",
-    HOURS: "Hours",
-})
 
 #: How a caller may spell a weighted sum: one name, several names (each weight 1),
 #: or a mapping of name to weight.
@@ -103,8 +81,8 @@ class Formula:
     scale : float
         Factor applied after dividing (``100`` for a percentage, ``1/60`` for minutes).
     label : str
-        The metric in plain words, for charts ("Average interactive handling time");
-        ``name`` when empty.
+        Plain words for charts and tables ("Average interactive handling time"); the
+        name when empty.
     """
 
     name: str
@@ -175,7 +153,7 @@ def formula(
     scale : float
         Factor applied after dividing.
     label : str
-        The metric in plain words, for charts; the name when empty.
+        Plain words for charts and tables (default: the name).
 
     Returns
     -------
@@ -189,7 +167,7 @@ def formula(
 
     Examples
     --------
-    >>> from engframe.derive import formula
+    >>> from engframe.methods import formula
     >>> aht_min = formula("ahtMinutes", "totalHandlingTime / totalInteractiveChats",
     ...                   unit="min", scale=1 / 60)
     >>> aht_min.components
@@ -271,45 +249,3 @@ def _linear(node: ast.expr, text: str, where: str) -> Mapping[str, float]:
                 f"found {ast.unparse(part)!r}"
             )
     return MappingProxyType(dict(sorted(terms.items(), key=lambda item: order[item[0]])))
-
-
-_CHATS: Final = {"totalInteractiveChats": 1.0, "totalNonInteractiveChats": 1.0}
-
-#: The built-in derived metrics, by name. LivePerson publishes no formula for these:
-#: these definitions are engframe's, and every one is a ratio of sums.
-DERIVED: Final[Mapping[str, Formula]] = MappingProxyType({
-    f.name: f
-    for f in (
-        formula(
-            "avgInteractiveHandlingTime", "totalHandlingTime", "totalInteractiveChats",
-            unit="s", description="Average handling time of an interactive chat.",
-            label="Average interactive handling time",
-        ),
-        formula(
-            "avgNonInteractiveHandlingTime", "nonInteractiveTotalHandlingTime",
-            "totalNonInteractiveChats",
-            unit="s", description="Average handling time of a non-interactive chat.",
-            label="Average non-interactive handling time",
-        ),
-        formula(
-            "avgHandlingTime", ["totalHandlingTime", "nonInteractiveTotalHandlingTime"], _CHATS,
-            unit="s", description="Average handling time of any chat, interactive or not.",
-            label="Average handling time",
-        ),
-        formula(
-            "totalChats", _CHATS,
-            unit="chats", description="Chats closed, interactive and non-interactive.",
-            label="Chats",
-        ),
-        formula(
-            "interactiveShare", "totalInteractiveChats", _CHATS,
-            unit="fraction", description="Share of closed chats that were interactive (0 to 1).",
-            label="Share of interactive chats",
-        ),
-        formula(
-            "connectedEngagementsPerHour", "connectedEngagements", HOURS,
-            unit="1/h", description="Chats connected to an agent per hour of the period.",
-            label="Connected engagements per hour",
-        ),
-    )
-})

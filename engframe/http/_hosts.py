@@ -11,7 +11,7 @@ network.
 
 Examples
 --------
->>> from engframe._hosts import check_host, clear_text_allowed
+>>> from engframe.http._hosts import check_host, clear_text_allowed
 >>> check_host("va-a.data.liveperson.net"), check_host("127.0.0.1:8080")
 ('va-a.data.liveperson.net', '127.0.0.1:8080')
 >>> clear_text_allowed("http://127.0.0.1:8080/x"), clear_text_allowed("http://evil.example/x")

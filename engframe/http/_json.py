@@ -3,7 +3,7 @@
 msgspec decodes recursively and raises ``RecursionError`` on JSON nested thousands of levels
 deep; these helpers turn that, like any decoding error, into a
 :class:`~engframe.errors.ResponseError` naming the answer's URL, so that the transport can
-refuse the answer before it is cached (see :mod:`engframe._bounded`).
+refuse the answer before it is cached (see :mod:`engframe.http._bounded`).
 
 Examples
 --------

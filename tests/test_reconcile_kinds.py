@@ -1,0 +1,147 @@
+"""engframe.reconcile checks the relations among a method's metrics, by kind.
+
+- identities of the catalogue (``totalResolvedConversations`` = the three resolution types;
+  ``total_answers`` = the answers 1 to 5; ``positive_answers`` = 4 + 5), row by row;
+- averages and ratios against the ratio of their own sums, within the 32-bit float rounding
+  the API shows (426 / 21 is sent as ``20.285715``);
+- counts and duration totals still against their levels' totals; averages and ratios never.
+
+The msgconversation page's example (``data/samples/messaging/msgconversation_doc.json``,
+from LivePersonInc/developer-center ``pages/documents/data/messaging-operations/methods/
+messaging-conversation.md``) does not add up: that is drift reconcile reports, never a crash.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import engframe
+from engframe.reconcile import reconcile, summarize
+from tests.conftest import SAMPLES_DIR
+
+DOC = SAMPLES_DIR / "messaging" / "msgconversation_doc.json"
+CSAT = SAMPLES_DIR / "messaging" / "msgcsatdistribution.json"
+
+
+def checks_of(data: Any) -> pd.DataFrame:
+    return reconcile(engframe.flatten(data))
+
+
+def rows(checks: pd.DataFrame, relation: str, **where: object) -> pd.DataFrame:
+    hit = (checks["relation"] == relation).to_numpy(bool)
+    for column, value in where.items():
+        hit = hit & checks[column].eq(value).fillna(False).to_numpy(bool)
+    return checks[hit]
+
+
+def test_the_doc_examples_parts_that_do_not_add_up_are_mismatches() -> None:
+    checks = checks_of(DOC)
+    # agent 2 on skill 3: 21 + 41 + 11 = 73 conversations, reported 103
+    agent_2 = rows(checks, "resolved_by_type", level="skill_agent", agent=2)
+    assert agent_2[["reported", "sum_of_parts", "parts"]].values.tolist() == [[103, 73, 3]]
+    assert agent_2["status"].tolist() == ["mismatch"]
+    assert agent_2["reason"].tolist() == ["parts short of the whole"]
+    # agent 6: 215 resolved by the system out of a total of 0
+    agent_6 = rows(checks, "resolved_by_type", level="skill_agent", agent=6)
+    assert agent_6[["reported", "sum_of_parts"]].values.tolist() == [[0, 215]]
+    # handling times: 426 + 1411 + 215 = 2052 s, reported 3248 s: far beyond the 1 s that
+    # rounding explains for three parts
+    times = rows(checks, "handling_time_by_type", level="agent", agent=2)
+    assert times[["reported", "sum_of_parts", "tolerance"]].values.tolist() == [[3248, 2052, 1]]
+    assert times["status"].tolist() == ["mismatch"]
+    assert "mismatch" in summarize(checks)
+
+
+def test_the_doc_examples_averages_are_their_sums_ratio_but_for_float_rounding() -> None:
+    checks = rows(checks_of(DOC), "average_vs_its_sums")
+    assert set(checks["status"].astype(str)) <= {"ok", "rounding"}
+    ccp = rows(checks, "average_vs_its_sums", level="agent", agent=2,
+               metric="avgTime_resolvedConversations_byCCP")
+    assert ccp["reported"].tolist() == [20.285715]
+    assert ccp["sum_of_parts"].tolist() == [pytest.approx(426 / 21)]
+    # skill 3's 215 s over 226 conversations resolved by the system: 0.95132744
+    system = rows(checks, "average_vs_its_sums", level="skill", skill=3,
+                  metric="avgTime_resolvedConversations_bySystem")
+    assert system["sum_of_parts"].tolist() == [pytest.approx(215 / 226)]
+    assert system["status"].tolist() == ["rounding"]
+    # agent 6's average over no conversations resolved by the agent is shown as 0
+    empty = rows(checks, "average_vs_its_sums", agent=6,
+                 metric="avgTime_resolvedConversations_byCCP")
+    assert empty[["reported", "sum_of_parts", "status"]].values.tolist() == [[0.0, 0.0, "ok"]]
+
+
+def test_averages_are_never_checked_against_levels() -> None:
+    checks = checks_of(DOC)
+    level_relations = checks[~checks["relation"].isin(
+        ["average_vs_its_sums", "resolved_by_type", "handling_time_by_type"])]
+    assert not level_relations["metric"].astype(str).str.startswith("avgTime").any()
+
+
+def test_the_csat_sample_reconciles_clean() -> None:
+    checks = reconcile(engframe.load(CSAT))
+    assert set(checks["relation"].astype(str)) >= {
+        "answers_by_score", "positive_by_score", "ratio_vs_its_counts", "skills_vs_skills_total",
+        "skills_total_vs_agents_total", "skill_agents_vs_agent"}
+    assert set(checks["status"].astype(str)) <= {"ok", "rounding"}
+    assert not (checks["metric"] == "csat_score").to_numpy(bool)[
+        ~checks["relation"].eq("ratio_vs_its_counts").to_numpy(bool)].any()
+
+
+def _csat() -> dict[str, Any]:
+    return json.loads(CSAT.read_text())
+
+
+def _agent_2(data: dict[str, Any]) -> dict[str, Any]:
+    return data["response"]["agentsMetrics"]["metricsPerAgent"]["2"]
+
+
+@pytest.mark.parametrize(("change", "relation"), [
+    ({"total_answers": 16}, "answers_by_score"),
+    ({"csat_score4_answers": 5}, "positive_by_score"),
+    ({"csat_score": 0.7}, "ratio_vs_its_counts"),
+])
+def test_drift_injected_into_each_csat_relation_is_a_mismatch(change: dict[str, Any],
+                                                              relation: str) -> None:
+    data = _csat()
+    _agent_2(data).update(change)
+    checks = rows(checks_of(data), relation, level="agent", agent=2)
+    assert checks["status"].tolist() == ["mismatch"]
+
+
+def test_a_float32_rounding_of_a_score_is_rounding_and_a_real_drift_a_mismatch() -> None:
+    data = _csat()
+    _agent_2(data)["csat_score"] = float(np.float32(10 / 15))  # 0.6666666865348816
+    assert rows(checks_of(data), "ratio_vs_its_counts", level="agent", agent=2)[
+        "status"].tolist() == ["rounding"]
+    _agent_2(data)["csat_score"] = 0.6667  # four decimals: not what a float32 shows
+    assert rows(checks_of(data), "ratio_vs_its_counts", level="agent", agent=2)[
+        "reason"].tolist() == ["differs from the ratio of its sums"]
+
+
+def _doc() -> dict[str, Any]:
+    return copy.deepcopy(json.loads(DOC.read_text()))
+
+
+def test_drift_injected_into_an_average_is_a_mismatch() -> None:
+    data = _doc()
+    data["agentsMetrics"]["metricsPerAgent"]["2"]["avgTime_resolvedConversations"] = 31.54
+    checks = rows(checks_of(data), "average_vs_its_sums", level="agent", agent=2,
+                  metric="avgTime_resolvedConversations")
+    assert checks["status"].tolist() == ["mismatch"]
+
+
+def test_handling_times_by_type_within_rounding_are_rounding() -> None:
+    data = _doc()
+    agent = data["agentsMetrics"]["metricsPerAgent"]["2"]
+    agent["totalResolvedConversations"] = 73
+    agent["totalHandlingTime_resolvedConversations"] = 2053  # 1 s over three rounded parts
+    checks = checks_of(data)
+    assert rows(checks, "resolved_by_type", level="agent", agent=2)["status"].tolist() == ["ok"]
+    assert rows(checks, "handling_time_by_type", level="agent", agent=2)[
+        "status"].tolist() == ["rounding"]
