@@ -4,8 +4,11 @@ At the top of the data flow: the client's validation, the simulator, ``flatten``
 ``derive``, ``reconcile``, the history, ``unflatten``, the plots' labels and units and the
 command line all read it, and it imports none of them. One module per method
 (:mod:`~engframe.methods.engactivity`, :mod:`~engframe.methods.msgconversation`,
-:mod:`~engframe.methods.msgcsatdistribution`), each defining a :class:`Method`; adding a
-method is one module here (and its part of the simulator, :mod:`engframe.sim`).
+:mod:`~engframe.methods.msgcsatdistribution`, :mod:`~engframe.methods.queuehealth`,
+:mod:`~engframe.methods.agentactivity`, :mod:`~engframe.methods.sla`,
+:mod:`~engframe.methods.queuestate`), each defining a :class:`Method`; adding a method is one
+module here (and its part of the simulator, :mod:`engframe.sim`; a new response shape also
+needs its :class:`Layout` and the flattener's reader for it).
 
 Every metric has a :class:`Kind`, which says how it aggregates at any grain
 (:data:`AGGREGATION`): counts and duration totals add; an average or a ratio is recomputed
@@ -15,8 +18,9 @@ snapshot is never added over time; an unknown metric is added only when it holds
 Examples
 --------
 >>> from engframe import methods
->>> list(methods.METHODS)
-['engactivity', 'msgconversation', 'msgcsatdistribution']
+>>> list(methods.METHODS)  # doctest: +NORMALIZE_WHITESPACE
+['engactivity', 'msgconversation', 'msgcsatdistribution', 'queuehealth', 'agentactivity',
+ 'sla', 'queuestate']
 >>> methods.owner("csat_score").name
 'msgcsatdistribution'
 >>> methods.label("avgInteractiveHandlingTime")
@@ -30,18 +34,32 @@ from types import MappingProxyType
 from typing import Final
 
 from engframe.errors import QueryError
-from engframe.methods import engactivity, msgconversation, msgcsatdistribution
+from engframe.methods import (
+    agentactivity,
+    engactivity,
+    msgconversation,
+    msgcsatdistribution,
+    queuehealth,
+    queuestate,
+    sla,
+)
 from engframe.methods._formula import HOURS, Formula, Terms, formula
 from engframe.methods._model import (
     ADDITIVE,
     AGGREGATION,
     FLOAT32_PRECISION,
+    HISTOGRAM,
+    QUEUES,
     SECTIONS,
+    SNAPSHOT,
+    STATES,
+    Breakdown,
     Identity,
     Kind,
     Layout,
     Method,
     Metric,
+    Running,
 )
 
 __all__ = [
@@ -49,16 +67,22 @@ __all__ = [
     "AGGREGATION",
     "DEFAULT_METHOD",
     "FLOAT32_PRECISION",
+    "HISTOGRAM",
     "HOURS",
     "METHODS",
+    "QUEUES",
     "SECTIONS",
+    "SNAPSHOT",
+    "STATES",
     "TIME_UNITS",
+    "Breakdown",
     "Formula",
     "Identity",
     "Kind",
     "Layout",
     "Method",
     "Metric",
+    "Running",
     "Terms",
     "derived_formula",
     "formula",
@@ -74,7 +98,8 @@ __all__ = [
 
 #: Every method engframe knows, by name, in the order the README lists them.
 METHODS: Final[Mapping[str, Method]] = MappingProxyType({
-    m.name: m for m in (engactivity.METHOD, msgconversation.METHOD, msgcsatdistribution.METHOD)
+    m.name: m for m in (engactivity.METHOD, msgconversation.METHOD, msgcsatdistribution.METHOD,
+                        queuehealth.METHOD, agentactivity.METHOD, sla.METHOD, queuestate.METHOD)
 })
 
 #: The method fetched when none is named.
@@ -113,10 +138,10 @@ def get_method(name: object, *, parameter: str = "method") -> Method:
     --------
     >>> get_method("msgcsatdistribution").interval
     False
-    >>> get_method("queuehealth")  # doctest: +ELLIPSIS
+    >>> get_method("queue-health")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    engframe.errors.QueryError: method='queuehealth' is invalid: method must be one of ...
+    engframe.errors.QueryError: method='queue-health' is invalid: method must be one of ...
     """
     if isinstance(name, Method):
         return name

@@ -24,12 +24,18 @@ __all__ = [
     "ADDITIVE",
     "AGGREGATION",
     "FLOAT32_PRECISION",
+    "HISTOGRAM",
+    "QUEUES",
     "SECTIONS",
+    "SNAPSHOT",
+    "STATES",
+    "Breakdown",
     "Identity",
     "Kind",
     "Layout",
     "Method",
     "Metric",
+    "Running",
 ]
 
 
@@ -109,6 +115,10 @@ class Metric:
     no_data : float or None
         A value that means "no data" rather than a number (``-1`` in several current and
         average fields of the chat methods); never added up.
+    step : float or None
+        The precision the API shows the value to, where it rounds it (1: whole seconds;
+        0.01: two decimals): an average or ratio may differ from the ratio of its sums by
+        half of it.
     direction : "max", "min" or None
         For an extreme: which one.
     """
@@ -124,6 +134,7 @@ class Metric:
     json_float: bool = False
     no_data: float | None = None
     direction: Literal["max", "min"] | None = None
+    step: float | None = None
 
     @property
     def additive(self) -> bool:
@@ -178,12 +189,77 @@ class Identity:
 
 
 @dataclass(frozen=True, slots=True)
+class Breakdown:
+    """A documented relation across rows: a whole row and the rows that break it down along
+    one dimension, metric by metric (agentactivity's states add up to Logged in).
+
+    Attributes
+    ----------
+    name : str
+        The relation's name in :func:`engframe.reconcile`'s output.
+    dimension : str
+        The dimension column the rows differ in (``"state"``, ``"reason"``).
+    whole : str or None
+        The whole row's value of ``dimension`` (``None``: missing).
+    parts : tuple of str or None
+        The part rows' values of ``dimension`` (``None``: every value present).
+    within : mapping of str to str or None
+        Other dimension columns that hold one value in the whole and its parts
+        (``{"state": "Away"}``; ``None``: missing).
+    per_part : float
+        How far the parts' sum may lie from the whole, per part, from rounding [the metrics'
+        unit] (the API computes states in milliseconds and shows seconds: a second a state).
+    label : str
+        The relation in plain words.
+    """
+
+    name: str
+    dimension: str
+    whole: str | None
+    parts: tuple[str, ...] | None
+    within: Mapping[str, str | None]
+    per_part: float
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Running:
+    """A histogram's shares against its counts: each bucket's share of the total, and the
+    running share of the buckets up to it (sla's ``percentageFromTotal`` and
+    ``accumulated``), bucket by bucket along ``dimension``.
+
+    Attributes
+    ----------
+    name : str
+        The relation's name in :func:`engframe.reconcile`'s output.
+    dimension : str
+        The bucket column.
+    count : str
+        The count of each bucket (``chats``).
+    share : str
+        Each bucket's share of all (``percentageFromTotal``).
+    running : str
+        The share of the buckets up to this one (``accumulated``).
+    label : str
+        The relation in plain words.
+    """
+
+    name: str
+    dimension: str
+    count: str
+    share: str
+    running: str
+    label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Layout:
     """Where a response shape holds its values: which members hold which level.
 
-    Every method engframe knows today answers in the Engagement Activity shape,
-    :data:`SECTIONS`. Methods shaped otherwise (states per agent, histogram buckets, a
-    snapshot) get a layout of their own, and the flattener a reader for it.
+    Engagement Activity and the Messaging Operations methods answer in :data:`SECTIONS`;
+    the other Operational Realtime methods in shapes of their own (:data:`QUEUES`,
+    :data:`STATES`, :data:`HISTOGRAM`, :data:`SNAPSHOT`), each with its reader in the
+    flattener (:mod:`engframe.flatten`). Members a layout does not have are ``""``.
 
     Attributes
     ----------
@@ -281,6 +357,19 @@ class Method:
         The documentation pages (in ``LivePersonInc/developer-center``).
     volume : str
         The count its charts size groups by (chats, conversations, answers).
+    window : "buckets", "exact" or "now"
+        What a query covers: ``timeframe`` widened to 5-minute buckets (most methods,
+        :func:`engframe.window.query_window`), exactly ``timeframe`` back from now
+        (agentactivity, :func:`engframe.window.exact_window`), or the moment asked (a
+        snapshot: queuestate takes no timeframe).
+    required : tuple of str
+        The id keywords a query must give (agentactivity's ``agents``).
+    options : tuple of str
+        Query options beyond the ids, by engframe's keyword (sla's ``histogram``).
+    breakdowns : tuple of Breakdown
+        Relations across rows along a dimension, checked by :func:`engframe.reconcile`.
+    running : tuple of Running
+        A histogram's shares against its counts, checked by :func:`engframe.reconcile`.
     """
 
     name: str
@@ -302,6 +391,11 @@ class Method:
     units_note: str
     docs: tuple[str, ...]
     volume: str
+    window: Literal["buckets", "exact", "now"] = "buckets"
+    required: tuple[str, ...] = ()
+    options: tuple[str, ...] = ()
+    breakdowns: tuple[Breakdown, ...] = ()
+    running: tuple[Running, ...] = ()
 
     def metric(self, name: str) -> Metric | None:
         """The metric called ``name``, or None.
@@ -338,9 +432,78 @@ class Method:
     def windows(self) -> bool:
         """Whether its values come per fetch window only (no ``interval``): a history
         stores them per window, not on a grid of periods."""
-        return not self.interval
+        return not self.interval and not self.snapshot
+
+    @property
+    def snapshot(self) -> bool:
+        """Whether it describes one moment (no timeframe): a history keeps it in a table of
+        snapshots, never as if it covered a period."""
+        return self.window == "now"
 
     @property
     def rounded(self) -> frozenset[str]:
         """The metrics the API rounds element by element."""
         return frozenset(m.name for m in self.metrics if m.rounded)
+
+#: queuehealth: per skill (``skillsMetrics``, no agents) and their totals.
+QUEUES: Final = Layout(
+    name="queues",
+    intervals="metricsByIntervals",
+    interval_data="metricsData",
+    skills="skillsMetrics",
+    agents="",
+    totals="metricsTotals",
+    per_skill="",
+    per_agent="",
+    spellings=MappingProxyType({"metricsTotal": "metricsTotals"}),
+    levels=MappingProxyType({
+        "account": "metricsTotals (no skills asked)",
+        "skill": "skillsMetrics.{s}",
+        "skills_total": "metricsTotals (beside skillsMetrics)",
+    }),
+)
+
+#: agentactivity: per agent, a list of states by id, each with its Away reasons.
+STATES: Final = Layout(
+    name="states",
+    intervals="metricsByIntervals",
+    interval_data="metricsData",
+    skills="",
+    agents="agentsMetrics",
+    totals="metricsTotals",
+    per_skill="",
+    per_agent="metricsPerAgent",
+    spellings=MappingProxyType({}),
+    levels=MappingProxyType({
+        "agent": "agentsMetrics.metricsPerAgent.{a}[i].value (state) and "
+                 ".reasons[j].value (reason)",
+    }),
+)
+
+#: sla: one window, a map of buckets by their lower bound [s].
+HISTOGRAM: Final = Layout(
+    name="histogram",
+    intervals=None,
+    interval_data="",
+    skills="",
+    agents="",
+    totals="slaDataRange",
+    per_skill="",
+    per_agent="",
+    spellings=MappingProxyType({}),
+    levels=MappingProxyType({"account": "slaDataRange.{bucket}"}),
+)
+
+#: queuestate: one moment, per skill and totals.
+SNAPSHOT: Final = Layout(
+    name="snapshot",
+    intervals=None,
+    interval_data="",
+    skills="skills",
+    agents="",
+    totals="totals",
+    per_skill="",
+    per_agent="",
+    spellings=MappingProxyType({}),
+    levels=MappingProxyType({"skill": "skills.{s}", "skills_total": "totals"}),
+)

@@ -1,5 +1,7 @@
 """Parse and validate queries of the Operational Realtime methods, as their pages describe them.
 
+The catalogue (:mod:`engframe.methods`) says which parameters each takes:
+
 =================  =========================================  ===============  =======
 method             parameters (``v`` always required)         required         ``v``
 =================  =========================================  ===============  =======
@@ -44,6 +46,8 @@ from typing import Final
 import msgspec
 
 from engframe.errors import SimRequestError
+from engframe.methods import METHODS, Method
+from engframe.methods.sla import DEFAULT_HISTOGRAM, HISTOGRAM_STEP
 from engframe.sim.query import ALL, IdSelection, _first, _ids, _minutes, _reject
 from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL, interval_fits, interval_rule
 
@@ -58,24 +62,23 @@ __all__ = [
     "parse_ops_query",
 ]
 
+def _rules(method: Method) -> tuple[frozenset[str], frozenset[str]]:
+    """The family parameters ``method`` takes, and those it requires, from the catalogue."""
+    timed = frozenset() if method.snapshot else frozenset({"timeframe"})
+    takes = timed | set(method.ids.values()) | set(method.options) | (
+        {"interval"} if method.interval else set())
+    return frozenset(takes), timed | {method.ids[name] for name in method.required}
+
+
 #: The methods, with the family parameters each takes and those it requires.
 OPS_METHODS: Final[Mapping[str, tuple[frozenset[str], frozenset[str]]]] = {
-    "queuehealth": (frozenset({"timeframe", "interval", "skillIds"}), frozenset({"timeframe"})),
-    "agentactivity": (frozenset({"timeframe", "interval", "agentIds"}),
-                      frozenset({"timeframe", "agentIds"})),
-    "sla": (frozenset({"timeframe", "skillIds", "groupIds", "histogram"}),
-            frozenset({"timeframe"})),
-    "queuestate": (frozenset({"skillIds"}), frozenset()),
+    name: _rules(METHODS[name]) for name in ("queuehealth", "agentactivity", "sla", "queuestate")
 }
 #: Every parameter of the family (engactivity's, and those of the four methods).
 FAMILY_PARAMS: Final = ("timeframe", "interval", "skillIds", "agentIds", "groupIds", "histogram")
 #: The versions each method answers.
 VERSIONS: Final[Mapping[str, tuple[str, ...]]] = {
     "queuehealth": ("1",), "agentactivity": ("1",), "sla": ("1",), "queuestate": ("1", "2")}
-#: The histogram the API assumes when none is sent [s].
-DEFAULT_HISTOGRAM: Final = (0, 15, 30, 45, 60, 90, 120)
-#: Bucket bounds are multiples of this [s].
-HISTOGRAM_STEP: Final = 5
 #: The simulator's own limits on a histogram (the pages state none): bounds, largest bound [s].
 MAX_BOUNDS: Final = 100
 MAX_BOUND_S: Final = MAX_TIMEFRAME * 60
