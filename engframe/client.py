@@ -41,7 +41,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,6 +51,7 @@ import pandas as pd
 import requests
 from tqdm import tqdm
 
+from engframe._merge import rekind
 from engframe._output import reason, write_file
 from engframe.auth import ENV_ACCOUNT, Auth, Secret, resolve_auth
 from engframe.errors import (
@@ -79,7 +80,7 @@ from engframe.names._endpoints import CONFIG_SERVICE, ENDPOINTS, NAMES_EXPIRE_AF
 from engframe.names._names import KINDS as NAME_KINDS
 from engframe.names._option import NamesOption, check_names_option, names_from
 from engframe.query import IdsLike, Query, check_account, split_query
-from engframe.schema import COLUMNS, concat_frames
+from engframe.schema import COLUMNS, DIMENSION_COLUMNS, concat_frames
 from engframe.scope import Scope
 from engframe.transport import (
     DEFAULT_EXPIRE_AFTER,
@@ -277,12 +278,14 @@ class Client:
     def fetch(
         self,
         *,
-        timeframe: int,
+        timeframe: int | None = None,
         interval: int | None = None,
         skills: IdsLike = None,
         agents: IdsLike = None,
         refresh: bool = False,
         method: str = DEFAULT_METHOD,
+        groups: IdsLike = None,
+        histogram: Iterable[int | str] | str | None = None,
     ) -> dict[str, Any]:
         """Fetch one response, as a saved envelope (a dict).
 
@@ -290,14 +293,18 @@ class Client:
         ----------
         method : str, default "engactivity"
             The method (:data:`engframe.methods.METHODS`: ``msgconversation``,
-            ``msgcsatdistribution``...). Its rules are checked before anything is sent
-            (``msgcsatdistribution`` takes no ``interval``).
+            ``queuehealth``, ``agentactivity``...). Its rules are checked before anything is
+            sent (``msgcsatdistribution`` and ``sla`` take no ``interval``,
+            ``agentactivity`` needs ``agents``, ``queuestate`` takes no ``timeframe``).
         timeframe : int
-            The window [minutes], 1..1440, ending now.
+            The window [minutes], 1..1440, ending now (none for a snapshot method).
         interval : int, optional
             Interval size [minutes]: >= 5, <= timeframe, a divisor of it.
-        skills, agents : "all", int, str or iterable of int, optional
-            Break the values down by these skills or agents (see :class:`Query`).
+        skills, agents, groups : "all", int, str or iterable of int, optional
+            Break the values down by these skills or agents, or select agent groups
+            (sla), as the method takes them (see :class:`Query`).
+        histogram : iterable of int or str, optional
+            sla's bucket lower bounds [s], multiples of 5 (see :class:`Query`).
         refresh : bool, default False
             Ask the API even if a fresh answer is cached.
 
@@ -325,7 +332,7 @@ class Client:
         >>> client.fetch(method="msgcsatdistribution", timeframe=1440)  # doctest: +SKIP
         """
         query = Query(method=method, timeframe=timeframe, interval=interval, skills=skills,
-                      agents=agents)
+                      agents=agents, groups=groups, histogram=histogram)
         parts = self._split(query)
         if len(parts) > 1:
             raise QueryError(
@@ -340,12 +347,14 @@ class Client:
     def fetch_parts(
         self,
         *,
-        timeframe: int,
+        timeframe: int | None = None,
         interval: int | None = None,
         skills: IdsLike = None,
         agents: IdsLike = None,
         refresh: bool = False,
         method: str = DEFAULT_METHOD,
+        groups: IdsLike = None,
+        histogram: Iterable[int | str] | str | None = None,
     ) -> list[dict[str, Any]]:
         """Fetch a query as one or more envelopes, split where the URL would be too long.
 
@@ -369,19 +378,21 @@ class Client:
         6
         """
         query = Query(method=method, timeframe=timeframe, interval=interval, skills=skills,
-                      agents=agents)
+                      agents=agents, groups=groups, histogram=histogram)
         return [self._envelope(fetched) for fetched in self._get_all(query, refresh=refresh)]
 
     def frame(
         self,
         *,
-        timeframe: int,
+        timeframe: int | None = None,
         interval: int | None = None,
         skills: IdsLike = None,
         agents: IdsLike = None,
         refresh: bool = False,
         names: NamesOption = False,
         method: str = DEFAULT_METHOD,
+        groups: IdsLike = None,
+        histogram: Iterable[int | str] | str | None = None,
     ) -> pd.DataFrame:
         """Fetch a query and return the tidy frame (split requests merged into one).
 
@@ -421,7 +432,7 @@ class Client:
         # Names given or saved are read first: a missing file fails before any request.
         chosen = None if names is True else names_from(names, beside=None, where="Client.frame")
         query = Query(method=method, timeframe=timeframe, interval=interval, skills=skills,
-                      agents=agents)
+                      agents=agents, groups=groups, histogram=histogram)
         fetched = self._get_all(query, refresh=refresh)
         frames = [self._flatten(part) for part in fetched]
         merged = merge_parts(frames)
@@ -811,9 +822,12 @@ def _credentials(auth: Any, environ: Mapping[str, str] | None, *, offline: bool)
 def merge_parts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Merge the frames of a split query into one, recomputing the totals.
 
-    Rows with equal timestamp, skill, agent, metric, level and span (and ``account`` and
-    ``start`` when present) become one whose value is the sum; ``fetched_at`` keeps the
-    latest, ``complete`` is true only if true in every part. Rows appear in the order
+    Rows with equal timestamp, skill, agent, metric, level and span (and the dimension
+    columns, ``account`` and ``start`` when present) become one whose value is the sum, or,
+    for the metrics that do not add up, what the API would have sent for the whole request
+    (:mod:`engframe._merge`: extremes and snapshots summed without their -1, averages and
+    ratios recomputed); ``fetched_at`` keeps the latest, ``complete`` is true only if true
+    in every part. Rows appear in the order
     their key first appears. This is right because the parts of a split ask for disjoint
     ids, so they count disjoint chats (the model of :mod:`engframe.scope`); parts whose
     requests (``df.attrs["query"]``) overlap are refused.
@@ -851,7 +865,8 @@ def merge_parts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
                 raise FrameError(f"merge_parts: parts {one.text()} and {other.text()} ask for "
                                  "overlapping ids; split requests must be disjoint")
     stacked = concat_frames(list(frames))
-    keys = [*_KEYS, *(name for name in ("account", "start") if name in stacked.columns)]
+    keys = [*_KEYS, *(name for name in (*DIMENSION_COLUMNS, "account", "start")
+                      if name in stacked.columns)]
     rules = {name: _MERGE_RULES.get(name, "first") for name in stacked.columns
              if name not in keys}
     merged = (stacked.groupby(keys, observed=True, dropna=False, sort=False)
@@ -860,17 +875,19 @@ def merge_parts(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     for name in stacked.columns:
         if merged[name].dtype != stacked[name].dtype:
             merged[name] = merged[name].astype(stacked[name].dtype)
-    return merged
+    return rekind(stacked, merged, keys)
 
 
 def load_live(
     *,
     account: str | int | None,
-    timeframe: int,
+    timeframe: int | None = None,
     method: str = DEFAULT_METHOD,
     interval: int | None = None,
     skills: IdsLike = None,
     agents: IdsLike = None,
+    groups: IdsLike = None,
+    histogram: Iterable[int | str] | str | None = None,
     auth: Any = None,
     refresh: bool = False,
     names: NamesOption = False,
@@ -882,7 +899,7 @@ def load_live(
     ----------
     account : str or int or None
         The account id (``None``: ``$LP_ACCOUNT``).
-    timeframe, interval, skills, agents, method
+    timeframe, interval, skills, agents, groups, histogram, method
         The query (see :meth:`Client.fetch`).
     auth : optional
         Credentials (see :class:`Client`); ``None`` reads the environment.
@@ -909,8 +926,9 @@ def load_live(
     ...                skills="all", agents="all")  # doctest: +SKIP
     """
     query = Query(method=method, timeframe=timeframe, interval=interval, skills=skills,
-                  agents=agents)
+                  agents=agents, groups=groups, histogram=histogram)
     with Client(account, auth=auth, **client_kwargs) as client:
         return client.frame(method=query.method, timeframe=query.timeframe,
                             interval=query.interval, skills=query.skills, agents=query.agents,
-                            refresh=refresh, names=names)
+                            groups=query.groups, histogram=query.histogram, refresh=refresh,
+                            names=names)

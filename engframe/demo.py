@@ -160,9 +160,9 @@ def run_demo(
             # the simulator's Account Configuration API; save_raw= saves them in raw/names/
             names = client.names()
             frames = {method: client.frame(
-                method=method, timeframe=TIMEFRAME,
-                interval=None if METHODS[method].windows else INTERVAL, skills="all",
-                agents="all", names=names) for method in chosen}
+                method=method, names=names,
+                **METHODS[method].everything(timeframe=TIMEFRAME, interval=INTERVAL))
+                for method in chosen}
             # a method without intervals goes into the history in windows that start where
             # the stored ones end (as engframe sync fetches them): a day's window again
             # would overlap the one a previous run stored
@@ -218,8 +218,8 @@ def _next_window(client: Client, history: Path, method: str, day: pd.DataFrame,
         return day
     if not plan.timeframe:
         return None
-    return client.frame(method=method, timeframe=plan.timeframe, skills="all", agents="all",
-                        names=names)
+    return client.frame(method=method, names=names,
+                        **METHODS[method].everything(timeframe=plan.timeframe, interval=None))
 
 
 def _hourly(frame: pd.DataFrame) -> pd.DataFrame:

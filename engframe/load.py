@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from engframe.flatten import flatten
 from engframe.flatten._arrays import inexact
 from engframe.flatten._walk import value_path
 from engframe.limits import MAX_RESPONSE_BYTES
-from engframe.methods import DEFAULT_METHOD
+from engframe.methods import DEFAULT_METHOD, get_method
 from engframe.names._option import NamesOption, check_names_option, with_names
 from engframe.query import IdsLike
 from engframe.schema import MAX_EXACT_INT, categorical, concat_frames
@@ -36,6 +37,8 @@ def load(
     skills: IdsLike = None,
     agents: IdsLike = None,
     method: str | None = None,
+    groups: IdsLike = None,
+    histogram: Iterable[int | str] | str | None = None,
     auth: Any = None,
     refresh: bool = False,
     recursive: bool = False,
@@ -66,8 +69,12 @@ def load(
         The skills and agents to split the values by.
     method : str, optional
         For a live fetch, the method (default ``"engactivity"``; its rules are checked
-        before anything is sent: ``msgcsatdistribution`` takes no ``interval``). Saved
-        responses say their own (the ``method`` column).
+        before anything is sent: ``msgcsatdistribution`` takes no ``interval``,
+        ``agentactivity`` needs ``agents``, ``queuestate`` takes no ``timeframe``: naming
+        it alone means a live fetch). Saved responses say their own (the ``method``
+        column).
+    groups, histogram : optional
+        sla's agent groups and bucket bounds [s] (see :class:`engframe.query.Query`).
     auth : optional
         Credentials (see :class:`engframe.Client`); ``None`` reads the ``LP_*``
         environment variables.
@@ -135,21 +142,24 @@ def load(
     31
     """
     check_names_option(names, where="engframe.load")
-    live = account is not None or timeframe is not None
+    snapshot = source is None and method is not None and get_method(method).snapshot
+    live = account is not None or timeframe is not None or snapshot
     if live:
         if source is not None:
             raise QueryError("engframe.load: give a source to read or a query to fetch, not "
                              "both", parameter="source", rule="a file or a live query")
-        if timeframe is None:
+        if timeframe is None and not snapshot:
             raise QueryError("engframe.load: a live fetch needs timeframe= (minutes, 1..1440)",
                              parameter="timeframe", rule="an integer from 1 to 1440")
         return load_live(account=account, timeframe=timeframe, interval=interval,
-                         skills=skills, agents=agents, auth=auth, refresh=refresh,
-                         names=names, method=DEFAULT_METHOD if method is None else method,
+                         skills=skills, agents=agents, groups=groups, histogram=histogram,
+                         auth=auth, refresh=refresh, names=names,
+                         method=DEFAULT_METHOD if method is None else method,
                          **client_options)
     max_bytes = _files.check_max_bytes(max_bytes, where="engframe.load")
     if client_options or auth is not None or interval is not None or skills is not None or (
-        agents is not None or method is not None
+        agents is not None or method is not None or groups is not None
+        or histogram is not None
     ):
         raise QueryError("engframe.load: query options need a live query (timeframe=...)",
                          parameter="timeframe", rule="given with interval, skills, agents")

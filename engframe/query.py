@@ -34,6 +34,7 @@ from typing import Any, Final, Literal, TypeAlias
 
 from engframe.errors import QueryError
 from engframe.methods import DEFAULT_METHOD, Method, get_method
+from engframe.methods.sla import HISTOGRAM_STEP
 from engframe.schema import MAX_ID, MIN_ID
 from engframe.window import MAX_TIMEFRAME, MIN_INTERVAL, interval_fits, interval_rule
 
@@ -46,14 +47,17 @@ __all__ = [
     "IdsLike",
     "Query",
     "check_account",
+    "check_histogram",
     "check_ids",
     "id_from_text",
     "ids_text",
     "split_query",
 ]
 
-#: The method's version, sent as ``v``.
+#: Engagement Activity's version, sent as ``v`` (each method's is in the catalogue).
 API_VERSION: Final = 1
+#: The largest bucket bound a histogram may have [s]: a day.
+MAX_BOUND_S: Final = MAX_TIMEFRAME * 60
 _ALL: Final = "all"
 _PARAM_NAMES: Final = {"skills": "skillIds", "agents": "agentIds"}
 _SHOWN_ITEMS: Final = 60
@@ -121,6 +125,8 @@ def check_account(account: Any) -> str:
 def _check_timeframe(timeframe: Any, method: Method | None = None) -> int:
     low, high = (1, MAX_TIMEFRAME) if method is None else method.timeframe
     rule = f"an integer number of minutes from {low} to {high}"
+    if timeframe is None:
+        raise _fail("timeframe", timeframe, rule, " (it is required)")
     number = _integer(timeframe)
     if number is None or not low <= number <= high:
         raise _fail("timeframe", timeframe, rule)
@@ -252,15 +258,21 @@ class Query:
     method : str, default "engactivity"
         The method (:data:`engframe.methods.METHODS`).
     timeframe : int
-        The window [minutes], 1..1440, ending now.
+        The window [minutes], 1..1440, ending now; required, except by a snapshot method
+        (queuestate), which takes none.
     interval : int, optional
         Interval size [minutes]: a multiple of 5 (the API's bucket), at most ``timeframe``
         and a divisor of it. ``None`` asks for whole-timeframe values only.
-    skills, agents : "all", int, str or iterable of int, optional
-        The skills or agents to break the values down by: ``"all"``, one id, a
-        comma-separated string ``"4,15,3"`` or an iterable of integer ids (signed 64-bit:
-        skill ``-1`` is the unassigned skill; repeats are dropped, order kept). ``None``
-        leaves the parameter out.
+    skills, agents, groups : "all", int, str or iterable of int, optional
+        The skills, agents or agent groups to break the values down by (or, for sla, to
+        select): ``"all"``, one id, a comma-separated string ``"4,15,3"`` or an iterable of
+        integer ids (signed 64-bit: skill ``-1`` is the unassigned skill; repeats are
+        dropped, order kept). ``None`` leaves the parameter out. Each method takes the ones
+        its page lists (:attr:`engframe.methods.Method.ids`: agentactivity ``agents`` only,
+        and requires them; sla ``skills`` and ``groups``).
+    histogram : iterable of int or str, optional
+        sla's bucket lower bounds [s], each a multiple of 5 (``"0,30,60"``); 0 is always
+        one. ``None``: the API's default buckets (0, 15, 30, 45, 60, 90, 120).
 
     Raises
     ------
@@ -278,30 +290,62 @@ class Query:
     Traceback (most recent call last):
     ...
     engframe.errors.QueryError: interval=30 is invalid: interval must be None: ...
+    >>> Query(method="sla", timeframe=60, histogram=[60, 30]).query_string()
+    'timeframe=60&v=1&histogram=0,30,60'
+    >>> Query(method="queuestate").query_string()
+    'v=2'
     """
 
     method: str
-    timeframe: int
+    timeframe: int | None
     interval: int | None
     skills: Ids
     agents: Ids
+    groups: Ids
+    histogram: tuple[int, ...] | None
 
     def __init__(
         self,
         *,
         method: str = DEFAULT_METHOD,
-        timeframe: int,
+        timeframe: int | None = None,
         interval: int | None = None,
         skills: IdsLike = None,
         agents: IdsLike = None,
+        groups: IdsLike = None,
+        histogram: Iterable[int | str] | str | None = None,
     ) -> None:
         found = get_method(method)
         object.__setattr__(self, "method", found.name)
-        checked = _check_timeframe(timeframe, found)
-        object.__setattr__(self, "timeframe", checked)
-        object.__setattr__(self, "interval", _check_interval(interval, checked, found))
-        object.__setattr__(self, "skills", check_ids("skills", skills))
-        object.__setattr__(self, "agents", check_ids("agents", agents))
+        if found.snapshot:
+            if timeframe is not None:
+                raise _fail("timeframe", timeframe, f"None: {found.name} takes no timeframe "
+                                                    "(it answers for the moment asked)")
+            if interval is not None:
+                raise _fail("interval", interval, f"None: {found.name} takes no interval")
+            object.__setattr__(self, "timeframe", None)
+            object.__setattr__(self, "interval", None)
+        else:
+            checked = _check_timeframe(timeframe, found)
+            object.__setattr__(self, "timeframe", checked)
+            object.__setattr__(self, "interval", _check_interval(interval, checked, found))
+        for field, value in (("skills", skills), ("agents", agents), ("groups", groups)):
+            if value is not None and field not in found.ids:
+                takes = " and ".join(found.ids) or "no ids"
+                raise _fail(field, value, f"None: {found.name} takes {takes}")
+            selection = check_ids(field, value)
+            if selection is None and field in found.required:
+                raise _fail(field, value, f"'all' or ids: {found.name} needs {field}")
+            object.__setattr__(self, field, selection)
+        if histogram is not None and "histogram" not in found.options:
+            raise _fail("histogram", histogram, f"None: {found.name} takes no histogram")
+        object.__setattr__(self, "histogram", None if histogram is None else
+                           check_histogram(histogram))
+
+    @property
+    def catalogued(self) -> Method:
+        """The method's entry in the catalogue."""
+        return get_method(self.method)
 
     def params(self) -> dict[str, str]:
         """The URL parameters as sent, in a fixed order (absent ones left out).
@@ -311,13 +355,16 @@ class Query:
         >>> Query(timeframe=20, interval=10).params()
         {'timeframe': '20', 'v': '1', 'interval': '10'}
         """
-        params = {"timeframe": str(self.timeframe), "v": str(API_VERSION)}
+        params = {} if self.timeframe is None else {"timeframe": str(self.timeframe)}
+        params["v"] = str(self.catalogued.version)
         if self.interval is not None:
             params["interval"] = str(self.interval)
-        for field, name in _PARAM_NAMES.items():
+        for field, name in self.catalogued.ids.items():
             text = ids_text(getattr(self, field))
             if text is not None:
                 params[name] = text
+        if self.histogram is not None:
+            params["histogram"] = ",".join(map(str, self.histogram))
         return params
 
     def query_string(self) -> str:
@@ -342,11 +389,6 @@ class Query:
         """
         return json.dumps(self.params(), separators=(",", ":")).encode()
 
-    @property
-    def catalogued(self) -> Method:
-        """The method's entry in the catalogue."""
-        return get_method(self.method)
-
     def request_fields(self) -> dict[str, Any]:
         """The query as a saved envelope's ``request`` records it (without the account).
 
@@ -356,14 +398,19 @@ class Query:
         {'method': 'engactivity', 'timeframe': 60, 'interval': None, 'skillIds': None,
          'agentIds': '12,34', 'v': 1}
         """
-        return {
+        fields: dict[str, Any] = {
             "method": self.method,
             "timeframe": self.timeframe,
             "interval": self.interval,
             "skillIds": ids_text(self.skills),
             "agentIds": ids_text(self.agents),
-            "v": API_VERSION,
         }
+        if self.groups is not None:
+            fields["groupIds"] = ids_text(self.groups)
+        if self.histogram is not None:
+            fields["histogram"] = ",".join(map(str, self.histogram))
+        fields["v"] = self.catalogued.version
+        return fields
 
     def replace_ids(self, *, skills: Ids, agents: Ids) -> Query:
         """The same query with other id selections (used to split a long one).
@@ -374,7 +421,47 @@ class Query:
         (2,)
         """
         return Query(method=self.method, timeframe=self.timeframe, interval=self.interval,
-                     skills=skills, agents=agents)
+                     skills=skills, agents=agents, groups=self.groups,
+                     histogram=self.histogram)
+
+
+def check_histogram(bounds: Iterable[int | str] | str) -> tuple[int, ...]:
+    """sla's bucket lower bounds in normal form: sorted, without repeats, 0 among them.
+
+    Parameters
+    ----------
+    bounds : iterable of int, or str
+        The bounds [s]: ``[0, 30, 60]`` or ``"0,30,60"``; each a multiple of 5, at most a
+        day.
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    QueryError
+        Naming the bound that is not a multiple of 5 or not a whole number of seconds.
+
+    Examples
+    --------
+    >>> check_histogram("60, 30"), check_histogram([5])
+    ((0, 30, 60), (0, 5))
+    """
+    rule = (f"whole seconds, each a multiple of {HISTOGRAM_STEP} from 0 to {MAX_BOUND_S} "
+            "(a list, or a comma-separated string)")
+    items: list[Any] = bounds.split(",") if isinstance(bounds, str) else (
+        list(bounds) if isinstance(bounds, Iterable) and not isinstance(bounds, bytes | Mapping)
+        else [bounds])
+    found = {0}
+    for position, item in enumerate(items):
+        number = _integer(item)
+        if number is None and isinstance(item, str) and item.strip().isdigit():
+            number = int(item.strip())
+        if number is None or not 0 <= number <= MAX_BOUND_S or number % HISTOGRAM_STEP:
+            raise _fail("histogram", bounds, rule, f" (item {position} is {item!r})")
+        found.add(number)
+    return tuple(sorted(found))
 
 
 def _chunks(ids: tuple[int, ...], room: int) -> list[tuple[int, ...]] | None:
@@ -433,8 +520,9 @@ def split_query(query: Query, *, room: int) -> tuple[Query, ...]:
         return (query,)
     lists = {field: getattr(query, field) for field in _PARAM_NAMES
              if isinstance(getattr(query, field), tuple)}
-    base = len(Query(method=query.method, timeframe=query.timeframe,
-                     interval=query.interval).query_string())
+    splittable = set(_PARAM_NAMES.values())
+    base = len("&".join(f"{name}={value}" for name, value in query.params().items()
+                        if name not in splittable))
     named = {field: len(f"&{_PARAM_NAMES[field]}=") for field in _PARAM_NAMES}
     fixed = base + sum(named[field] for field in _PARAM_NAMES if getattr(query, field) is not None)
     whole = {field: len(ids_text(getattr(query, field)) or "") for field in _PARAM_NAMES}

@@ -64,6 +64,7 @@ from engframe._keys import first_rows, group_ids
 from engframe.errors import FrameError, OptionError
 from engframe.methods import ADDITIVE, FLOAT32_PRECISION, METHODS, Identity, Kind, Metric, kind_of
 from engframe.schema import (
+    DIMENSION_COLUMNS,
     LEVEL_CODE,
     LEVELS,
     MAX_EXACT_INT,
@@ -167,6 +168,9 @@ class _Codes:
     value: np.ndarray
     #: the values as float64 weights for bincount, when that sums them exactly
     weights: np.ndarray | None
+    #: the dimension columns some methods add (state, reason, bucket) as one code
+    dims: np.ndarray | None = None
+    n_dims: int = 1
 
     @classmethod
     def of(cls, df: pd.DataFrame, response: Sequence[str]) -> _Codes:
@@ -184,6 +188,11 @@ class _Codes:
         value = df["value"].to_numpy()
         exact = value.dtype.kind == "f" or not len(value) or (
             int(np.abs(value).max()) * len(value) < MAX_EXACT_INT)
+        present = [c for c in DIMENSION_COLUMNS if c in df.columns]
+        dims, n_dims = None, 1
+        if present and len(df):
+            found_dims, uniques = pd.factorize(group_ids([df[c] for c in present])[0])
+            dims, n_dims = found_dims.astype(np.int64, copy=False), max(len(uniques), 1)
         return cls(
             level=_fixed_codes(df["level"], LEVELS),
             span=_fixed_codes(df["span"], SPANS),
@@ -192,6 +201,7 @@ class _Codes:
             response=resp_codes, n_responses=n_responses,
             first_of_response=first, value=value,
             weights=value.astype(np.float64, copy=False) if exact else None,
+            dims=dims, n_dims=n_dims,
         )
 
     def dimension(self, name: str) -> tuple[np.ndarray, int, bool]:
@@ -204,6 +214,8 @@ class _Codes:
             "skill": (self.skill, len(self.skills), True),
             "agent": (self.agent, len(self.agents), True),
             "metric": (self.metric, len(self.metrics), True),
+            "dims": (np.zeros(len(self.metric), np.int64) if self.dims is None else self.dims,
+                     self.n_dims, False),
         }[name]
 
 
@@ -344,6 +356,9 @@ class _Checks:
     parts: np.ndarray
     #: for an average or ratio checked against its sums: the float rounding allowed
     float_tolerance: np.ndarray | None = None
+    #: the most the parts may differ from the whole, where the relation says so itself
+    #: (a second a state, a histogram's float shares)
+    bound: np.ndarray | None = None
 
 
 def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
@@ -371,7 +386,7 @@ def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
     # Levels of few rows (totals) are gathered first; the big ones are keyed in place.
     rows: np.ndarray | slice = (np.flatnonzero(involved) if involved.mean() < 0.6
                                 else slice(None))
-    names = ["response", *relation.keys, "metric"]
+    names = ["response", *relation.keys, "dims", "metric"]
     keys = _Keys.pack([(code[rows], width, missing)
                        for code, width, missing in map(codes.dimension, names)], extra=3)
     part, whole = part[rows], whole[rows]
@@ -426,7 +441,7 @@ def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
 
 
 #: The key columns of a check among the metrics of one row (one metric map).
-_ROW_KEYS: Final = ("response", "level", "span", "timestamp", "skill", "agent")
+_ROW_KEYS: Final = ("response", "level", "span", "timestamp", "skill", "agent", "dims")
 
 
 @dataclass
@@ -573,17 +588,25 @@ def _recomputed_check(codes: _Codes, metric: Metric,
     parts = sums[kept][:, 1:own] * weights
     numerator = parts[:, :len(top)].sum(axis=1)
     denominator = parts[:, len(top):].sum(axis=1)
-    recomputed = np.zeros(len(numerator))
+    # where nothing is below, the API shows the metric's no-data value (-1), else 0
+    recomputed = np.full(len(numerator), 0.0 if metric.no_data is None else float(metric.no_data))
     np.divide(numerator, denominator, out=recomputed, where=denominator != 0)
     column = {name: code[kept] for name, code in column.items()}
     relation = AVERAGE_RELATION if metric.kind == Kind.AVERAGE else RATIO_RELATION
+    allowed = FLOAT32_PRECISION * np.abs(recomputed)
+    if metric.step is not None:
+        # shown to its step (whole seconds, two decimals), from sums themselves rounded
+        rounded_top = any(c in ROUNDED_METRICS for c in top)
+        slack = np.zeros(len(recomputed))
+        np.divide(0.5, denominator, out=slack, where=denominator != 0)
+        allowed = np.maximum(allowed, metric.step / 2 + (slack if rounded_top else 0.0))
     return _Checks(
         relation=relation, level=column["level"], span=column["span"],
         stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
         metric=np.full(int(kept.sum()), metrics.index(metric.name), np.int64),
         response=column["response"], reported=sums[kept, own], parts_sum=recomputed,
         parts=np.full(int(kept.sum()), len(top) + len(bottom), np.int64),
-        float_tolerance=FLOAT32_PRECISION * np.abs(recomputed))
+        float_tolerance=allowed)
 
 
 def _metric_checks(codes: _Codes, methods: Sequence[str]) -> list[_Checks]:
@@ -689,17 +712,32 @@ def reconcile(
     scopes = _scopes(df, codes)
     methods = _frame_methods(df)
     additive = _additive(codes, df.attrs.get("float_metrics") or (), methods)
+    from engframe._reconcile_shapes import layout_allows, shape_checks
+
+    held = _response_methods(df, codes)
     found = []
     for relation in relations:
-        implied = np.array([implication(relation, scope) != NOT_IMPLIED for scope in scopes],
-                           dtype=bool)
+        implied = np.array([implication(relation, scope) != NOT_IMPLIED
+                            and layout_allows(method, relation.name)
+                            for scope, method in zip(scopes, held, strict=True)], dtype=bool)
         if not implied.any():
             continue
         checked = _check(codes, relation, additive, None if implied.all() else implied)
         if checked is not None:
             found.append(checked)
     found.extend(_metric_checks(codes, methods))
+    found.extend(shape_checks(df, codes, methods, relations, implied_of=lambda relation: np.array(
+        [implication(relation, scope) != NOT_IMPLIED and layout_allows(method, relation.name)
+         for scope, method in zip(scopes, held, strict=True)], dtype=bool)))
     return _assemble(df, codes, found, response, rounded=rounded, rounding=rounding)
+
+
+def _response_methods(df: pd.DataFrame, codes: _Codes) -> list[str | None]:
+    """The method of each response (its first row's), None where unknown."""
+    if METHOD_COLUMN not in df.columns:
+        return [None] * codes.n_responses
+    column = df[METHOD_COLUMN].array.take(codes.first_of_response)
+    return [None if pd.isna(m) else str(m) for m in column]
 
 
 def _frame_methods(df: pd.DataFrame) -> list[str]:
@@ -824,6 +862,12 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         recomputed = ~np.isnan(floats)
         tolerance = np.where(recomputed, floats, tolerance)
         beyond = np.where(recomputed, np.maximum(np.abs(diff) - floats, 0.0), beyond)
+    if any(c.bound is not None for c in found):
+        bounds = np.concatenate([c.bound if c.bound is not None
+                                 else np.full(len(c.metric), np.nan) for c in found])
+        own = ~np.isnan(bounds)
+        tolerance = np.where(own, bounds, tolerance)
+        beyond = np.where(own, np.maximum(np.abs(diff) - bounds, 0.0), beyond)
     reason = np.full(len(diff), _EXACT, np.int8)
     reason[(diff != 0) & (beyond == 0)] = _ROUNDING
     reason[(beyond > 0) & (diff > 0)] = _OVER

@@ -58,7 +58,9 @@ from engframe.methods.engactivity import METHOD as ENGACTIVITY
 
 __all__ = [
     "AGENTS_KEY",
+    "BUCKET_COLUMN",
     "COLUMNS",
+    "DIMENSION_COLUMNS",
     "DTYPES",
     "INTERVALS_KEY",
     "LEVELS",
@@ -73,9 +75,11 @@ __all__ = [
     "NAT_MS",
     "PER_AGENT_KEY",
     "PER_SKILL_KEY",
+    "REASON_COLUMN",
     "SKILLS_KEY",
     "SPANS",
     "SPAN_DTYPE",
+    "STATE_COLUMN",
     "TIMESTAMP_DTYPE",
     "TOTALS_KEY",
     "build_frame",
@@ -123,8 +127,9 @@ MIN_ID: Final = -(2**63)
 #: The largest integer magnitude a float64 value column holds exactly (2**53).
 MAX_EXACT_INT: Final = 2**53
 
-#: ``interval``: one interval of ``metricsByIntervals``; ``timeframe``: the whole window.
-SPANS: Final = ("interval", "timeframe")
+#: ``interval``: one interval of ``metricsByIntervals``; ``timeframe``: the whole window;
+#: ``snapshot``: one moment (queuestate: its time is the fetch's).
+SPANS: Final = ("interval", "timeframe", "snapshot")
 
 COLUMNS: Final = ("timestamp", "skill", "agent", "metric", "value", "level", "span")
 
@@ -133,6 +138,15 @@ COLUMNS: Final = ("timestamp", "skill", "agent", "metric", "value", "level", "sp
 #: from the saved envelope's request or inferred from the metric names, else ``<NA>``.
 #: Values of different methods never add into one number.
 METHOD_COLUMN: Final = "method"
+
+#: The dimension columns some methods add after ``method`` (only to their own frames):
+#: agentactivity's ``state`` (category: the page's name of the state's id) and ``reason``
+#: (category: an Away reason's id, on the rows that break Away down); sla's ``bucket``
+#: (Int64: the bucket's lower bound [s]).
+STATE_COLUMN: Final = "state"
+REASON_COLUMN: Final = "reason"
+BUCKET_COLUMN: Final = "bucket"
+DIMENSION_COLUMNS: Final = (STATE_COLUMN, REASON_COLUMN, BUCKET_COLUMN)
 
 TIMESTAMP_DTYPE: Final = pd.DatetimeTZDtype(unit="ms", tz="UTC")
 LEVEL_DTYPE: Final = pd.CategoricalDtype(list(LEVELS))

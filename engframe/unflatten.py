@@ -7,11 +7,16 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from engframe._rebuild import BUILDERS, Builder
 from engframe.errors import FrameError
+from engframe.methods import METHODS
 from engframe.schema import (
     AGENTS_KEY,
+    BUCKET_COLUMN,
+    DIMENSION_COLUMNS,
     INTERVALS_KEY,
     LEVEL_HAS,
+    METHOD_COLUMN,
     PER_AGENT_KEY,
     PER_SKILL_KEY,
     SKILLS_KEY,
@@ -37,6 +42,9 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
     element its ``metricsPerAgent``/``metricsPerSkill`` (possibly empty); such empty maps
     are rebuilt wherever their parent has values. The spellings a response used
     (``skillsMetrics``, ``metricsTotal``) come back when ``df.attrs`` still records them.
+    The shapes of queuehealth, agentactivity, sla and queuestate (the frame's ``method``)
+    are rebuilt as :mod:`engframe._rebuild` says; an agentactivity interval that holds no
+    agent at all leaves no row, so it cannot come back.
 
     Parameters
     ----------
@@ -70,6 +78,9 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
             "select one, e.g. df[df['source'] == name]"
         )
     values = _values(df)
+    layout = _layout(df)
+    if layout != "sections":
+        return _rebuilt(df, values, BUILDERS[layout]({str(k): v for k, v in df.attrs.items()}))
     spellings = df.attrs.get("spellings", {})
     builder = _Builder(
         skills_key=spellings.get(SKILLS_KEY, SKILLS_KEY),
@@ -99,6 +110,51 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
             )
         metrics[metric] = value
     return builder.response()
+
+
+def _layout(df: pd.DataFrame) -> str:
+    """The response shape of the frame's method (Engagement Activity's when unknown)."""
+    if METHOD_COLUMN not in df.columns:
+        return "sections"
+    methods = [str(m) for m in pd.unique(df[METHOD_COLUMN].dropna())]
+    if len(methods) > 1:
+        raise FrameError(f"unflatten: the frame holds {len(methods)} methods "
+                         f"({', '.join(methods)}); a response is one method's")
+    return METHODS[methods[0]].layout.name if methods and methods[0] in METHODS else "sections"
+
+
+def _rebuilt(df: pd.DataFrame, values: list[Any], builder: Builder) -> dict[str, Any]:
+    """The response of a shape of its own (:mod:`engframe._rebuild`), row by row."""
+    dims = {name: (_ids(df[name]) if name == BUCKET_COLUMN else _labels(df[name]))
+            for name in DIMENSION_COLUMNS if name in df.columns}
+    dims["skill"], dims["agent"] = _ids(df["skill"]), _ids(df["agent"])
+    names = list(dims)
+    columns = zip(
+        df.index.tolist(),
+        (df["span"] == "interval").tolist(),
+        df["timestamp"].to_numpy("datetime64[ms]").view(np.int64).tolist(),
+        df["level"].tolist(),
+        df["metric"].tolist(),
+        values,
+        *dims.values(),
+        strict=True,
+    )
+    for label, is_interval, stamp, level, metric, value, *ids in columns:
+        if is_interval and stamp == _NAT:
+            raise FrameError(f"unflatten: row {label!r} is an interval row without a timestamp")
+        metrics = builder.metrics(stamp if is_interval else None, level,
+                                  dict(zip(names, ids, strict=True)))
+        if metric in metrics:
+            raise FrameError(f"unflatten: row {label!r} repeats {metric!r} of one map")
+        metrics[metric] = value
+    return builder.response()
+
+
+def _labels(column: pd.Series) -> list[str | None]:
+    """A dimension's labels as strings, ``None`` where a row has none."""
+    return [None if missing else str(label)
+            for label, missing in zip(column.astype(object).tolist(), column.isna().tolist(),
+                                      strict=True)]
 
 
 def _ids(column: pd.Series) -> list[int | None]:

@@ -275,7 +275,7 @@ def test_sync_of_several_methods_says_each(credentials, tmp_path, capsys):
 
 
 def test_an_unknown_method_is_a_usage_error(capsys):
-    code, err = usage(capsys, "sync", "--root", "h", "--method", "queuehealth")
+    code, err = usage(capsys, "sync", "--root", "h", "--method", "msgqueuehealth")
     assert code == cli.EXIT_USAGE and "engactivity" in one_line(err)
 
 

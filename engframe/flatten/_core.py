@@ -23,8 +23,11 @@ from engframe.flatten._decode import (
     interval_path,
     materialize,
 )
+from engframe.flatten._layouts import NO_VALUE, STATE_NAMES, WALKERS, Codes, DimArrays, Dims
 from engframe.flatten._repeats import check_piece, colons
+from engframe.flatten._shapes import SHAPE_METHODS, layout_of
 from engframe.flatten._typed import typed_interval
+from engframe.flatten._typed_states import typed_states
 from engframe.flatten._walk import (
     IdCache,
     Leaves,
@@ -38,23 +41,29 @@ from engframe.flatten._walk import (
 from engframe.limits import MAX_RESPONSE_BYTES
 from engframe.methods import METHODS, infer
 from engframe.schema import (
+    BUCKET_COLUMN,
     INTERVALS_KEY,
     LEVELS,
     MAX_EXACT_INT,
     METHOD_COLUMN,
     METRICS,
+    REASON_COLUMN,
     SPANS,
+    STATE_COLUMN,
     build_frame,
     categorical,
     utc_stamps,
 )
-from engframe.window import Window, bucket_ceil, query_window
+from engframe.window import Window, bucket_ceil, exact_window, query_window
 
 __all__ = ["flatten"]
 
 _NAT: Final = np.iinfo(np.int64).min
 _SPAN_CODE: Final = {name: code for code, name in enumerate(SPANS)}
 _INTERVAL_MEMBERS: Final = frozenset({"timestamp", "metricsData"})
+#: Intervals agentactivity's fast path converts at once (its numpy calls cost more than
+#: the values of one interval; a batch's structs are alive together).
+_STATES_BATCH: Final = 48
 
 
 @dataclass
@@ -76,27 +85,62 @@ class _Flattening:
     #: the methods whose typed structs an interval may fit (the declared one first); only
     #: the one that fitted, once an interval did
     candidates: list[str] = field(default_factory=lambda: list(METHODS))
+    #: the response's shape (the catalogue's layout name, :mod:`engframe.flatten._shapes`)
+    layout: str = "sections"
+    #: each chunk's dimensions (states, reasons, buckets) for the shapes that have them
+    dims: list[DimArrays | None] = field(default_factory=list)
+    #: the reason ids met, coded
+    reasons: Codes = field(default_factory=Codes)
+    #: the names the answer gave agentactivity's state ids
+    state_names: dict[int, str] = field(default_factory=dict)
 
     def section(self, section: Mapping[Any, Any], path: str, stamp: int, span: str) -> int:
         """Flatten one section; return the number of object members it holds."""
         leaves = Leaves(ids=self.ids)
-        walk_section(section, path, leaves)
+        dims = None
+        if self.layout == "sections":
+            walk_section(section, path, leaves)
+        else:
+            shape = Dims()
+            WALKERS[self.layout](section, path, leaves, shape)
+            dims = shape.arrays(self.reasons)
         chunk = to_chunk(leaves, self.metrics)
-        self.add(chunk, stamp, span, path)
+        self.add(chunk, stamp, span, path, dims)
         self.spellings.update(leaves.spellings)
         self.unknown.update(leaves.unknown)
         return leaves.members + len(chunk)
 
-    def add(self, chunk: Chunk, stamp: int, span: str, path: str) -> None:
+    def add(self, chunk: Chunk, stamp: int, span: str, path: str,
+            dims: DimArrays | None = None) -> None:
         self.chunks.append(chunk)
         self.stamps.append(stamp)
         self.spans.append(_SPAN_CODE[span])
         self.paths.append(path)
+        self.dims.append(dims)
+        if dims is not None:
+            for state, name in dims.state_names.items():
+                self.state_names.setdefault(state, name)
+
+    def states(self, items: list[tuple[int, Any]]) -> list[int]:
+        """Flatten a batch of agentactivity intervals; return their timestamps."""
+        raws = [item for _, item in items]
+        fast = None
+        if self.typed and all(isinstance(raw, msgspec.Raw) for raw in raws):
+            fast = typed_states(raws, self.metrics, self.reasons)
+        if fast is not None and all(
+                0 <= one.timestamp <= LATEST_MS and colons(raw) == one.members
+                for one, raw in zip(fast, raws, strict=True)):
+            for (index, _), one in zip(items, fast, strict=True):
+                self.add(one.chunk, one.timestamp, "interval",
+                         f"{interval_path(index)}.metricsData", one.dims)
+            return [one.timestamp for one in fast]
+        self.typed = False  # this response strays from the usual shape: go the general way
+        return [self.interval(item, interval_path(index)) for index, item in items]
 
     def interval(self, item: Any, path: str) -> int:
         """Flatten one interval of ``metricsByIntervals``; return its timestamp."""
         data_path = f"{path}.metricsData"
-        if self.typed and isinstance(item, msgspec.Raw):
+        if self.typed and self.layout == "sections" and isinstance(item, msgspec.Raw):
             for method in self.candidates:
                 fast = typed_interval(item, self.metrics, method)
                 # Equal counts prove msgspec collapsed no repeated key (engframe.flatten._repeats).
@@ -214,13 +258,14 @@ def _no_cyclic_gc() -> Iterator[None]:
 
 def _flatten_unpaused(document: Document) -> pd.DataFrame:
     declared = _declared_method(document)
-    known = METHODS[declared].metric_names if declared is not None and (
-        declared in METHODS) else METRICS
+    layout = layout_of(document, declared)
+    method = declared if declared is not None else SHAPE_METHODS.get(layout)
+    known = METHODS[method].metric_names if method is not None and (
+        method in METHODS) else METRICS
     work = _Flattening(metrics=MetricNames(known), candidates=sorted(
-        METHODS, key=lambda name: name != declared))
+        METHODS, key=lambda name: name != declared), layout=layout)
     seen: dict[int, int] = {}
-    for index, item in document.intervals():
-        stamp = work.interval(item, interval_path(index))
+    for index, stamp in _intervals(document, work):
         if stamp in seen:
             raise ResponseError(
                 f"{interval_path(index)}.timestamp",
@@ -231,17 +276,24 @@ def _flatten_unpaused(document: Document) -> pd.DataFrame:
     raw = {key: value for key, value in document.body.items() if key != INTERVALS_KEY}
     body = {key: materialize(value, key) for key, value in raw.items()}
     newest = max(seen, default=None)
-    window = _window(document, newest)
-    end = _window_end(window, newest, document.fetched_at_ms)
-    members = work.section(body, "", end, "timeframe") - len(body)  # less the top's own
+    window = _window(document, newest, method)
+    snapshot = method is not None and method in METHODS and METHODS[method].snapshot
+    if snapshot:
+        end = int(_NAT) if document.fetched_at_ms is None else document.fetched_at_ms
+    else:
+        end = _window_end(window, newest, document.fetched_at_ms)
+    members = work.section(body, "", end, "snapshot" if snapshot else "timeframe") - len(body)
     _check_body(raw, body, members)
     frame, used = _assemble(work)
-    method = declared if declared is not None else _inferred(used)
+    if method is None:
+        method = _inferred(used)
     floats = _float_metrics(work, used, method)
     if floats and frame["value"].dtype.kind != "f":
         _check_exact(work)
         frame["value"] = frame["value"].to_numpy().astype(np.float64)
     frame[METHOD_COLUMN] = _method_column(len(frame), method)
+    for name, column in _dimension_columns(work, len(frame)).items():
+        frame[name] = column
     if document.fetched_at_ms is not None:
         frame = _with_fetch_columns(frame, document, window)
     frame.attrs.update(_attrs(document, window, work, floats))
@@ -311,8 +363,12 @@ def _interval(interval: Any, path: str,
     return stamp, data, members
 
 
-def _window(document: Document, newest: int | None) -> Window | None:
-    """The query's window, when the envelope tells enough to work it out."""
+def _window(document: Document, newest: int | None, method: str | None) -> Window | None:
+    """The query's window, when the envelope tells enough to work it out.
+
+    agentactivity's is exactly its timeframe back from the fetch, not widened to buckets
+    (:func:`engframe.window.exact_window`); a snapshot has none.
+    """
     if document.fetched_at_ms is None:
         return None
     request = document.request or {}
@@ -320,13 +376,36 @@ def _window(document: Document, newest: int | None) -> Window | None:
     interval = request.get("interval")
     if not _positive_int(timeframe) or not (interval is None or _positive_int(interval)):
         return None
-    window = query_window(now_ms=document.fetched_at_ms, timeframe=timeframe, interval=interval)
+    found = METHODS.get(method) if method is not None else None
+    if found is not None and found.snapshot:
+        return None
+    arithmetic = exact_window if found is not None and found.window == "exact" else query_window
+    window = arithmetic(now_ms=document.fetched_at_ms, timeframe=timeframe, interval=interval)
     if newest is not None and newest != window.end_ms:
         # The data's own newest interval end is the better witness of the window end.
         shift = newest - window.end_ms
-        window = query_window(now_ms=document.fetched_at_ms + shift, timeframe=timeframe,
-                              interval=interval)
+        window = arithmetic(now_ms=document.fetched_at_ms + shift, timeframe=timeframe,
+                            interval=interval)
     return window
+
+
+def _intervals(document: Document, work: _Flattening) -> Iterator[tuple[int, int]]:
+    """Flatten the intervals; yield each one's index and timestamp.
+
+    agentactivity's go in batches through its fast path; every other shape one by one.
+    """
+    if work.layout != "states":
+        for index, item in document.intervals():
+            yield index, work.interval(item, interval_path(index))
+        return
+    batch: list[tuple[int, Any]] = []
+    for index, item in document.intervals():
+        batch.append((index, item))
+        if len(batch) == _STATES_BATCH:
+            yield from zip((i for i, _ in batch), work.states(batch), strict=True)
+            batch = []
+    if batch:
+        yield from zip((i for i, _ in batch), work.states(batch), strict=True)
 
 
 def _window_end(window: Window | None, newest: int | None, fetched_at_ms: int | None) -> int:
@@ -376,6 +455,35 @@ def _assemble(work: _Flattening) -> tuple[pd.DataFrame, list[str]]:
     return frame, names
 
 
+def _dimension_columns(work: _Flattening, rows: int) -> dict[str, Any]:
+    """The shape's dimension columns (states, reasons, buckets), one value per row."""
+    if work.layout not in ("states", "histogram"):
+        return {}
+    sizes = np.concatenate([c.sizes for c in work.chunks])
+
+    def per_value(name: str, fill: Any, dtype: Any) -> np.ndarray:
+        parts = [getattr(d, name) if d is not None else np.full(len(c.levels), fill, dtype)
+                 for d, c in zip(work.dims, work.chunks, strict=True)]
+        values: np.ndarray = np.repeat(np.concatenate(parts), sizes)
+        return values
+
+    if work.layout == "histogram":
+        bucket = per_value("bucket", NO_VALUE, np.int64)
+        missing = bucket == NO_VALUE
+        return {BUCKET_COLUMN: pd.arrays.IntegerArray(np.where(missing, 0, bucket), missing)}
+    state = per_value("state", NO_VALUE, np.int64)
+    ids = sorted(set(np.unique(state).tolist()) - {NO_VALUE},
+                 key=lambda i: (i not in STATE_NAMES, list(STATE_NAMES).index(i)
+                                if i in STATE_NAMES else i))
+    names = [STATE_NAMES.get(i) or work.state_names.get(i) or f"state {i}" for i in ids]
+    lookup = {i: code for code, i in enumerate(ids)}
+    codes = np.array([lookup.get(i, -1) for i in state.tolist()], np.int16) if rows else \
+        np.zeros(0, np.int16)
+    reason = per_value("reason", -1, np.int32)
+    return {STATE_COLUMN: categorical(codes, names),
+            REASON_COLUMN: categorical(reason, work.reasons.names)}
+
+
 def _check_exact(work: _Flattening) -> None:
     """Refuse an integer float64 cannot hold exactly, in a response that holds floats."""
     for chunk, path in zip(work.chunks, work.paths, strict=True):
@@ -405,6 +513,8 @@ def _with_fetch_columns(frame: pd.DataFrame, document: Document,
         if interval is not None:
             start[is_interval] = np.maximum(stamps[is_interval] - interval * 60_000,
                                             window.start_ms)
+    snapshot = (frame["span"] == "snapshot").to_numpy()
+    start[snapshot] = stamps[snapshot]  # a moment: it starts where it ends
     known = stamps != _NAT
     columns: dict[str, Any] = {}
     account = (document.request or {}).get("account")
@@ -438,6 +548,8 @@ def _attrs(document: Document, window: Window | None, work: _Flattening,
         attrs["spellings"] = dict(work.spellings)
     if work.unknown:
         attrs["unknown_keys"] = dict(work.unknown)
+    if work.state_names:
+        attrs["state_names"] = {int(k): v for k, v in work.state_names.items()}
     return attrs
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from engframe.methods._formula import Formula, formula
 
@@ -275,6 +275,9 @@ class Layout:
         Other spellings the documentation uses, to the canonical one.
     levels : mapping of str to str
         Each level and the path that holds it (for documentation).
+    relations : tuple of str or None
+        The relations between levels (:data:`engframe.scope.RELATIONS`) its answers hold;
+        ``None``: all of them.
     """
 
     name: str
@@ -287,6 +290,7 @@ class Layout:
     per_agent: str
     spellings: Mapping[str, str]
     levels: Mapping[str, str]
+    relations: tuple[str, ...] | None = None
 
 
 #: The Engagement Activity shape, shared by the Messaging Operations methods engframe knows.
@@ -366,6 +370,10 @@ class Method:
         The id keywords a query must give (agentactivity's ``agents``).
     options : tuple of str
         Query options beyond the ids, by engframe's keyword (sla's ``histogram``).
+    synonyms : mapping of str to str
+        Metrics a response may send under another name, to the name engframe compares them
+        by (queuehealth's ``currentQueueState``, the skills' name of ``currentQueueSize`` in
+        its page's first example).
     breakdowns : tuple of Breakdown
         Relations across rows along a dimension, checked by :func:`engframe.reconcile`.
     running : tuple of Running
@@ -394,6 +402,7 @@ class Method:
     window: Literal["buckets", "exact", "now"] = "buckets"
     required: tuple[str, ...] = ()
     options: tuple[str, ...] = ()
+    synonyms: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     breakdowns: tuple[Breakdown, ...] = ()
     running: tuple[Running, ...] = ()
 
@@ -434,6 +443,20 @@ class Method:
         stores them per window, not on a grid of periods."""
         return not self.interval and not self.snapshot
 
+    def everything(self, *, timeframe: int | None, interval: int | None) -> dict[str, Any]:
+        """The query options that ask this method for all it has: every id it takes as
+        ``"all"``, the timeframe and interval where it takes them.
+
+        Examples
+        --------
+        >>> from engframe.methods import METHODS
+        >>> METHODS["queuestate"].everything(timeframe=60, interval=5)
+        {'timeframe': None, 'interval': None, 'skills': 'all'}
+        """
+        return {"timeframe": None if self.snapshot else timeframe,
+                "interval": interval if self.interval else None,
+                **dict.fromkeys(self.ids, "all")}
+
     @property
     def snapshot(self) -> bool:
         """Whether it describes one moment (no timeframe): a history keeps it in a table of
@@ -461,6 +484,7 @@ QUEUES: Final = Layout(
         "skill": "skillsMetrics.{s}",
         "skills_total": "metricsTotals (beside skillsMetrics)",
     }),
+    relations=("skills_vs_skills_total", "intervals_vs_timeframe"),
 )
 
 #: agentactivity: per agent, a list of states by id, each with its Away reasons.
@@ -478,6 +502,7 @@ STATES: Final = Layout(
         "agent": "agentsMetrics.metricsPerAgent.{a}[i].value (state) and "
                  ".reasons[j].value (reason)",
     }),
+    relations=("intervals_vs_timeframe",),
 )
 
 #: sla: one window, a map of buckets by their lower bound [s].
@@ -492,6 +517,7 @@ HISTOGRAM: Final = Layout(
     per_agent="",
     spellings=MappingProxyType({}),
     levels=MappingProxyType({"account": "slaDataRange.{bucket}"}),
+    relations=(),
 )
 
 #: queuestate: one moment, per skill and totals.
@@ -506,4 +532,5 @@ SNAPSHOT: Final = Layout(
     per_agent="",
     spellings=MappingProxyType({}),
     levels=MappingProxyType({"skill": "skills.{s}", "skills_total": "totals"}),
+    relations=("skills_vs_skills_total",),
 )

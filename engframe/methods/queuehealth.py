@@ -80,7 +80,8 @@ _METRICS: Final = (
            "The smallest queue size measured; -1 without a measure.", no_data=-1,
            direction="min"),
     Metric("averageQueueSize", Kind.AVERAGE, "visitors", "Average queue size",
-           "queueSizeSum / queueSizeCount; -1 without a measure.", json_float=True,
+           "queueSizeSum / queueSizeCount (rounded, the page says: its first example shows "
+           "two decimals); -1 without a measure.", json_float=True, step=0.01,
            no_data=-1, **_of({"queueSizeSum": 1.0}, {"queueSizeCount": 1.0})),
     Metric("maxAvailableSlots", Kind.EXTREME, "slots", "Most free slots",
            "The most available slots measured; -1 without a measure.", no_data=-1,
@@ -89,8 +90,8 @@ _METRICS: Final = (
            "The fewest available slots measured; -1 without a measure.", no_data=-1,
            direction="min"),
     Metric("averageAvailableSlots", Kind.AVERAGE, "slots", "Average free slots",
-           "availableSlotsSum / availableSlotsCount; -1 without a measure.",
-           json_float=True, no_data=-1,
+           "availableSlotsSum / availableSlotsCount (rounded, as the average queue size); "
+           "-1 without a measure.", json_float=True, step=0.01, no_data=-1,
            **_of({"availableSlotsSum": 1.0}, {"availableSlotsCount": 1.0})),
     Metric("currentQueueSize", Kind.SNAPSHOT, "visitors", "Queue now",
            "The current queue size; -1 without data (and in every interval).", no_data=-1),
@@ -147,4 +148,5 @@ METHOD: Final = Method(
         "pages/documents/RealTimeData/OperationalRealtimeAPI/methods/queue-health.md",
     ),
     volume="connectedEng",
+    synonyms=MappingProxyType({"currentQueueState": "currentQueueSize"}),
 )
