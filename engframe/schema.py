@@ -291,10 +291,21 @@ def concat_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
             dtype = pd.BooleanDtype()
         parts = [_column_or_missing(frame, name, dtype, partial) for frame in frames]
         if isinstance(parts[0].dtype, pd.CategoricalDtype):
-            columns[name] = pd.Series(union_categoricals(parts, ignore_order=True))
+            columns[name] = pd.Series(union_categoricals(_alike(parts), ignore_order=True))
         else:
             columns[name] = pd.concat(parts, ignore_index=True)
     return pd.DataFrame(columns, copy=False)
+
+
+def _alike(parts: list[pd.Series]) -> list[pd.Series]:
+    """Categoricals whose categories share one dtype: an empty set of categories (a name
+    column of a frame without skills) takes the others' (pandas refuses to unite them)."""
+    kinds = {part.cat.categories.dtype for part in parts if len(part.cat.categories)}
+    if len(kinds) != 1:
+        return parts
+    kind = kinds.pop()
+    return [part.cat.set_categories(pd.Index([], dtype=kind)) if not len(part.cat.categories)
+            else part for part in parts]
 
 
 def _column_or_missing(frame: pd.DataFrame, name: str, dtype: Any, partial: bool) -> pd.Series:

@@ -20,7 +20,7 @@ from engframe._atomic import sweep
 from engframe._lock import check_timeout, locked
 from engframe._output import reason
 from engframe.errors import DatasetError, EngframeWarning, FrameError, OptionError, OutputError
-from engframe.history._facts import NAT, Facts, frame_codes
+from engframe.history._facts import NAT, Facts, dims_of_frame, frame_codes
 from engframe.history._grid import BUCKETS, WINDOWS_GRID, Grid, frame_minutes
 from engframe.history._manifest import (
     MANIFEST_NAME,
@@ -106,6 +106,9 @@ class _Rows:
     key: np.ndarray  # dense key codes (level included)
     key_size: int
     unique: bool  # no two rows share a key
+    dim: np.ndarray | None = None  # codes into dim_values (states, reasons, buckets)
+    dim_values: list[Any] | None = None
+    dim_names: tuple[str, ...] = ()
 
     def facts(self, level: str, grid: Grid, at: np.ndarray, *, windows: bool = False) -> Facts:
         """The facts of rows ``at`` (all of ``level``); of fetch windows with ``windows``."""
@@ -123,6 +126,8 @@ class _Rows:
             agent=self.agent[at] if has_agent else None,
             metric=self.metric[at], metrics=self.metrics, value=self.value[at],
             start=covered_from, fetched=fetched, complete=complete,
+            dim=None if self.dim is None else self.dim[at],
+            dim_values=self.dim_values or [], dim_names=self.dim_names,
         )
 
 
@@ -244,9 +249,10 @@ def export(
     parts = []
     left_out = 0
     for method, part in by_method(frame):
-        windows = method in METHODS and METHODS[method].windows
+        snapshot = method in METHODS and METHODS[method].snapshot
+        windows = method in METHODS and (METHODS[method].windows or snapshot)
         rows, left = _interval_rows(part, account=account, fetched_at=fetched_at,
-                                    windows=windows)
+                                    windows=windows, snapshot=snapshot)
         left_out += left
         if rows is not None:
             parts.append((method, part, rows, windows))
@@ -280,7 +286,7 @@ def export(
         assert manifest is not None
         verify = Verifier(base, manifest)
         for method, rows, tables in planned:
-            if tables.windows:
+            if tables.windows and not (method in METHODS and METHODS[method].snapshot):
                 check_windows(rows, base, method, verify)
         # stored names verified before writing
         name_tables = plan_names(base, name_rows, verify)
@@ -428,14 +434,16 @@ def _plan(rows: _Rows, grid: Grid, base: Path, verify: Verifier, *,
 
 def _interval_rows(frame: pd.DataFrame, *, account: str | int | None,
                    fetched_at: str | datetime | None,
-                   windows: bool = False) -> tuple[_Rows | None, int]:
+                   windows: bool = False, snapshot: bool = False) -> tuple[_Rows | None, int]:
     """The frame's interval rows as stored arrays, and how many rows are left out.
 
     With ``windows`` (a method without intervals), its whole-timeframe rows: each fetch
-    window is a fact.
+    window is a fact; with ``snapshot`` too (queuestate), its snapshot rows: each moment
+    fetched is a fact, from itself to itself.
     """
     span = np.asarray(pd.Categorical(frame["span"], categories=list(SPANS)).codes)
-    found = np.flatnonzero(span == SPANS.index("timeframe" if windows else "interval"))
+    kept = "snapshot" if snapshot else "timeframe" if windows else "interval"
+    found = np.flatnonzero(span == SPANS.index(kept))
     left_out = len(frame) - len(found)
     if not len(found):
         return None, left_out
@@ -482,16 +490,23 @@ def _interval_rows(frame: pd.DataFrame, *, account: str | int | None,
         fetch, _ = pd.factorize(fetched)
     stamp_codes, ends = pd.factorize(stamp)
     stamp_codes = stamp_codes.astype(np.int64, copy=False)
+    if snapshot:
+        start = np.where(start == NAT, stamp, start)  # a moment starts where it ends
+    dims = dims_of_frame(frame, at)
+    dim = dims.get("dim")
     key, key_size = keys_of(stamp=(stamp_codes, len(ends)),
                             skill=skill, agent=agent, metric=(metric, len(metrics)),
-                            account=(account_codes, len(accounts)), level=level)
+                            account=(account_codes, len(accounts)), level=level,
+                            dim=None if dim is None else (dim, len(dims["dim_values"])))
     return _Rows(level=level, stamp=stamp, start=start, fetched=fetched,
                  account=account_codes, accounts=accounts, skill=skill, agent=agent,
                  metric=metric, metrics=metrics, value=value,
                  fetch=np.asarray(fetch, np.int64), ends=np.asarray(ends, np.int64),
                  stamp_code=stamp_codes,
                  key=key, key_size=key_size,
-                 unique=not repeats(key, key_size)), left_out
+                 unique=not repeats(key, key_size), dim=dim,
+                 dim_values=dims.get("dim_values"),
+                 dim_names=dims.get("dim_names", ())), left_out
 
 
 def _grid(rows: _Rows, frame: pd.DataFrame, manifest: Tables | None, base: Path,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Final
 
 import numpy as np
@@ -21,9 +21,13 @@ import pyarrow as pa
 from engframe import _meta
 from engframe.history._grid import Grid
 from engframe.methods import METHODS, owner, unit_of
-from engframe.schema import LEVEL_HAS
+from engframe.schema import BUCKET_COLUMN, DIMENSION_COLUMNS, LEVEL_HAS
 
-__all__ = ["NAT", "Facts", "measure"]
+__all__ = ["NAT", "Dim", "Facts", "dims_of_frame", "measure"]
+
+#: The values of the dimension columns (state, reason, bucket) of one fact, in the order of
+#: :data:`engframe.schema.DIMENSION_COLUMNS`; ``None`` where a fact has none.
+Dim = tuple[str | None, str | None, int | None]
 
 NAT: Final = np.iinfo(np.int64).min
 _STAMP: Final = pa.timestamp("ms", tz="UTC")
@@ -50,6 +54,12 @@ class Facts:
     start: np.ndarray  # start of what the data covers [epoch ms], NAT when unknown
     fetched: np.ndarray
     complete: np.ndarray
+    #: codes into ``dim_values``, for the methods whose rows have dimensions (agentactivity's
+    #: state and reason, sla's bucket); None for the others
+    dim: np.ndarray | None = None
+    dim_values: list[Dim] = field(default_factory=list)
+    #: the dimension columns the table has (its method's: state and reason, or bucket)
+    dim_names: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.stamp)
@@ -73,18 +83,25 @@ class Facts:
         covered = np.where(self.start == NAT, -1, np.maximum(stop - begin, 0))
         return covered.astype(np.int64, copy=False)
 
-    def recoded(self, accounts: list[str], metrics: list[str]) -> Facts:
-        """The same facts with codes into larger ``accounts``/``metrics`` lists."""
+    def recoded(self, accounts: list[str], metrics: list[str],
+                dim_values: list[Dim] | None = None) -> Facts:
+        """The same facts with codes into larger ``accounts``/``metrics`` (and dimension)
+        lists."""
+        dims: dict[str, Any] = {}
+        if self.dim is not None and dim_values is not None:
+            dims = {"dim": _recode(self.dim, self.dim_values, dim_values),
+                    "dim_values": dim_values}
         return replace(self, account=_recode(self.account, self.accounts, accounts),
                        accounts=accounts, metric=_recode(self.metric, self.metrics, metrics),
-                       metrics=metrics)
+                       metrics=metrics, **dims)
 
     @staticmethod
     def concat(parts: Sequence[Facts]) -> Facts:
         """Stack facts of one table (dictionaries united)."""
         accounts = list(dict.fromkeys(a for p in parts for a in p.accounts))
         metrics = list(dict.fromkeys(m for p in parts for m in p.metrics))
-        parts = [p.recoded(accounts, metrics) for p in parts]
+        dim_values = list(dict.fromkeys(d for p in parts for d in p.dim_values))
+        parts = [p.recoded(accounts, metrics, dim_values) for p in parts]
         first = parts[0]
         stacked: dict[str, Any] = {name: np.concatenate([getattr(p, name) for p in parts])
                                    for name in first._arrays()}
@@ -101,6 +118,10 @@ class Facts:
         if self.agent is not None:
             columns["agent"] = pa.array(self.agent, pa.int64())
         columns["metric"] = _dictionary(self.metric, self.metrics)
+        if self.dim_names:
+            dim = np.zeros(len(self.stamp), np.int64) if self.dim is None else self.dim
+            values = self.dim_values or [(None, None, None)]
+            columns.update(_dimension_columns(dim, values, self.dim_names))
         columns[measure(level)] = pa.array(self.value)
         columns["start"] = pa.array(self.start, _STAMP, mask=self.start == NAT)
         columns["fetched_at"] = pa.array(self.fetched, _STAMP)
@@ -134,10 +155,95 @@ class Facts:
             start=_ms(table.column("start")),
             fetched=_ms(table.column("fetched_at")),
             complete=table.column("complete").to_numpy().astype(bool, copy=False),
+            **_dimensions_of_table(table),
         )
 
 
-def _recode(codes: np.ndarray, old: list[str], new: list[str]) -> np.ndarray:
+def _dimension_columns(codes: np.ndarray, values: list[Dim],
+                       names_kept: tuple[str, ...]) -> dict[str, pa.Array]:
+    """The dimension columns ``names_kept`` of the facts."""
+    out: dict[str, pa.Array] = {}
+    for position, name in enumerate(DIMENSION_COLUMNS):
+        column = [value[position] for value in values]
+        if name not in names_kept:
+            continue
+        if name == BUCKET_COLUMN:
+            ints = np.array([-1 if v is None else v for v in column], np.int64)
+            lookup = np.append(ints, -1)[codes]
+            missing = np.append(np.array([v is None for v in column]), True)[codes]
+            out[name] = pa.array(lookup, pa.int64(), mask=missing)
+        else:
+            names = sorted({str(v) for v in column if v is not None})
+            index = {n: i for i, n in enumerate(names)}
+            lookup = np.append(np.array([-1 if v is None else index[str(v)] for v in column],
+                                        np.int64), -1)[codes]
+            out[name] = _dictionary(lookup, names)
+    return out
+
+
+def _dimensions_of_table(table: pa.Table) -> dict[str, Any]:
+    """The dimension codes and values of a stored table (none: an empty mapping)."""
+    present = [name for name in DIMENSION_COLUMNS if name in table.column_names]
+    if not present:
+        return {}
+    if not table.num_rows:
+        return {"dim": np.zeros(0, np.int64), "dim_values": [], "dim_names": tuple(present)}
+    parts: list[list[Any]] = []
+    for name in DIMENSION_COLUMNS:
+        if name not in present:
+            parts.append([None] * table.num_rows)
+        elif name == BUCKET_COLUMN:
+            parts.append(table.column(name).to_pylist())
+        else:
+            codes, names = _codes(table.column(name))
+            parts.append([None if c < 0 else names[c] for c in codes.tolist()])
+    return {**_dims(list(zip(*parts, strict=True))), "dim_names": tuple(present)}
+
+
+def _dims(tuples: list[Dim]) -> dict[str, Any]:
+    values = list(dict.fromkeys(tuples))
+    index = {value: code for code, value in enumerate(values)}
+    return {"dim": np.array([index[t] for t in tuples], np.int64), "dim_values": values}
+
+
+def dims_of_frame(frame: pd.DataFrame, at: np.ndarray | slice) -> dict[str, Any]:
+    """The dimension codes and values of a tidy frame's rows ``at`` (none: empty)."""
+    present = [name for name in DIMENSION_COLUMNS if name in frame.columns]
+    if not present:
+        return {}
+    key = np.zeros(len(frame), np.int64)[at]
+    labels: list[Any] = []
+    for name in DIMENSION_COLUMNS:
+        if name not in present:
+            labels.append(None)
+            continue
+        column = frame[name]
+        if name == BUCKET_COLUMN:
+            bounds = column.to_numpy(np.float64, na_value=np.nan)[at]
+            codes, found_bounds = pd.factorize(bounds, use_na_sentinel=True)
+            names: list[Any] = [int(u) for u in found_bounds]
+        else:
+            codes, names = frame_codes(column, at)
+        key = key * (len(names) + 1) + (np.asarray(codes, np.int64) + 1)
+        labels.append((names, len(names) + 1))
+    found, positions = pd.factorize(key)
+    values: list[Dim] = []
+    for packed in np.asarray(positions, np.int64).tolist():
+        parts: list[Any] = []
+        for entry in reversed(labels):
+            if entry is None:
+                parts.append(None)
+                continue
+            names, width = entry
+            packed, digit = divmod(packed, width)
+            parts.append(None if digit == 0 else names[digit - 1])
+        state, reason, bucket = parts[::-1]
+        values.append((state, reason, bucket))
+    return {"dim": found.astype(np.int64, copy=False), "dim_values": values,
+            "dim_names": tuple(present)}
+
+
+def _recode(codes: np.ndarray, old: list[Any], new: list[Any]) -> np.ndarray:
     if old == new[:len(old)]:
         return codes
     lookup = np.append(np.array([new.index(name) for name in old], np.int64), -1)

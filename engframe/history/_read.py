@@ -26,7 +26,9 @@ from engframe.methods import DEFAULT_METHOD, METHODS, get_method
 from engframe.names import Names, NamesOption, attach_names
 from engframe.names._option import check_names_option, names_from
 from engframe.schema import (
+    BUCKET_COLUMN,
     COLUMNS,
+    DIMENSION_COLUMNS,
     LEVEL_HAS,
     LEVELS,
     METHOD_COLUMN,
@@ -277,8 +279,14 @@ def _read_table(base: Path, level: str, grid: Grid, verify: Verifier, *, lower: 
             condition = chosen if condition is None else condition & chosen
     has_skill, has_agent = LEVEL_HAS[level]
     read = ["timestamp", *(["skill"] if has_skill else []), *(["agent"] if has_agent else []),
-            "metric", measure(level), *extras]
+            "metric", *_dimensions(method), measure(level), *extras]
     return read_files(files, level, verify, condition=condition, columns=read)
+
+
+def _dimensions(method: str) -> list[str]:
+    """The dimension columns a method's tables hold (agentactivity's state and reason...)."""
+    found = METHODS.get(method)
+    return [] if found is None else [d for d in DIMENSION_COLUMNS if d in found.dimensions]
 
 
 def _day(ms: int) -> str:
@@ -318,10 +326,23 @@ def _tidy(tables: list[tuple[str, pa.Table]],
         "metric": _canonical_metric(metric, metrics),
         "value": stacked(lambda t, lv: t.column(measure(lv)).to_numpy()),
         "level": categorical(level, LEVELS),
-        "span": categorical(np.full(len(level), SPANS.index("timeframe") if windows else 0,
-                                    np.int8), SPANS),
+        "span": categorical(np.full(len(level), SPANS.index(_span(method, windows)), np.int8),
+                            SPANS),
         METHOD_COLUMN: categorical(np.zeros(len(level), np.int8), [method]),
     }
+    for name in _dimensions(method):
+        present = [table for _, table in tables if name in table.column_names]
+        if len(present) < len(tables):
+            continue
+        if name == BUCKET_COLUMN:
+            column = pa.chunked_array([c for t in present for c in t.column(name).chunks],
+                                      pa.int64())
+            frame[name] = pd.arrays.IntegerArray(
+                column.fill_null(0).to_numpy().astype(np.int64, copy=False),
+                column.is_null().to_numpy(zero_copy_only=False))
+        else:
+            codes, names = _united([_codes(table.column(name)) for _, table in tables])
+            frame[name] = categorical(codes, names)
     if "account" in extras:
         account, accounts = _united([_codes(table.column("account")) for _, table in tables])
         frame["account"] = categorical(account, accounts)
@@ -332,6 +353,15 @@ def _tidy(tables: list[tuple[str, pa.Table]],
         frame["complete"] = stacked(lambda t, _: t.column("complete").to_numpy(
             zero_copy_only=False).astype(bool))
     return pd.DataFrame(frame, copy=False)
+
+
+def _span(method: str, windows: bool) -> str:
+    """The span of a method's stored rows: a snapshot's moments, a window's whole, else
+    intervals."""
+    found = METHODS.get(method)
+    if found is not None and found.snapshot:
+        return "snapshot"
+    return "timeframe" if windows else "interval"
 
 
 def _united(parts: list[tuple[np.ndarray, list[str]]]) -> tuple[np.ndarray, list[str]]:
@@ -386,7 +416,7 @@ def _canonical(names: Any) -> list[str]:
     """Metric names in a stable order: the documented ones in the catalogue's order first
     (engactivity's five, then the other methods'), the rest sorted."""
     names = {str(name) for name in names}
-    known = [m for method in METHODS.values() for m in method.metric_names]
+    known = list(dict.fromkeys(m for method in METHODS.values() for m in method.metric_names))
     return [m for m in known if m in names] + sorted(names - set(known))
 
 

@@ -49,7 +49,7 @@ from engframe.history._facts import Facts
 from engframe.history._grid import Grid
 from engframe.history._manifest import Manifest, read_manifest, write_manifest
 from engframe.methods import DEFAULT_METHOD, METHODS
-from engframe.schema import LEVEL_HAS
+from engframe.schema import DIMENSION_COLUMNS, LEVEL_HAS
 
 __all__ = ["Staged", "Verifier", "digest", "not_regular", "publish", "read_regular", "stage"]
 
@@ -103,14 +103,15 @@ def read_regular(path: Path) -> bytes:
 
 
 @cache
-def expected_schema(level: str, values: str) -> pa.Schema:
-    """The columns and types a partition of ``level`` has, for a dataset of ``values``."""
+def expected_schema(level: str, values: str, dims: tuple[str, ...] = ()) -> pa.Schema:
+    """The columns and types a partition of ``level`` has, for a dataset of ``values`` (and
+    a method with the dimension columns ``dims``)."""
     empty = np.zeros(0, np.int64)
     has_skill, has_agent = LEVEL_HAS[level]
     facts = Facts(stamp=empty, account=empty, accounts=[], skill=empty if has_skill else None,
                   agent=empty if has_agent else None, metric=empty, metrics=[],
                   value=np.zeros(0, np.dtype(values)), start=empty, fetched=empty,
-                  complete=np.zeros(0, bool))
+                  complete=np.zeros(0, bool), dim=empty if dims else None, dim_names=dims)
     return facts.to_table(level, Grid.of(5, 0)).schema.remove_metadata()
 
 
@@ -195,7 +196,11 @@ class Verifier:
         values = self._values(path)
         if values not in ("int64", "float64"):
             return
-        expected = expected_schema(level, values)
+        first = path.relative_to(self.base).parts[0]
+        method = METHODS.get(first)
+        dims = () if method is None else tuple(d for d in DIMENSION_COLUMNS
+                                               if d in method.dimensions)
+        expected = expected_schema(level, values, dims)
         found = schema.remove_metadata()
         if found.equals(expected):
             return

@@ -1,7 +1,8 @@
 """The upsert rule of the history: which value a period of a series keeps.
 
-A key is (account, timestamp, skill, agent, metric) within one table (one level): one
-period of the grid for one series. Among the values fetches gave for a key the best stays,
+A key is (account, timestamp, skill, agent, metric, and the dimensions some methods add:
+agentactivity's state and reason, sla's bucket) within one table (one level): one period of
+the grid for one series. Among the values fetches gave for a key the best stays,
 ranked by
 
 1. coverage: how much of the period the value covers (a still-filling interval covers up to
@@ -64,7 +65,8 @@ def upsert(old: Facts | None, new: Facts, grid: Grid, *,
         return Upsert(new, len(new), 0)
     accounts = list(dict.fromkeys([*old.accounts, *new.accounts]))
     metrics = list(dict.fromkeys([*old.metrics, *new.metrics]))
-    old, new = old.recoded(accounts, metrics), new.recoded(accounts, metrics)
+    dims = list(dict.fromkeys([*old.dim_values, *new.dim_values]))
+    old, new = old.recoded(accounts, metrics, dims), new.recoded(accounts, metrics, dims)
     at = _match(old, new)  # a stored partition is unique by construction
     found = at >= 0
     cover_new, cover_old = new.coverage(grid), old.coverage(grid)
@@ -88,7 +90,8 @@ def upsert(old: Facts | None, new: Facts, grid: Grid, *,
 
 def _dictionaries(facts: Facts) -> dict[str, Any]:
     return {"accounts": facts.accounts, "metrics": facts.metrics,
-            "skill": facts.skill, "agent": facts.agent}
+            "skill": facts.skill, "agent": facts.agent, "dim_values": facts.dim_values,
+            "dim_names": facts.dim_names}
 
 
 def _same_value(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -102,22 +105,28 @@ def _keys(facts: Facts) -> tuple[np.ndarray, int]:
     """A dense code per key (equal keys, equal codes), and the size of the code space."""
     return keys_of(stamp=facts.stamp, skill=facts.skill, agent=facts.agent,
                    metric=(facts.metric, len(facts.metrics)),
-                   account=(facts.account, len(facts.accounts)))
+                   account=(facts.account, len(facts.accounts)),
+                   dim=None if facts.dim is None else (facts.dim, len(facts.dim_values)))
 
 
 def keys_of(*, stamp: np.ndarray | tuple[np.ndarray, int], skill: np.ndarray | None,
             agent: np.ndarray | None, metric: tuple[np.ndarray, int],
             account: tuple[np.ndarray, int],
-            level: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+            level: np.ndarray | None = None,
+            dim: tuple[np.ndarray, int] | None = None) -> tuple[np.ndarray, int]:
     """Dense key codes of rows (``skill``/``agent`` None where their table has none).
 
     ``stamp`` is the period ends, or their dense codes and count when already known. With
-    ``level`` (level codes) the keys of different levels' tables differ too. Codes of
-    ``metric`` are never -1; those of ``account`` are -1 where a row names none.
+    ``level`` (level codes) the keys of different levels' tables differ too; with ``dim``
+    (codes of the dimension columns, and how many), the states, reasons or buckets of one
+    series. Codes of ``metric`` are never -1; those of ``account`` are -1 where a row names
+    none.
     """
     ids = [_dense(column) for column in (skill, agent) if column is not None]
     if level is not None:
         ids.append((level.astype(np.int64), len(LEVELS)))
+    if dim is not None:
+        ids.append((dim[0].astype(np.int64), max(dim[1], 1)))
     if len(ids) > 1:  # the id pairs that occur: a few thousand, not 50 x 1000 x 6
         pair = ids[0][0]
         for codes, width in ids[1:]:
@@ -151,11 +160,13 @@ def _match(old: Facts, new: Facts) -> np.ndarray:
         return None if a is None or b is None else np.concatenate([a, b])
 
     stamp = np.concatenate([old.stamp, new.stamp])
+    dims = joined(old.dim, new.dim)
     key, size = keys_of(stamp=stamp, skill=joined(old.skill, new.skill),
                         agent=joined(old.agent, new.agent),
                         metric=(np.concatenate([old.metric, new.metric]), len(old.metrics)),
                         account=(np.concatenate([old.account, new.account]),
-                                 len(old.accounts)))
+                                 len(old.accounts)),
+                        dim=None if dims is None else (dims, len(old.dim_values)))
     stored, wanted = key[:len(old)], key[len(old):]
     if size <= _DENSE_CELLS:
         slot = np.full(size, -1, np.int64)
