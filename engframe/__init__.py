@@ -66,6 +66,7 @@ if TYPE_CHECKING:  # what the names below are, for type checkers and editors
     from engframe.names import Names, attach_names, read_names
     from engframe.parquet import read_parquet, to_parquet
     from engframe.reconcile import reconcile, summarize
+    from engframe.service_level import service_level
     from engframe.sync import sync
     from engframe.unflatten import unflatten
 
@@ -90,6 +91,7 @@ _LAZY: Final = {
     "repair_dataset": "engframe.history",
     "scan": "engframe.lazy",
     "select": "engframe.derive",
+    "service_level": "engframe.service_level",
     "summarize": "engframe.reconcile",
     "sync": "engframe.sync",
     "to_parquet": "engframe.parquet",
@@ -150,6 +152,7 @@ __all__ = [
     "repair_dataset",
     "scan",
     "select",
+    "service_level",
     "summarize",
     "sync",
     "to_parquet",

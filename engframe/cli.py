@@ -278,10 +278,18 @@ def _query_options(parser: argparse.ArgumentParser, *, interval: int | None,
         group.add_argument("--interval", type=int, default=interval,
                            help="interval size in minutes, >= 5 and a divisor of the "
                                 f"timeframe (default: {shown})")
-    group.add_argument("--skills", default="all",
-                       help="'all', or skill ids separated by commas (default: all)")
-    group.add_argument("--agents", default="all",
-                       help="'all', or agent ids separated by commas (default: all)")
+    group.add_argument("--skills", default=None,
+                       help="'all', or skill ids separated by commas (default: all, for the "
+                            "methods that take skills)")
+    group.add_argument("--agents", default=None,
+                       help="'all', or agent ids separated by commas (default: all, for the "
+                            "methods that take agents)")
+    if not several_methods:
+        group.add_argument("--groups", default=None,
+                           help="sla: 'all', or agent group ids separated by commas")
+        group.add_argument("--histogram", default=None,
+                           help="sla: bucket lower bounds in seconds, multiples of 5, "
+                                "separated by commas (default: the API's 0,15,30,45,60,90,120)")
     conn = parser.add_argument_group("connection")
     conn.add_argument("--domain", help="the API host, skipping the Domain API lookup")
     conn.add_argument("--csds-url", help="the Domain API, e.g. a running 'engframe sim' "
@@ -320,7 +328,7 @@ def _client_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def _none_if_empty(ids: str) -> str | None:
+def _none_if_empty(ids: str | None) -> str | None:
     return ids or None
 
 
@@ -371,10 +379,17 @@ def _run_fetch(args: argparse.Namespace) -> int:
 
     if args.output:
         check_destination(args.output, probe=True)  # before the fetch, not after it
-    df = load_live(account=args.account, timeframe=args.timeframe, interval=args.interval,
-                   skills=_none_if_empty(args.skills), agents=_none_if_empty(args.agents),
-                   refresh=args.refresh, names=args.names, method=args.method,
-                   **_client_options(args))
+    from engframe.methods import get_method
+
+    found = get_method(args.method, parameter="--method")
+    ids = {name: (given if given else "all" if name in found.ids else None)
+           for name, given in (("skills", args.skills), ("agents", args.agents))}
+    df = load_live(account=args.account,
+                   timeframe=None if found.snapshot else args.timeframe,
+                   interval=args.interval, skills=_none_if_empty(ids["skills"]),
+                   agents=_none_if_empty(ids["agents"]), groups=_none_if_empty(args.groups),
+                   histogram=_none_if_empty(args.histogram), refresh=args.refresh,
+                   names=args.names, method=args.method, **_client_options(args))
     output = args.output or _default_output(df)
     _write_frame(df, output, layout=args.layout)
     window = df.attrs.get("window") or {}
@@ -505,10 +520,11 @@ def _run_sync(args: argparse.Namespace) -> int:
 
     # only what was given: sync's own defaults decide the rest
     query = {"timeframe": args.timeframe} if args.timeframe is not None else {}
+    ids = {name: given for name, given in (("skills", args.skills), ("agents", args.agents))
+           if given}  # absent: sync's own default, every id for the methods that take it
     sync(args.root, account=args.account, interval=args.interval, method=args.method,
-         skills=_none_if_empty(args.skills), agents=_none_if_empty(args.agents),
          every=args.every, times=args.times, on_export=report, names=args.names, **query,
-         **_client_options(args))
+         **ids, **_client_options(args))
     return EXIT_OK
 
 

@@ -1,4 +1,6 @@
-"""Pictures of tidy frames: metric time series, rankings, and reconciliation drift.
+"""Pictures of tidy frames: metric time series, rankings, reconciliation drift, and the
+Operational Realtime charts (the queue by hour, agents' states by team, the service-level
+curve: :mod:`engframe._plot_ops`).
 
 matplotlib is imported when a function runs, not when engframe is imported. Every
 function draws on ``ax`` when given, else on a new figure, and returns the Axes; all
@@ -35,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from engframe._keys import run_starts
+from engframe._plot_ops import STATE_COLORS, queue, service_curve, states
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
 from engframe.derive._attrs import WINDOW_MS
 from engframe.derive._core import _check_tz, check_components
@@ -68,9 +71,13 @@ __all__ = [
     "OTHER",
     "PARTIAL_NOTE",
     "PARTIAL_STYLES",
+    "STATE_COLORS",
     "STATUS_COLORS",
     "drift",
+    "queue",
     "ranking",
+    "service_curve",
+    "states",
     "timeseries",
 ]
 

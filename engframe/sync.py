@@ -43,7 +43,7 @@ from engframe.errors import (
 )
 from engframe.history import BUCKETS, ExportResult, export, history_state
 from engframe.limits import MAX_EVERY, MIN_EVERY
-from engframe.methods import DEFAULT_METHOD, METHODS, get_method
+from engframe.methods import DEFAULT_METHOD, METHODS, Method, get_method
 from engframe.names import Names
 from engframe.query import IdsLike
 from engframe.window import BUCKET_MINUTES, BUCKET_MS, MAX_TIMEFRAME, bucket_ceil, bucket_floor
@@ -212,8 +212,9 @@ def sync(
     method : str or sequence of str, default "engactivity"
         The method(s) to sync, each turn one after the other (``["engactivity",
         "msgconversation", "msgcsatdistribution"]``), into one history: a table set per
-        method. A method without intervals (msgcsatdistribution) is fetched in windows
-        that start where the stored ones end (:func:`plan_window`).
+        method. A method without intervals (msgcsatdistribution, sla) is fetched in windows
+        that start where the stored ones end (:func:`plan_window`); a snapshot method
+        (queuestate) is fetched each turn into its snapshot table.
     timeframe : int, optional
         Minutes to fetch each turn. Default: what the history lacks (from the oldest
         bucket not yet complete, ``margin`` minutes earlier; the whole 24 hours at first).
@@ -222,7 +223,8 @@ def sync(
         Must be 5: a synced history keeps the API's 5-minute buckets, on which every fetch
         lines up; coarser periods are derived when reading.
     skills, agents : "all", iterable of int, comma string or None, default "all"
-        Which skills and agents.
+        Which skills and agents, for the methods that take them (queuehealth, sla and
+        queuestate take skills only, agentactivity agents only).
     every : float, optional
         Repeat every this many minutes (start to start, from :data:`MIN_EVERY` to
         :data:`MAX_EVERY`; turns are at least :data:`MIN_PAUSE` seconds apart); ``None``
@@ -334,7 +336,19 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
           skills: IdsLike, agents: IdsLike, margin: int, names: bool,
           method: str = DEFAULT_METHOD) -> SyncResult | None:
     now = round(client.clock() * 1000)
-    windows = METHODS[method].windows
+    found = METHODS[method]
+    windows = found.windows
+    if found.snapshot:  # queuestate: the moment of each turn, into its snapshot table
+        log.info("sync: taking a snapshot of %s for account %s", method, client.account)
+        chosen_skills, chosen_agents = _ids_for(found, skills, agents)
+        frame = client.frame(method=method, refresh=True, skills=chosen_skills,
+                             agents=chosen_agents)
+        result = _export(frame, root, account=client.account,
+                         names=_names(client) if names else None)
+        return SyncResult(result.root, result.written, result.inserted, result.updated,
+                          result.unchanged, result.left_out, result.names,
+                          fetched=(str(frame.attrs.get("fetched_at", "")),) * 2, timeframe=0,
+                          lost=None, method=method)
     state = history_state(root, account=client.account, method=method,
                           since_ms=bucket_floor(now - MAX_TIMEFRAME * _MINUTE_MS))
     if windows:
@@ -356,9 +370,10 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
                     "lost", method, _iso(plan.lost[0]), _iso(plan.lost[1]))
     log.info("sync: fetching the last %d minutes of %s for account %s", minutes, method,
              client.account)
+    chosen_skills, chosen_agents = _ids_for(found, skills, agents)
     frame = client.frame(method=method, timeframe=minutes,
-                         interval=None if windows else BUCKET_MINUTES, skills=skills,
-                         agents=agents, refresh=True)
+                         interval=None if windows else BUCKET_MINUTES, refresh=True,
+                         skills=chosen_skills, agents=chosen_agents)
     result = _export(frame, root, account=client.account,
                      names=_names(client) if names else None)
     window = frame.attrs.get("window") or {}
@@ -370,6 +385,17 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
         lost=None if plan.lost is None else (_iso(plan.lost[0]), _iso(plan.lost[1])),
         method=method,
     )
+
+
+def _ids_for(method: Method, skills: IdsLike, agents: IdsLike) -> tuple[IdsLike, IdsLike]:
+    """The skills and agents of a turn that ``method`` takes (queuehealth no agents,
+    agentactivity no skills); an id it requires is ``"all"`` when not given."""
+    chosen = [value if name in method.ids else None
+              for name, value in (("skills", skills), ("agents", agents))]
+    for position, name in enumerate(("skills", "agents")):
+        if name in method.required and chosen[position] is None:
+            chosen[position] = "all"
+    return chosen[0], chosen[1]
 
 
 def _export(frame: Any, root: str | os.PathLike[str], *, account: str,

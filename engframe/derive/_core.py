@@ -33,6 +33,7 @@ from engframe.derive._select import (
     missing_key_hint,
     span_mask,
 )
+from engframe.derive._states import by_states
 from engframe.errors import FrameError, MetricError, OptionError
 from engframe.methods import HOURS, Formula
 from engframe.methods.engactivity import DERIVED
@@ -360,6 +361,8 @@ def derive(
     names = [f.name for f in formulas]
     if len(set(names)) != len(names):
         raise MetricError(f"{where}: metrics= names a metric twice: {names!r}")
+    if len(methods) <= 1:  # agentactivity's states and reasons (several: method by method)
+        df, formulas = by_states(df, formulas, keys)
     check_components(df, formulas, where=where,
                      derived=[f.name for f in default_formulas(methods)])
     plan = plan_formulas(df, formulas, methods, seconds_per_unit=seconds, where=where)

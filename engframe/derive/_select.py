@@ -37,7 +37,8 @@ LEVEL_PREFERENCE: Final[dict[tuple[bool, bool], tuple[str, ...]]] = {
     (True, True): ("skill_agent",),
     (True, False): ("skill", "skill_agent"),
     (False, True): ("agent", "skill_agent"),
-    (False, False): ("account", "skills_total", "agents_total"),
+    # a frame without totals (agentactivity sends none) adds up its agents
+    (False, False): ("account", "skills_total", "agents_total", "agent"),
 }
 
 #: ``by`` keys that split time: asking for them makes ``interval`` the default span.
@@ -152,6 +153,8 @@ def choose_span(df: pd.DataFrame, *, by: Collection[str], span: str | None, wher
     present = set(_present(df, "span"))
     if TIME_KEYS & set(by) and "interval" in present:
         return "interval"
+    if "timeframe" not in present and "interval" not in present and "snapshot" in present:
+        return "snapshot"  # a snapshot method's frame (queuestate)
     return "timeframe" if "timeframe" in present else "interval"
 
 

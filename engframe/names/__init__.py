@@ -26,7 +26,7 @@ Examples
 0  Dana Levi           Tier 1
 """
 
-from engframe.names._agent_skills import agent_skills
+from engframe.names._agent_skills import agent_skills, spread_to_skills
 from engframe.names._endpoints import CONFIG_SERVICE, NAMES_EXPIRE_AFTER
 from engframe.names._files import NAMES_FOLDER, find_names, read_names
 from engframe.names._join import NAME_COLUMNS, attach_names
@@ -53,4 +53,5 @@ __all__ = [
     "parse_agents",
     "parse_skills",
     "read_names",
+    "spread_to_skills",
 ]

@@ -61,3 +61,61 @@ def agent_skills(agents: pd.DataFrame) -> pd.DataFrame:
     ids = agents.loc[known, "agent"].astype("Int64").to_numpy()
     return pd.DataFrame({"agent": pd.array(np.repeat(ids, counts), dtype="Int64"),
                          "skill": skills})
+
+
+def spread_to_skills(df: pd.DataFrame, agents: pd.DataFrame) -> pd.DataFrame:
+    """Per-agent rows repeated under each skill the agent serves, for per-skill views.
+
+    agentactivity gives each agent's times, not per skill; an agent serves several skills
+    (the Account Configuration API's ``skillIds``). This gives every ``agent`` row one copy
+    per skill the agent serves, with ``skill`` set and level ``skill_agent``, so that
+    ``engframe.derive(spread, by="skill")`` sums each skill's agents. An agent serving two
+    skills counts in both: the skills' values do not add up to the agents' total (which is
+    why this is a view you ask for, never the frame's own rows). Agents without skills, and
+    rows of other levels, are left out.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A tidy frame (agentactivity's, or any other with ``agent`` rows).
+    agents : pandas.DataFrame
+        The agents table with ``skill_ids`` (:attr:`engframe.names.Names.agents`,
+        :meth:`engframe.Client.agents`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``agent`` rows, repeated per skill, level ``skill_agent``; same columns.
+
+    Raises
+    ------
+    FrameError
+        As :func:`agent_skills`.
+
+    Examples
+    --------
+    >>> import engframe
+    >>> df = engframe.flatten("data/samples/operational/agentactivity.json")
+    >>> agents = pd.DataFrame({"agent": [2, 3], "skill_ids": ["10,11", "11"]})
+    >>> spread = spread_to_skills(df, agents)
+    >>> engframe.derive(spread, by="skill", metrics=["loggedIn"])["value"].tolist()
+    [7200.0, 14400.0]
+    """
+    pairs = agent_skills(agents)
+    rows = df[(df["level"].astype(str) == "agent").to_numpy(bool)]
+    agent = rows["agent"].astype("Int64").to_numpy(np.int64, na_value=-1)
+    served = pd.Index(pairs["agent"].to_numpy(np.int64))
+    order = np.argsort(served.to_numpy(), kind="stable")
+    sorted_agents = served.to_numpy()[order]
+    low = np.searchsorted(sorted_agents, agent, side="left")
+    high = np.searchsorted(sorted_agents, agent, side="right")
+    counts = high - low
+    take = np.repeat(np.arange(len(rows)), counts)
+    which = np.concatenate([order[a:b] for a, b in zip(low, high, strict=True)]) if len(
+        take) else np.zeros(0, np.int64)
+    out = rows.take(take).reset_index(drop=True)
+    out["skill"] = pd.array(pairs["skill"].to_numpy(np.int64)[which], dtype="Int64")
+    levels = out["level"].cat.categories
+    out["level"] = pd.Categorical(["skill_agent"] * len(out), categories=levels)
+    out.attrs = dict(df.attrs)
+    return out

@@ -1,0 +1,77 @@
+"""agentactivity in ``derive``: a state's times named ``metric@State``, reasons by reason.
+
+An agentactivity frame holds each agent's times per state (the ``state`` column: Logged in,
+Online, Back soon, Away) and, for Away, per reason (the ``reason`` column). Logged in is the
+whole of the other states and the reasons break Away down, so no sum may mix them. ``derive``
+reads them this way:
+
+- by anything but ``state`` and ``reason`` (an agent, a team, an hour, ...): a formula names
+  one state's time as ``<metric>@<State>`` (``chatting@Logged in``); a plain metric name
+  means the whole, Logged in (``derive(df, metrics=["chatting"], by="agent")`` is each
+  agent's time chatting). The catalogue's utilization, saturation and shares per state are
+  written so (:mod:`engframe.methods.agentactivity`);
+- by ``state``: each state's own times (the reasons left out), a formula's ``@State`` dropped:
+  utilization by state is the share of each state's time spent chatting;
+- by ``reason``: each Away reason's own times, likewise.
+
+Examples
+--------
+>>> import engframe
+>>> df = engframe.flatten("data/samples/operational/agentactivity.json")
+>>> engframe.derive(df, by="agent", metrics=["utilization"])["value"].round(3).tolist()
+[0.345, 0.345]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from engframe.methods import Formula
+from engframe.methods.agentactivity import AT, LOGGED_IN
+from engframe.schema import REASON_COLUMN, STATE_COLUMN, categorical
+
+__all__ = ["by_states"]
+
+
+def _renamed(terms: object, rename: dict[str, str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for name, weight in dict(terms).items():  # type: ignore[call-overload]
+        target = rename.get(name, name)
+        out[target] = out.get(target, 0.0) + weight
+    return out
+
+
+def by_states(df: pd.DataFrame, formulas: Sequence[Formula],
+              keys: Sequence[str]) -> tuple[pd.DataFrame, list[Formula]]:
+    """The frame and formulas ``derive`` reads for an agentactivity frame (see the module).
+
+    A frame without a ``state`` column comes back as it is.
+    """
+    if STATE_COLUMN not in df.columns:
+        return df, list(formulas)
+    reason = df[REASON_COLUMN].isna().to_numpy() if REASON_COLUMN in df.columns else np.ones(
+        len(df), bool)
+    split = REASON_COLUMN in keys or STATE_COLUMN in keys
+    keep = ~reason if REASON_COLUMN in keys else reason
+    part = df.take(np.flatnonzero(keep)).reset_index(drop=True)
+    part.attrs = df.attrs
+    components = {c for f in formulas for c in f.components}
+    if split:
+        rename = {c: c.split(AT, 1)[0] for c in components if AT in c}
+    else:
+        metric = part["metric"].astype(str).to_numpy()
+        state = part[STATE_COLUMN].astype(object).to_numpy()
+        qualified = np.where(pd.isna(state), metric,
+                             np.char.add(np.char.add(metric.astype(str), AT),
+                                         np.array([str(s) for s in state])))
+        codes, names = pd.factorize(qualified)
+        part["metric"] = categorical(codes.astype(np.int64), [str(n) for n in names])
+        rename = {c: f"{c}{AT}{LOGGED_IN}" for c in components if AT not in c}
+    if not rename:
+        return part, list(formulas)
+    changed = [Formula(f.name, _renamed(f.numerator, rename), _renamed(f.denominator, rename),
+                       f.unit, f.description, f.scale, f.label) for f in formulas]
+    return part, changed
