@@ -144,7 +144,7 @@ def _values(df: pd.DataFrame, method: str | None = None) -> list[Any]:
                          "holds finite numbers only (derived metrics are not part of one)")
     as_int = values == np.floor(values)
     floats = df.attrs.get("float_metrics")
-    if floats is None and method in METHODS:
+    if floats is None and method is not None and method in METHODS:
         floats = [m.name for m in METHODS[method].metrics if m.json_float]
     if floats is not None:
         as_int &= ~df["metric"].isin(list(floats)).to_numpy(bool)
