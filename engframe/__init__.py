@@ -1,6 +1,9 @@
-"""engframe: LivePerson Engagement Activity data as tidy pandas frames.
+"""engframe: LivePerson real-time data (chat and messaging) as tidy pandas frames.
 
-The main functions, in the order the data flows::
+Every method engframe knows (Engagement Activity, Messaging Conversation, Messaging CSAT
+Distribution) is described in its catalogue, ``engframe.methods``: the request, the response
+shape, and each metric's kind, which says how it aggregates. The main functions, in the order
+the data flows::
 
     engframe.load(source_or_query)    saved responses (file, folder) or a live query -> frame
     engframe.flatten(response)        one response (dict, JSON text, file) -> the tidy frame

@@ -690,7 +690,10 @@ class Client:
         def check(body: bytes) -> None:
             # A complete, well-formed JSON object, or the cache never keeps it (what it
             # holds is checked by flatten, which drops a bad answer from the cache).
-            check_json_object(body, source=shown)
+            try:
+                check_json_object(body, source=shown)
+            except ResponseError as exc:
+                raise exc.with_context(method=query.method) from None
 
         role = self._discovery.role(DATA_SERVICE)
         if post:
@@ -751,15 +754,16 @@ class Client:
         }
 
     def _envelope(self, fetched: _Fetched) -> dict[str, Any]:
+        method = fetched.query.method
         try:
             response = decode_json(fetched.content, source=fetched.url)
-        except ResponseError:
+        except ResponseError as exc:
             self._unusable(fetched)
-            raise
+            raise exc.with_context(method=method) from None
         if not isinstance(response, dict):
             self._unusable(fetched)
             raise ResponseError("", "a JSON object", type(response).__name__,
-                                source=fetched.url)
+                                source=fetched.url, method=method)
         self._save(fetched)
         return {**self._head(fetched), "response": response}
 
@@ -771,9 +775,10 @@ class Client:
             if not exc.path:  # the envelope is ours: only the answer's JSON can break it
                 raise ResponseError("", "complete, valid JSON", f"broken or cut-off JSON "
                                     f"({len(fetched.content)} bytes received)",
-                                    source=fetched.url) from None
+                                    source=fetched.url, method=fetched.query.method) from None
             path = "" if exc.path == "response" else exc.path
-            raise ResponseError(path, exc.expected, exc.found, source=fetched.url) from None
+            raise ResponseError(path, exc.expected, exc.found, source=fetched.url,
+                                method=exc.method or fetched.query.method) from None
         self._save(fetched)
         return frame
 

@@ -93,27 +93,44 @@ class ResponseError(EngframeError, ValueError):
         What is there instead (its type and a short repr).
     source : str or None
         The file the response came from, when it came from a file.
+    method : str or None
+        The API method the response answers (``msgconversation``), when known: the
+        envelope's request says it, or the metric names read before the error do.
     """
 
     def __init__(
-        self, path: str, expected: str, found: str, *, source: str | None = None
+        self, path: str, expected: str, found: str, *, source: str | None = None,
+        method: str | None = None,
     ) -> None:
         self.path = path
         self.expected = expected
         self.found = found
         self.source = source
+        self.method = method
         where = path or "(top level)"
-        prefix = f"{source}: " if source else ""
+        if source and method:
+            prefix = f"{source} ({method} response): "
+        elif source or method:
+            prefix = f"{source}: " if source else f"{method} response: "
+        else:
+            prefix = ""
         super().__init__(f"{prefix}{where}: expected {expected}, found {found}")
 
+    def with_context(self, *, source: str | None = None,
+                     method: str | None = None) -> ResponseError:
+        """The same error, with the source and method said (those it already has kept)."""
+        return ResponseError(self.path, self.expected, self.found,
+                             source=self.source or source, method=self.method or method)
+
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_response_error, (self.path, self.expected, self.found, self.source))
+        return (_rebuild_response_error,
+                (self.path, self.expected, self.found, self.source, self.method))
 
 
 def _rebuild_response_error(
-    path: str, expected: str, found: str, source: str | None
+    path: str, expected: str, found: str, source: str | None, method: str | None = None
 ) -> ResponseError:
-    return ResponseError(path, expected, found, source=source)
+    return ResponseError(path, expected, found, source=source, method=method)
 
 
 class FrameError(EngframeError, ValueError):

@@ -655,7 +655,9 @@ def reconcile(
         most ``n // 2`` seconds either way; truncated, fall short of it by at most
         ``n - 1`` seconds and never exceed it.
     relations : iterable of Relation
-        The relations to check; default :data:`engframe.scope.RELATIONS`.
+        The relations between levels and spans to check; default
+        :data:`engframe.scope.RELATIONS` (the checks among a metric map's metrics follow
+        the frame's methods).
 
     Returns
     -------
@@ -671,9 +673,13 @@ def reconcile(
         ``fetched_at``
         where the frame stacks fetches of the same periods), then ``skill_name`` and
         ``agent_name`` if the frame has them (:func:`engframe.names.attach_names`).
-        Metrics sent as JSON floats (averages and scores of other APIs:
-        ``df.attrs["float_metrics"]``; without that record, a metric holding a fraction)
-        do not add up and are not checked.
+        By kind (:mod:`engframe.methods`): counts and duration totals are checked between
+        levels and spans; the identities among a method's metrics (``resolved_by_type``,
+        ``answers_by_score``, ...) in every metric map; averages and ratios against their
+        own sums (``average_vs_its_sums``, ``ratio_vs_its_counts``) within the API's
+        32-bit float rounding. A metric the catalogue does not know and sent as JSON floats
+        (``df.attrs["float_metrics"]``; without that record, one holding a fraction) is
+        not checked. Each method's checks carry its name in ``method``.
 
     Raises
     ------

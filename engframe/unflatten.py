@@ -9,7 +9,7 @@ import pandas as pd
 
 from engframe._rebuild import BUILDERS, Builder
 from engframe.errors import FrameError
-from engframe.methods import METHODS
+from engframe.methods import METHODS, infer
 from engframe.schema import (
     AGENTS_KEY,
     BUCKET_COLUMN,
@@ -35,8 +35,10 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
     ``unflatten(flatten(r)) == r`` for every valid response ``r``: ids become string keys
     again, integers stay integers and floats floats. In a float64 frame the metrics
     ``df.attrs["float_metrics"]`` lists come back as floats and the others as integers;
-    without that attribute, integral values come back as integers and the others as floats
-    (equal to the original either way). Intervals come back in the order their rows appear.
+    without that attribute, the metrics the frame's method sends as floats (the catalogue,
+    :mod:`engframe.methods`: msgconversation's averages) come back as floats, other
+    integral values as integers and the rest as floats (equal to the original either way).
+    Intervals come back in the order their rows appear.
     Valid here means what the API sends: every metric map holds at least one metric, a
     skill lists its ``metricsPerAgent`` (possibly empty) and an ``agentsMetrics`` or skills
     element its ``metricsPerAgent``/``metricsPerSkill`` (possibly empty); such empty maps
@@ -60,9 +62,9 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
     Raises
     ------
     FrameError
-        If the frame is not a tidy frame, holds several responses, values that are not
-        numbers or not finite (NaN: derived metrics are not part of a response), or two
-        rows claim the same value.
+        If the frame is not a tidy frame, holds several responses or several methods,
+        values that are not numbers or not finite (NaN: derived metrics are not part of a
+        response), or two rows claim the same value.
 
     Examples
     --------
@@ -77,8 +79,10 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
             f"unflatten: the frame holds {df['source'].nunique()} responses (column 'source'); "
             "select one, e.g. df[df['source'] == name]"
         )
-    values = _values(df)
-    layout = _layout(df)
+    method = _method(df)
+    values = _values(df, method)
+    layout = METHODS[method].layout.name if method is not None and method in METHODS else (
+        "sections")
     if layout != "sections":
         return _rebuilt(df, values, BUILDERS[layout]({str(k): v for k, v in df.attrs.items()}))
     spellings = df.attrs.get("spellings", {})
@@ -110,17 +114,6 @@ def unflatten(df: pd.DataFrame) -> dict[str, Any]:
             )
         metrics[metric] = value
     return builder.response()
-
-
-def _layout(df: pd.DataFrame) -> str:
-    """The response shape of the frame's method (Engagement Activity's when unknown)."""
-    if METHOD_COLUMN not in df.columns:
-        return "sections"
-    methods = [str(m) for m in pd.unique(df[METHOD_COLUMN].dropna())]
-    if len(methods) > 1:
-        raise FrameError(f"unflatten: the frame holds {len(methods)} methods "
-                         f"({', '.join(methods)}); a response is one method's")
-    return METHODS[methods[0]].layout.name if methods and methods[0] in METHODS else "sections"
 
 
 def _rebuilt(df: pd.DataFrame, values: list[Any], builder: Builder) -> dict[str, Any]:
@@ -164,7 +157,21 @@ def _ids(column: pd.Series) -> list[int | None]:
             for identifier, missing in zip(ids, column.isna().tolist(), strict=True)]
 
 
-def _values(df: pd.DataFrame) -> list[Any]:
+def _method(df: pd.DataFrame) -> str | None:
+    """The method the frame's response answers (its ``method`` column, else its metrics)."""
+    if METHOD_COLUMN in df.columns:
+        named = sorted({str(v) for v in pd.unique(df[METHOD_COLUMN].dropna())})
+        if len(named) > 1:
+            raise FrameError(f"unflatten: the frame holds {len(named)} methods (column "
+                             f"{METHOD_COLUMN!r}: {', '.join(named)}); a response answers one: "
+                             f"select it, e.g. df[df[{METHOD_COLUMN!r}] == {named[0]!r}]")
+        if named:
+            return named[0]
+    found = infer(str(m) for m in pd.unique(df["metric"].dropna()))
+    return None if found is None else found.name
+
+
+def _values(df: pd.DataFrame, method: str | None = None) -> list[Any]:
     """The values as the response held them: Python ints, and floats where it had floats."""
     column = df["value"]
     kind = column.dtype.kind if isinstance(column.dtype, np.dtype) else ""
@@ -181,6 +188,8 @@ def _values(df: pd.DataFrame) -> list[Any]:
                          "holds finite numbers only (derived metrics are not part of one)")
     as_int = values == np.floor(values)
     floats = df.attrs.get("float_metrics")
+    if floats is None and method is not None and method in METHODS:
+        floats = [m.name for m in METHODS[method].metrics if m.json_float]
     if floats is not None:
         as_int &= ~df["metric"].isin(list(floats)).to_numpy(bool)
     rebuilt = values.astype(object)

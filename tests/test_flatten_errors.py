@@ -68,10 +68,27 @@ def test_non_numeric_agent_key_is_named_with_its_path():
                                   "metricsTotals": {"totalHandlingTime": 1}}}
     error = error_for(response)
     assert error.path == 'agentsMetrics.metricsPerAgent["agentX"]'
+    assert error.method == "engactivity"  # its metric names say so
     assert str(error) == (
-        "agentsMetrics.metricsPerAgent[\"agentX\"]: expected a numeric agent id, "
-        "found string 'agentX'"
+        "engactivity response: agentsMetrics.metricsPerAgent[\"agentX\"]: expected a "
+        "numeric agent id, found string 'agentX'"
     )
+
+
+def test_an_error_names_the_method_from_the_envelope_or_the_metrics(tmp_path):
+    doc = {"agentsMetrics": {"metricsPerAgent": {"2": {"totalResolvedConversations": "x"}}}}
+    assert error_for(doc).method == "msgconversation"
+    wrapped = {"request": {"method": "msgcsatdistribution"}, "response": {
+        "agentsMetrics": {"metricsPerAgent": [1]}}}
+    path = tmp_path / "csat.json"
+    path.write_text(json.dumps(wrapped))
+    with pytest.raises(engframe.ResponseError) as caught:
+        engframe.flatten(path)
+    assert str(caught.value) == (
+        f"{path} (msgcsatdistribution response): agentsMetrics.metricsPerAgent: expected an "
+        "object of agents by id, found array [1]")
+    # metrics no method owns: no method to name
+    assert error_for({"metricsTotals": {"custom": "x"}}).method is None
 
 
 def test_non_numeric_skill_key_is_named_with_its_path(sample):

@@ -145,3 +145,87 @@ def test_handling_times_by_type_within_rounding_are_rounding() -> None:
     assert rows(checks, "resolved_by_type", level="agent", agent=2)["status"].tolist() == ["ok"]
     assert rows(checks, "handling_time_by_type", level="agent", agent=2)[
         "status"].tolist() == ["rounding"]
+
+
+# -- the simulator's answers: clean, and drift injected into each relation is caught --------
+
+@pytest.fixture(scope="module")
+def simulated() -> dict[str, dict[str, Any]]:
+    from tests.simfetch import BASE_MS, MINUTE, sim_client
+
+    with sim_client(BASE_MS + 7 * MINUTE + 31_000) as (_clock, client):
+        return {method: client.fetch(method=method, timeframe=60, skills="all", agents="all",
+                                     **({"interval": 5} if method == "msgconversation" else {}))
+                for method in ("msgconversation", "msgcsatdistribution")}
+
+
+@pytest.mark.parametrize("method", ["msgconversation", "msgcsatdistribution"])
+def test_the_simulators_answers_reconcile_clean(simulated: dict[str, dict[str, Any]],
+                                                method: str) -> None:
+    checks = checks_of(simulated[method])
+    assert (checks["method"] == method).all()
+    assert set(checks["status"].astype(str)) <= {"ok", "rounding"}
+    expected = {"skills_vs_skills_total", "agents_vs_agents_total", "skill_agents_vs_skill",
+                "skill_agents_vs_agent", "skills_total_vs_agents_total"}
+    expected |= ({"resolved_by_type", "handling_time_by_type", "average_vs_its_sums",
+                  "intervals_vs_timeframe"} if method == "msgconversation" else
+                 {"answers_by_score", "positive_by_score", "ratio_vs_its_counts"})
+    assert set(checks["relation"].astype(str)) >= expected
+
+
+def _busy(response: dict[str, Any]) -> tuple[str, str]:
+    """A skill and one of its agents with conversations the agent resolved."""
+    for skill, block in response["skillsMetricsPerAgent"]["metricsPerSkill"].items():
+        for agent, values in block["metricsPerAgent"].items():
+            if skill != "-1" and values["resolvedConversations_byCCP"]:
+                return skill, agent
+    raise AssertionError("no busy agent")
+
+
+def _inject(response: dict[str, Any], where: str, skill: str, agent: str) -> None:
+    top_skills = response["skillsMetricsPerAgent"]
+    top_agents = response["agentsMetrics"]
+    if where == "agent_type":
+        top_agents["metricsPerAgent"][agent]["resolvedConversations_byCCP"] += 5
+    elif where == "agent_time":
+        top_agents["metricsPerAgent"][agent]["totalHandlingTime_resolvedConversations"] += 900
+    elif where == "agent_average":
+        top_agents["metricsPerAgent"][agent]["avgTime_resolvedConversations_byCCP"] += 1.0
+    elif where == "agents_total":
+        top_agents["metricsTotals"]["resolvedConversations_bySystem"] += 4
+    elif where == "skills_total":
+        top_skills["metricsTotals"]["resolvedConversations_bySystem"] += 4
+    elif where == "skill":
+        top_skills["metricsPerSkill"][skill]["metricsTotals"]["resolvedConversations_byCCP"] += 3
+    elif where == "skill_agent":
+        top_skills["metricsPerSkill"][skill]["metricsPerAgent"][agent][
+            "resolvedConversations_byConsumer"] += 3
+    elif where == "interval":
+        newest = response["metricsByIntervals"][0]["metricsData"]["agentsMetrics"]
+        newest["metricsPerAgent"].setdefault(agent, {}).setdefault(
+            "resolvedConversations_byCCP", 0)
+        newest["metricsPerAgent"][agent]["resolvedConversations_byCCP"] += 2
+
+
+@pytest.mark.parametrize(("where", "relation", "level", "at"), [
+    ("agent_type", "resolved_by_type", "agent", "agent"),
+    ("agent_time", "handling_time_by_type", "agent", "agent"),
+    ("agent_average", "average_vs_its_sums", "agent", "agent"),
+    ("agents_total", "agents_vs_agents_total", "agents_total", None),
+    ("skills_total", "skills_vs_skills_total", "skills_total", None),
+    ("skills_total", "skills_total_vs_agents_total", "agents_total", None),
+    ("skill", "skill_agents_vs_skill", "skill", "skill"),
+    ("skill_agent", "skill_agents_vs_agent", "agent", "agent"),
+    ("interval", "intervals_vs_timeframe", "agent", "agent"),
+])
+def test_drift_injected_into_each_msgconversation_relation_is_a_mismatch(
+        simulated: dict[str, dict[str, Any]], where: str, relation: str, level: str,
+        at: str | None) -> None:
+    envelope = copy.deepcopy(simulated["msgconversation"])
+    skill, agent = _busy(envelope["response"])
+    _inject(envelope["response"], where, skill, agent)
+    place: dict[str, object] = {"level": level, "span": "timeframe"}
+    if at is not None:
+        place[at] = int(skill if at == "skill" else agent)
+    found = rows(checks_of(envelope), relation, **place)
+    assert "mismatch" in set(found["status"].astype(str)), found

@@ -106,3 +106,22 @@ def test_missing_columns_are_named():
 def test_not_a_frame():
     with pytest.raises(engframe.FrameError, match="found dict"):
         engframe.unflatten({"metricsTotals": {}})  # type: ignore[arg-type]
+
+
+def test_without_attrs_the_catalogue_says_which_metrics_are_floats(sample):
+    # a msgconversation frame that lost its attrs (a parquet file read by another tool):
+    # its averages come back as floats even where a value is whole, the counts as ints
+    df = engframe.flatten(sample("messaging/msgconversation"))
+    df.attrs.clear()
+    interval = engframe.unflatten(df)["metricsByIntervals"][0]["metricsData"]
+    assert type(interval["skillsMetricsPerAgent"]["metricsTotals"][
+        "avgTime_resolvedConversations"]) is float  # 0.0, whole
+    totals = engframe.unflatten(df)["skillsMetricsPerAgent"]["metricsTotals"]
+    assert type(totals["totalResolvedConversations"]) is int
+
+
+def test_a_frame_of_several_methods_is_refused_by_name(sample):
+    chat = engframe.flatten(sample("account"))
+    msg = engframe.flatten(sample("messaging/msgconversation"))
+    with pytest.raises(engframe.FrameError, match=r"2 methods.*engactivity, msgconversation"):
+        engframe.unflatten(pd.concat([chat, msg], ignore_index=True))

@@ -230,7 +230,8 @@ def flatten(response: Any, *, max_bytes: int = MAX_RESPONSE_BYTES) -> pd.DataFra
         try:
             return _flatten_document(decode_document(data))
         except ResponseError as exc:
-            raise ResponseError(exc.path, exc.expected, exc.found, source=path) from None
+            raise ResponseError(exc.path, exc.expected, exc.found, source=path,
+                                method=exc.method) from None
     return _flatten_document(decode_document(response))
 
 
@@ -264,6 +265,16 @@ def _flatten_unpaused(document: Document) -> pd.DataFrame:
         method in METHODS) else METRICS
     work = _Flattening(metrics=MetricNames(known), candidates=sorted(
         METHODS, key=lambda name: name != declared), layout=layout)
+    try:
+        return _flatten_work(document, work, method)
+    except ResponseError as exc:
+        # name the method: the envelope's or the shape's, else that of the metrics read so far
+        named = method if method is not None else _inferred(
+            _read_so_far(work) or _named_in(document))
+        raise exc.with_context(method=named) from None
+
+
+def _flatten_work(document: Document, work: _Flattening, method: str | None) -> pd.DataFrame:
     seen: dict[int, int] = {}
     for index, stamp in _intervals(document, work):
         if stamp in seen:
@@ -304,6 +315,36 @@ def _declared_method(document: Document) -> str | None:
     """The method the envelope's request names (the client records it), if any."""
     method = (document.request or {}).get("method")
     return method if isinstance(method, str) else None
+
+
+def _read_so_far(work: _Flattening) -> list[str]:
+    """The metric names of the values read before an error (to name the method)."""
+    names = work.metrics.names
+    codes = {int(code) for chunk in work.chunks for code in np.unique(chunk.metric_codes)}
+    return [names[code] for code in sorted(codes) if 0 <= code < len(names)]
+
+
+def _named_in(document: Document, *, budget: int = 100_000) -> list[str]:
+    """The catalogue's metric names the document holds (for an error's message).
+
+    Raw pieces are searched as bytes; decoded ones walked without recursion, over at most
+    ``budget`` containers, since the document may be the hostile one the error is about.
+    """
+    names = dict.fromkeys(name for method in METHODS.values() for name in method.metric_names)
+    found: set[str] = set()
+    stack: list[Any] = list(document.body.values())
+    while stack and budget > 0:
+        node = stack.pop()
+        budget -= 1
+        if isinstance(node, msgspec.Raw):
+            piece = bytes(node)
+            found.update(name for name in names if f'"{name}"'.encode() in piece)
+        elif isinstance(node, dict):
+            found.update(key for key in node if isinstance(key, str) and key in names)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return [name for name in names if name in found]
 
 
 def _inferred(used: list[str]) -> str | None:

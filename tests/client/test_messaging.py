@@ -131,6 +131,8 @@ def test_a_post_answer_that_is_not_json_is_refused(tmp_path: Any) -> None:
     with Scripted(lambda request: Answer(body=b"<html>no</html>")) as data_host:
         client = Client(ACCOUNT, auth=TOKEN, cache=False, environ={}, domain=data_host.url,
                         max_url_length=100)
-        with pytest.raises(engframe.ResponseError):
+        with pytest.raises(engframe.ResponseError) as caught:
             client.fetch(method="msgconversation", timeframe=60,
                          agents=list(range(10**9, 10**9 + 40)))
+        assert caught.value.method == "msgconversation"
+        assert "(msgconversation response)" in str(caught.value)
