@@ -11,7 +11,10 @@ with names. No account, no network beyond 127.0.0.1.
 It runs both families by default (``methods=``): the chat product's Engagement Activity,
 and messaging from the same simulated center: msgconversation (resolved conversations,
 handling time per resolution type, the resolution mix) and msgcsatdistribution (CSAT by
-skill and by team), into the same history (a table set per method).
+skill and by team), into the same history (a table set per method); and the chat
+product's Operational Realtime methods: queuehealth (speed of answer and abandonment by
+hour), agentactivity (agents' states per team: utilization, saturation, time away), sla
+(the service-level curve) and queuestate (the queues now, kept as a snapshot).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 
 from engframe import plot, sim
@@ -37,6 +41,7 @@ from engframe.parquet import to_parquet
 from engframe.plot import NO_GROUP
 from engframe.reconcile import reconcile, summarize
 from engframe.schema import concat_frames
+from engframe.service_level import service_level
 from engframe.sync import plan_window
 
 __all__ = ["DEFAULT_OUT", "DemoResult", "run_demo"]
@@ -52,8 +57,13 @@ GRAIN: Final = "hour"
 #: How many skills and agents the printed tables show.
 TOP: Final = 5
 _TABLE_METRICS: Final = ("totalChats", "avgInteractiveHandlingTime", "interactiveShare")
-#: The methods the demo runs unless told otherwise: both families.
-DEFAULT_METHODS: Final = ("engactivity", "msgconversation", "msgcsatdistribution")
+#: The methods the demo runs unless told otherwise: both families, and the chat product's
+#: queues, agent states, service level and queue state (Operational Realtime).
+DEFAULT_METHODS: Final = ("engactivity", "msgconversation", "msgcsatdistribution",
+                          "queuehealth", "agentactivity", "sla", "queuestate")
+#: The service levels the demo prints: answered within T seconds (edges of the default
+#: histogram).
+SERVICE_LEVELS: Final = (15, 30, 60)
 _MESSAGING_TABLE: Final = ("totalResolvedConversations", "avgTime_resolvedConversations",
                            "resolutionShare_byCCP")
 #: The columns naming each row of the derived file and the printed tables, beside its id.
@@ -105,8 +115,8 @@ def run_demo(
     echo : callable or None, default print
         Where progress lines go; ``None`` for silence.
     methods : sequence of str, default DEFAULT_METHODS
-        The methods to run (engactivity, msgconversation, msgcsatdistribution): both
-        families by default.
+        The methods to run (engactivity, msgconversation, msgcsatdistribution,
+        queuehealth, agentactivity, sla, queuestate): all of them by default.
 
     Returns
     -------
@@ -121,7 +131,10 @@ def run_demo(
         messaging, ``messaging_derived`` (per skill and hour, per agent and hour),
         ``messaging_volume`` (resolved conversations per hour by skill), ``messaging_aht``
         (handling time by resolution type), ``csat_derived`` (per skill, per agent),
-        ``csat_skills`` and ``csat_teams`` (CSAT by skill, by team).
+        ``csat_skills`` and ``csat_teams`` (CSAT by skill, by team); for the operational
+        methods, ``queue_derived`` (queuehealth per skill and hour), ``queue`` (speed of
+        answer and abandonment by hour), ``states_derived`` (agentactivity per agent and
+        hour), ``states`` (agents' states per team) and ``service_level`` (sla's curve).
 
     Raises
     ------
@@ -173,8 +186,9 @@ def run_demo(
     summaries: dict[str, str] = {}
     for method, frame in frames.items():
         window = frame.attrs.get("window", {})
-        say(f"{method}: fetched {len(frame):,} values, {window.get('start')} to "
-            f"{window.get('end')}, {frame['skill'].nunique()} skills, "
+        when = (f"now ({frame['fetched_at'].iloc[0]})" if METHODS[method].snapshot
+                and len(frame) else f"{window.get('start')} to {window.get('end')}")
+        say(f"{method}: fetched {len(frame):,} values, {when}, {frame['skill'].nunique()} skills, "
             f"{frame['agent'].nunique()} agents in {frame['agent_group'].nunique()} teams")
         all_checks[method] = reconcile(frame)
         summaries[method] = summarize(all_checks[method])
@@ -195,6 +209,15 @@ def run_demo(
         _conversations(frames["msgconversation"], folder, files, say)
     if "msgcsatdistribution" in frames:
         _satisfaction(frames["msgcsatdistribution"], folder, files, say)
+    if "queuehealth" in frames:
+        _queues(frames["queuehealth"], folder, files, say)
+    if "agentactivity" in frames:
+        _agent_states(frames["agentactivity"], folder, files, say)
+    if "sla" in frames:
+        _service(frames["sla"], folder, files, say)
+    if "queuestate" in frames:
+        say(_queue_now(frames["queuestate"]))
+        say("")
     files["drift"] = folder / "drift.png"
     checks = concat_frames(list(all_checks.values()))
     _save(plot.drift(checks), files["drift"])
@@ -291,6 +314,50 @@ def _satisfaction(frame: pd.DataFrame, folder: Path, files: dict[str, Path],
     say("")
 
 
+def _queues(frame: pd.DataFrame, folder: Path, files: dict[str, Path],
+            say: Callable[[str], Any]) -> None:
+    """queuehealth: speed of answer and abandonment per skill and hour, the queue chart."""
+    files.update({"queue_derived": folder / "queue-derived-wide.parquet",
+                  "queue": folder / "queue.png"})
+    account = ["account"] if "account" in frame.columns else []
+    to_parquet(derive(frame, by=[*account, "skill", *NAMED_BY["skill"], GRAIN]),
+               files["queue_derived"], layout="wide")
+    _save(plot.queue(frame), files["queue"])
+    say(f"queues: {files['queue_derived']}; chart {files['queue']}")
+    say("")
+    say(_queue_table(frame))
+    say("")
+
+
+def _agent_states(frame: pd.DataFrame, folder: Path, files: dict[str, Path],
+                  say: Callable[[str], Any]) -> None:
+    """agentactivity: utilization and the states' shares per agent and hour, per team."""
+    files.update({"states_derived": folder / "agent-states-derived-wide.parquet",
+                  "states": folder / "agent-states.png"})
+    account = ["account"] if "account" in frame.columns else []
+    to_parquet(derive(frame, by=[*account, "agent", *NAMED_BY["agent"], GRAIN]),
+               files["states_derived"], layout="wide")
+    _save(plot.states(frame, by="agent_group"), files["states"])
+    say(f"agent states: {files['states_derived']}; chart {files['states']}")
+    say("")
+    say(_states_table(frame))
+    say("")
+
+
+def _service(frame: pd.DataFrame, folder: Path, files: dict[str, Path],
+             say: Callable[[str], Any]) -> None:
+    """sla: the service-level curve, and the service level within a few T."""
+    files["service_level"] = folder / "service-level.png"
+    _save(plot.service_curve(frame), files["service_level"])
+    say(f"service level: chart {files['service_level']}")
+    edges = set(service_level(frame)["within"].tolist())
+    levels = service_level(frame, within=[t for t in SERVICE_LEVELS if t in edges])
+    say("service level (answered within T, of all chats): " + ", ".join(
+        f"{t} s {100 * v:.1f}%" for t, v in zip(levels["within"], levels["value"],
+                                                  strict=True)))
+    say("")
+
+
 def _save(axes: Any, path: Path) -> None:
     """Save a chart's whole figure as PNG, and close it."""
     from matplotlib import pyplot
@@ -365,6 +432,55 @@ def _csat_table(frame: pd.DataFrame) -> str:
                                       name="team"))
     return "CSAT by team (positive answers of all)\n" + top.to_string(
         float_format=lambda v: f"{v:,.2f}")
+
+
+def _queue_table(frame: pd.DataFrame) -> str:
+    """The top skills by connected chats: speed of answer, abandonment, queue size."""
+    columns = {"connectedEng": "connected", "avgTimeToAnswer": "ASA [s]",
+               "abandonmentRate": "abandoned", "averageQueueSize": "avg queue"}
+    derived = derive(frame, by=["skill", "skill_name"], metrics=list(columns))
+    wide = to_wide(derived).sort_values(["connectedEng", "skill"], ascending=[False, True],
+                                        kind="stable").head(TOP)
+    top = pd.DataFrame({shown: wide[name].to_numpy() for name, shown in columns.items()},
+                       index=pd.Index(wide["skill_name"].astype(object), name="skill"))
+    return f"top {len(top)} skills by connected chats\n" + top.to_string(
+        float_format=lambda v: f"{v:,.2f}")
+
+
+def _states_table(frame: pd.DataFrame) -> str:
+    """Per team: hours logged in, utilization, saturation and the time away."""
+    columns = {"loggedIn": "logged in [h]", "utilization": "utilization",
+               "saturation": "saturation", "awayShare": "away"}
+    derived = derive(frame, by=["agent_group", "agent_group_name"], metrics=list(columns))
+    wide = to_wide(derived).sort_values("agent_group", kind="stable")
+    top = pd.DataFrame({shown: wide[name].to_numpy() for name, shown in columns.items()},
+                       index=pd.Index(wide["agent_group_name"].astype(object).fillna(NO_GROUP),
+                                      name="team"))
+    top["logged in [h]"] = top["logged in [h]"] / 3600
+    return "agents' time by team\n" + top.to_string(float_format=lambda v: f"{v:,.2f}")
+
+
+def _queue_now(frame: pd.DataFrame) -> str:
+    """queuestate: the skills with visitors waiting now (all of them when none wait)."""
+    columns = {"currentQueueSize": "in queue", "currentMaxWaitTimeInQueue": "longest wait [s]",
+               "currentAvailableSlots": "free slots"}
+    wide = to_wide(frame[frame["level"] == "skill"])
+    wide = wide.sort_values(["currentQueueSize", "skill"], ascending=[False, True],
+                            kind="stable").head(TOP)
+    top = pd.DataFrame({shown: wide[name].to_numpy(np.float64 if name.endswith("InQueue")
+                                                   else np.int64)
+                        for name, shown in columns.items() if name in wide.columns},
+                       index=pd.Index(wide[_skill_label(wide)].astype(object), name="skill"))
+    if "longest wait [s]" in top.columns:
+        waits = top["longest wait [s]"]
+        top["longest wait [s]"] = waits.where(waits >= 0) / 1000
+    stamp = frame.attrs.get("window", {}).get("end") or frame["timestamp"].iloc[0]
+    return f"queues now ({stamp}; -1: no data)\n" + top.to_string(
+        float_format=lambda v: f"{v:,.1f}")
+
+
+def _skill_label(wide: pd.DataFrame) -> str:
+    return "skill_name" if "skill_name" in wide.columns else "skill"
 
 
 def _table(frame: pd.DataFrame, by: str) -> str:

@@ -234,10 +234,13 @@ def test_demo_json_lists_its_files(tmp_path, capsys):
     assert set(payload["files"]) == {"raw", "names", "history", "wide", "derived",
                                      "activity", "ranking", "teams", "drift",
                                      "messaging_derived", "messaging_volume", "messaging_aht",
-                                     "csat_derived", "csat_skills", "csat_teams"}
+                                     "csat_derived", "csat_skills", "csat_teams",
+                                     "queue_derived", "queue", "states_derived", "states",
+                                     "service_level"}
     assert all(Path(p).exists() for p in payload["files"].values())
     assert "mismatch" in payload["reconcile"]
-    assert set(payload["methods"]) == {"engactivity", "msgconversation", "msgcsatdistribution"}
+    assert set(payload["methods"]) == {"engactivity", "msgconversation", "msgcsatdistribution",
+                                       "queuehealth", "agentactivity", "sla", "queuestate"}
 
 
 def test_demo_runs_the_methods_asked(tmp_path, capsys):

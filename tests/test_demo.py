@@ -87,7 +87,8 @@ def test_raw_envelopes_replay_offline(demo):
 
 
 @pytest.mark.parametrize("chart", ["activity", "ranking", "teams", "drift", "messaging_volume",
-                                   "messaging_aht", "csat_skills", "csat_teams"])
+                                   "messaging_aht", "csat_skills", "csat_teams", "queue",
+                                   "states", "service_level"])
 def test_charts_are_real_pictures(demo, chart):
     result, _, _ = demo
     path: Path = result.files[chart]
@@ -226,7 +227,8 @@ def test_it_shows_messaging_volume_handling_time_and_csat(demo):
     text = "\n".join(lines)
     assert "top 5 skills by resolved conversations" in text
     assert "CSAT by team (positive answers of all)" in text
-    assert set(result.frames) == {"engactivity", "msgconversation", "msgcsatdistribution"}
+    assert set(result.frames) == {"engactivity", "msgconversation", "msgcsatdistribution",
+                                  "queuehealth", "agentactivity", "sla", "queuestate"}
     for summary in result.summaries.values():
         assert " 0 mismatch" in summary
 
@@ -262,3 +264,75 @@ def test_the_messaging_aht_chart_says_its_units_in_plain_words(demo):
     assert ax.get_xlabel() == "Average handling time of conversations resolved by the agent (s)"
     assert "conversations" in ax.get_title()
     pyplot.close(ax.figure)
+
+
+# -- the operational methods: queues, agent states, service level, queues now ----------------
+
+
+def _named_row(lines: list[str], title: str, name: str) -> list[str]:
+    row = next(r for r in _printed_table(lines, title) if r.startswith(f"{name} "))
+    return row[len(name):].split()
+
+
+def test_the_queue_table_is_speed_of_answer_and_abandonment_from_the_skills_sums(demo):
+    result, lines, _ = demo
+    frame = result.frames["queuehealth"]
+    # the whole timeframe's skill rows, summed by hand: ratios of sums
+    rows = frame[(frame["level"] == "skill") & (frame["span"] == "timeframe")]
+    sums = rows.pivot_table(index="skill_name", columns="metric", values="value",
+                            aggfunc="sum", observed=True)
+    best = sums["connectedEng"].idxmax()
+    connected, answer, abandoned = (sums.loc[best, m] for m in (
+        "connectedEng", "totalTimeToAnswer", "abandonedEng"))
+    cells = _named_row(lines, "top 5 skills by connected chats", str(best))
+    assert int(cells[0]) == connected
+    assert float(cells[1]) == pytest.approx(answer / connected, abs=0.005)
+    assert float(cells[2]) == pytest.approx(abandoned / (abandoned + connected), abs=0.005)
+
+
+def test_the_team_table_is_the_teams_chatting_time_over_logged_in(demo):
+    result, lines, _ = demo
+    frame = result.frames["agentactivity"]
+    rows = frame[(frame["span"] == "timeframe") & (frame["state"] == "Logged in")
+                 & frame["reason"].isna()]
+    sums = rows.pivot_table(index="agent_group_name", columns="metric", values="value",
+                            aggfunc="sum", observed=True)
+    busiest = sums["total"].idxmax()
+    cells = _named_row(lines, "agents' time by team", str(busiest))
+    assert float(cells[0]) == pytest.approx(sums.loc[busiest, "total"] / 3600, abs=0.005)
+    assert float(cells[1]) == pytest.approx(
+        sums.loc[busiest, "chatting"] / sums.loc[busiest, "total"], abs=0.005)
+    assert float(cells[2]) == pytest.approx(
+        sums.loc[busiest, "chattingInMaxConcurrency"] / sums.loc[busiest, "chatting"], abs=0.005)
+
+
+def test_the_service_level_line_counts_the_chats_under_each_edge(demo):
+    result, lines, _ = demo
+    frame = result.frames["sla"]
+    chats = frame[frame["metric"] == "chats"].set_index("bucket")["value"]
+    line = next(x for x in lines if x.startswith("service level (answered within T"))
+    for t in (15, 30, 60):
+        share = chats[chats.index < t].sum() / chats.sum()
+        assert f"{t} s {100 * share:.1f}%" in line
+
+
+def test_the_queue_state_is_kept_as_a_snapshot_of_the_moment_fetched(demo):
+    result, lines, _ = demo
+    frame = result.frames["queuestate"]
+    assert set(frame["span"].astype(str)) == {"snapshot"}
+    assert (frame["timestamp"] == frame["fetched_at"]).all()
+    stored = engframe.read_dataset(result.files["history"], method="queuestate")
+    assert set(stored["span"].astype(str)) == {"snapshot"}
+    assert stored["value"].sum() == frame["value"].sum()
+    assert any(line.startswith("queues now (") for line in lines)
+
+
+def test_the_history_keeps_the_states_reasons_and_buckets(demo):
+    result, _, _ = demo
+    history = result.files["history"]
+    states = engframe.read_dataset(history, method="agentactivity")
+    assert {"Logged in", "Online", "Back soon", "Away"} <= set(states["state"].astype(str))
+    sla = engframe.read_dataset(history, method="sla")
+    assert sorted(sla["bucket"].unique().tolist()) == [0, 15, 30, 45, 60, 90, 120]
+    fetched = result.frames["sla"]
+    assert sla["value"].sum() == fetched["value"].sum()
