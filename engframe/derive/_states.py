@@ -33,7 +33,7 @@ from engframe.methods import Formula
 from engframe.methods.agentactivity import AT, LOGGED_IN
 from engframe.schema import REASON_COLUMN, STATE_COLUMN, categorical
 
-__all__ = ["by_states"]
+__all__ = ["by_states", "state_formulas", "states_mode"]
 
 
 def _renamed(terms: object, rename: dict[str, str]) -> dict[str, float]:
@@ -44,6 +44,38 @@ def _renamed(terms: object, rename: dict[str, str]) -> dict[str, float]:
     return out
 
 
+def states_mode(keys: Sequence[str]) -> str:
+    """Which rows and names ``derive`` reads by ``keys`` (see the module): ``"reason"``
+    (Away's reasons, plain names), ``"state"`` (each state, plain names) or ``"whole"``
+    (every state, its times named ``metric@State``)."""
+    if REASON_COLUMN in keys:
+        return "reason"
+    return "state" if STATE_COLUMN in keys else "whole"
+
+
+def state_formulas(formulas: Sequence[Formula], mode: str) -> list[Formula]:
+    """The formulas as ``derive`` reads them in ``mode`` (:func:`states_mode`): a state's
+    ``@State`` dropped when split by state or reason, a plain name made ``@Logged in``
+    otherwise.
+
+    Examples
+    --------
+    >>> from engframe.methods import METHODS
+    >>> f = METHODS["agentactivity"].derived_map["utilization"]
+    >>> print(state_formulas([f], "state")[0])
+    utilization = chatting / total  [fraction]
+    """
+    components = {c for f in formulas for c in f.components}
+    if mode == "whole":
+        rename = {c: f"{c}{AT}{LOGGED_IN}" for c in components if AT not in c}
+    else:
+        rename = {c: c.split(AT, 1)[0] for c in components if AT in c}
+    if not rename:
+        return list(formulas)
+    return [Formula(f.name, _renamed(f.numerator, rename), _renamed(f.denominator, rename),
+                    f.unit, f.description, f.scale, f.label) for f in formulas]
+
+
 def by_states(df: pd.DataFrame, formulas: Sequence[Formula],
               keys: Sequence[str]) -> tuple[pd.DataFrame, list[Formula]]:
     """The frame and formulas ``derive`` reads for an agentactivity frame (see the module).
@@ -52,16 +84,13 @@ def by_states(df: pd.DataFrame, formulas: Sequence[Formula],
     """
     if STATE_COLUMN not in df.columns:
         return df, list(formulas)
+    mode = states_mode(keys)
     reason = df[REASON_COLUMN].isna().to_numpy() if REASON_COLUMN in df.columns else np.ones(
         len(df), bool)
-    split = REASON_COLUMN in keys or STATE_COLUMN in keys
-    keep = ~reason if REASON_COLUMN in keys else reason
+    keep = ~reason if mode == "reason" else reason
     part = df.take(np.flatnonzero(keep)).reset_index(drop=True)
     part.attrs = df.attrs
-    components = {c for f in formulas for c in f.components}
-    if split:
-        rename = {c: c.split(AT, 1)[0] for c in components if AT in c}
-    else:
+    if mode == "whole":
         metric = part["metric"].astype(str).to_numpy()
         state = part[STATE_COLUMN].astype(object).to_numpy()
         qualified = np.where(pd.isna(state), metric,
@@ -69,9 +98,4 @@ def by_states(df: pd.DataFrame, formulas: Sequence[Formula],
                                          np.array([str(s) for s in state])))
         codes, names = pd.factorize(qualified)
         part["metric"] = categorical(codes.astype(np.int64), [str(n) for n in names])
-        rename = {c: f"{c}{AT}{LOGGED_IN}" for c in components if AT not in c}
-    if not rename:
-        return part, list(formulas)
-    changed = [Formula(f.name, _renamed(f.numerator, rename), _renamed(f.denominator, rename),
-                       f.unit, f.description, f.scale, f.label) for f in formulas]
-    return part, changed
+    return part, state_formulas(formulas, mode)

@@ -19,7 +19,7 @@ The plan, for ``derive(scan, by=..., metrics=...)``:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import numpy as np
@@ -44,6 +44,7 @@ from engframe.derive._kinds import (
     without_sums_in,
 )
 from engframe.derive._select import DESCRIBES, choose_level, choose_span
+from engframe.derive._states import state_formulas, states_mode
 from engframe.errors import FrameError, MetricError, OptionError
 from engframe.history._names_join import join_history_names
 from engframe.history._read import history_attrs
@@ -51,11 +52,17 @@ from engframe.lazy._engine import Engine, relation_name
 from engframe.lazy._frame import long_frame
 from engframe.lazy._scan import HISTORY_COLUMNS, Scan
 from engframe.lazy._sql import aggregate_sql, formula_sql, ident, literal, number
+from engframe.methods import METHODS, Kind, Metric
 from engframe.names import NAME_COLUMNS
 from engframe.schema import (
+    BUCKET_COLUMN,
+    DIMENSION_COLUMNS,
     LEVEL_CODE,
     LEVELS,
     NAT_MS,
+    REASON_COLUMN,
+    SPANS,
+    STATE_COLUMN,
     build_frame,
     epoch_ms,
     utc_stamps,
@@ -68,12 +75,14 @@ _MARK: Final = "_period"
 _MARK_FORMULA: Final = Formula("_period", {_MARK: 1.0})
 _HOURS_FORMULA: Final = Formula("_hours", {HOURS: 1.0})
 _GRAINS: Final = ("day", "hour")
-#: The columns of ``derive``'s checks: a history's, and the names it can join.
-_SHAPE: Final = pd.DataFrame(columns=[*HISTORY_COLUMNS, *NAME_COLUMNS])
+#: The columns of ``derive``'s checks: a history's, and the names it can join (and the
+#: dimensions of the methods a scan holds, see :func:`_shape`).
+_SHAPE: Final = (*HISTORY_COLUMNS, *NAME_COLUMNS)
 #: How each ``by`` key reads from the facts' relation (``f``), when it is a column there.
 _FACT_KEYS: Final = {"skill": "f.skill", "agent": "f.agent", "account": "f.account",
                      "timestamp": "f.ts", "start": "f.start_at", "fetched_at": "f.fetched_at",
-                     "complete": "f.complete"}
+                     "complete": "f.complete", STATE_COLUMN: f"f.{STATE_COLUMN}",
+                     REASON_COLUMN: f"f.{REASON_COLUMN}", BUCKET_COLUMN: f"f.{BUCKET_COLUMN}"}
 #: ``by`` keys that are times: grouped on as timestamps, returned as epoch ms.
 _TIME_KEYS: Final = ("timestamp", "start", "fetched_at")
 
@@ -124,7 +133,7 @@ def coverage_frame(relations: _Relations, scan: Scan, *, complete: bool) -> pd.D
         agent=np.zeros(n, np.int64), metric_codes=np.zeros(n, np.int8), metrics=[_MARK],
         value=np.zeros(n, np.int64),
         level_codes=table.column("level").to_numpy().astype(np.int8),
-        span_codes=np.full(n, 1 if scan.windows else 0, np.int8))
+        span_codes=np.full(n, SPANS.index(scan.span), np.int8))
     frame["account"] = pd.Categorical(table.column("account").to_pandas())
     frame["fetched_at"] = _stamps(_ms(table.column("fetched_ms")))
     frame["start"] = _stamps(_ms(table.column("start_ms")))
@@ -146,7 +155,7 @@ def _stamps(ms: np.ndarray) -> Any:
     return utc_stamps(ms).array
 
 
-def _probe(levels: list[str], *, windows: bool = False) -> pd.DataFrame:
+def _probe(levels: list[str], *, span: str = "interval") -> pd.DataFrame:
     """A frame with one row per level present (an interval row; a whole-timeframe one for a
     method stored per window): what the level rules look at."""
     n = len(levels)
@@ -155,7 +164,7 @@ def _probe(levels: list[str], *, windows: bool = False) -> pd.DataFrame:
         agent=np.zeros(n, np.int64), metric_codes=np.zeros(n, np.int8), metrics=[_MARK],
         value=np.zeros(n, np.int64),
         level_codes=np.array([LEVEL_CODE[lv] for lv in levels], np.int8),
-        span_codes=np.full(n, 1 if windows else 0, np.int8))
+        span_codes=np.full(n, SPANS.index(span), np.int8))
 
 
 def _scaled(sql: str, factor: float) -> str:
@@ -191,18 +200,25 @@ def derive_history(
     (metric by metric, method by method, then the keys).
     """
     where = "derive"
-    keys = _check_by(by, _SHAPE, where=where)
+    methods = scan.methods() or [scan.current]
+    keys = _check_by(by, _shape(scan, methods, by), where=where)
     _check_tz(tz, where=where)
     seconds = time_unit_of(pd.DataFrame(), time_unit, where=where)
-    methods = scan.methods() or [scan.current]
+    _check_dimensions(scan, methods, keys, where=where)
     engine = scan.runner()
-    facts = {m: present_levels(engine, scan.one(m)) for m in methods}
+    scans = {m: _as_derived(scan.one(m), keys) for m in methods}
+    facts = {m: present_levels(engine, scans[m]) for m in methods}
     present = {m: _present_metrics(facts[m]) for m in methods}
-    fractional = {m: _fractional(facts[m], scan.one(m)) for m in methods}
+    fractional = {m: _fractional(facts[m], scans[m]) for m in methods}
     everywhere = set().union(*present.values())
-    formulas = without_sums_in(everywhere, [resolve_metric(m, where=where, methods=methods)
-                                            for m in metrics] if metrics is not None
-                               else usable_in(everywhere, default_formulas(methods)))
+    # agentactivity alone: its formulas read as derive reads them (engframe.derive._states)
+    mode = scans[methods[0]].states if len(methods) == 1 else None
+    resolved = ([resolve_metric(m, where=where, methods=methods) for m in metrics]
+                if metrics is not None else default_formulas(methods))
+    if mode is not None:
+        resolved = state_formulas(resolved, mode)
+    formulas = without_sums_in(everywhere, resolved if metrics is not None
+                               else usable_in(everywhere, resolved))
     names = [f.name for f in formulas]
     if len(set(names)) != len(names):
         raise MetricError(f"{where}: metrics= names a metric twice: {names!r}")
@@ -222,7 +238,7 @@ def derive_history(
         whole=[f.name for f in formulas if f.name not in plan.kept
                and integer_formula(f, whole)], whole_components=whole)
     if not several:
-        return _derive_one(scan.one(methods[0]), facts[methods[0]], formulas, plan, keys,
+        return _derive_one(scans[methods[0]], facts[methods[0]], formulas, plan, keys,
                            level=level, span=span, tz=tz, components=components,
                            attrs=attrs, present=present[methods[0]], where=where)
     parts = []
@@ -232,7 +248,7 @@ def derive_history(
         if not mine or not facts[method].present:
             continue
         try:
-            part = _derive_one(scan.one(method), facts[method], mine, plan, keys, level=level,
+            part = _derive_one(scans[method], facts[method], mine, plan, keys, level=level,
                                span=span, tz=tz, components=components, attrs=attrs,
                                present=present[method], where=where)
         except (FrameError, OptionError) as error:  # say which method's facts it was, as
@@ -243,10 +259,37 @@ def derive_history(
                 "others)") from None
         parts.append((method, part))
     if not parts:
-        return _derive_one(scan.one(methods[0]), facts[methods[0]], formulas, plan, keys,
+        return _derive_one(scans[methods[0]], facts[methods[0]], formulas, plan, keys,
                            level=level, span=span, tz=tz, components=components, attrs=attrs,
                            present=present[methods[0]], where=where)
     return stack_methods(parts, names, methods, attrs)
+
+
+def _shape(scan: Scan, methods: list[str], by: str | Sequence[str] | None) -> pd.DataFrame:
+    """An empty frame with the columns ``by`` may name: a history's, the names it can join,
+    and the dimensions (state, reason, bucket) of any of ``methods``, or that ``by`` names
+    (refused by :func:`_check_dimensions`, naming the methods that have them)."""
+    named = [by] if isinstance(by, str) else list(by or [])
+    held = {d for m in methods for d in scan.one(m).dimensions} | set(named)
+    return pd.DataFrame(columns=[*_SHAPE, *(d for d in DIMENSION_COLUMNS if d in held)])
+
+
+def _as_derived(scan: Scan, keys: list[str]) -> Scan:
+    """The scan of one method, agentactivity's states read as ``derive`` reads them."""
+    return replace(scan, states=states_mode(keys)) if STATE_COLUMN in scan.dimensions else scan
+
+
+def _check_dimensions(scan: Scan, methods: list[str], keys: list[str], *, where: str) -> None:
+    """Refuse a ``by`` dimension (state, reason, bucket) the methods' facts do not have."""
+    for key in (k for k in keys if k in DIMENSION_COLUMNS):
+        lacking = [m for m in methods if key not in scan.one(m).dimensions]
+        if lacking:
+            holders = [m for m, found in METHODS.items() if key in found.dimensions]
+            raise OptionError(
+                f"{where}: by= holds {key!r}, which {', '.join(lacking)}'s facts do not have "
+                f"(only {', '.join(holders)}'s do"
+                + ("; derive a method on its own: engframe.scan(root, method=...))"
+                   if len(methods) > 1 else ")"))
 
 
 def _present_metrics(relations: _Relations) -> set[str]:
@@ -280,7 +323,7 @@ def _derive_one(scan: Scan, relations: _Relations, formulas: list[Formula], plan
     kept = [f.name for f in formulas if f.name in plan.kept]
     needed = list(dict.fromkeys(c for f in summed for c in f.components if c != HOURS))
     wants_hours = any(HOURS in f.components for f in summed)
-    probe = _probe(relations.present, windows=scan.windows)
+    probe = _probe(relations.present, span=scan.span)
     chosen_level = choose_level(probe, by=keys, level=level, where=where)
     chosen_span = choose_span(probe, by=keys, span=span, where=where)
     method = scan.current
@@ -292,7 +335,7 @@ def _derive_one(scan: Scan, relations: _Relations, formulas: list[Formula], plan
                           method=method if scan.manifest is not None else None)
     check_present(present, formulas, where=where,
                   derived=[f.name for f in default_formulas([method])])
-    stored_span = "timeframe" if scan.windows else "interval"
+    stored_span = scan.span
     has_rows = chosen_level in relations.present and chosen_span == stored_span
     periods = None
     if wants_hours or set(keys) & set(_GRAINS):
@@ -313,7 +356,8 @@ def _derive_one(scan: Scan, relations: _Relations, formulas: list[Formula], plan
               f"(SELECT * FROM {ident(relations.names[relations.present[0]])} WHERE FALSE)")
     result = relations.engine.query(_query(
         relations.engine, source, joins, sql_keys, needed, summed, hours=hours,
-        period_keys=period_keys, wants_hours=wants_hours, factors=plan.factors, kept=kept))
+        period_keys=period_keys, wants_hours=wants_hours, factors=plan.factors,
+        kept=[(name, *plan.kept[name]) for name in kept]))
     values: dict[str, np.ndarray] = {}
     n = result.num_rows
     for f in formulas:
@@ -321,9 +365,14 @@ def _derive_one(scan: Scan, relations: _Relations, formulas: list[Formula], plan
             j = kept.index(f.name)
             count = result.column(f"kn{j}").to_numpy().astype(np.int64) if n else np.zeros(0)
             value = _floats(result.column(f"kv{j}")) if n else np.zeros(0)
+            series = result.column(f"ks{j}").to_numpy().astype(np.int64) if n else np.zeros(0)
+            chosen = _floats(result.column(f"kx{j}")) if n else np.zeros(0)
             kind, _ = plan.kept[f.name]
-            warn_kept(f.name, kind, int((count > 1).sum()), n, where=where, stacklevel=6)
-            values[f.name] = np.where(count == 1, value, np.nan)
+            # one value; else, of one series, its extreme or its latest value now (by kind)
+            out = np.where(count == 1, value, np.where(series == 1, chosen, np.nan))
+            warn_kept(f.name, kind, int(((count > 1) & np.isnan(out)).sum()), n,
+                      where=where, stacklevel=6)
+            values[f.name] = out
         else:
             values[f.name] = _floats(result.column(f"m{summed.index(f)}"))
     return _shaped(result, values, needed, sql_keys, keys=keys, components=components,
@@ -348,8 +397,7 @@ def _key_sql(relations: _Relations, scan: Scan, keys: list[str], *, level: str,
             sql_keys.append(_Key(key, _FACT_KEYS[key]))
         elif key in _GRAINS:
             alias = f"j{position}"
-            labels = (refusing(_grain_labels, periods, key, level, tz,
-                               "timeframe" if scan.windows else "interval")
+            labels = (refusing(_grain_labels, periods, key, level, tz, scan.span)
                       if has_rows else None)
             joins.append(f"LEFT JOIN {ident(_register_labels(engine, labels, key))} AS {alias} "
                          f"ON f.ts = {alias}.ts")
@@ -471,7 +519,7 @@ def _as_sql_values(frame: pd.DataFrame, key: str) -> Any:
 def _query(engine: Engine, source: str, joins: list[str], keys: list[_Key], needed: list[str],
            formulas: list[Formula], *, hours: str | None, period_keys: list[str],
            wants_hours: bool, factors: dict[str, float] | None = None,
-           kept: list[str] | None = None) -> str:
+           kept: list[tuple[str, Kind, Metric | None]] | None = None) -> str:
     """The one query: per group, the extremes of time, the summed components, the formulas."""
     raw = [f"r{i}" for i in range(len(keys))]
     key_names = [f"k{i}" for i in range(len(keys))]
@@ -480,10 +528,9 @@ def _query(engine: Engine, source: str, joins: list[str], keys: list[_Key], need
     factors = factors or {}
     sums = [f"{_scaled(aggregate_sql(c), factors.get(c, 1.0))} AS {ident(f'c{j}')}"
             for j, c in enumerate(needed)]
-    # a metric that never adds up: its value where a group holds one (see derive's kinds)
-    sums += [f"count(*) FILTER (WHERE metric = {literal(m)}) AS {ident(f'kn{j}')}, "
-             f"max(value) FILTER (WHERE metric = {literal(m)}) AS {ident(f'kv{j}')}"
-             for j, m in enumerate(kept or [])]
+    # a metric that never adds up: its value where a group holds one; of one series, its
+    # extreme or its latest value now, by kind (see derive's kinds); "no data" is no value
+    sums += [_kept_sql(j, *rule) for j, rule in enumerate(kept or [])]
     counts = [f"count(*) FILTER (WHERE metric = {literal(c)}) AS {ident(f'n{j}')}"
               for j, c in enumerate(needed)]
     outputs = [f"{engine.ms(ident(r)) if k.name in _TIME_KEYS else ident(r)} AS {ident(n)}"
@@ -510,6 +557,28 @@ def _query(engine: Engine, source: str, joins: list[str], keys: list[_Key], need
             + (f" ORDER BY {order}" if key_names else ""))
 
 
+def _kept_sql(j: int, name: str, kind: Kind, metric: Metric | None) -> str:
+    """The aggregates of kept metric ``name`` (``kn``: values, ``kv``: one of them, ``ks``:
+    series, ``kx``: the kind's choice among one series' values)."""
+    held = f"metric = {literal(name)}"
+    if metric is not None and metric.no_data is not None:
+        held += f" AND value <> {number(float(metric.no_data))}"
+    series = ("concat_ws('|', account, coalesce(CAST(skill AS VARCHAR), ''), "
+              "coalesce(CAST(agent AS VARCHAR), ''))")
+    if kind == Kind.EXTREME and metric is not None and metric.direction is not None:
+        choice = f"{metric.direction}(value)"
+    elif kind == Kind.SNAPSHOT:
+        choice = "arg_max(value, ts)"
+    else:
+        choice = None
+    chosen = ("CAST(NULL AS DOUBLE)" if choice is None
+              else f"{choice} FILTER (WHERE {held})")
+    return (f"count(*) FILTER (WHERE {held}) AS {ident(f'kn{j}')}, "
+            f"max(value) FILTER (WHERE {held}) AS {ident(f'kv{j}')}, "
+            f"count(DISTINCT {series}) FILTER (WHERE {held}) AS {ident(f'ks{j}')}, "
+            f"{chosen} AS {ident(f'kx{j}')}")
+
+
 def _check_present(relations: _Relations, needed: list[str], formulas: list[Formula]) -> None:
     """Refuse the ``needed`` components that no level holds, as ``derive`` refuses them."""
     if not needed or not relations.present:
@@ -526,10 +595,10 @@ def _key_values(column: pa.ChunkedArray, key: _Key) -> pd.Series:
     from engframe.schema import TIMESTAMP_DTYPE, utc_stamps
 
     name = key.name
-    if name in ("skill", "agent", "agent_group"):
+    if name in ("skill", "agent", "agent_group", BUCKET_COLUMN):
         return pd.Series(column.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
                          .astype("Int64").array)
-    if name == "account":
+    if name in ("account", STATE_COLUMN, REASON_COLUMN):
         return pd.Series(pd.Categorical(column.to_pandas()))
     if name in ("timestamp", "start", "fetched_at"):
         return pd.Series(utc_stamps(_ms(column)), dtype=TIMESTAMP_DTYPE)

@@ -17,7 +17,14 @@ relation column       meaning
 ``start_at``          start of what the value covers, NULL when unknown
 ``fetched_at``        when it was fetched
 ``complete``          whether the value covers its whole period
+``state``, ``reason`` agentactivity's state and Away reason (its tables only)
+``bucket``            sla's bucket bound [s] (its tables only)
 ====================  =========================================================
+
+A scan of agentactivity with ``states`` set reads its states as ``derive`` does
+(:mod:`engframe.derive._states`): ``"whole"`` keeps the states' rows (not the reasons') and
+names each metric ``metric@State``; ``"state"`` keeps the same rows, names plain; ``"reason"``
+keeps the reasons' rows.
 
 Times stay timestamps in the relation (converting every fact costs more than the sums) and
 become epoch milliseconds after aggregating, with the engine's :meth:`Engine.ms`.
@@ -34,7 +41,8 @@ import pyarrow as pa
 from engframe.errors import OptionError
 from engframe.history._facts import measure
 from engframe.lazy._sql import ident, literal
-from engframe.schema import LEVEL_HAS
+from engframe.methods.agentactivity import AT
+from engframe.schema import BUCKET_COLUMN, LEVEL_HAS, REASON_COLUMN, STATE_COLUMN
 
 if TYPE_CHECKING:
     from engframe.lazy._scan import Scan
@@ -93,18 +101,26 @@ def facts_filter(scan: Scan, level: str, *, stamp: Any) -> list[str]:
 def select_facts(scan: Scan, level: str, *, stamp: Any, source: str) -> str:
     """The SELECT giving a level table's facts as the relation's columns."""
     has_skill, has_agent = LEVEL_HAS[level]
+    metric = "CAST(metric AS VARCHAR)"
+    where = facts_filter(scan, level, stamp=stamp)
+    if scan.states is not None and STATE_COLUMN in scan.dimensions:
+        where.append(f"{REASON_COLUMN} IS {'NOT ' if scan.states == 'reason' else ''}NULL")
+        if scan.states == "whole":
+            metric = (f"CASE WHEN {STATE_COLUMN} IS NULL THEN {metric} ELSE "
+                      f"concat({metric}, {literal(AT)}, CAST({STATE_COLUMN} AS VARCHAR)) END")
     columns = [
         f"{ident('timestamp')} AS ts",
         "CAST(account AS VARCHAR) AS account",
         "skill" if has_skill else "CAST(NULL AS BIGINT) AS skill",
         "agent" if has_agent else "CAST(NULL AS BIGINT) AS agent",
-        "CAST(metric AS VARCHAR) AS metric",
+        f"{metric} AS metric",
         f"{ident(measure(level))} AS value",
         f"{ident('start')} AS start_at",
         "fetched_at",
         "complete",
+        *(f"{ident(d)}" if d != BUCKET_COLUMN else f"CAST({ident(d)} AS BIGINT) AS {ident(d)}"
+          for d in scan.dimensions),
     ]
-    where = facts_filter(scan, level, stamp=stamp)
     return (f"SELECT {', '.join(columns)} FROM {source}"
             + (f" WHERE {' AND '.join(where)}" if where else ""))
 

@@ -149,12 +149,16 @@ def _reconcile_one(scan: Scan, found: _Relations, *, rounded: Collection[str],
                    fetched: int | None) -> pd.DataFrame:
     """:func:`reconcile_history` of one method's tables."""
     engine = found.engine
+    method = METHODS.get(scan.current)
+    if method is not None and method.layout.name != "sections":
+        return _by_chunks(scan, found, rounded=rounded, rounding=rounding,
+                          relations=relations, fetched=fetched)
     scope = Scope.of_request(request_of(history_attrs(scan.manifest, scan.root,
                                                       [scan.current])))
     integer = scan.values.startswith(("int", "uint"))
     counted = "TRUE" if integer else _additive(engine, found.names, found.present)
     collected = _Collected(value_dtype=np.int64 if integer else np.float64,
-                           span=1 if scan.windows else 0, method=scan.current)
+                           span=SPANS.index(scan.span), method=scan.current)
     for relation in relations:
         if relation.parts is None or implication(relation, scope) == NOT_IMPLIED:
             continue  # a history holds no whole-timeframe rows
@@ -179,6 +183,50 @@ def _reconcile_one(scan: Scan, found: _Relations, *, rounded: Collection[str],
     among = _among_metrics(scan, engine, found.names, found.present, list(checks.columns),
                            fetched)
     return checks if among is None else concat_frames([checks, among])
+
+
+def _by_chunks(scan: Scan, found: _Relations, *, rounded: Collection[str], rounding: str,
+               relations: list[Relation], fetched: int | None) -> pd.DataFrame:
+    """Reconcile of a method of a shape of its own (queuehealth, agentactivity, sla,
+    queuestate), a day of periods at a time, by the in-memory code itself.
+
+    Their relations hold within a period (a level's values against another's, states
+    against Logged in, a histogram's running shares), where kinds beyond sums (extremes,
+    values now, -1 for no data) are checked as :mod:`engframe._reconcile_shapes` checks
+    them; a day of agentactivity of 1000 agents is a few million facts. A method stored
+    per fetch window (sla) or per snapshot (queuestate) is read at once: a few values a
+    window.
+    """
+    engine = found.engine
+    if not found.present:
+        return _empty(np.int64 if scan.values.startswith(("int", "uint")) else np.float64,
+                      fetched, scan.current)
+    union = " UNION ALL ".join(
+        f"SELECT {engine.ms('min(ts)')} AS lo, {engine.ms('max(ts)')} AS hi "
+        f"FROM {ident(found.names[lv])} AS x" for lv in found.present)
+    bounds = engine.query(f"SELECT min(lo) AS lo, max(hi) AS hi FROM ({union}) AS b")
+    lo, hi = bounds.column("lo")[0].as_py(), bounds.column("hi")[0].as_py()
+    stored_once = scan.windows or lo is None
+    first = 0 if stored_once else (int(lo) - scan.period_ms) // _DAY_MS * _DAY_MS
+    edges = [None, None] if stored_once else list(range(first, int(hi) + _DAY_MS, _DAY_MS))
+    parts = []
+    for a, b in itertools.pairwise(edges):
+        part = replace(scan, start_ms=a if scan.start_ms is None else max(a, scan.start_ms),
+                       end_ms=b if scan.end_ms is None else min(b, scan.end_ms)) if (
+            a is not None and b is not None) else scan
+        frame = part.read()
+        if not len(frame):
+            continue
+        checks = reconcile_frame(frame, rounded=rounded, rounding=rounding,
+                                 relations=relations)
+        checks = checks.drop(columns=["fetched_at"], errors="ignore")
+        if fetched is not None:
+            checks["fetched_at"] = utc_stamps(np.full(len(checks), fetched, np.int64)).array
+        parts.append(checks)
+    if not parts:
+        return _empty(np.int64 if scan.values.startswith(("int", "uint")) else np.float64,
+                      fetched, scan.current)
+    return concat_frames(parts)
 
 
 def _among_metrics(scan: Scan, engine: Engine, names: dict[str, str], present: list[str],

@@ -26,7 +26,7 @@ from engframe.history._manifest import MANIFEST_NAME, Manifest, Tables, read_man
 from engframe.history._store import partition_files, tables
 from engframe.methods import DEFAULT_METHOD, METHODS, get_method
 from engframe.query import IdsLike
-from engframe.schema import LEVEL_HAS
+from engframe.schema import DIMENSION_COLUMNS, LEVEL_HAS
 
 if TYPE_CHECKING:
     from engframe.lazy._engine import Engine
@@ -57,6 +57,9 @@ class Scan:
     engine: Any = field(default=None, compare=False)
     #: the method computed on; None: every method the history holds (one after the other)
     method: str | None = None
+    #: how agentactivity's states are read (:func:`engframe.derive._states.states_mode`):
+    #: None as stored; "whole", "state" or "reason" as ``derive`` reads them
+    states: str | None = None
 
     def methods(self) -> list[str]:
         """The methods the scan covers, in the catalogue's order."""
@@ -68,6 +71,13 @@ class Scan:
     def one(self, method: str) -> Scan:
         """The same scan of one method's tables."""
         return replace(self, method=method)
+
+    @property
+    def dimensions(self) -> list[str]:
+        """The dimension columns of the method's tables (agentactivity's state and reason,
+        sla's bucket; none for the others)."""
+        found = METHODS.get(self.current)
+        return [] if found is None else [d for d in DIMENSION_COLUMNS if d in found.dimensions]
 
     @property
     def current(self) -> str:
@@ -86,6 +96,15 @@ class Scan:
     def windows(self) -> bool:
         """Whether the method is stored per fetch window (no intervals)."""
         return self.tables is not None and self.tables.windows
+
+    @property
+    def span(self) -> str:
+        """The span of the method's facts: ``"interval"``, ``"timeframe"`` (stored per fetch
+        window) or ``"snapshot"`` (queuestate: the moment of each fetch)."""
+        found = METHODS.get(self.current)
+        if found is not None and found.snapshot:
+            return "snapshot"
+        return "timeframe" if self.windows else "interval"
 
     @property
     def values(self) -> str:
