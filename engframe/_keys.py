@@ -83,7 +83,7 @@ def as_integers(column: pd.Series) -> np.ndarray:
         return np.asarray(values.codes)
     if isinstance(values, pd.arrays.DatetimeArray):
         return np.asarray(pd.DatetimeIndex(values).asi8)  # a view: no conversion
-    codes: np.ndarray = pd.factorize(values, use_na_sentinel=True)[0]
+    codes: np.ndarray = pd.factorize(column, use_na_sentinel=True)[0]
     return codes
 
 

@@ -796,6 +796,14 @@ def console() -> int:
     code = main()
     with suppress(ValueError):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if code == EXIT_INTERRUPTED:
+        # CPython may still hold the interrupt (one that landed inside an import) and end
+        # the process by SIGINT at exit, whatever code it returns: leave with 130 at once
+        with suppress(OSError, ValueError):
+            sys.stdout.flush()
+        with suppress(OSError, ValueError):
+            sys.stderr.flush()
+        os._exit(code)
     return code
 
 

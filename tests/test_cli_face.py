@@ -87,7 +87,7 @@ def test_ctrl_c_while_the_command_line_loads_ends_in_one_line_and_130(tmp_path, 
     argv = {"demo": ["--out", str(tmp_path)],
             "flatten": [str(ROOT / "data" / "samples"), "-o", str(tmp_path / "x.parquet")]}
     process = _engframe(command, *argv[command])
-    time.sleep(0.3)  # the interpreter runs engframe's code by then; pandas still loads
+    time.sleep(0.5)  # the interpreter runs engframe's code by then; pandas still loads
     if process.poll() is None:
         _stopped_in_one_line(process, command)
     else:  # it was done before the signal came: then it said nothing wrong either

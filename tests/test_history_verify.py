@@ -18,6 +18,7 @@ import os
 import threading
 from pathlib import Path
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -102,11 +103,16 @@ def test_a_flipped_bit_in_the_stored_arrow_schema_is_a_dataset_error(root: Path,
                                                                     recorded: bool) -> None:
     # once a raw OverflowError, from read_dataset and from export
     path = root / "agent" / DAY / PART_NAME
+    before, schema = read_dataset(root), pq.read_schema(path)
     start, end = footer(path)
     offset, bit = ARROW_SCHEMA_FLIP
     flip(path, path.read_bytes().index(b"ARROW:schema", start, end) + offset, bit)
     if not recorded:
         forget_checksums(root)
+        if pq.read_schema(path) == schema:
+            # pyarrow 18 does not read this bit (a dictionary's index type): nothing changed
+            pd.testing.assert_frame_equal(read_dataset(root), before)
+            return
     for call in (lambda: read_dataset(root),
                  lambda: export(fetch("2026-11-27T12:44:04Z"), root),
                  lambda: read_dataset(root, start="2026-11-27T12:00Z")):
