@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pandas as pd
 
+from engframe._plot_time import window
 from engframe.derive import DEFAULT_TZ, derive
 from engframe.errors import FrameError
 from engframe.methods.agentactivity import STATE_NAMES
@@ -50,6 +51,12 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (9, 4.5)) -> Axes:
 
     _, new = plt.subplots(figsize=size, layout="constrained")
     return new
+
+
+def _covered(df: pd.DataFrame, *, tz: str) -> str:
+    """The window of the frame's rows (its first level's), for a title."""
+    level = str(df["level"].iloc[0]) if len(df) else "totals"
+    return window(df, level=level, span=None, tz=tz)
 
 
 def queue(df: pd.DataFrame, *, tz: str = DEFAULT_TZ, ax: Axes | None = None) -> Axes:
@@ -91,7 +98,10 @@ def queue(df: pd.DataFrame, *, tz: str = DEFAULT_TZ, ax: Axes | None = None) -> 
                                observed=True, dropna=False)
     hours = pd.DatetimeIndex(table.index)
     axes = _axes(ax)
-    width = 0.03 if len(hours) < 2 else 0.8 * float(np.min(np.diff(hours.asi8))) / 86_400e9
+    # in days, matplotlib's date unit; the steps as Timedeltas (asi8 is in the index's unit,
+    # microseconds under pandas 3, so it cannot be read as nanoseconds)
+    step = pd.Timedelta(hours=1) if len(hours) < 2 else (hours[1:] - hours[:-1]).min()
+    width = 0.8 * (step / pd.Timedelta(days=1))
     axes.bar(hours, table["avgTimeToAnswer"].to_numpy(float), width=width, align="edge",
              color="#1f77b4", label="speed of answer")
     axes.set_ylabel("speed of answer (s)")
@@ -101,7 +111,8 @@ def queue(df: pd.DataFrame, *, tz: str = DEFAULT_TZ, ax: Axes | None = None) -> 
     twin.set_ylabel("abandonment (% of chats started)")
     twin.set_ylim(bottom=0)
     axes.set_xlabel(f"hour ({tz})")
-    axes.set_title("Queue: speed of answer and abandonment by hour")
+    axes.set_title("Queue: speed of answer and abandonment by hour\n"
+                   + _covered(df, tz=tz))
     handles = [*axes.get_legend_handles_labels()[0], *twin.get_legend_handles_labels()[0]]
     axes.legend(handles=handles, loc="upper left")
     return axes
@@ -153,7 +164,8 @@ def states(df: pd.DataFrame, *, by: str = "agent_group", ax: Axes | None = None)
         axes.barh(names, values, left=left, color=STATE_COLORS[state], label=state)
         left += values
     axes.set_xlabel("hours logged in")
-    axes.set_title(f"Agents' states by {'team' if by == 'agent_group' else 'agent'}")
+    axes.set_title(f"Agents' states by {'team' if by == 'agent_group' else 'agent'}\n"
+                   + _covered(df, tz=DEFAULT_TZ))
     axes.legend(loc="lower right")
     return axes
 
@@ -184,5 +196,6 @@ def service_curve(df: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     axes.set_ylabel("answered within (% of chats)")
     axes.set_ylim(0, 105)
     total = int(curve["chats"].iloc[0]) if len(curve) else 0
-    axes.set_title(f"Service level: answered within T ({total:,} chats)")
+    axes.set_title(f"Service level: answered within T ({total:,} chats)\n"
+                   + _covered(df, tz=DEFAULT_TZ))
     return axes

@@ -474,8 +474,9 @@ def _queue_now(frame: pd.DataFrame) -> str:
     if "longest wait [s]" in top.columns:
         waits = top["longest wait [s]"]
         top["longest wait [s]"] = waits.where(waits >= 0) / 1000
-    stamp = frame.attrs.get("window", {}).get("end") or frame["timestamp"].iloc[0]
-    return f"queues now ({stamp}; -1: no data)\n" + top.to_string(
+    stamp = pd.Timestamp(frame.attrs.get("window", {}).get("end") or frame["timestamp"].iloc[0])
+    at = (stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).tz_convert("UTC")
+    return f"queues now ({at:%Y-%m-%d %H:%M:%S} UTC; NaN: the API's -1, no data)\n" + top.to_string(
         float_format=lambda v: f"{v:,.1f}")
 
 

@@ -38,8 +38,10 @@ import pandas as pd
 
 from engframe._keys import run_starts
 from engframe._plot_ops import STATE_COLORS, queue, service_curve, states
+from engframe._plot_time import shown as _shown
+from engframe._plot_time import window as _window
+from engframe._plot_time import zone as _zone
 from engframe.derive import DEFAULT_TZ, Formula, derive, resolve
-from engframe.derive._attrs import WINDOW_MS
 from engframe.derive._core import _check_tz, check_components
 from engframe.derive._grains import grain_labels
 from engframe.derive._select import (
@@ -183,48 +185,6 @@ def _label(f: Formula) -> str:
     if not unit or unit.lower() in f.title.lower().split():
         return f.title
     return f"{f.title} ({unit})"
-
-
-def _window(df: pd.DataFrame, *, level: str, span: str | None, tz: str) -> str:
-    """The time the rows of ``level`` (and ``span``) cover, in words, for a title.
-
-    From the earliest ``start`` (else the earliest period end) to the latest period end,
-    cut at ``fetched_at`` for data fetched while its period was still filling.
-    """
-    given = df.attrs.get(WINDOW_MS)
-    if isinstance(given, tuple | list) and len(given) == 2:  # a history's, out of core
-        return f"{_shown(int(given[0]), tz)} to {_shown(int(given[1]), tz)} {_zone(tz)}"
-    rows = level_mask(df, level)
-    if span is not None:
-        rows &= span_mask(df, span)
-    at = np.flatnonzero(rows)
-    ends = epoch_ms(df["timestamp"])[at]
-    if "fetched_at" in df.columns:
-        fetched = epoch_ms(df["fetched_at"])[at]
-        ends = np.where((fetched != NAT_MS) & (fetched < ends), fetched, ends)
-    known = ends[ends != NAT_MS]
-    if not len(known):
-        return "time window unknown"
-    first = None
-    if "start" in df.columns:
-        starts = epoch_ms(df["start"])[at]
-        starts = starts[starts != NAT_MS]
-        first = int(starts.min()) if len(starts) else None
-
-    last = _shown(int(known.max()), tz)
-    if first is None:
-        if known.min() == known.max():
-            return f"period ending {last} {_zone(tz)}"
-        return f"periods ending {_shown(int(known.min()), tz)} to {last} {_zone(tz)}"
-    return f"{_shown(first, tz)} to {last} {_zone(tz)}"
-
-
-def _shown(ms: int, tz: str) -> str:
-    return f"{pd.Timestamp(ms, unit='ms', tz='UTC').tz_convert(tz):%Y-%m-%d %H:%M}"
-
-
-def _zone(tz: str) -> str:
-    return "UTC" if tz in ("UTC", "utc") else tz
 
 
 def _wall_time(stamps: pd.Series, tz: str) -> pd.Series:
