@@ -51,6 +51,7 @@ from engframe.flatten._walk import (
     Leaves,
     Path,
     expect_object,
+    known_members,
     render,
     repeated_id,
     set_aside,
@@ -166,23 +167,10 @@ class DimArrays:
 
 
 def _known(container: Mapping[Any, Any], path: Path, known: frozenset[str],
-           leaves: Leaves) -> dict[str, Any]:
+           leaves: Leaves) -> Mapping[Any, Any]:
     """The members of ``container`` engframe knows (by their examples' spelling); others set
     aside with a warning."""
-    leaves.members += len(container)
-    found: dict[str, Any] = {}
-    for key, value in container.items():
-        name = _ALIASES.get(key, key) if isinstance(key, str) else key
-        if name not in known:
-            leaves.members += set_aside(leaves.unknown, render((*path, key)), value)
-            continue
-        if name in found:
-            raise ResponseError(render((*path, key)), f"one of {key!r} and {name!r}, not both",
-                                "both in the same object")
-        if name != key:
-            leaves.spellings[name] = key
-        found[name] = value
-    return found
+    return known_members(container, path, known, leaves, aliases=_ALIASES)
 
 
 def _ids_of(by_id: Mapping[Any, Any], path: Path, leaves: Leaves, what: str) -> list[int]:

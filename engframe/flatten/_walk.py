@@ -35,6 +35,7 @@ __all__ = [
     "IdCache",
     "Leaves",
     "expect_object",
+    "known_members",
     "member_path",
     "members_of",
     "parse_id",
@@ -220,16 +221,19 @@ def expect_object(value: Any, path: Path | str, what: str = "an object") -> Mapp
     return value
 
 
-def _members(
-    container: Mapping[Any, Any], path: Path, known: frozenset[str], leaves: Leaves
+def known_members(
+    container: Mapping[Any, Any], path: Path, known: frozenset[str], leaves: Leaves, *,
+    aliases: Mapping[str, str] = ALIASES,
 ) -> Mapping[Any, Any]:
-    """Members of ``container`` by their JSON examples' spelling; unknown ones set aside."""
+    """Members of ``container`` by their JSON examples' spelling (``aliases``: another
+    spelling seen in LivePerson's pages -> the examples'); unknown ones set aside with a
+    warning, two spellings of one member refused."""
     leaves.members += len(container)
     if known.issuperset(container):
         return container  # the usual case: nothing to rename or set aside
     found: dict[str, Any] = {}
     for key, value in container.items():
-        name = ALIASES.get(key, key) if isinstance(key, str) else key
+        name = aliases.get(key, key) if isinstance(key, str) else key
         if name not in known:
             leaves.members += set_aside(leaves.unknown, render((*path, key)), value)
             continue
@@ -298,7 +302,7 @@ def walk_section(section: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
 
     ``path`` is the section's JSON path (``""`` for the top level).
     """
-    members = _members(section, (path,), _SECTION, leaves)
+    members = known_members(section, (path,), _SECTION, leaves)
     if TOTALS_KEY in members:
         leaves.add_one("account", UNUSED_ID, members[TOTALS_KEY], (path, TOTALS_KEY))
     if SKILLS_KEY in members:
@@ -310,7 +314,7 @@ def walk_section(section: Mapping[Any, Any], path: str, leaves: Leaves) -> None:
 
 
 def _walk_skills(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> None:
-    members = _members(container, path, _SKILLS, leaves)
+    members = known_members(container, path, _SKILLS, leaves)
     if PER_SKILL_KEY in members:
         here = (*path, PER_SKILL_KEY)
         by_skill = expect_object(members[PER_SKILL_KEY], here, "an object of skills by id")
@@ -323,7 +327,7 @@ def _walk_skills(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> No
             if first != skill_key:  # "007" after "7": JSON keys differ, ids do not
                 raise repeated_id(skill_path, "skill", skill_key, first)
             skill = expect_object(skill, skill_path)
-            parts = _members(skill, skill_path, _SKILL, leaves)
+            parts = known_members(skill, skill_path, _SKILL, leaves)
             if PER_AGENT_KEY in parts:
                 agents_path = (*skill_path, PER_AGENT_KEY)
                 by_agent = expect_object(parts[PER_AGENT_KEY], agents_path,
@@ -337,7 +341,7 @@ def _walk_skills(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> No
 
 
 def _walk_agents(container: Mapping[Any, Any], path: Path, leaves: Leaves) -> None:
-    members = _members(container, path, _AGENTS, leaves)
+    members = known_members(container, path, _AGENTS, leaves)
     if PER_AGENT_KEY in members:
         here = (*path, PER_AGENT_KEY)
         by_agent = expect_object(members[PER_AGENT_KEY], here, "an object of agents by id")
