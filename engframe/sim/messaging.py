@@ -31,14 +31,13 @@ True
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, fields
 from typing import Final
 
 import numpy as np
 import pandas as pd
 
+from engframe.sim._days import DayCache
 from engframe.sim.model import DAY_MS, WAIT_MAX_MS, WAIT_MEAN_MS, Center
 
 __all__ = [
@@ -74,7 +73,6 @@ CSAT_DELAY_MEAN_MS: Final = 120_000
 CSAT_DELAY_MAX_MS: Final = 1_800_000
 #: How far back to draw conversations for a window: arrival to resolution and answer.
 MAX_SPAN_MS: Final = WAIT_MAX_MS + HANDLING_MAX_MS + CSAT_DELAY_MAX_MS
-_DAY_CACHE: Final = 8
 _MINUTE_MS: Final = 60_000
 _HOUR_MS: Final = 3_600_000
 _THURSDAY: Final = 3
@@ -144,8 +142,7 @@ class Messaging:
         self._resolver_share = np.vstack([UNASSIGNED_RESOLVER_SHARE, per_skill])
         #: how good each agent's conversations feel to consumers (0 poor .. 1 excellent)
         self.quality: np.ndarray = rng.beta(5, 2, n_agents)
-        self._days: OrderedDict[int, ConversationTable] = OrderedDict()
-        self._lock = threading.Lock()
+        self._days: DayCache[ConversationTable] = DayCache(self._draw_day)
 
     @classmethod
     def for_center(cls, center: Center) -> Messaging:
@@ -204,17 +201,7 @@ class Messaging:
         })
 
     def _day(self, day: int) -> ConversationTable:
-        with self._lock:
-            table = self._days.get(day)
-            if table is not None:
-                self._days.move_to_end(day)
-                return table
-        table = self._draw_day(day)
-        with self._lock:
-            self._days[day] = table
-            while len(self._days) > _DAY_CACHE:
-                self._days.popitem(last=False)
-        return table
+        return self._days(day)
 
     def _draw_day(self, day: int) -> ConversationTable:
         center = self.center

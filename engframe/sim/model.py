@@ -26,8 +26,6 @@ True
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass, fields
 from typing import Final
 
@@ -36,6 +34,7 @@ import pandas as pd
 
 from engframe._defaults import SIM_SEED
 from engframe.errors import SimConfigError, describe
+from engframe.sim._days import DayCache
 
 __all__ = [
     "DEFAULT_AGENTS",
@@ -92,8 +91,6 @@ MAX_CHAT_SPAN_MS: Final = WAIT_MAX_MS + HANDLING_MAX_MS
 SHIFT_STARTS: Final = (0, 6, 7, 8, 9, 10, 12, 14, 16)
 SHIFT_WEIGHTS: Final = (1, 2, 3, 4, 3, 2, 3, 3, 2)
 SHIFT_HOURS: Final = 9
-#: How many days of chats the center keeps drawn (a 24-hour query needs at most 3).
-DAY_CACHE: Final = 8
 
 _ID_RANGE: Final = (1_000_000_000, 4_300_000_000)
 _THURSDAY: Final = 3  # 1970-01-01 was a Thursday (Monday = 0)
@@ -274,8 +271,7 @@ class Center:
         self._on_duty = _duty(rng, n_agents)
         self._eligible, self._n_eligible = _eligible(self.serves, self._on_duty)
         self._minute_rate = _minute_rhythm(config.chats_per_day)
-        self._days: OrderedDict[int, ChatTable] = OrderedDict()
-        self._lock = threading.Lock()
+        self._days: DayCache[ChatTable] = DayCache(self._draw_day)
 
     def __repr__(self) -> str:
         return (
@@ -384,17 +380,7 @@ class Center:
         return pairs
 
     def _day(self, day: int) -> ChatTable:
-        with self._lock:
-            table = self._days.get(day)
-            if table is not None:
-                self._days.move_to_end(day)
-                return table
-        table = self._draw_day(day)
-        with self._lock:
-            self._days[day] = table
-            while len(self._days) > DAY_CACHE:
-                self._days.popitem(last=False)
-        return table
+        return self._days(day)
 
     def _draw_day(self, day: int) -> ChatTable:
         # A generator per (seed, day): a day's chats never depend on which days were asked for.
