@@ -24,6 +24,7 @@ from engframe.derive._kinds import (
     whole_metrics,
     without_sums,
 )
+from engframe.derive._long import long_frame
 from engframe.derive._overlaps import check_overlaps
 from engframe.derive._periods import PERIOD_KEYS, group_hours
 from engframe.derive._select import (
@@ -38,7 +39,6 @@ from engframe.errors import FrameError, MetricError, OptionError
 from engframe.methods import HOURS, Formula
 from engframe.methods.engactivity import DERIVED
 from engframe.schema import (
-    COLUMNS,
     LEVELS,
     METHOD_COLUMN,
     NAT_MS,
@@ -46,7 +46,6 @@ from engframe.schema import (
     categorical,
     check_frame,
     epoch_ms,
-    utc_stamps,
 )
 
 __all__ = [
@@ -68,8 +67,6 @@ _REFUSED_KEYS: Final = {
     "span": "one span is chosen with span=",
 }
 _LATEST: Final = np.iinfo(np.int64).max
-_LEVEL_DTYPE: Final = pd.CategoricalDtype(list(LEVELS))
-_SPAN_DTYPE: Final = pd.CategoricalDtype(list(SPANS))
 
 
 def resolve(metric: str | Formula, *, where: str = "resolve",
@@ -205,11 +202,6 @@ def _group_extreme(values: np.ndarray, group: np.ndarray, n: int, *, largest: bo
     out = np.full(n, fill, np.int64)
     (np.maximum if largest else np.minimum).at(out, group, values)
     return out
-
-
-
-def _stamps(ms: np.ndarray) -> pd.arrays.DatetimeArray:
-    return utc_stamps(ms).array
 
 
 def derive(
@@ -433,9 +425,9 @@ def derive(
                           whole=[f.name for f in formulas if f.name not in plan.kept
                                  and integer_formula(f, whole)],
                           whole_components=whole)
-    return _long(values, keys=keys, key_values=[c.take(first) for c in columns], end=end,
-                 start=start, level=chosen_level, span=chosen_span, n=n, attrs=attrs,
-                 method=method_values)
+    return long_frame(values, keys=keys, key_values=[c.take(first) for c in columns], end=end,
+                      start=start, level=chosen_level, span=chosen_span, attrs=attrs,
+                      method=method_values)
 
 
 def _derive_methods(df: pd.DataFrame, methods: list[str], formulas: list[Formula],
@@ -475,10 +467,10 @@ def _derive_methods(df: pd.DataFrame, methods: list[str], formulas: list[Formula
                           whole=[f.name for f in formulas if f.name not in plan.kept
                                  and integer_formula(f, whole)], whole_components=whole)
     if not parts:
-        return _long({f.name: np.zeros(0) for f in formulas}, keys=by,
-                     key_values=[pd.Series([], dtype=object) for _ in by],
-                     end=np.zeros(0, np.int64), start=None,
-                     level=level or LEVELS[0], span=span or SPANS[0], n=0, attrs=attrs)
+        return long_frame({f.name: np.zeros(0) for f in formulas}, keys=by,
+                          key_values=[pd.Series([], dtype=object) for _ in by],
+                          end=np.zeros(0, np.int64), start=None,
+                          level=level or LEVELS[0], span=span or SPANS[0], attrs=attrs)
     return stack_methods(parts, names, methods, attrs)
 
 
@@ -499,41 +491,3 @@ def _evaluate(table: Mapping[str, np.ndarray], f: Formula, n: int) -> np.ndarray
     return out
 
 
-def _long(values: dict[str, np.ndarray], *, keys: list[str], key_values: list[pd.Series],
-          end: np.ndarray, start: np.ndarray | None, level: str, span: str, n: int,
-          attrs: dict[Any, Any], method: Any = None) -> pd.DataFrame:
-    """Stack one block of rows per metric: the tidy long shape, values as float64."""
-    names = list(values)
-    blocks = len(names)
-    repeat = np.tile(np.arange(n), blocks)
-
-    def ids(key: str) -> Any:
-        if key in keys:
-            column = key_values[keys.index(key)].astype("Int64").array
-            return column.take(repeat)
-        return pd.arrays.IntegerArray(np.zeros(n * blocks, np.int64), np.ones(n * blocks, bool))
-
-    out = pd.DataFrame(
-        {
-            "timestamp": _stamps(end[repeat] if n else end),
-            "skill": ids("skill"),
-            "agent": ids("agent"),
-            "metric": categorical(np.repeat(np.arange(blocks), n), names),
-            "value": (np.concatenate([values[m] for m in names]).astype(np.float64)
-                      if names else np.zeros(0)),
-            "level": pd.Categorical.from_codes(np.full(n * blocks, LEVELS.index(level)),
-                                               dtype=_LEVEL_DTYPE),
-            "span": pd.Categorical.from_codes(np.full(n * blocks, SPANS.index(span)),
-                                              dtype=_SPAN_DTYPE),
-        },
-        copy=False,
-    )
-    if method is not None:
-        out[METHOD_COLUMN] = method.take(repeat)
-    for key, column in zip(keys, key_values, strict=True):
-        if key not in COLUMNS:
-            out[key] = column.array.take(repeat)
-    if start is not None and "start" not in keys:
-        out["start"] = _stamps(start[repeat] if n else start)
-    out.attrs = attrs
-    return out

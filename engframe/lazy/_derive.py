@@ -43,13 +43,13 @@ from engframe.derive._kinds import (
     warn_kept,
     without_sums_in,
 )
+from engframe.derive._long import long_frame, one_method
 from engframe.derive._select import DESCRIBES, choose_level, choose_span
 from engframe.derive._states import state_formulas, states_mode
 from engframe.errors import FrameError, MetricError, OptionError
 from engframe.history._names_join import join_history_names
 from engframe.history._read import history_attrs
 from engframe.lazy._engine import Engine, relation_name
-from engframe.lazy._frame import long_frame
 from engframe.lazy._scan import HISTORY_COLUMNS, Scan
 from engframe.lazy._sql import aggregate_sql, formula_sql, ident, literal, number
 from engframe.methods import METHODS, Kind, Metric
@@ -332,7 +332,7 @@ def _derive_one(scan: Scan, relations: _Relations, formulas: list[Formula], plan
                           key_values=[pd.Series([], dtype=object) for _ in keys],
                           end=np.zeros(0, np.int64), start=np.zeros(0, np.int64),
                           level=chosen_level, span=chosen_span, attrs=attrs,
-                          method=method if scan.manifest is not None else None)
+                          method=one_method(0, method if scan.manifest is not None else None))
     check_present(present, formulas, where=where,
                   derived=[f.name for f in default_formulas([method])])
     stored_span = scan.span
@@ -426,7 +426,7 @@ def _shaped(result: pa.Table, values: dict[str, np.ndarray], needed: list[str],
     return long_frame(values, keys=keys, key_values=key_values,
                       end=_ms(result.column("end_ms")) if n else np.zeros(0, np.int64),
                       start=_ms(result.column("first_ms")) if n else np.zeros(0, np.int64),
-                      level=level, span=span, attrs=attrs, method=method)
+                      level=level, span=span, attrs=attrs, method=one_method(n, method))
 
 
 def _floats(column: pa.ChunkedArray) -> np.ndarray:
