@@ -510,13 +510,27 @@ def _run_sync(args: argparse.Namespace) -> int:
         if args.json:
             _print(json.dumps({"at": at, "method": getattr(result, "method", None),
                                **_result_dict(result),
-                               **({"fetched": list(fetched)} if any(fetched) else {})}))
+                               **({"fetched": list(fetched)} if any(fetched) else {}),
+                               **({"waiting_since": result.waiting_since}
+                                  if getattr(result, "waiting_since", None) else {}),
+                               **({"unfetched": list(result.unfetched)}
+                                  if getattr(result, "unfetched", None) else {})}))
         else:
             window = f" (fetched {fetched[0]} to {fetched[1]})" if any(fetched) else ""
             # the method named when another than engactivity, or several, are synced
             method = getattr(result, "method", "")
             said = f"{method}: " if method and args.method != [_method_names()[0]] else ""
-            _print(f"{at} {said}{_counts(result)} into {result.root}{window}")
+            waiting = getattr(result, "waiting_since", None)
+            if waiting is not None:  # a method fetched in windows, its last one just ended
+                _print(f"{at} {said}nothing to fetch: the stored window ended at {waiting}, "
+                       "not a minute ago")
+            else:
+                _print(f"{at} {said}{_counts(result)} into {result.root}{window}")
+            unfetched = getattr(result, "unfetched", None)
+            if unfetched is not None:
+                _print(f"{at} {said}{unfetched[0]} to {unfetched[1]} is in no window: the API "
+                       "widens a window to its still-filling bucket and the next window "
+                       "starts at its end, so sums over windows leave that time out")
 
     # only what was given: sync's own defaults decide the rest
     query = {"timeframe": args.timeframe} if args.timeframe is not None else {}

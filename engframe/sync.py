@@ -28,9 +28,11 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
+import pandas as pd
 
 from engframe.client import Client
 from engframe.errors import (
@@ -109,12 +111,23 @@ class SyncResult(ExportResult):
         ``(start, end)`` of a gap the API no longer keeps, when there was one.
     method : str
         The method fetched.
+    waiting_since : str or None
+        For a method fetched in windows (msgcsatdistribution, sla): the end of the stored
+        window when not a minute has passed since it, so nothing was fetched this turn
+        (ISO-8601 UTC); None when the turn fetched.
+    unfetched : tuple of str or None
+        For a method fetched in windows: ``(fetched_at, window end)`` when the window ends
+        after it was fetched (the API widens it to its still-filling bucket). What happens
+        in that time is in no stored window (the next one starts at the window's end), so
+        sums over windows fall short by it; None when the window had ended.
     """
 
     fetched: tuple[str, str] = ("", "")
     timeframe: int = 0
     lost: tuple[str, str] | None = None
     method: str = DEFAULT_METHOD
+    waiting_since: str | None = None
+    unfetched: tuple[str, str] | None = None
 
 
 def plan_fetch(*, complete: Sequence[int] | np.ndarray, newest: int | None, now_ms: int,
@@ -357,7 +370,8 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
         if not minutes:
             log.info("sync: %s: not a minute since the last window ended; nothing to fetch",
                      method)
-            return None
+            return SyncResult(Path(root), (), 0, 0, 0, 0, (), method=method,
+                              waiting_since=_iso(int(plan.since_ms)))
     else:
         if state.grid is not None and state.grid != BUCKETS:
             raise DatasetError(f"sync: {root} keeps {method} in {state.grid.describe()}; "
@@ -377,14 +391,22 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
     result = _export(frame, root, account=client.account,
                      names=_names(client) if names else None)
     window = frame.attrs.get("window") or {}
+    fetched = (str(window.get("start", "")), str(window.get("end", "")))
     return SyncResult(
         result.root, result.written, result.inserted, result.updated, result.unchanged,
-        result.left_out, result.names,
-        fetched=(str(window.get("start", "")), str(window.get("end", ""))),
-        timeframe=minutes,
+        result.left_out, result.names, fetched=fetched, timeframe=minutes,
         lost=None if plan.lost is None else (_iso(plan.lost[0]), _iso(plan.lost[1])),
         method=method,
+        unfetched=_unfetched(frame.attrs.get("fetched_at"), fetched[1]) if windows else None,
     )
+
+
+def _unfetched(fetched_at: object, end: str) -> tuple[str, str] | None:
+    """``(fetched_at, end)`` when a window ends after it was fetched (see SyncResult)."""
+    if not fetched_at or not end:
+        return None
+    at, until = pd.Timestamp(str(fetched_at)), pd.Timestamp(end)
+    return (str(fetched_at), end) if at < until else None
 
 
 def _ids_for(method: Method, skills: IdsLike, agents: IdsLike) -> tuple[IdsLike, IdsLike]:

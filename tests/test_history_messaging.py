@@ -99,6 +99,21 @@ def test_csat_windows_are_stored_as_they_came_and_add_up(tmp_path: Path) -> None
     assert values["csat_score"] == pytest.approx(positive / total)
 
 
+def test_a_csat_turn_within_a_minute_of_the_stored_window_says_it_waits(tmp_path: Path) -> None:
+    # once silent: no result, so `sync --method all` printed a line fewer and said nothing why
+    root = tmp_path / "history"
+    with sim_client(AT) as (clock, client):
+        (first,) = sync(root, client=client, method="msgcsatdistribution", skills="all")
+        clock.set(AT + 40_000)
+        (second,) = sync(root, client=client, method="msgcsatdistribution", skills="all")
+    assert first.waiting_since is None and first.inserted
+    # fetched at 09:53:53, the window ends at 09:55: that time is in no window, and said so
+    assert first.unfetched == ("2026-11-25T09:53:53Z", "2026-11-25T09:55:00Z")
+    assert first.fetched[1] == first.unfetched[1]
+    assert second.waiting_since == first.fetched[1]
+    assert (second.inserted, second.updated, second.unchanged, second.written) == (0, 0, 0, ())
+
+
 def test_a_csat_window_overlapping_a_stored_one_is_refused(tmp_path: Path) -> None:
     root = tmp_path / "history"
     with sim_client(AT) as (clock, client):
