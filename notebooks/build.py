@@ -55,7 +55,7 @@ QUICKSTART: Final[Sequence[Cell]] = (
 
         Outline: 1. load · 2. the tidy frame · 3. a day of data · 4. totals are not
         observations · 5. derive · 6. reconcile · 7. plot · 8. export, DuckDB and history ·
-        9. a messaging account.
+        9. a messaging account · 10. queues, agents' states and service level.
         """),
     code("""
         import json
@@ -489,6 +489,89 @@ QUICKSTART: Final[Sequence[Cell]] = (
         print(engframe.export(csat, history))
         print(sorted({p.relative_to(history).parts[0] for p in history.rglob("*.parquet")}))
         engframe.read_dataset(history, method="msgconversation")["method"].unique().tolist()
+        """),
+    md("""
+        ## 10. Queues, agents' states and service level
+
+        Four numbers an operations analyst reads each morning come from LivePerson's
+        Operational Realtime methods: **queuehealth** (speed of answer, abandonment, queue
+        size), **agentactivity** (each agent's time per state: Online, Back soon, Away with
+        its reasons; chatting or not), **sla** (a histogram of how long answered chats
+        waited) and **queuestate** (the queues now). The same simulated center serves them:
+        its queues hold the chats engactivity counts.
+        """),
+    code("""
+        with sim.serve(seed=1, now=NOW) as server:
+            credentials = (server.client_id, server.client_secret)
+            with engframe.Client(server.account, auth=credentials, csds_url=server.base_url,
+                                 cache=False, clock=NOW.timestamp) as client:
+                queues = client.frame(method="queuehealth", timeframe=1440, interval=5,
+                                      skills="all", names=names)
+                states = client.frame(method="agentactivity", timeframe=1440, interval=60,
+                                      agents="all", names=names)
+                waits = client.frame(method="sla", timeframe=1440, skills="all",
+                                     histogram=[15, 30, 60, 120])
+                now = client.frame(method="queuestate", skills="all", names=names)
+        print({name: len(f) for name, f in [("queuehealth", queues), ("agentactivity", states),
+                                            ("sla", waits), ("queuestate", now)]})
+        """),
+    md("""
+        **Speed of answer** is `totalTimeToAnswer / connectedEng` and **abandonment**
+        `abandonedEng / (abandonedEng + connectedEng)`, both summed over each group first: the
+        API's per-skill averages are never averaged again.
+        """),
+    code("""
+        per_skill = engframe.derive(queues, by=["skill_name"],
+                                    metrics=["connectedEng", "avgTimeToAnswer",
+                                             "abandonmentRate", "averageQueueSize"])
+        wide = engframe.to_wide(per_skill)
+        wide[["skill_name", "connectedEng", "avgTimeToAnswer", "abandonmentRate",
+              "averageQueueSize"]].sort_values("connectedEng", ascending=False).head()
+        """),
+    code("""
+        engframe.plot.queue(queues);
+        """),
+    md("""
+        **Agents' states** are a dimension (`state`, `reason`), read by their ids, never by
+        their position in the answer. Utilization is chatting time over logged-in time,
+        saturation the share of chatting time at maximum concurrency, per team:
+        """),
+    code("""
+        teams = engframe.derive(states, by=["agent_group_name"],
+                                metrics=["loggedIn", "utilization", "saturation", "awayShare"])
+        wide = engframe.to_wide(teams).assign(hours=lambda w: w["loggedIn"] / 3600)
+        wide[["agent_group_name", "hours", "utilization", "saturation", "awayShare"]]
+        """),
+    code("""
+        engframe.plot.states(states);
+        """),
+    md("""
+        **Service level** within T is the chats answered in less than T over all answered
+        chats, from the histogram's counts. T must be an edge of the histogram asked for:
+        """),
+    code("""
+        print(engframe.service_level(waits, within=[15, 30, 60]))
+        try:
+            engframe.service_level(waits, within=20)
+        except engframe.EngframeError as error:
+            print(error)
+        """),
+    code("""
+        engframe.plot.service_curve(waits);
+        """),
+    md("""
+        **The queues now** are a snapshot, kept in a table of its own in a history (never
+        summed over time); `-1` ("no data") is left out, as the API leaves it out of its
+        totals. Reconcile checks each method's own relations too: agents' states against
+        their logged-in time (1 s per state), the histogram's running shares against its
+        counts.
+        """),
+    code("""
+        print(engframe.export(now, history))
+        print(engframe.summarize(engframe.reconcile(states)))
+        print(engframe.summarize(engframe.reconcile(waits)))
+        engframe.to_wide(now[now["level"] == "skill"])[
+            ["skill_name", "currentQueueSize", "currentAvailableSlots"]].head()
         """),
 )
 
