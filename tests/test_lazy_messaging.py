@@ -117,3 +117,35 @@ def test_an_average_without_its_sums_is_kept_out_of_core_as_in_memory(tmp_path: 
                                      metrics=["avgTime_resolvedConversations"])
         assert isinstance(got, pd.DataFrame) and isinstance(expected, pd.DataFrame)
         pd.testing.assert_frame_equal(got, expected)
+
+
+def test_messaging_views_equal_derive(tmp_path: Path) -> None:
+    import duckdb
+
+    from engframe.lazy import write_views
+
+    root = messaging_history(tmp_path / "h", [0, 95])
+    written = write_views(root)
+    assert not [v for v in written.views if "msgcsatdistribution_by_hour" in v
+                or "msgcsatdistribution_by_day" in v]  # windows straddle any hour
+    for method, grain, by, metrics in (
+            ("msgconversation", "skill_hour", ["account", "skill", "hour"],
+             ["avgTime_resolvedConversations_byCCP", "resolutionShare_bySystem"]),
+            ("msgcsatdistribution", "agent", ["account", "agent"],
+             ["csat_score", "csatShare_score1", "total_answers"])):
+        with duckdb.connect(str(written.path), read_only=True) as connection:
+            table = connection.sql(f"SELECT * FROM derived_{method}_by_{grain}").df()
+        derived = engframe.to_wide(engframe.derive(
+            engframe.read_dataset(root, method=method), by=by, metrics=metrics))
+        for frame in (table, derived):
+            if "hour" in by:
+                frame["hour"] = pd.to_datetime(frame["hour"], utc=True)
+            frame["account"] = frame["account"].astype(str)
+            frame[by[1]] = frame[by[1]].astype("Int64")
+        table = table.sort_values(by).reset_index(drop=True)
+        derived = derived.sort_values(by).reset_index(drop=True)
+        assert len(table) == len(derived) > 0
+        for metric in metrics:
+            pd.testing.assert_series_equal(table[metric].astype(float),
+                                           derived[metric].astype(float), check_names=False,
+                                           rtol=1e-12)

@@ -21,6 +21,7 @@ import engframe
 from engframe import sim
 from engframe.client import Client
 from engframe.errors import EngframeError, EngframeWarning, OptionError
+from engframe.lazy import write_views
 from tests.test_lazy_derive import BASE_MS, CENTER, MINUTE
 from tests.test_lazy_reconcile import _sorted
 
@@ -112,3 +113,56 @@ def test_a_dimension_the_method_lacks_is_refused_naming_who_has_it(history: Path
         engframe.derive(engframe.scan(history, method="queuehealth"), by="state")
     with pytest.raises(OptionError, match="only sla's do"):
         engframe.derive(engframe.scan(history, method="agentactivity"), by="bucket")
+
+
+# -- engframe views: each method's facts and derived views -------------------------------------
+
+
+def _view(path: Path, name: str) -> pd.DataFrame:
+    import duckdb
+
+    with duckdb.connect(str(path), read_only=True) as connection:
+        return connection.sql(f"SELECT * FROM {name}").df()
+
+
+@pytest.mark.parametrize(("method", "grain", "by", "metrics"), [
+    ("queuehealth", "skill_hour", ["account", "skill", "hour"],
+     ["avgTimeToAnswer", "abandonmentRate", "averageQueueSize", "averageAvailableSlots"]),
+    ("agentactivity", "team", ["account", "agent_group"],
+     ["utilization", "saturation", "onlineShare", "awayShare", "loggedIn"]),
+    ("agentactivity", "agent_day", ["account", "agent", "day"], ["utilization", "loggedIn"]),
+])
+def test_a_method_s_derived_view_equals_derive(history: Path, method: str, grain: str,
+                                               by: list[str], metrics: list[str]) -> None:
+    written = write_views(history)
+    table = _view(written.path, f"derived_{method}_by_{grain}")
+    derived = engframe.to_wide(engframe.derive(
+        engframe.read_dataset(history, names=True, method=method), by=by, metrics=metrics))
+    for frame in (table, derived):
+        for key in ("day", "hour"):
+            if key in by:  # a DATE, a TIMESTAMPTZ, a tz-aware column: one UTC instant
+                frame[key] = pd.to_datetime(frame[key], utc=True)
+        frame["account"] = frame["account"].astype(str)
+        for key in by[1:]:
+            if key not in ("day", "hour"):
+                frame[key] = frame[key].astype("Int64")
+    table = table.sort_values(by).reset_index(drop=True)
+    derived = derived.sort_values(by).reset_index(drop=True)
+    assert len(table) == len(derived) > 0
+    for metric in metrics:
+        pd.testing.assert_series_equal(table[metric].astype(float), derived[metric].astype(float),
+                                       check_names=False, rtol=1e-12)
+
+
+def test_a_method_s_facts_view_keeps_its_dimensions_and_a_snapshot_has_no_derived_view(
+        history: Path) -> None:
+    written = write_views(history)
+    states = _view(written.path, "facts_agentactivity_agent")
+    assert {"state", "reason"} <= set(states.columns)
+    assert set(states["state"].dropna()) == {"Logged in", "Online", "Back soon", "Away"}
+    assert "bucket" in _view(written.path, "facts_sla_account").columns
+    assert "facts_queuestate_skill" in written.views
+    assert not [v for v in written.views if v.startswith("derived_queuestate")]
+    assert any(line.startswith("derived_queuestate_by_*: ") for line in written.left_out)
+    # no engactivity in this history: none of its views
+    assert "derived_by_agent" not in written.views and "periods" not in written.views

@@ -17,6 +17,17 @@ Tableau, Superset, DBeaver or a notebook open the file (read-only) and find:
   (:data:`engframe.derive.DERIVED`, compiled by :mod:`engframe.lazy._sql`): ratios of sums.
   To roll a view up further, sum its components and divide again, never average its ratios.
 
+The other methods a history holds get the same, named by method: ``facts_<method>_<level>``
+(with the method's dimension columns: agentactivity's ``state`` and ``reason``, sla's
+``bucket``) and ``derived_<method>_by_<grain>`` for the grains its tables hold, each of the
+method's derived metrics whose components add up (counts and durations: msgconversation's
+handling times per resolution, CSAT, speed of answer, abandonment, utilization...) as a
+ratio of sums. agentactivity's are computed over its states' rows as :func:`engframe.derive`
+reads them (``chatting@Logged in`` over ``total@Logged in``). Values the API sends as
+averages, extremes or snapshots are in the facts views only: they never add up. A method
+stored per fetch window (msgcsatdistribution, sla) has no hour or day views, a snapshot
+(queuestate) no derived views.
+
 Hour views are left out for grids whose periods straddle an hour (60-minute periods ending
 at :30), day views for grids whose periods straddle midnight: engframe does not file such a
 period under one hour or the other. Paths in the views are absolute: write the views again
@@ -26,19 +37,23 @@ after moving the history.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from engframe.derive import DERIVED, HOURS
+from engframe.derive import DERIVED, HOURS, Formula
+from engframe.derive._states import state_formulas
 from engframe.errors import OutputError, SourceError
 from engframe.history._facts import measure
 from engframe.history._grid import Grid
-from engframe.history._manifest import read_manifest
+from engframe.history._manifest import Manifest, method_folder, read_manifest
 from engframe.history._names_store import name_path
 from engframe.history._store import tables
 from engframe.lazy._sql import aggregate_sql, formula_sql, ident, literal
-from engframe.schema import LEVEL_HAS, METRICS
+from engframe.methods import ADDITIVE, DEFAULT_METHOD, METHODS, Method
+from engframe.methods.agentactivity import AT
+from engframe.schema import DIMENSION_COLUMNS, LEVEL_HAS, METRICS, REASON_COLUMN, STATE_COLUMN
 
 __all__ = ["VIEWS_FILE", "Views", "write_views"]
 
@@ -93,11 +108,13 @@ def _files(root: Path, level: str) -> str:
     return f"read_parquet({files}, hive_partitioning = true)"
 
 
-def _facts_view(root: Path, level: str, names: set[str]) -> str:
+def _facts_view(root: Path, level: str, names: set[str],
+                dimensions: tuple[str, ...] = ()) -> str:
     has_skill, has_agent = LEVEL_HAS[level]
     hour = f"make_timestamptz(((epoch_ms(f.timestamp) - 1) // {_HOUR_MS}) * {_HOUR_MS * 1000})"
     columns = ["f.timestamp", "f.date AS day", f"{hour} AS hour", "f.account",
                *(["f.skill"] if has_skill else []), *(["f.agent"] if has_agent else []),
+               *(f"f.{ident(d)}" for d in dimensions),
                "f.metric", f"f.{ident(measure(level))} AS value", "f.start", "f.fetched_at",
                "f.complete"]
     joins = []
@@ -122,26 +139,86 @@ def _periods_view(root: Path, levels: list[str]) -> str:
             f"FROM ({union}) AS p GROUP BY account, timestamp")
 
 
-def _derived_view(grain: _Grain, names: set[str]) -> str:
+def _derived_view(grain: _Grain, names: set[str], *, formulas: Sequence[Formula] | None = None,
+                  source: str | None = None) -> str:
+    """The SQL of a derived view: per account and group, the components summed and the
+    ``formulas`` (Engagement Activity's by default) computed from the sums; ``source`` the
+    facts it reads (``facts_<level>`` by default)."""
+    formulas = list(DERIVED.values()) if formulas is None else list(formulas)
     time_keys = [k for k in grain.keys if k in ("day", "hour")]
     keys = ["account", *grain.keys]
     labels = [f"any_value({_LABELS[k]}) AS {_LABELS[k]}" for k in grain.keys
               if k in _LABELS and f"{k}s" in names]
-    components = list(dict.fromkeys(c for f in DERIVED.values() for c in f.components
-                                    if c != HOURS))
+    components = list(dict.fromkeys(c for f in formulas for c in f.components if c != HOURS))
     components = [m for m in METRICS if m in components] + [
         c for c in components if c not in METRICS]
     sums = [f"{aggregate_sql(c)} AS {ident(c)}" for c in components]
+    wants_hours = any(HOURS in f.components for f in formulas)
+    derived = [f"{formula_sql(f, column=lambda c: 'h.hours' if c == HOURS else 'g.' + ident(c))}"
+               f" AS {ident(f.name)}" for f in formulas]
+    group = ", ".join(keys)
+    facts = source or f"facts_{grain.level}"
+    g = f"SELECT {', '.join([*keys, *labels, *sums])} FROM {facts} GROUP BY {group}"
+    if not wants_hours:
+        return f"WITH g AS ({g}) SELECT g.*, {', '.join(derived)} FROM g"
     hours = (f"SELECT account, {', '.join(time_keys) + ', ' if time_keys else ''}"
              f"sum(hours) AS hours FROM periods GROUP BY account"
              + "".join(f", {k}" for k in time_keys))
-    derived = [f"{formula_sql(f, column=lambda c: 'h.hours' if c == HOURS else 'g.' + ident(c))}"
-               f" AS {ident(f.name)}" for f in DERIVED.values()]
     on = " AND ".join(f"h.{k} = g.{k}" for k in ["account", *time_keys])
-    group = ", ".join(keys)
-    return (f"WITH g AS (SELECT {', '.join([*keys, *labels, *sums])} "
-            f"FROM facts_{grain.level} GROUP BY {group}), h AS ({hours}) "
+    return (f"WITH g AS ({g}), h AS ({hours}) "
             f"SELECT g.*, h.hours, {', '.join(derived)} FROM g LEFT JOIN h ON {on}")
+
+
+def _additive(method: Method) -> list[Formula]:
+    """The method's derived metrics whose every component adds up (counts, durations)."""
+    kinds = {m.name: m.kind for m in method.metrics}
+    return [f for f in method.derived
+            if all(kinds.get(c.split(AT, 1)[0]) in ADDITIVE for c in f.components)]
+
+
+def _method_views(base: Path, manifest: Manifest, method: str, names: set[str],
+                  left_out: list[str]) -> list[tuple[str, str]]:
+    """The facts and derived views of a method other than engactivity."""
+    found = METHODS.get(method)
+    stored = manifest.of(method)
+    folder = method_folder(base, method)
+    levels = tables(base, method)
+    dimensions = tuple(d for d in DIMENSION_COLUMNS if found is not None and d in found.dimensions)
+    statements = [(f"facts_{method}_{level}", _facts_view(folder, level, names, dimensions))
+                  for level in levels]
+    if found is None or stored is None or not levels:
+        return statements
+    formulas = _additive(found)
+    if found.snapshot or not formulas:
+        left_out.append(f"derived_{method}_by_*: {method} holds "
+                        + ("values now (a snapshot)" if found.snapshot
+                           else "no metric that adds up"))
+        return statements
+    states = STATE_COLUMN in dimensions
+    if states:  # its states as derive reads them: metric@State, Away's reasons apart
+        formulas = state_formulas(formulas, "whole")
+    fits = {"hour": not stored.windows and _fits(stored.grid, 60),
+            "day": not stored.windows and _fits(stored.grid, 1440)}
+    for grain in _GRAINS:
+        view = f"derived_{method}_by_{grain.name}"
+        straddles = [k for k in ("hour", "day") if k in grain.keys and not fits[k]]
+        missing = [n for n in grain.needs if n not in names]
+        if grain.level not in levels or missing or straddles:
+            why = (("periods are fetch windows" if stored.windows
+                    else f"periods of {stored.grid.describe()} straddle a UTC {straddles[0]}")
+                   if straddles else f"no name table {missing[0]}" if missing
+                   else f"no {method} {grain.level} table")
+            left_out.append(f"{view}: {why}")
+            continue
+        facts = f"facts_{method}_{grain.level}"
+        if states:
+            metric = (f"CASE WHEN {STATE_COLUMN} IS NULL THEN CAST(metric AS VARCHAR) ELSE "
+                      f"concat(CAST(metric AS VARCHAR), {literal(AT)}, "
+                      f"CAST({STATE_COLUMN} AS VARCHAR)) END")
+            facts = (f"(SELECT * REPLACE ({metric} AS metric) FROM {facts} "
+                     f"WHERE {REASON_COLUMN} IS NULL) AS f")
+        statements.append((view, _derived_view(grain, names, formulas=formulas, source=facts)))
+    return statements
 
 
 def write_views(root: str | os.PathLike[str], *, output: str | os.PathLike[str] | None = None
@@ -184,7 +261,7 @@ def write_views(root: str | os.PathLike[str], *, output: str | os.PathLike[str] 
         raise SourceError(f"{base}: not a history (no {base / '_engframe.json'}); "
                           "engframe.export(df, root) or engframe sync write one")
     path = Path(output) if output is not None else base / VIEWS_FILE
-    levels = tables(base)
+    levels = tables(base) if manifest.of(DEFAULT_METHOD) is not None else []
     statements: list[tuple[str, str]] = []
     names = {kind for kind in _KINDS if name_path(base, kind).is_file()}
     for kind in _KINDS:
@@ -197,7 +274,7 @@ def write_views(root: str | os.PathLike[str], *, output: str | os.PathLike[str] 
         statements.append(("periods", _periods_view(base, levels)))
     left_out = []
     fits = {"hour": _fits(manifest.grid, 60), "day": _fits(manifest.grid, 1440)}
-    for grain in _GRAINS:
+    for grain in _GRAINS if levels else ():
         straddles = [k for k in ("hour", "day") if k in grain.keys and not fits[k]]
         missing = [n for n in grain.needs if n not in names]
         view = f"derived_by_{grain.name}"
@@ -208,6 +285,8 @@ def write_views(root: str | os.PathLike[str], *, output: str | os.PathLike[str] 
             left_out.append(f"{view}: {why}")
             continue
         statements.append((view, _derived_view(grain, names)))
+    for method in (m for m in manifest.methods if m != DEFAULT_METHOD):
+        statements += _method_views(base, manifest, method, names, left_out)
     try:
         path.unlink(missing_ok=True)
         with duckdb.connect(str(path)) as connection:
