@@ -109,6 +109,8 @@ __all__ = [
 #: Counts are exact.
 ROUNDED_METRICS: Final = frozenset().union(*(m.rounded for m in METHODS.values()))
 
+#: The relative width of a float allowed beyond half a step (see ``_recomputed_check``).
+_STEP_EPSILON: Final = 1e-9
 #: The relations between metrics of one row: an average (a ratio) against the ratio of the
 #: sums behind it, which the API computes as a 32-bit float.
 AVERAGE_RELATION: Final = "average_vs_its_sums"
@@ -578,9 +580,12 @@ def _recomputed_check(codes: _Codes, metric: Metric,
     if metric.name not in metrics:
         return None
     top, bottom = dict(metric.numerator), dict(metric.denominator)
-    if not all(c in metrics for c in (*top, *bottom)) or set(top) & set(bottom):
+    # a component may sit on both sides (abandonmentRate = abandoned / (abandoned +
+    # connected)): each is summed once, and weighed on each side it sits on
+    components = list(dict.fromkeys((*top, *bottom)))
+    if not all(c in metrics for c in components):
         return None
-    roles = {metrics.index(c): 1 + i for i, c in enumerate((*top, *bottom))}
+    roles = {metrics.index(c): 1 + i for i, c in enumerate(components)}
     own = 1 + len(roles)
     roles[metrics.index(metric.name)] = own
     found = _row_checks(codes, roles, own + 1, maps)
@@ -592,10 +597,9 @@ def _recomputed_check(codes: _Codes, metric: Metric,
             f"reconcile: the frame holds a metric map more than once ({metric.name}); it "
             "stacks several responses: keep them apart with a 'source' column")
     kept = (counts[:, 1:] == 1).all(axis=1)
-    weights = np.array([*top.values(), *bottom.values()])
-    parts = sums[kept][:, 1:own] * weights
-    numerator = parts[:, :len(top)].sum(axis=1)
-    denominator = parts[:, len(top):].sum(axis=1)
+    values = sums[kept][:, 1:own]
+    numerator = values @ np.array([top.get(c, 0.0) for c in components])
+    denominator = values @ np.array([bottom.get(c, 0.0) for c in components])
     # where nothing is below, the API shows the metric's no-data value (-1), else 0
     recomputed = np.full(len(numerator), 0.0 if metric.no_data is None else float(metric.no_data))
     np.divide(numerator, denominator, out=recomputed, where=denominator != 0)
@@ -607,13 +611,16 @@ def _recomputed_check(codes: _Codes, metric: Metric,
         rounded_top = any(c in ROUNDED_METRICS for c in top)
         slack = np.zeros(len(recomputed))
         np.divide(0.5, denominator, out=slack, where=denominator != 0)
-        allowed = np.maximum(allowed, metric.step / 2 + (slack if rounded_top else 0.0))
+        # a value exactly half a step off (0.125 shown as 0.12, half to even) lies on the
+        # bound, which binary floats put a hair either side of it: a float's width more
+        half = metric.step / 2 * (1 + _STEP_EPSILON)
+        allowed = np.maximum(allowed, half + (slack if rounded_top else 0.0))
     return _Checks(
         relation=relation, level=column["level"], span=column["span"],
         stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
         metric=np.full(int(kept.sum()), metrics.index(metric.name), np.int64),
         response=column["response"], reported=sums[kept, own], parts_sum=recomputed,
-        parts=np.full(int(kept.sum()), len(top) + len(bottom), np.int64),
+        parts=np.full(int(kept.sum()), len(components), np.int64),
         float_tolerance=allowed, dims=column["dims"] if codes.dims is not None else None)
 
 
