@@ -214,3 +214,14 @@ def test_queuehealth_current_values_of_intervals_are_no_data() -> None:
     whole = engframe.derive(df, by="skill", metrics=["currentQueueSize"])
     assert dict(zip(whole["skill"].astype(int), whole["value"], strict=True)) == {
         11: 0, 21: 0, 269364510: 1}
+
+
+def test_queuehealth_skills_current_queue_is_read_under_the_element_tables_name() -> None:
+    # queuehealth_skills.json: the skills send "currentQueueState": 78 and 14, the totals
+    # "currentQueueSize": 92; asked by either name, each skill has its queue
+    df = engframe.flatten(SAMPLES / "queuehealth_skills.json")
+    for name in ("currentQueueSize", "currentQueueState"):
+        out = engframe.derive(df, by="skill", metrics=[name])
+        assert dict(zip(out["skill"].astype(int), out["value"], strict=True)) == {
+            199: 78, 200: 14}, name
+    assert engframe.derive(df, metrics=["currentQueueSize"])["value"].tolist() == [92]
