@@ -142,6 +142,16 @@ def test_each_queue_snapshot_is_kept_as_it_came(synced: dict[str, Any]) -> None:
     assert values(out, "fetched_at") == {k: v for k, v in by_hand.items() if v != -1}
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "sync plans from the buckets a history holds complete; agentactivity sends no row for a "
+    "bucket nobody was logged in, so such a bucket is fetched again every turn (from 07:35 "
+    "here, where 55 minutes would do; a night without agents: the whole day every turn)"))
+def test_a_bucket_nobody_was_logged_in_is_not_fetched_again(synced: dict[str, Any]) -> None:
+    _, second = synced["results"]
+    queues, agents = second[0], second[1]
+    assert agents.timeframe <= queues.timeframe
+
+
 # -- sums over overlapping fetches, by hand ------------------------------------------------
 
 def test_queue_history_derives_to_the_raw_answers_by_hand(synced: dict[str, Any]) -> None:
