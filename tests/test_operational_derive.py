@@ -422,7 +422,8 @@ def test_sla_chats_per_bucket_add_up_by_derive(fetched: dict[str, Any]) -> None:
 
 
 @pytest.fixture(scope="module")
-def sla_server() -> Any:
+def moving() -> Any:
+    """A client of the six-agent center whose clock the tests move (hypothesis's moments)."""
     with sim_client(AT) as (clock, client):
         yield clock, client
 
@@ -431,9 +432,9 @@ def sla_server() -> Any:
 @given(minute=st.integers(0, 24 * 60 - 1), second=st.integers(0, 59),
        edges=st.lists(st.integers(1, 24).map(lambda k: 5 * k), min_size=1, max_size=5,
                       unique=True))
-def test_service_level_at_any_moment_and_histogram(sla_server: Any, minute: int, second: int,
+def test_service_level_at_any_moment_and_histogram(moving: Any, minute: int, second: int,
                                                    edges: list[int]) -> None:
-    clock, client = sla_server
+    clock, client = moving
     clock.set(BASE_MS + minute * MINUTE + second * 1000)
     histogram = [0, *sorted(edges)]
     envelope = client.fetch(method="sla", timeframe=120, histogram=histogram)
@@ -444,6 +445,41 @@ def test_service_level_at_any_moment_and_histogram(sla_server: Any, minute: int,
     level = engframe.service_level(engframe.flatten(envelope))
     assert dict(zip(level["within"], level["value"], strict=True)) == pytest.approx(
         {t: hand_service_level(buckets, t) for t in sorted(edges)}, rel=1e-12)
+
+
+@settings(max_examples=10)
+@given(minute=st.integers(0, 24 * 60 - 1), second=st.integers(0, 59))
+def test_queue_ratios_per_hour_at_any_moment(moving: Any, minute: int, second: int) -> None:
+    clock, client = moving
+    clock.set(BASE_MS + minute * MINUTE + second * 1000)
+    envelope = client.fetch(method="queuehealth", timeframe=90, interval=5, skills="all")
+    df = engframe.flatten(envelope)
+    totals = interval_totals(envelope["response"])
+    for metric in ("avgTimeToAnswer", "abandonmentRate", "averageQueueSize"):
+        hand = ratio(queue_pairs(((hour_of(t), v) for t, v in totals), metric))
+        out = engframe.derive(df, by="hour", metrics=[metric])
+        assert got(out, metric, at("hour")) == pytest.approx(hand, rel=1e-12), metric
+
+
+@settings(max_examples=10)
+@given(minute=st.integers(0, 24 * 60 - 1), second=st.integers(0, 59))
+def test_agent_utilization_per_agent_and_hour_at_any_moment(moving: Any, minute: int,
+                                                            second: int) -> None:
+    clock, client = moving
+    clock.set(BASE_MS + minute * MINUTE + second * 1000)
+    envelope = client.fetch(method="agentactivity", timeframe=90, interval=5, agents="all")
+    df = engframe.flatten(envelope)
+    hours = pairs()
+    for item in envelope["response"]["metricsByIntervals"]:
+        per_agent = item["metricsData"]["agentsMetrics"]["metricsPerAgent"]
+        for value in agent_pairs(per_agent, "utilization", lambda a: a).values():
+            add(hours, hour_of(item["timestamp"]), *value)
+    agents = ratio(agent_pairs(envelope["response"]["agentsMetrics"]["metricsPerAgent"],
+                               "utilization", lambda a: a))
+    out = engframe.derive(df, by="agent", metrics=["utilization"])
+    assert got(out, "utilization", "agent") == pytest.approx(agents, rel=1e-12)
+    out = engframe.derive(df, by="hour", metrics=["utilization"])
+    assert got(out, "utilization", at("hour")) == pytest.approx(ratio(hours), rel=1e-12)
 
 
 # -- queuestate -----------------------------------------------------------------------------

@@ -126,6 +126,27 @@ def test_agentactivity_interval_example_keeps_its_empty_whole_timeframe() -> Non
     assert stamps == sorted(stamps, reverse=True)  # newest first, as printed
 
 
+def test_the_folder_loads_as_one_frame_whose_sources_each_come_back() -> None:
+    # engframe.load of the folder keeps only the attrs every file shares: the page's name
+    # of agentactivity's state 3 ("Back in 5") is one agentactivity's files alone hold, so
+    # their states come back with the catalogue's names; every value and key comes back
+    df = engframe.load(SAMPLES)
+    assert set(df["method"].astype(str)) == {"queuehealth", "agentactivity", "sla",
+                                             "queuestate"}
+    assert sorted(df["source"].unique()) == FILES
+    for name in FILES:
+        back = engframe.unflatten(df[df["source"] == name])
+        expected = raw(name)
+        found = list(differences(back, expected))
+        if name.startswith("agentactivity"):
+            assert found and {(printed, got) for path, got, printed in found
+                              if path.endswith("/name")} == {("Back in 5", "Back soon")}
+            found = [d for d in found if not d[0].endswith("/name")]
+        else:
+            assert back == expected, name
+        assert all(type(printed) is int and got == printed for _, got, printed in found), name
+
+
 # -- flattened values, read by hand from the files -------------------------------------------
 
 def test_queuehealth_skill_values_are_the_files() -> None:
