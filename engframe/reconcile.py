@@ -1085,6 +1085,9 @@ def _describe(row: pd.Series) -> str:
                 where.append(f"{key} {shown}")
             else:
                 where.append(f"{key} {shown} ({row[key]})")
+    for column in CHECK_DIMENSIONS.values():  # the state, Away reason or bucket
+        if column in row.index and not pd.isna(row[column]):
+            where.append(f"{column.replace('_', ' ')} {row[column]}")
     if not pd.isna(row["timestamp"]):
         where.append(f"at {row['timestamp']:%Y-%m-%d %H:%M} UTC")
     relative = row["relative_difference"]

@@ -262,3 +262,11 @@ def test_a_check_s_reason_is_still_why_its_status_is_what_it_is() -> None:
     checks = checks_of(OPERATIONAL / "agentactivity.json")
     assert set(checks["reason"].astype(str)) <= {
         "exact", "rounding", "parts exceed the whole", "parts short of the whole"}
+
+
+def test_the_summary_names_the_state_or_bucket_of_the_worst_drift() -> None:
+    line = summarize(checks_of(OPERATIONAL / "agentactivity.json"))
+    assert "worst: reasons_vs_away total agent 2 state Away:" in line
+    data = json.loads((OPERATIONAL / "sla.json").read_text())
+    data["slaDataRange"]["20"]["chats"] = 3  # 2 + 2 + 0 + 3 + 0: every share is off
+    assert "percentageFromTotal bucket 20:" in summarize(checks_of(data))
