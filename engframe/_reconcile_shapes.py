@@ -151,7 +151,7 @@ def _kept_check(codes: _Codes, relation: Relation, metric: Metric, implied: np.n
         agent=column.get("agent", np.full(n, -1, np.int64)),
         metric=np.full(n, code, np.int64), response=column["response"],
         reported=reported[present], parts_sum=expected, parts=parts[present],
-        bound=np.zeros(n))
+        bound=np.zeros(n), dims=column["dims"] if codes.dims is not None else None)
 
 
 def _labels(df: pd.DataFrame, name: str) -> np.ndarray:
@@ -190,12 +190,17 @@ def _breakdown_check(df: pd.DataFrame, codes: _Codes,
     reported[key[is_whole]] = value[is_whole]
     present = np.flatnonzero((counts == 1) & (parts > 0))
     column = dict(zip(names, keys.unpack(present), strict=True))
+    # a check is the whole's: Logged in for the states, Away (its state) for the reasons
+    whole_dims = np.full(keys.size, -1, np.int64)
+    if codes.dims is not None:
+        whole_dims[key[is_whole]] = codes.dims[rows][is_whole]
     return _Checks(
         relation=breakdown.name, level=column["level"], span=column["span"],
         stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
         metric=column["metric"], response=column["response"],
         reported=reported[present], parts_sum=sums[present], parts=parts[present],
-        bound=breakdown.per_part * parts[present])
+        bound=breakdown.per_part * parts[present],
+        dims=whole_dims[present] if codes.dims is not None else None)
 
 
 def _running_checks(df: pd.DataFrame, codes: _Codes, running: Running) -> list[_Checks]:
@@ -235,5 +240,6 @@ def _running_checks(df: pd.DataFrame, codes: _Codes, running: Running) -> list[_
             metric=codes.metric[picked], response=codes.response[picked],
             reported=value[target], parts_sum=expected,
             parts=buckets.reindex(groups.key[target]).fillna(0).to_numpy(np.int64),
-            float_tolerance=np.maximum(FLOAT32_PRECISION * np.abs(expected), 1e-12)))
+            float_tolerance=np.maximum(FLOAT32_PRECISION * np.abs(expected), 1e-12),
+            dims=None if codes.dims is None else codes.dims[picked]))
     return found

@@ -126,6 +126,8 @@ _PARAMETER: Final = re.compile(
 )
 #: Errors about what the user typed: usage errors (exit 2) when found before sending.
 _USAGE_ERRORS: Final = (ConfigError, OptionError, SimConfigError)
+#: What ``fetch`` asks for without --timeframe [minutes] (a snapshot method: no timeframe).
+FETCH_TIMEFRAME: Final = 1440
 #: Errors whose messages name Python parameters, reworded by :func:`in_cli_terms`.
 _REWORDED: Final = (QueryError, AuthError, *_USAGE_ERRORS)
 #: Errors about a file's content: only their phrases (:data:`CLI_PHRASES`) are reworded,
@@ -268,9 +270,12 @@ def _query_options(parser: argparse.ArgumentParser, *, interval: int | None,
                            help="the method to fetch (default: %(default)s); "
                                 "msgcsatdistribution takes no --interval")
     group.add_argument("--account", help="account id (default: $LP_ACCOUNT)")
-    group.add_argument("--timeframe", type=int, default=timeframe,
+    # None when not given, so that a snapshot method can refuse one given (its default
+    # is the command's: ``timeframe``, or what the history lacks)
+    group.add_argument("--timeframe", type=int, default=None,
                        help="minutes to fetch, 1..1440 (default: "
-                            f"{timeframe or 'what the history lacks, up to 1440'})")
+                            f"{timeframe or 'what the history lacks, up to 1440'}; "
+                            "queuestate takes none)")
     if fixed_interval:
         parser.set_defaults(interval=interval)
     else:
@@ -385,7 +390,8 @@ def _run_fetch(args: argparse.Namespace) -> int:
     ids = {name: (given if given else "all" if name in found.ids else None)
            for name, given in (("skills", args.skills), ("agents", args.agents))}
     df = load_live(account=args.account,
-                   timeframe=None if found.snapshot else args.timeframe,
+                   timeframe=args.timeframe if args.timeframe is not None or found.snapshot
+                   else FETCH_TIMEFRAME,
                    interval=args.interval, skills=_none_if_empty(ids["skills"]),
                    agents=_none_if_empty(ids["agents"]), groups=_none_if_empty(args.groups),
                    histogram=_none_if_empty(args.histogram), refresh=args.refresh,
@@ -672,7 +678,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "-o named.parquet\n"
                     "  engframe fetch --method msgconversation --timeframe 1440 --interval 60 "
                     "-o messaging.parquet", _run_fetch)
-    _query_options(fetch, interval=None, timeframe=1440)
+    _query_options(fetch, interval=None, timeframe=FETCH_TIMEFRAME)
     fetch.add_argument("--names", action="store_true",
                        help="add skill_name, agent_name, agent_group (the agent's team) and "
                             "agent_group_name columns, read from the Account Configuration "

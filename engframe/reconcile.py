@@ -55,6 +55,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any, Final
 
 import numpy as np
@@ -64,12 +65,15 @@ from engframe._keys import first_rows, group_ids
 from engframe.errors import FrameError, OptionError
 from engframe.methods import ADDITIVE, FLOAT32_PRECISION, METHODS, Identity, Kind, Metric, kind_of
 from engframe.schema import (
+    BUCKET_COLUMN,
     DIMENSION_COLUMNS,
     LEVEL_CODE,
     LEVELS,
     MAX_EXACT_INT,
     METHOD_COLUMN,
+    REASON_COLUMN,
     SPANS,
+    STATE_COLUMN,
     TIMESTAMP_DTYPE,
     categorical,
     check_frame,
@@ -105,6 +109,8 @@ __all__ = [
 #: Counts are exact.
 ROUNDED_METRICS: Final = frozenset().union(*(m.rounded for m in METHODS.values()))
 
+#: The relative width of a float allowed beyond half a step (see ``_recomputed_check``).
+_STEP_EPSILON: Final = 1e-9
 #: The relations between metrics of one row: an average (a ratio) against the ratio of the
 #: sums behind it, which the API computes as a 32-bit float.
 AVERAGE_RELATION: Final = "average_vs_its_sums"
@@ -359,6 +365,9 @@ class _Checks:
     #: the most the parts may differ from the whole, where the relation says so itself
     #: (a second a state, a histogram's float shares)
     bound: np.ndarray | None = None
+    #: where the frame has dimension columns (state, reason, bucket): the code
+    #: (:attr:`_Codes.dims`) of the values checked, -1 for none
+    dims: np.ndarray | None = None
 
 
 def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
@@ -437,6 +446,7 @@ def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
         agent=column.get("agent", none),
         metric=column["metric"], response=column["response"],
         reported=reported, parts_sum=parts_sum, parts=counts[present, 1],
+        dims=column["dims"] if codes.dims is not None else None,
     )
 
 
@@ -556,7 +566,7 @@ def _identity_check(codes: _Codes, identity: Identity,
         stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
         metric=np.full(int(kept.sum()), metrics.index(identity.whole), np.int64),
         response=column["response"], reported=reported, parts_sum=parts_sum,
-        parts=counts[kept, 1])
+        parts=counts[kept, 1], dims=column["dims"] if codes.dims is not None else None)
 
 
 def _recomputed_check(codes: _Codes, metric: Metric,
@@ -570,9 +580,12 @@ def _recomputed_check(codes: _Codes, metric: Metric,
     if metric.name not in metrics:
         return None
     top, bottom = dict(metric.numerator), dict(metric.denominator)
-    if not all(c in metrics for c in (*top, *bottom)) or set(top) & set(bottom):
+    # a component may sit on both sides (abandonmentRate = abandoned / (abandoned +
+    # connected)): each is summed once, and weighed on each side it sits on
+    components = list(dict.fromkeys((*top, *bottom)))
+    if not all(c in metrics for c in components):
         return None
-    roles = {metrics.index(c): 1 + i for i, c in enumerate((*top, *bottom))}
+    roles = {metrics.index(c): 1 + i for i, c in enumerate(components)}
     own = 1 + len(roles)
     roles[metrics.index(metric.name)] = own
     found = _row_checks(codes, roles, own + 1, maps)
@@ -584,10 +597,9 @@ def _recomputed_check(codes: _Codes, metric: Metric,
             f"reconcile: the frame holds a metric map more than once ({metric.name}); it "
             "stacks several responses: keep them apart with a 'source' column")
     kept = (counts[:, 1:] == 1).all(axis=1)
-    weights = np.array([*top.values(), *bottom.values()])
-    parts = sums[kept][:, 1:own] * weights
-    numerator = parts[:, :len(top)].sum(axis=1)
-    denominator = parts[:, len(top):].sum(axis=1)
+    values = sums[kept][:, 1:own]
+    numerator = values @ np.array([top.get(c, 0.0) for c in components])
+    denominator = values @ np.array([bottom.get(c, 0.0) for c in components])
     # where nothing is below, the API shows the metric's no-data value (-1), else 0
     recomputed = np.full(len(numerator), 0.0 if metric.no_data is None else float(metric.no_data))
     np.divide(numerator, denominator, out=recomputed, where=denominator != 0)
@@ -599,14 +611,17 @@ def _recomputed_check(codes: _Codes, metric: Metric,
         rounded_top = any(c in ROUNDED_METRICS for c in top)
         slack = np.zeros(len(recomputed))
         np.divide(0.5, denominator, out=slack, where=denominator != 0)
-        allowed = np.maximum(allowed, metric.step / 2 + (slack if rounded_top else 0.0))
+        # a value exactly half a step off (0.125 shown as 0.12, half to even) lies on the
+        # bound, which binary floats put a hair either side of it: a float's width more
+        half = metric.step / 2 * (1 + _STEP_EPSILON)
+        allowed = np.maximum(allowed, half + (slack if rounded_top else 0.0))
     return _Checks(
         relation=relation, level=column["level"], span=column["span"],
         stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
         metric=np.full(int(kept.sum()), metrics.index(metric.name), np.int64),
         response=column["response"], reported=sums[kept, own], parts_sum=recomputed,
-        parts=np.full(int(kept.sum()), len(top) + len(bottom), np.int64),
-        float_tolerance=allowed)
+        parts=np.full(int(kept.sum()), len(components), np.int64),
+        float_tolerance=allowed, dims=column["dims"] if codes.dims is not None else None)
 
 
 def _metric_checks(codes: _Codes, methods: Sequence[str]) -> list[_Checks]:
@@ -663,7 +678,10 @@ def reconcile(
     -------
     pandas.DataFrame
         One row per check: ``relation``, ``level`` and ``span`` of the reported whole,
-        ``timestamp``, ``skill``, ``agent``, ``metric``, ``reported``, ``sum_of_parts``,
+        ``timestamp``, ``skill``, ``agent``, then where the frame has them the dimension
+        columns, named as :data:`CHECK_DIMENSIONS` says (``state``, ``away_reason``,
+        ``bucket``: agentactivity's Online, sla's bucket 30; a breakdown's check has its
+        whole's: Logged in, Away), then ``metric``, ``reported``, ``sum_of_parts``,
         ``difference`` (sum_of_parts - reported), ``relative_difference`` (difference /
         reported; 0 when both are 0, NaN when only reported is), ``parts`` (how many
         values were summed), ``tolerance`` (the most rounding explains, in seconds),
@@ -884,6 +902,7 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
     np.divide(diff, reported, out=relative, where=reported != 0)
     relative[(reported == 0) & (diff == 0)] = 0.0
     value_dtype = np.float64 if codes.value.dtype.kind == "f" else np.int64
+    dimensions = _dimension_columns(df, codes, found)
     names = [r.name for r in RELATIONS]
     names += sorted({c.relation for c in found} - set(names))
     relation_code = np.array([names.index(c.relation) for c in found])[relation_code]
@@ -894,6 +913,7 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         "timestamp": _stamps(codes.stamps, cat("stamp")),
         "skill": _ids(codes.skills, cat("skill")),
         "agent": _ids(codes.agents, cat("agent")),
+        **dimensions,
         "metric": pd.Categorical.from_codes(metric, dtype=pd.CategoricalDtype(codes.metrics)),
         "reported": reported.astype(value_dtype),
         "sum_of_parts": parts_sum.astype(value_dtype),
@@ -921,6 +941,27 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
 
 #: The name columns a named frame (:func:`engframe.names.attach_names`) lends its checks.
 _NAMED: Final = (("skill", "skill_name"), ("agent", "agent_name"))
+#: A frame's dimension columns as its checks name them: an Away reason is ``away_reason``,
+#: since a check's ``reason`` says why its status is what it is.
+CHECK_DIMENSIONS: Final = MappingProxyType({STATE_COLUMN: STATE_COLUMN,
+                                            REASON_COLUMN: "away_reason",
+                                            BUCKET_COLUMN: BUCKET_COLUMN})
+
+
+def _dimension_columns(df: pd.DataFrame, codes: _Codes,
+                       found: list[_Checks]) -> dict[str, Any]:
+    """The frame's dimension columns (state, Away reason, bucket) at each check, named as
+    :data:`CHECK_DIMENSIONS` says: where it was found (agentactivity's Online, sla's bucket
+    30), missing where a check has none."""
+    present = [c for c in DIMENSION_COLUMNS if c in df.columns]
+    if not present or codes.dims is None:
+        return {}
+    dims = np.concatenate([c.dims if c.dims is not None else np.full(len(c.metric), -1)
+                           for c in found])
+    row_of = first_rows(codes.dims, codes.n_dims)
+    rows = np.full(len(dims), -1, np.int64)
+    rows[dims >= 0] = row_of[dims[dims >= 0]]
+    return {CHECK_DIMENSIONS[c]: df[c].array.take(rows, allow_fill=True) for c in present}
 
 
 def _rounding_bounds(diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
@@ -962,6 +1003,8 @@ def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
         "timestamp": pd.Series([], dtype=TIMESTAMP_DTYPE),
         "skill": pd.array([], dtype="Int64"),
         "agent": pd.array([], dtype="Int64"),
+        **{CHECK_DIMENSIONS[c]: df[c].iloc[:0].reset_index(drop=True)
+           for c in DIMENSION_COLUMNS if c in df.columns},
         "metric": pd.Categorical([]),
         "reported": np.zeros(0, value),
         "sum_of_parts": np.zeros(0, value),
@@ -1042,6 +1085,9 @@ def _describe(row: pd.Series) -> str:
                 where.append(f"{key} {shown}")
             else:
                 where.append(f"{key} {shown} ({row[key]})")
+    for column in CHECK_DIMENSIONS.values():  # the state, Away reason or bucket
+        if column in row.index and not pd.isna(row[column]):
+            where.append(f"{column.replace('_', ' ')} {row[column]}")
     if not pd.isna(row["timestamp"]):
         where.append(f"at {row['timestamp']:%Y-%m-%d %H:%M} UTC")
     relative = row["relative_difference"]

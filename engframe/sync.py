@@ -131,7 +131,7 @@ class SyncResult(ExportResult):
 
 
 def plan_fetch(*, complete: Sequence[int] | np.ndarray, newest: int | None, now_ms: int,
-               margin: int = DEFAULT_MARGIN) -> FetchPlan:
+               margin: int = DEFAULT_MARGIN, sparse: bool = False) -> FetchPlan:
     """Decide what a turn fetches, from the buckets the history holds complete.
 
     Parameters
@@ -144,6 +144,13 @@ def plan_fetch(*, complete: Sequence[int] | np.ndarray, newest: int | None, now_
         Now [epoch ms].
     margin : int
         Minutes to fetch again before the oldest incomplete bucket.
+    sparse : bool
+        The method sends no row for a bucket without data (agentactivity when nobody was
+        logged in, :attr:`engframe.methods.Layout.sparse`): a bucket between two held
+        complete ones was fetched, and counts as held. Otherwise such a bucket would be
+        fetched again every turn, from a night without agents the whole day. (A hole
+        that a repair leaves between held buckets of such a method is then not fetched
+        again by itself: a turn with an explicit ``timeframe`` fetches it.)
 
     Returns
     -------
@@ -159,6 +166,11 @@ def plan_fetch(*, complete: Sequence[int] | np.ndarray, newest: int | None, now_
     oldest = bucket_floor(now_ms - MAX_TIMEFRAME * _MINUTE_MS)  # the API's horizon
     ends = np.arange(oldest + BUCKET_MS, bucket_ceil(now_ms) + 1, BUCKET_MS, dtype=np.int64)
     held = np.isin(ends, np.asarray(complete, np.int64))
+    if sparse and held.any():
+        # turns fetch from the oldest bucket lacking on, so a hole between held buckets
+        # lay inside a window fetched: a period without data, not one missed
+        inside = np.flatnonzero(held)
+        held[inside[0]:inside[-1] + 1] = True
     lacking = ends[~held]
     first = int(lacking[0]) if len(lacking) else int(ends[-1])
     since = max(first - BUCKET_MS - margin * _MINUTE_MS, oldest)
@@ -377,7 +389,7 @@ def _turn(client: Client, root: str | os.PathLike[str], *, timeframe: int | None
             raise DatasetError(f"sync: {root} keeps {method} in {state.grid.describe()}; "
                                "sync keeps 5-minute buckets: sync into another folder")
         plan = plan_fetch(complete=state.complete, newest=state.newest, now_ms=now,
-                          margin=margin)
+                          margin=margin, sparse=found.layout.sparse)
         minutes = timeframe if timeframe is not None else plan.timeframe
     if plan.lost is not None:
         log.warning("sync: %s: %s to %s was never fetched and the API no longer keeps it: "

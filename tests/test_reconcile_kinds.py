@@ -229,3 +229,44 @@ def test_drift_injected_into_each_msgconversation_relation_is_a_mismatch(
         place[at] = int(skill if at == "skill" else agent)
     found = rows(checks_of(envelope), relation, **place)
     assert "mismatch" in set(found["status"].astype(str)), found
+
+
+# -- the dimension a check is about: agentactivity's state and Away reason, sla's bucket ------
+
+OPERATIONAL = SAMPLES_DIR / "operational"
+
+
+def test_checks_of_agentactivity_name_the_state_they_are_about() -> None:
+    # agentactivity.json, agent 2: Away has "total": 0 but "notChatting": 125
+    checks = checks_of(OPERATIONAL / "agentactivity.json")
+    assert {"state", "away_reason"} <= set(checks.columns)
+    split = rows(checks, "chatting_split", agent=2, status="mismatch")
+    assert split["state"].tolist() == ["Away"]
+    # a breakdown's check is its whole's: Logged in for the states, Away for its reasons
+    assert set(rows(checks, "states_vs_logged_in")["state"].astype(str)) == {"Logged in"}
+    assert set(rows(checks, "reasons_vs_away")["state"].astype(str)) == {"Away"}
+    assert rows(checks, "reasons_vs_away")["away_reason"].isna().all()
+    reason = rows(checks, "chatting_split", agent=2, away_reason="2642559712")
+    assert reason[["state", "reported", "sum_of_parts"]].values.tolist() == [["Away", 72, 72]]
+
+
+def test_checks_of_sla_name_their_bucket() -> None:
+    # sla.json: buckets 0, 5, 10, 20 and 30, each with its two shares
+    checks = checks_of(OPERATIONAL / "sla.json")
+    assert sorted(checks["bucket"].astype(int).unique()) == [0, 5, 10, 20, 30]
+    at_5 = rows(checks, "accumulated_vs_chats", bucket=5, metric="accumulated")
+    assert at_5[["reported", "sum_of_parts"]].values.tolist() == [[0.8, pytest.approx(0.8)]]
+
+
+def test_a_check_s_reason_is_still_why_its_status_is_what_it_is() -> None:
+    checks = checks_of(OPERATIONAL / "agentactivity.json")
+    assert set(checks["reason"].astype(str)) <= {
+        "exact", "rounding", "parts exceed the whole", "parts short of the whole"}
+
+
+def test_the_summary_names_the_state_or_bucket_of_the_worst_drift() -> None:
+    line = summarize(checks_of(OPERATIONAL / "agentactivity.json"))
+    assert "worst: reasons_vs_away total agent 2 state Away:" in line
+    data = json.loads((OPERATIONAL / "sla.json").read_text())
+    data["slaDataRange"]["20"]["chats"] = 3  # 2 + 2 + 0 + 3 + 0: every share is off
+    assert "percentageFromTotal bucket 20:" in summarize(checks_of(data))

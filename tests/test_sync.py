@@ -72,6 +72,18 @@ def test_a_hole_inside_the_day_is_fetched_again():
     assert plan.since_ms == ends[100] - BUCKET
 
 
+def test_a_hole_of_a_sparse_method_lay_inside_a_fetch_and_is_not_fetched_again():
+    # agentactivity: no row for a bucket nobody was logged in; turns fetch from the oldest
+    # lacking bucket on, so a hole between held buckets was fetched, and found empty
+    now = NOW_MS - NOW_MS % BUCKET + 60_000
+    ends = np.arange(now - now % BUCKET - 1440 * MINUTE + BUCKET, now - now % BUCKET, BUCKET)
+    held = ends[(ends < ends[100]) | (ends > ends[110])]
+    plan = plan_fetch(complete=held, newest=int(held.max()), now_ms=now, margin=0,
+                      sparse=True)
+    assert plan.since_ms == ends[-1]  # from the newest bucket held: the one still filling
+    assert plan.timeframe == 10
+
+
 def test_a_gap_longer_than_a_day_says_what_was_lost():
     newest = NOW_MS - NOW_MS % BUCKET - 3 * 1440 * MINUTE
     plan = plan_fetch(complete=[], newest=newest, now_ms=NOW_MS)

@@ -315,10 +315,14 @@ def kept_values(df: pd.DataFrame, rows: np.ndarray, group: np.ndarray, n: int, n
     """
     out = np.full(n, np.nan)
     metric_codes = df["metric"].astype("category").array
-    if name not in metric_codes.categories:
+    # the metric's values, under its name or another a response sends it by (queuehealth's
+    # skills' currentQueueState is their currentQueueSize)
+    names = [name, *(alias for method in METHODS.values()
+                     for alias, canonical in method.synonyms.items() if canonical == name)]
+    codes = [metric_codes.categories.get_loc(m) for m in names if m in metric_codes.categories]
+    if not codes:
         return out
-    code = metric_codes.categories.get_loc(name)
-    hit = np.asarray(metric_codes.codes)[rows] == code
+    hit = np.isin(np.asarray(metric_codes.codes)[rows], codes)
     at, groups = rows[hit], group[hit]
     if not len(at):
         return out

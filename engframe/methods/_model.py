@@ -278,6 +278,10 @@ class Layout:
     relations : tuple of str or None
         The relations between levels (:data:`engframe.scope.RELATIONS`) its answers hold;
         ``None``: all of them.
+    sparse : bool
+        Whether an interval without data has no rows at all (agentactivity's: no totals,
+        and no agent when nobody was logged in), so that a history cannot tell such a
+        period from one never fetched by its rows.
     """
 
     name: str
@@ -291,6 +295,7 @@ class Layout:
     spellings: Mapping[str, str]
     levels: Mapping[str, str]
     relations: tuple[str, ...] | None = None
+    sparse: bool = False
 
 
 #: The Engagement Activity shape, shared by the Messaging Operations methods engframe knows.
@@ -503,6 +508,7 @@ STATES: Final = Layout(
                  ".reasons[j].value (reason)",
     }),
     relations=("intervals_vs_timeframe",),
+    sparse=True,
 )
 
 #: sla: one window, a map of buckets by their lower bound [s].
