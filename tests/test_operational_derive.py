@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 
 import engframe
 from engframe import sim
-from engframe.errors import EngframeWarning, OptionError
+from engframe.errors import EngframeWarning, MetricError, OptionError
 from engframe.names import spread_to_skills
 from tests.simfetch import BASE_MS, HOUR, MINUTE, sim_client
 
@@ -341,6 +341,17 @@ def test_agent_times_by_state_are_each_states_own(fetched: dict[str, Any]) -> No
     # utilization by state: the share of each state's own time spent chatting
     assert got(out, "utilization", "state") == pytest.approx(
         {s: t["chatting"] / t["total"] for s, t in totals.items() if t["total"]}, rel=1e-12)
+
+
+@pytest.mark.parametrize("by", ["state", ["agent", "state"], "reason"])
+def test_state_shares_are_not_split_by_state(fetched: dict[str, Any], by: Any) -> None:
+    # once each state's time over itself: onlineShare 1.0 for every state, in silence
+    df = fetched["agentactivity_frame"]
+    out = engframe.derive(df, by=by)
+    assert not {"onlineShare", "backSoonShare", "awayShare"} & set(out["metric"].astype(str))
+    assert "utilization" in set(out["metric"].astype(str))
+    with pytest.raises(MetricError, match="'awayShare' compare one state's time with another"):
+        engframe.derive(df, by=by, metrics=["utilization", "awayShare"])
 
 
 def test_agent_times_by_reason_are_each_away_reasons_own(fetched: dict[str, Any]) -> None:

@@ -34,7 +34,7 @@ from engframe.derive._select import (
     missing_key_hint,
     span_mask,
 )
-from engframe.derive._states import by_states
+from engframe.derive._states import by_states, within_states
 from engframe.errors import FrameError, MetricError, OptionError
 from engframe.methods import HOURS, Formula
 from engframe.methods.engactivity import DERIVED
@@ -43,6 +43,7 @@ from engframe.schema import (
     METHOD_COLUMN,
     NAT_MS,
     SPANS,
+    STATE_COLUMN,
     categorical,
     check_frame,
     epoch_ms,
@@ -353,7 +354,9 @@ def derive(
     names = [f.name for f in formulas]
     if len(set(names)) != len(names):
         raise MetricError(f"{where}: metrics= names a metric twice: {names!r}")
-    if len(methods) <= 1:  # agentactivity's states and reasons (several: method by method)
+    if len(methods) <= 1 and STATE_COLUMN in df.columns:
+        # agentactivity's states and reasons (several methods: method by method)
+        formulas = within_states(formulas, keys, asked=metrics is not None, where=where)
         df, formulas = by_states(df, formulas, keys)
     check_components(df, formulas, where=where,
                      derived=[f.name for f in default_formulas(methods)])

@@ -29,11 +29,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from engframe.errors import MetricError
 from engframe.methods import Formula
 from engframe.methods.agentactivity import AT, LOGGED_IN
 from engframe.schema import REASON_COLUMN, STATE_COLUMN, categorical
 
-__all__ = ["by_states", "state_formulas", "states_mode"]
+__all__ = ["by_states", "state_formulas", "states_mode", "within_states"]
 
 
 def _renamed(terms: object, rename: dict[str, str]) -> dict[str, float]:
@@ -99,3 +100,35 @@ def by_states(df: pd.DataFrame, formulas: Sequence[Formula],
         codes, names = pd.factorize(qualified)
         part["metric"] = categorical(codes.astype(np.int64), [str(n) for n in names])
     return part, state_formulas(formulas, mode)
+
+
+def _states_of(f: Formula) -> set[str]:
+    return {c.split(AT, 1)[1] if AT in c else LOGGED_IN for c in f.components}
+
+
+def within_states(formulas: Sequence[Formula], keys: Sequence[str], *, asked: bool,
+                  where: str = "derive") -> list[Formula]:
+    """The formulas that still mean something by ``keys``: split by state or reason, a
+    formula comparing one state's time with another's (``onlineShare``: Online over Logged
+    in) would be each state's time over itself, 1; left out of the defaults, refused when
+    asked for.
+
+    Examples
+    --------
+    >>> from engframe.methods import METHODS
+    >>> found = METHODS["agentactivity"].derived_map
+    >>> [f.name for f in within_states([found["utilization"], found["onlineShare"]],
+    ...                                ["agent", "state"], asked=False)]
+    ['utilization']
+    """
+    if states_mode(keys) == "whole":
+        return list(formulas)
+    crossing = [f for f in formulas if len(_states_of(f)) > 1]
+    if crossing and asked:
+        split = states_mode(keys)
+        raise MetricError(
+            f"{where}: {', '.join(repr(f.name) for f in crossing)} compare one state's time "
+            f"with another's ({crossing[0]}); by={split!r} splits the states apart, so each "
+            f"would be a state's time over itself: derive them without {split!r} (by agent, "
+            "team or time), or each state's own 'total' by state")
+    return [f for f in formulas if f not in crossing]

@@ -45,7 +45,7 @@ from engframe.derive._kinds import (
 )
 from engframe.derive._long import long_frame, one_method
 from engframe.derive._select import DESCRIBES, choose_level, choose_span
-from engframe.derive._states import state_formulas, states_mode
+from engframe.derive._states import state_formulas, states_mode, within_states
 from engframe.errors import FrameError, MetricError, OptionError
 from engframe.history._names_join import join_history_names
 from engframe.history._read import history_attrs
@@ -216,7 +216,8 @@ def derive_history(
     resolved = ([resolve_metric(m, where=where, methods=methods) for m in metrics]
                 if metrics is not None else default_formulas(methods))
     if mode is not None:
-        resolved = state_formulas(resolved, mode)
+        resolved = state_formulas(within_states(resolved, keys, asked=metrics is not None,
+                                                where=where), mode)
     formulas = without_sums_in(everywhere, resolved if metrics is not None
                                else usable_in(everywhere, resolved))
     names = [f.name for f in formulas]
