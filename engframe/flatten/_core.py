@@ -27,6 +27,7 @@ from engframe.flatten._layouts import NO_VALUE, STATE_NAMES, WALKERS, Codes, Dim
 from engframe.flatten._repeats import check_piece, colons
 from engframe.flatten._shapes import SHAPE_METHODS, layout_of
 from engframe.flatten._typed import typed_interval
+from engframe.flatten._typed_queues import typed_queues
 from engframe.flatten._typed_states import typed_states
 from engframe.flatten._walk import (
     IdCache,
@@ -39,7 +40,7 @@ from engframe.flatten._walk import (
     walk_section,
 )
 from engframe.limits import MAX_RESPONSE_BYTES
-from engframe.methods import METHODS, infer
+from engframe.methods import METHODS, QUEUES, infer
 from engframe.schema import (
     BUCKET_COLUMN,
     INTERVALS_KEY,
@@ -140,6 +141,12 @@ class _Flattening:
     def interval(self, item: Any, path: str) -> int:
         """Flatten one interval of ``metricsByIntervals``; return its timestamp."""
         data_path = f"{path}.metricsData"
+        if self.typed and self.layout == QUEUES.name and isinstance(item, msgspec.Raw):
+            fast = typed_queues(item, self.metrics)
+            if fast is not None and 0 <= fast[0] <= LATEST_MS and colons(item) == fast[2]:
+                self.add(fast[1], fast[0], "interval", data_path)
+                return fast[0]
+            self.typed = False  # this response strays from the usual shape: go the general way
         if self.typed and self.layout == "sections" and isinstance(item, msgspec.Raw):
             for method in self.candidates:
                 fast = typed_interval(item, self.metrics, method)
