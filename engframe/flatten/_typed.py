@@ -158,15 +158,16 @@ def to_typed_chunk(typed: Typed, maps: list[Any], levels: list[int], skills: lis
                    agents: list[int], metrics: MetricNames) -> Chunk | None:
     """The chunk of typed metric maps, their levels and ids; ``None`` for the general path
     (a value beyond 64 bits, or an integer a float response cannot hold exactly)."""
-    values = list(chain.from_iterable(map(typed.values, maps)))
+    # straight from the structs into the array: no list of a million Python objects between
+    count = typed.per_map * len(maps)
     kind = np.float64 if typed.floats else np.int64
     try:
-        value_array = np.fromiter(values, kind, len(values))
+        value_array = np.fromiter(chain.from_iterable(map(typed.values, maps)), kind, count)
         skill_array = np.array(skills, np.int64)
         agent_array = np.array(agents, np.int64)
     except OverflowError:
         return None  # beyond 64 bits: the general path says where
-    if typed.floats and len(values):
+    if typed.floats and count:
         # integers of a float response must be exact in float64 (the general path says where)
         counts = value_array.reshape(-1, typed.per_map)
         exact = np.delete(counts, list(typed.floats), axis=1)
