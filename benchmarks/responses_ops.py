@@ -1,11 +1,12 @@
 """Operational Realtime responses of a chosen size, for the benchmarks: from the simulator.
 
-``queuehealth``, ``agentactivity``, ``sla`` and ``queuestate`` answers of a simulated center the
-size of ``responses.SIZES`` (the large one: 50 skills, 1000 agents, a day in 5-minute
+``queuehealth``, ``agentactivity``, ``sla`` and ``queuestate`` answers of a simulated center
+(the large one the size of a large real account: 300 skills, 1000 agents, a day in 5-minute
 intervals), built by :func:`engframe.sim.build_ops_response` at a fixed moment, so the shapes
 and their sparsity are the API's (agents off shift are missing from intervals, skills without
 data too). sla's histogram has 100 buckets at the large size; queuestate has no intervals and
-is as large as the number of skills.
+is as large as the number of skills. :func:`agent_groups` gives each agent's team, as the
+simulator's Account Configuration API names them.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Final
 import msgspec
 
 from engframe.sim import Center, CenterConfig, Operations, build_ops_response, parse_ops_query
+from engframe.sim.people import Directory
 
 #: Wednesday 2026-11-25 20:29:04.123 UTC, the simulator tests' moment.
 NOW_MS: Final = 1_795_638_544_123
@@ -36,7 +38,7 @@ class OpsSize:
 SIZES: Final = {
     "small": OpsSize("small", 5, 20, None, 7, 2_000),
     "medium": OpsSize("medium", 20, 200, 30, 20, 20_000),
-    "large": OpsSize("large", 50, 1000, 5, 100, 60_000),
+    "large": OpsSize("large", 300, 1000, 5, 100, 150_000),
 }
 
 
@@ -68,3 +70,10 @@ def response(method: str, size: OpsSize) -> dict:
 
 def response_bytes(method: str, size: OpsSize) -> bytes:
     return msgspec.json.encode(response(method, size))
+
+
+def agent_groups(size: OpsSize) -> dict[int, int]:
+    """Each agent's team id (``agent_group``) at ``size``, agents without a team left out."""
+    center, _ = _center(size)
+    users = Directory.for_center(center).users[: len(center.agent_ids)]
+    return {user.id: user.group for user in users if user.group is not None}

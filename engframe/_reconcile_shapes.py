@@ -157,6 +157,10 @@ def _kept_check(codes: _Codes, relation: Relation, metric: Metric, implied: np.n
 def _labels(df: pd.DataFrame, name: str) -> np.ndarray:
     """A dimension column as an array of strings, None where a row has none."""
     column = df[name]
+    if isinstance(column.dtype, pd.CategoricalDtype):  # each label once, then by code
+        labels = np.array([*map(str, column.cat.categories), None], object)
+        found: np.ndarray = labels[column.cat.codes.to_numpy()]  # code -1: the None
+        return found
     return np.array([None if pd.isna(v) else str(v) for v in column.astype(object)], object)
 
 
@@ -171,8 +175,8 @@ def _breakdown_check(df: pd.DataFrame, codes: _Codes,
     for name, held in breakdown.within.items():
         inside &= _labels(df, name) == held if held is not None else df[name].isna().to_numpy()
     whole = inside & (along == breakdown.whole if breakdown.whole is not None
-                      else pd.isna(pd.Series(along)).to_numpy())
-    part = inside & ~whole & (pd.notna(pd.Series(along)).to_numpy())
+                      else pd.isna(along))
+    part = inside & ~whole & pd.notna(along)
     if breakdown.parts is not None:
         part &= np.isin(along, list(breakdown.parts))
     if not whole.any() or not part.any():

@@ -98,17 +98,30 @@ def service_level(df: pd.DataFrame, *, within: int | Sequence[int] | None = None
                 f"{where}: within={t!r} s is not a bucket edge of every histogram in the "
                 f"frame, so the chats that waited less than it cannot be counted; the edges "
                 f"are {shown}")
-    frame = pd.DataFrame({name: rows[name].to_numpy() for name in keys})
-    frame["bucket"] = bounds.to_numpy()
-    frame["chats"] = rows["value"].to_numpy(np.float64)
-    groups = frame.groupby(keys, dropna=False, observed=True, sort=False) if keys else [
-        ((), frame)]
+    chats = rows["value"].to_numpy(np.float64)
+    if keys:
+        grouped = pd.DataFrame({name: rows[name].to_numpy() for name in keys}).groupby(
+            keys, dropna=False, observed=True, sort=False)
+        group = grouped.ngroup().to_numpy()
+        found = grouped.size().index.tolist()  # the groups in the order of ngroup
+    else:
+        group, found = np.zeros(len(rows), np.int64), [()]
+    # Each row counts for every T above its bucket: add it at the first such T (in sorted
+    # order), then a running sum along the T gives each T's answered chats, every group at once.
+    limits = np.array([int(t) for t in asked], np.int64)
+    order = np.argsort(limits, kind="stable")
+    first = np.searchsorted(limits[order], bounds.to_numpy(), side="right")
+    width = len(limits) + 1
+    added = np.bincount(group * width + first, weights=chats, minlength=len(found) * width)
+    answered = np.empty((len(found), len(limits)))
+    answered[:, order] = np.cumsum(added.reshape(len(found), width), axis=1)[:, :-1]
+    totals = np.bincount(group, weights=chats, minlength=len(found))
     out = []
-    for key, part in groups:
-        total = float(part["chats"].sum())
-        for t in asked:
-            answered = float(part.loc[part["bucket"] < t, "chats"].sum())
-            values = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
-            out.append({**values, "within": int(t), "answered": answered, "chats": total,
-                        "value": answered / total if total else np.nan})
+    for g, key in enumerate(found):
+        values = dict(zip(keys, key if isinstance(key, tuple) else (key,), strict=True))
+        total = float(totals[g])
+        for j, t in enumerate(limits.tolist()):
+            part = float(answered[g, j])
+            out.append({**values, "within": t, "answered": part, "chats": total,
+                        "value": part / total if total else np.nan})
     return pd.DataFrame(out, columns=[*keys, "within", "answered", "chats", "value"])

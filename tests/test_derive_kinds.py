@@ -177,3 +177,28 @@ def test_a_frame_of_two_methods_derives_each_its_own_metrics() -> None:
     aht = out[(out["metric"] == "avgTime_resolvedConversations").to_numpy(bool)]
     assert set(aht["method"].astype(str)) == {"msgconversation"}
     assert value(out, "avgTime_resolvedConversations", agent=2) == pytest.approx(3248 / 103)
+
+
+# -- agentactivity: a state's times named metric@State -------------------------------------------
+
+STATES = SAMPLES_DIR / "operational" / "agentactivity_intervals.json"
+
+
+def test_utilization_per_agent_is_chatting_over_total_logged_in_summed_over_intervals() -> None:
+    df = engframe.flatten(STATES)
+    got = derive(df, by="agent", metrics=["utilization", "awayShare"])
+    rows = df[(df["span"] == "interval") & (df["reason"].isna())]
+    for agent, own in rows.groupby("agent"):
+        seconds = own.groupby(["state", "metric"], observed=True)["value"].sum()
+        assert value(got, "utilization", agent=agent) == pytest.approx(
+            seconds["Logged in", "chatting"] / seconds["Logged in", "total"])
+        assert value(got, "awayShare", agent=agent) == pytest.approx(
+            seconds["Away", "total"] / seconds["Logged in", "total"])
+
+
+def test_a_row_without_a_metric_is_left_out_of_the_states_names() -> None:
+    df = engframe.flatten(STATES)
+    blank = df.copy()
+    blank.loc[len(blank) - 1, "metric"] = None
+    expected = derive(df.iloc[:-1], by="agent")
+    pd.testing.assert_frame_equal(derive(blank, by="agent"), expected)

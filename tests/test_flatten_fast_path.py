@@ -16,7 +16,9 @@ import pandas as pd
 import pytest
 
 import engframe
+from engframe import sim
 from engframe.flatten._typed import typed_interval
+from engframe.flatten._typed_queues import typed_queues
 from engframe.schema import METRICS
 
 KEY = ["span", "timestamp", "level", "skill", "agent", "metric"]
@@ -206,3 +208,88 @@ def test_a_count_sent_as_a_float_leaves_the_fast_path_with_the_same_rows(monkeyp
              **data}
     fast, general = both_paths(given)
     same_rows(fast, general)
+
+
+# -- queuehealth: its own shape, its structs made from the catalogue ---------------------------
+
+def queue_answer() -> dict:
+    """The simulator's queuehealth answer: 3 skills, 2 hours in 30-minute intervals."""
+    center = sim.Center(seed=2, config=sim.CenterConfig(n_skills=3, n_agents=6,
+                                                        chats_per_day=20_000))
+    query = sim.parse_ops_query("queuehealth", {"v": "1", "timeframe": "120", "interval": "30",
+                                                "skillIds": "all"})
+    return sim.build_ops_response(center, sim.Operations(center), query,
+                                  now_ms=1_795_638_544_123)
+
+
+def spy_on_queues_path(monkeypatch) -> list[bool]:
+    """Record, for each queuehealth interval, whether its fast path converted it."""
+    flatten_module = sys.modules["engframe.flatten._core"]
+    taken: list[bool] = []
+
+    def spy(raw, metrics):
+        result = typed_queues(raw, metrics)
+        taken.append(result is not None)
+        return result
+
+    monkeypatch.setattr(flatten_module, "typed_queues", spy)
+    return taken
+
+
+def test_a_queuehealth_answer_takes_its_fast_path_with_identical_frames(monkeypatch):
+    given = queue_answer()
+    taken = spy_on_queues_path(monkeypatch)
+    fast, general = both_paths(given)
+    assert taken == [True] * len(given["metricsByIntervals"])
+    pd.testing.assert_frame_equal(fast, general)
+    assert set(fast["level"]) == {"skill", "skills_total"}
+    assert fast.attrs["float_metrics"] == general.attrs["float_metrics"]
+
+
+@pytest.mark.parametrize("stray", ["other_spelling", "count_as_float", "unknown_metric",
+                                   "missing_metric", "leading_zero_id", "totals_alone",
+                                   "metricsTotal"])
+def test_a_queuehealth_interval_that_strays_gives_the_same_rows(monkeypatch, stray):
+    given = queue_answer()
+    data = given["metricsByIntervals"][2]["metricsData"]
+    skills = data["skillsMetrics"]
+    first = next(iter(skills))
+    if stray == "other_spelling":  # the page's first example's name of the queue now
+        skills[first]["currentQueueState"] = skills[first].pop("currentQueueSize")
+    elif stray == "count_as_float":
+        skills[first]["connectedEng"] = 3.0
+    elif stray == "unknown_metric":
+        skills[first]["longestWait"] = 9
+    elif stray == "missing_metric":
+        del data["metricsTotals"]["queueSizeSum"]
+    elif stray == "leading_zero_id":
+        skills["00" + first] = skills.pop(first)
+    elif stray == "totals_alone":  # an account's answer: level account, not skills_total
+        del data["skillsMetrics"]
+    else:
+        data["metricsTotal"] = data.pop("metricsTotals")
+    taken = spy_on_queues_path(monkeypatch)
+    fast, general = both_paths(given)
+    assert taken[:2] == [True, True]
+    assert taken[2] is (stray == "totals_alone")
+    same_rows(fast, general)
+
+
+def test_a_repeated_queuehealth_metric_is_not_collapsed_by_the_fast_path():
+    text = json.dumps(queue_answer())
+    first = text.index('"connectedEng": ', text.index("metricsByIntervals"))
+    data = (text[:first] + '"connectedEng": 1, ' + text[first:]).encode()
+    with pytest.raises(engframe.ResponseError, match="each key once"):
+        engframe.flatten(data)
+
+
+@pytest.mark.parametrize("bad", [True, "7", 2**63])
+def test_a_bad_queuehealth_value_is_named_by_the_general_path(bad):
+    given = queue_answer()
+    skills = given["metricsByIntervals"][1]["metricsData"]["skillsMetrics"]
+    first = next(iter(skills))
+    skills[first]["enteredQEng"] = bad
+    with pytest.raises(engframe.ResponseError) as caught:
+        engframe.flatten(json.dumps(given).encode())
+    assert caught.value.path == (f'metricsByIntervals[1].metricsData.skillsMetrics["{first}"]'
+                                 ".enteredQEng")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
@@ -107,3 +108,39 @@ def test_a_history_table_says_it_too(tmp_path) -> None:
     meta = pq.read_schema(part).metadata
     assert json.loads(meta[b"engframe.units"])["totalHandlingTime_resolvedConversations"] == "s"
     assert b"msgconversation" in meta[b"engframe.units_note"]
+
+
+# -- the README's table of derived metrics is the catalogue's -------------------------------------
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+_TABLE_START = "<!-- derived-metrics: generated from engframe.methods"
+_TABLE_END = "<!-- /derived-metrics -->"
+
+
+def derived_metrics_table() -> str:
+    """The README's table: every method's derived metrics, their formulas and units."""
+    lines = ["| method | derived metric | formula | unit | what it is |",
+             "|---|---|---|---|---|"]
+    for method in METHODS.values():
+        for derived in method.derived:
+            text = str(derived).split(" = ", 1)[1]
+            if derived.unit:
+                text = text.removesuffix(f"  [{derived.unit}]")
+            lines.append(f"| `{method.name}` | `{derived.name}` | {text} | {derived.unit} "
+                         f"| {derived.title} |")
+    return "\n".join(lines)
+
+
+def test_the_readme_table_of_derived_metrics_is_the_catalogues() -> None:
+    text = README.read_text(encoding="utf-8")
+    block = text.split(_TABLE_START, 1)[1].split("-->", 1)[1].split(_TABLE_END, 1)[0]
+    assert block.strip() == derived_metrics_table(), (
+        "README.md's table of derived metrics is stale; paste this between its markers:\n"
+        + derived_metrics_table())
+
+
+def test_the_readme_table_names_every_method_and_derived_metric() -> None:
+    table = derived_metrics_table()
+    for method in METHODS.values():
+        assert f"| `{method.name}` |" in table
+        assert all(f"| `{d.name}` |" in table for d in method.derived)

@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -92,13 +93,7 @@ def by_states(df: pd.DataFrame, formulas: Sequence[Formula],
     part = df.take(np.flatnonzero(keep)).reset_index(drop=True)
     part.attrs = df.attrs
     if mode == "whole":
-        metric = part["metric"].astype(str).to_numpy()
-        state = part[STATE_COLUMN].astype(object).to_numpy()
-        qualified = np.where(pd.isna(state), metric,
-                             np.char.add(np.char.add(metric.astype(str), AT),
-                                         np.array([str(s) for s in state])))
-        codes, names = pd.factorize(qualified)
-        part["metric"] = categorical(codes.astype(np.int64), [str(n) for n in names])
+        part["metric"] = _qualified(part["metric"], part[STATE_COLUMN])
     return part, state_formulas(formulas, mode)
 
 
@@ -132,3 +127,22 @@ def within_states(formulas: Sequence[Formula], keys: Sequence[str], *, asked: bo
             f"would be a state's time over itself: derive them without {split!r} (by agent, "
             "team or time), or each state's own 'total' by state")
     return [f for f in formulas if f not in crossing]
+
+
+def _qualified(metric: pd.Series, state: pd.Series) -> Any:
+    """``metric@State`` per row (the plain metric where the state is missing), in the order
+    met; built from the two columns' codes, so each name is written once, not once a row."""
+    metrics = pd.Categorical(metric)
+    states = pd.Categorical(state)
+    width = len(states.categories) + 1
+    pairs = metrics.codes.astype(np.int64) * width + (states.codes.astype(np.int64) + 1)
+    named = metrics.codes >= 0  # a row without a metric stays without one
+    codes = np.full(len(pairs), -1, np.int64)
+    found_codes, found = pd.factorize(pairs[named])
+    codes[named] = found_codes
+    names: list[str] = []
+    for pair in found.tolist():
+        name = str(metrics.categories[pair // width])
+        names.append(name if pair % width == 0
+                     else f"{name}{AT}{states.categories[pair % width - 1]}")
+    return categorical(codes, names)

@@ -27,6 +27,7 @@ from engframe.flatten._layouts import NO_VALUE, STATE_NAMES, WALKERS, Codes, Dim
 from engframe.flatten._repeats import check_piece, colons
 from engframe.flatten._shapes import SHAPE_METHODS, layout_of
 from engframe.flatten._typed import typed_interval
+from engframe.flatten._typed_queues import typed_queues
 from engframe.flatten._typed_states import typed_states
 from engframe.flatten._walk import (
     IdCache,
@@ -39,7 +40,7 @@ from engframe.flatten._walk import (
     walk_section,
 )
 from engframe.limits import MAX_RESPONSE_BYTES
-from engframe.methods import METHODS, infer
+from engframe.methods import METHODS, QUEUES, infer
 from engframe.schema import (
     BUCKET_COLUMN,
     INTERVALS_KEY,
@@ -140,6 +141,12 @@ class _Flattening:
     def interval(self, item: Any, path: str) -> int:
         """Flatten one interval of ``metricsByIntervals``; return its timestamp."""
         data_path = f"{path}.metricsData"
+        if self.typed and self.layout == QUEUES.name and isinstance(item, msgspec.Raw):
+            fast = typed_queues(item, self.metrics)
+            if fast is not None and 0 <= fast[0] <= LATEST_MS and colons(item) == fast[2]:
+                self.add(fast[1], fast[0], "interval", data_path)
+                return fast[0]
+            self.typed = False  # this response strays from the usual shape: go the general way
         if self.typed and self.layout == "sections" and isinstance(item, msgspec.Raw):
             for method in self.candidates:
                 fast = typed_interval(item, self.metrics, method)
@@ -502,25 +509,26 @@ def _dimension_columns(work: _Flattening, rows: int) -> dict[str, Any]:
         return {}
     sizes = np.concatenate([c.sizes for c in work.chunks])
 
-    def per_value(name: str, fill: Any, dtype: Any) -> np.ndarray:
+    def per_leaf(name: str, fill: Any, dtype: Any) -> np.ndarray:
         parts = [getattr(d, name) if d is not None else np.full(len(c.levels), fill, dtype)
                  for d, c in zip(work.dims, work.chunks, strict=True)]
-        values: np.ndarray = np.repeat(np.concatenate(parts), sizes)
-        return values
+        leaves: np.ndarray = np.concatenate(parts)
+        return leaves
 
     if work.layout == "histogram":
-        bucket = per_value("bucket", NO_VALUE, np.int64)
+        bucket = np.repeat(per_leaf("bucket", NO_VALUE, np.int64), sizes)
         missing = bucket == NO_VALUE
         return {BUCKET_COLUMN: pd.arrays.IntegerArray(np.where(missing, 0, bucket), missing)}
-    state = per_value("state", NO_VALUE, np.int64)
-    ids = sorted(set(np.unique(state).tolist()) - {NO_VALUE},
+    # The states met, coded per leaf (a few distinct ids) and only then spread over its values.
+    present, inverse = np.unique(per_leaf("state", NO_VALUE, np.int64), return_inverse=True)
+    ids = sorted(set(present.tolist()) - {NO_VALUE},
                  key=lambda i: (i not in STATE_NAMES, list(STATE_NAMES).index(i)
                                 if i in STATE_NAMES else i))
     names = [STATE_NAMES.get(i) or work.state_names.get(i) or f"state {i}" for i in ids]
     lookup = {i: code for code, i in enumerate(ids)}
-    codes = np.array([lookup.get(i, -1) for i in state.tolist()], np.int16) if rows else \
-        np.zeros(0, np.int16)
-    reason = per_value("reason", -1, np.int32)
+    table = np.array([lookup.get(i, -1) for i in present.tolist()], np.int16)
+    codes = np.repeat(table[inverse.ravel()], sizes) if rows else np.zeros(0, np.int16)
+    reason = np.repeat(per_leaf("reason", -1, np.int32), sizes)
     return {STATE_COLUMN: categorical(codes, names),
             REASON_COLUMN: categorical(reason, work.reasons.names)}
 

@@ -33,14 +33,17 @@ from engframe.flatten._walk import UNUSED_ID
 from engframe.methods import METHODS
 from engframe.schema import LEVEL_CODE, MAX_EXACT_INT
 
-__all__ = ["typed_interval"]
+__all__ = ["Typed", "to_typed_chunk", "typed_interval"]
 
 _UNSET: Final = msgspec.UNSET
 
 
 @dataclass(frozen=True)
-class _Typed:
-    """A method's typed structs: its metric map holds exactly its documented metrics."""
+class Typed:
+    """A method's typed structs: its metric map holds exactly its documented metrics.
+
+    (Shared with the other shapes' fast paths, :mod:`engframe.flatten._typed_queues`.)
+    """
 
     decoder: msgspec.json.Decoder[Any]
     values: Any  # attrgetter of the metrics, in the catalogue's order
@@ -53,7 +56,7 @@ class _Typed:
 
 
 @cache
-def _typed(method: str) -> _Typed:
+def _typed(method: str) -> Typed:
     """The structs of ``method``'s response shape, made from the catalogue once.
 
     Counts and durations are ``int`` (a JSON float or a bool there takes the general path);
@@ -84,7 +87,7 @@ def _typed(method: str) -> _Typed:
                                  [("timestamp", int), ("metricsData", section)],
                                  forbid_unknown_fields=True, gc=False)
     floats = tuple(i for i, m in enumerate(found.metrics) if m.json_float)
-    return _Typed(msgspec.json.Decoder(interval), attrgetter(*names), names, floats)
+    return Typed(msgspec.json.Decoder(interval), attrgetter(*names), names, floats)
 
 
 def typed_interval(raw: Any, metrics: MetricNames,
@@ -145,23 +148,26 @@ def typed_interval(raw: Any, metrics: MetricNames,
         if section.agentsMetrics.metricsTotals is not _UNSET:
             members += 1
             one("agents_total", UNUSED_ID, section.agentsMetrics.metricsTotals)
-    chunk = _chunk(typed, maps, levels, skills, agents, metrics)
+    chunk = to_typed_chunk(typed, maps, levels, skills, agents, metrics)
     if chunk is None:
         return None
     return interval.timestamp, chunk, members + typed.per_map * len(maps)
 
 
-def _chunk(typed: _Typed, maps: list[Any], levels: list[int], skills: list[int],
-           agents: list[int], metrics: MetricNames) -> Chunk | None:
-    values = list(chain.from_iterable(map(typed.values, maps)))
+def to_typed_chunk(typed: Typed, maps: list[Any], levels: list[int], skills: list[int],
+                   agents: list[int], metrics: MetricNames) -> Chunk | None:
+    """The chunk of typed metric maps, their levels and ids; ``None`` for the general path
+    (a value beyond 64 bits, or an integer a float response cannot hold exactly)."""
+    # straight from the structs into the array: no list of a million Python objects between
+    count = typed.per_map * len(maps)
     kind = np.float64 if typed.floats else np.int64
     try:
-        value_array = np.fromiter(values, kind, len(values))
+        value_array = np.fromiter(chain.from_iterable(map(typed.values, maps)), kind, count)
         skill_array = np.array(skills, np.int64)
         agent_array = np.array(agents, np.int64)
     except OverflowError:
         return None  # beyond 64 bits: the general path says where
-    if typed.floats and len(values):
+    if typed.floats and count:
         # integers of a float response must be exact in float64 (the general path says where)
         counts = value_array.reshape(-1, typed.per_map)
         exact = np.delete(counts, list(typed.floats), axis=1)
