@@ -17,7 +17,7 @@ the data flows::
     engframe.scan(root, start=...)    a history, lazily: derive/reconcile it out of core
     engframe.sync(root, every=60)     fetch and export, once or on a schedule
     engframe.unflatten(df)            the tidy frame back to the nested response
-    engframe.plot                     timeseries, ranking and drift charts
+    engframe.plot                     charts: timeseries, ranking, drift, queue, states, service
     engframe.names                    skill, agent and team names (attach_names)
     engframe.repair_dataset(root)     convert a history written by engframe 0.1
     engframe.sim                      a simulated API on 127.0.0.1, for trying all of it

@@ -17,6 +17,9 @@ import pytest
 import engframe
 from engframe import plot
 from engframe.errors import FrameError, OptionError
+from engframe.plot._common import _COVERED
+from engframe.plot._drift import _dot_area
+from engframe.plot._timeseries import _coverage_rows
 from engframe.reconcile import reconcile
 from tests.analytics_fixtures import (
     HOUR_MS,
@@ -334,7 +337,7 @@ def test_drift_draws_one_dot_per_distinct_difference_sized_by_its_checks() -> No
 
 
 def test_drift_dots_for_1_10_100_1000_checks_differ_by_more_than_half_each() -> None:
-    areas = plot._dot_area(np.array([1, 10, 100, 1000]))
+    areas = _dot_area(np.array([1, 10, 100, 1000]))
     assert (areas[1:] / areas[:-1] > 3).all()
 
 
@@ -491,9 +494,9 @@ def _stacked_fetches() -> pd.DataFrame:
 def test_the_coverage_rows_give_derive_the_hours_of_the_whole_frame(frame, grain, level):
     df = frame()
     when = grain or "timestamp"
-    covered = plot._COVERED
+    covered = _COVERED
     whole = engframe.derive(df, metrics=[covered], by=[when], level=level, span="interval")
-    few = plot._coverage_rows(df)
+    few = _coverage_rows(df)
     assert len(few) < len(df)
     fast = engframe.derive(few, metrics=[covered], by=[when], level=level, span="interval")
     pd.testing.assert_series_equal(fast["value"], whole["value"])

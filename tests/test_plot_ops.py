@@ -1,4 +1,4 @@
-"""The Operational Realtime charts (engframe._plot_ops): what each draws, read off the axes."""
+"""The Operational Realtime charts (engframe.plot._ops): what each draws, read off the axes."""
 
 from __future__ import annotations
 

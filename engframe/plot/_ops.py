@@ -27,10 +27,10 @@ from typing import TYPE_CHECKING, Final
 import numpy as np
 import pandas as pd
 
-from engframe._plot_time import window
 from engframe.derive import DEFAULT_TZ, derive
 from engframe.errors import FrameError
 from engframe.methods.agentactivity import STATE_NAMES
+from engframe.plot._time import window
 from engframe.service_level import service_level
 
 if TYPE_CHECKING:
