@@ -53,8 +53,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Final
 
 import numpy as np
@@ -71,7 +72,6 @@ from engframe.schema import (
     METHOD_COLUMN,
     SPANS,
     TIMESTAMP_DTYPE,
-    categorical,
     check_frame,
     epoch_ms,
     utc_stamps,
@@ -203,6 +203,11 @@ class _Codes:
             weights=value.astype(np.float64, copy=False) if exact else None,
             dims=dims, n_dims=n_dims,
         )
+
+    def varies(self, name: str) -> bool:
+        """Whether a key column may tell rows apart (one response, no dimension: never)."""
+        return not ((name == "response" and self.n_responses <= 1)
+                    or (name == "dims" and self.dims is None))
 
     def dimension(self, name: str) -> tuple[np.ndarray, int, bool]:
         """The codes of a key column, how many values it has, whether -1 (NA) occurs."""
@@ -454,60 +459,82 @@ class _Maps:
     slots: dict[int, int]  # metric code -> column
     counts: np.ndarray  # (maps, columns)
     sums: np.ndarray
+    columns: dict[str, np.ndarray]  # each map's key columns (its first row's codes)
 
     @classmethod
     def of(cls, codes: _Codes, metrics: Sequence[int]) -> _Maps | None:
         n = len(codes.metric)
         if not n or not metrics:
             return None
+        varying = [name for name in _ROW_KEYS if codes.varies(name)]
         change = np.zeros(n, bool)
         change[0] = True
-        for name in _ROW_KEYS:
+        differs = np.empty(n - 1, bool)
+        for name in varying:
             code = codes.dimension(name)[0]
-            change[1:] |= code[1:] != code[:-1]
+            np.not_equal(code[1:], code[:-1], out=differs)
+            np.logical_or(change[1:], differs, out=change[1:])
+        del differs
         starts = np.flatnonzero(change)
-        keys = _Keys.pack([(code[starts], width, missing)
-                           for code, width, missing in map(codes.dimension, _ROW_KEYS)],
+        columns = {name: (codes.dimension(name)[0][starts] if name in varying
+                          else np.zeros(len(starts), np.int64)) for name in _ROW_KEYS}
+        keys = _Keys.pack([(columns[name], *codes.dimension(name)[1:]) for name in _ROW_KEYS],
                           extra=1)
         if keys.packed is None:
             if len(starts) and np.bincount(keys.key, minlength=keys.size).max() > 1:
                 return None  # a map's rows are not contiguous: the general way
         elif keys.size < len(starts):
             return None
-        map_of = np.cumsum(change) - 1
+        # each row's cell: its map's row of the table, its metric's column (a spare last
+        # column for the metrics no check reads), summed in row order as bincount does
         slots = {code: i for i, code in enumerate(metrics)}
-        lookup = np.full(len(codes.metrics) + 1, -1, np.int64)
+        width = len(slots) + 1
+        lookup = np.full(len(codes.metrics) + 1, width - 1, np.int64)
         for metric, column in slots.items():
             lookup[metric] = column
-        slot_of = lookup[codes.metric]
-        rows = np.flatnonzero(slot_of >= 0)
-        width = len(slots)
-        cell = map_of[rows] * width + slot_of[rows]
-        counts = np.bincount(cell, minlength=len(starts) * width).reshape(-1, width)
-        sums = np.bincount(cell, weights=codes.value[rows].astype(np.float64),
-                           minlength=len(starts) * width).reshape(-1, width)
-        return cls(starts, slots, counts, sums)
+        cell = np.cumsum(change, dtype=np.int64)
+        del change
+        cell -= 1
+        cell *= width
+        cell += lookup[codes.metric]  # a metric code of -1 reads the spare last entry
+        cells = len(starts) * width
+        counts = np.bincount(cell, minlength=cells).reshape(-1, width)[:, :-1]
+        values = codes.weights if codes.weights is not None else codes.value.astype(np.float64)
+        sums = np.bincount(cell, weights=values, minlength=cells).reshape(-1, width)[:, :-1]
+        return cls(starts, slots, counts, sums, columns)
+
+    def roles(self, roles: dict[int, int], n_roles: int) -> tuple[np.ndarray, np.ndarray]:
+        """Counts and sums per map (row) and role (column), the roles' metrics summed in
+        ``roles``' order."""
+        counts: np.ndarray = np.zeros((len(self.starts), n_roles), np.int64)
+        sums: np.ndarray = np.zeros((len(self.starts), n_roles))
+        for code, role in roles.items():
+            counts[:, role] += self.counts[:, self.slots[code]]
+            sums[:, role] += self.sums[:, self.slots[code]]
+        return counts, sums
+
+
+#: The key columns of a check, taken by a mask of the rows ``_row_checks`` returns.
+_Columns = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
 def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
-                maps: _Maps | None = None) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+                maps: _Maps | None = None) -> tuple[np.ndarray, np.ndarray, _Columns] | None:
     """Sums and counts per metric map (row key) and role, for checks among its metrics.
 
     ``roles`` maps a metric code to its role (1..n_roles-1); other metrics are left out.
-    Returns the present keys' counts and sums per role, and their columns (``maps``: the
-    same from the frame's metric maps gathered once).
+    Returns counts and sums per key and role (keys no role's metric holds count 0 in
+    every role), and a function giving the key columns of the keys a mask keeps (``maps``:
+    the frame's metric maps gathered once, in the frame's order).
     """
     if maps is not None and all(code in maps.slots for code in roles):
-        per_count: np.ndarray = np.zeros((len(maps.starts), n_roles), np.int64)
-        per_sum: np.ndarray = np.zeros((len(maps.starts), n_roles))
-        for code, role in roles.items():
-            per_count[:, role] += maps.counts[:, maps.slots[code]]
-            per_sum[:, role] += maps.sums[:, maps.slots[code]]
-        present = np.flatnonzero(per_count[:, 1:].sum(axis=1))
-        first = maps.starts[present]
-        column = {name: codes.dimension(name)[0][first] for name in _ROW_KEYS}
-        return present, per_count[present], per_sum[present], column
+        counts, sums = maps.roles(roles, n_roles)
+
+        def of_maps(kept: np.ndarray) -> dict[str, np.ndarray]:
+            at = np.flatnonzero(kept)
+            return {name: maps.columns[name][at] for name in _ROW_KEYS}
+
+        return counts, sums, of_maps
     lookup = np.zeros(len(codes.metrics) + 1, np.int64)
     for code, role in roles.items():
         lookup[code] = role
@@ -525,7 +552,11 @@ def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
     sums = np.bincount(cell, weights=values, minlength=cells).reshape(-1, n_roles)
     present = np.flatnonzero(counts[:, 1:].sum(axis=1))
     column = dict(zip(_ROW_KEYS, keys.unpack(present), strict=True))
-    return present, counts[present], sums[present], column
+
+    def of_keys(kept: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: code[kept] for name, code in column.items()}
+
+    return counts[present], sums[present], of_keys
 
 
 def _identity_check(codes: _Codes, identity: Identity,
@@ -541,13 +572,13 @@ def _identity_check(codes: _Codes, identity: Identity,
     found = _row_checks(codes, roles, 3, maps)
     if found is None:
         return None
-    _, counts, sums, column = found
+    counts, sums, columns = found
     if (counts[:, 2] > 1).any():
         raise FrameError(
             f"reconcile: the frame holds a metric map more than once ({identity.name}); it "
             "stacks several responses: keep them apart with a 'source' column")
     kept = (counts[:, 2] == 1) & (counts[:, 1] > 0)
-    column = {name: code[kept] for name, code in column.items()}
+    column = columns(kept)
     reported, parts_sum = sums[kept, 2], sums[kept, 1]
     if codes.value.dtype.kind != "f":
         reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
@@ -578,7 +609,7 @@ def _recomputed_check(codes: _Codes, metric: Metric,
     found = _row_checks(codes, roles, own + 1, maps)
     if found is None:
         return None
-    _, counts, sums, column = found
+    counts, sums, columns = found
     if (counts[:, 1:] > 1).any():
         raise FrameError(
             f"reconcile: the frame holds a metric map more than once ({metric.name}); it "
@@ -591,7 +622,7 @@ def _recomputed_check(codes: _Codes, metric: Metric,
     # where nothing is below, the API shows the metric's no-data value (-1), else 0
     recomputed = np.full(len(numerator), 0.0 if metric.no_data is None else float(metric.no_data))
     np.divide(numerator, denominator, out=recomputed, where=denominator != 0)
-    column = {name: code[kept] for name, code in column.items()}
+    column = columns(kept)
     relation = AVERAGE_RELATION if metric.kind == Kind.AVERAGE else RATIO_RELATION
     allowed = FLOAT32_PRECISION * np.abs(recomputed)
     if metric.step is not None:
@@ -849,62 +880,62 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
               rounded: Collection[str], rounding: str) -> pd.DataFrame:
     if not found:
         return _empty(df, response)
+    n = sum(len(c.metric) for c in found)
+    bounds = [0, *np.cumsum([len(c.metric) for c in found]).tolist()]
+    segments = [slice(low, high) for low, high in pairwise(bounds)]
 
-    def cat(name: str) -> np.ndarray:
-        return np.concatenate([getattr(c, name) for c in found])
+    def cat(name: str, dtype: Any = None) -> np.ndarray:
+        """The checks' arrays end to end (as ``np.concatenate``, or cast to ``dtype``)."""
+        arrays = [getattr(c, name) for c in found]
+        out = np.empty(n, np.result_type(*arrays) if dtype is None else dtype)
+        for array, at in zip(arrays, segments, strict=True):
+            out[at] = array
+        return out
 
-    lengths = [len(c.metric) for c in found]
-    relation_code = np.repeat(np.arange(len(found)), lengths)
     metric = cat("metric")
     reported, parts_sum, parts = cat("reported"), cat("parts_sum"), cat("parts")
     diff = parts_sum - reported
-    is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))[metric]
-    tolerance, beyond = _rounding_bounds(diff, parts, is_rounded, rounding)
-    recomputed = np.zeros(len(diff), bool)
-    if any(c.float_tolerance is not None for c in found):
-        # an average or ratio against its sums: within the API's float rounding either way
-        floats = np.concatenate([c.float_tolerance if c.float_tolerance is not None
-                                 else np.full(len(c.metric), np.nan) for c in found])
-        recomputed = ~np.isnan(floats)
-        tolerance = np.where(recomputed, floats, tolerance)
-        beyond = np.where(recomputed, np.maximum(np.abs(diff) - floats, 0.0), beyond)
-    if any(c.bound is not None for c in found):
-        bounds = np.concatenate([c.bound if c.bound is not None
-                                 else np.full(len(c.metric), np.nan) for c in found])
-        own = ~np.isnan(bounds)
-        tolerance = np.where(own, bounds, tolerance)
-        beyond = np.where(own, np.maximum(np.abs(diff) - bounds, 0.0), beyond)
-    reason = np.full(len(diff), _EXACT, np.int8)
+    is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))
+    tolerance, beyond = np.empty(n), np.empty(n)
+    recomputed = np.zeros(n, bool)
+    for check, at in zip(found, segments, strict=True):
+        # each check's own bound where it says one (an average or ratio against its sums:
+        # the API's float rounding either way), else the rounding of its parts
+        _check_bounds(check, diff[at], parts[at], is_rounded[metric[at]], rounding,
+                      tolerance=tolerance[at], beyond=beyond[at], recomputed=recomputed[at])
+    outside = beyond > 0
+    reason = np.zeros(n, np.int8)  # _EXACT
     reason[(diff != 0) & (beyond == 0)] = _ROUNDING
-    reason[(beyond > 0) & (diff > 0)] = _OVER
-    reason[(beyond > 0) & (diff < 0)] = _SHORT
-    reason[(beyond > 0) & recomputed] = _RECOMPUTED
+    reason[outside & (diff > 0)] = _OVER
+    reason[outside & (diff < 0)] = _SHORT
+    reason[outside & recomputed] = _RECOMPUTED
     status = np.array([0, 1, 2, 2, 2], np.int8)[reason]
-    relative = np.full(len(diff), np.nan)
+    relative = np.full(n, np.nan)
     np.divide(diff, reported, out=relative, where=reported != 0)
     relative[(reported == 0) & (diff == 0)] = 0.0
     value_dtype = np.float64 if codes.value.dtype.kind == "f" else np.int64
     names = [r.name for r in RELATIONS]
     names += sorted({c.relation for c in found} - set(names))
-    relation_code = np.array([names.index(c.relation) for c in found])[relation_code]
+    relation = np.empty(n, np.int8 if len(names) < 128 else np.int64)
+    for check, at in zip(found, segments, strict=True):
+        relation[at] = names.index(check.relation)
     out = pd.DataFrame({
-        "relation": categorical(relation_code, names),
-        "level": categorical(cat("level"), LEVELS),
-        "span": categorical(cat("span"), SPANS),
+        "relation": _categorical(relation, names),
+        "level": _categorical(cat("level", np.int8), LEVELS),
+        "span": _categorical(cat("span", np.int8), SPANS),
         "timestamp": _stamps(codes.stamps, cat("stamp")),
         "skill": _ids(codes.skills, cat("skill")),
         "agent": _ids(codes.agents, cat("agent")),
-        "metric": pd.Categorical.from_codes(metric, dtype=pd.CategoricalDtype(codes.metrics)),
-        "reported": reported.astype(value_dtype),
-        "sum_of_parts": parts_sum.astype(value_dtype),
-        "difference": diff.astype(value_dtype),
+        "metric": _categorical(metric, codes.metrics),
+        "reported": reported.astype(value_dtype, copy=False),
+        "sum_of_parts": parts_sum.astype(value_dtype, copy=False),
+        "difference": diff.astype(value_dtype, copy=False),
         "relative_difference": relative,
         "parts": parts,
         "tolerance": tolerance,
         "beyond": beyond,
-        "status": pd.Categorical.from_codes(status, dtype=pd.CategoricalDtype(
-            list(STATUSES), ordered=True)),
-        "reason": categorical(reason, REASONS),
+        "status": _categorical(status, pd.CategoricalDtype(list(STATUSES), ordered=True)),
+        "reason": _categorical(reason, REASONS),
     }, copy=False)
     rows = codes.first_of_response[cat("response")]
     for column in response:
@@ -917,6 +948,37 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
             rows[key_codes >= 0] = row_of[key_codes[key_codes >= 0]]
             out[column] = df[column].array.take(rows, allow_fill=True)
     return out
+
+
+def _check_bounds(check: _Checks, diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
+                  rounding: str, *, tolerance: np.ndarray, beyond: np.ndarray,
+                  recomputed: np.ndarray) -> None:
+    """Write one check's tolerance and how far beyond it each difference lies (and which
+    rows are averages recomputed from their sums) into the given views."""
+    own = [(check.float_tolerance, True), (check.bound, False)]
+    if any(bound is None or np.isnan(bound).any() for bound, _ in own):
+        tolerance[:], beyond[:] = _rounding_bounds(diff, parts, rounded, rounding)
+    for bound, is_recomputed in own:
+        if bound is None:
+            continue
+        held = ~np.isnan(bound)
+        if is_recomputed:
+            recomputed[:] = held
+        if held.all():
+            tolerance[:] = bound
+            np.maximum(np.abs(diff) - bound, 0.0, out=beyond)
+        else:
+            tolerance[:] = np.where(held, bound, tolerance)
+            beyond[:] = np.where(held, np.maximum(np.abs(diff) - bound, 0.0), beyond)
+
+
+def _categorical(codes: np.ndarray,
+                 categories: Sequence[Any] | pd.Index | pd.CategoricalDtype) -> Any:
+    """A categorical from codes known to be valid (-1 for missing), without a check."""
+    dtype = (categories if isinstance(categories, pd.CategoricalDtype)
+             else pd.CategoricalDtype(categories if isinstance(categories, pd.Index)
+                                      else list(categories)))
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 #: The name columns a named frame (:func:`engframe.names.attach_names`) lends its checks.
@@ -943,14 +1005,14 @@ def _rounding_bounds(diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
 
 
 def _stamps(stamps: np.ndarray, codes: np.ndarray) -> pd.Series:
-    ms = np.where(codes >= 0, stamps[np.maximum(codes, 0)] if len(stamps) else 0,
-                  np.iinfo(np.int64).min)
-    return pd.Series(utc_stamps(ms))
+    # a code of -1 reads the appended last entry: NaT
+    ms = np.append(stamps.astype(np.int64, copy=False), np.iinfo(np.int64).min)
+    return pd.Series(utc_stamps(ms.take(codes)))
 
 
 def _ids(ids: np.ndarray, codes: np.ndarray) -> pd.arrays.IntegerArray:
-    values = ids[np.maximum(codes, 0)] if len(ids) else np.zeros(len(codes), np.int64)
-    return pd.arrays.IntegerArray(values.astype(np.int64, copy=False), codes < 0)
+    values = np.append(ids.astype(np.int64, copy=False), 0).take(codes)  # -1: the last, 0
+    return pd.arrays.IntegerArray(values, codes < 0)
 
 
 def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
