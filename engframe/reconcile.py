@@ -367,8 +367,12 @@ class _Checks:
 
 
 def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
-           implied: np.ndarray | None) -> _Checks | None:
+           implied: np.ndarray | None, maps: _Maps | None = None) -> _Checks | None:
     """The checks of ``relation`` in the responses where it is ``implied`` (None: all)."""
+    if maps is not None and maps.whole:
+        found = _map_check(codes, maps, relation, additive, implied)
+        if not isinstance(found, bool):
+            return found
     if relation.parts is None:
         part = codes.span == _SPAN["interval"]
         whole = codes.span == _SPAN["timeframe"]
@@ -445,6 +449,112 @@ def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
     )
 
 
+def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndarray | None,
+               implied: np.ndarray | None) -> _Checks | bool | None:
+    """:func:`_check` from the table of metric maps (a map's rows share its keys), in the
+    same order and to the same sums; False where the key space is counted sparsely (checks
+    then come in the rows' first-seen order: the general way)."""
+    column = maps.columns
+    if relation.parts is None:
+        part = column["span"] == _SPAN["interval"]
+        whole = column["span"] == _SPAN["timeframe"]
+    else:
+        part = column["level"] == LEVEL_CODE[relation.parts]
+        whole = column["level"] == LEVEL_CODE[relation.whole or ""]
+    metrics = [code for code in maps.slots if additive is None or additive[code]]
+    slots = [maps.slots[code] for code in metrics]
+    held = maps.counts[slots].sum(axis=0) if slots else np.zeros(len(maps.starts), np.int64)
+    part &= held > 0
+    whole &= held > 0
+    having = np.bincount(column["response"][whole], minlength=codes.n_responses) > 0
+    if implied is not None:
+        having &= implied
+    if relation.parts is None:
+        having &= np.bincount(column["response"][part], minlength=codes.n_responses) > 0
+    if not having.any():
+        return None
+    involved = part | whole
+    # the key space as the rows' own packing sizes it (see _check): over the involved
+    # rows, or over all where they are most
+    n_involved = int(held[involved].sum())
+    chosen = np.flatnonzero(involved)
+    sized = chosen if n_involved / len(codes.metric) < 0.6 else slice(None)
+    held_metrics = maps.counts[:, sized].any(axis=1) if n_involved / len(codes.metric) >= 0.6 \
+        else maps.counts[slots][:, chosen].any(axis=1)
+    present_codes = (np.array(list(maps.slots))[held_metrics] if isinstance(sized, slice)
+                     else np.array(metrics, np.int64)[held_metrics])
+    low, high = int(present_codes.min()), int(present_codes.max())
+    width = high - low + 1
+    # the metrics no involved row holds add nothing
+    metrics, slots = map(list, zip(*[(code, slot) for code, slot in zip(metrics, slots,
+                                                                        strict=True)
+                                     if low <= code <= high], strict=True))
+    names = ["response", *relation.keys, "dims"]
+    keys = _Keys.pack([(column[name][sized], *codes.dimension(name)[1:]) for name in names],
+                      extra=3 * width)
+    if keys.packed is not None:
+        return False
+    group = keys.key if not isinstance(sized, slice) else keys.key[chosen]
+    is_part = part[chosen]
+    on_part, on_whole = group[is_part], group[~is_part]
+    taken_part, taken_whole = chosen[is_part], chosen[~is_part]
+    shape = (keys.size, width)
+    part_counts, part_sums = np.zeros(shape, np.int64), np.zeros(shape)
+    whole_counts, whole_sums = np.zeros(shape, np.int64), np.zeros(shape)
+    for code, slot in zip(metrics, slots, strict=True):
+        j = code - low
+        for on, taken, counts, sums in ((on_part, taken_part, part_counts, part_sums),
+                                        (on_whole, taken_whole, whole_counts, whole_sums)):
+            count = maps.counts[slot][taken]
+            counts[:, j] = np.bincount(on, weights=count, minlength=keys.size)
+            sums[:, j] = np.bincount(on, weights=maps.sums[slot][taken], minlength=keys.size)
+    if (whole_counts > 1).any():
+        raise FrameError(
+            f"reconcile: the frame holds a reported total more than once ({relation.name}); "
+            "it stacks several responses: keep them apart with a 'source' column "
+            "(engframe.load of a folder adds one)")
+    present = np.flatnonzero(part_counts + whole_counts)
+    grouped, metric = np.divmod(present, width)
+    found = dict(zip(names, keys.unpack(grouped), strict=True))
+    kept = having[found["response"]]
+    present, grouped = present[kept], grouped[kept]
+    found = {name: code[kept] for name, code in found.items()}
+    n = len(present)
+    if relation.parts is None:
+        # a check between spans has the whole's timestamp, else its newest interval's
+        stamps = column["timestamp"]
+        at = np.full(shape, -1, np.int64)
+        newest = None
+        for code, slot in zip(metrics, slots, strict=True):
+            j = code - low
+            with_it = maps.counts[slot][taken_whole] > 0
+            at[on_whole[with_it], j] = stamps[taken_whole[with_it]]
+        stamp = at.ravel()[present]
+        if (stamp < 0).any():
+            newest = np.full(shape, -1, np.int64)
+            for code, slot in zip(metrics, slots, strict=True):
+                with_it = maps.counts[slot][taken_part] > 0
+                np.maximum.at(newest[:, code - low], on_part[with_it],
+                              stamps[taken_part[with_it]])
+            stamp = np.where(stamp < 0, newest.ravel()[present], stamp)
+    else:
+        stamp = found["timestamp"]
+    reported, parts_sum = whole_sums.ravel()[present], part_sums.ravel()[present]
+    if codes.value.dtype.kind != "f":
+        reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
+    none = np.full(n, -1, np.int64)
+    return _Checks(
+        relation=relation.name,
+        level=found.get("level", np.full(n, LEVEL_CODE.get(relation.whole or "", 0))),
+        span=found.get("span", np.full(n, _SPAN["timeframe"])),
+        stamp=stamp,
+        skill=found.get("skill", none),
+        agent=found.get("agent", none),
+        metric=(metric[kept] + low).astype(np.int64), response=found["response"],
+        reported=reported, parts_sum=parts_sum, parts=part_counts.ravel()[present],
+    )
+
+
 #: The key columns of a check among the metrics of one row (one metric map).
 _ROW_KEYS: Final = ("response", "level", "span", "timestamp", "skill", "agent", "dims")
 
@@ -457,9 +567,12 @@ class _Maps:
 
     starts: np.ndarray  # the first row of each map
     slots: dict[int, int]  # metric code -> column
-    counts: np.ndarray  # (maps, columns)
+    counts: np.ndarray  # (metrics, maps): a metric's counts are contiguous
     sums: np.ndarray
     columns: dict[str, np.ndarray]  # each map's key columns (its first row's codes)
+    #: every row is in a map's slot and no map holds a metric twice: sums over maps, in the
+    #: frame's order, are sums over rows (relations between levels read the maps then)
+    whole: bool = False
 
     @classmethod
     def of(cls, codes: _Codes, metrics: Sequence[int]) -> _Maps | None:
@@ -485,33 +598,43 @@ class _Maps:
                 return None  # a map's rows are not contiguous: the general way
         elif keys.size < len(starts):
             return None
-        # each row's cell: its map's row of the table, its metric's column (a spare last
-        # column for the metrics no check reads), summed in row order as bincount does
+        # each row's cell: its metric's row of the table (a spare last row for the metrics
+        # no check reads), its map's column; summed in row order, as bincount does
         slots = {code: i for i, code in enumerate(metrics)}
-        width = len(slots) + 1
-        lookup = np.full(len(codes.metrics) + 1, width - 1, np.int64)
-        for metric, column in slots.items():
-            lookup[metric] = column
+        width, n_maps = len(slots) + 1, len(starts)
+        lookup = np.full(len(codes.metrics) + 1, (width - 1) * n_maps, np.int64)
+        for metric, row in slots.items():
+            lookup[metric] = row * n_maps
         cell = np.cumsum(change, dtype=np.int64)
         del change
         cell -= 1
-        cell *= width
         cell += lookup[codes.metric]  # a metric code of -1 reads the spare last entry
-        cells = len(starts) * width
-        counts = np.bincount(cell, minlength=cells).reshape(-1, width)[:, :-1]
+        cells = n_maps * width
+        counted = np.bincount(cell, minlength=cells).reshape(width, n_maps)
+        counts = counted[:-1]
         values = codes.weights if codes.weights is not None else codes.value.astype(np.float64)
-        sums = np.bincount(cell, weights=values, minlength=cells).reshape(-1, width)[:, :-1]
-        return cls(starts, slots, counts, sums, columns)
+        sums = np.bincount(cell, weights=values, minlength=cells).reshape(width, n_maps)[:-1]
+        whole = (codes.weights is not None and not counted[-1].any()
+                 and (not counts.size or int(counts.max()) <= 1))
+        return cls(starts, slots, counts, sums, columns, whole)
 
-    def roles(self, roles: dict[int, int], n_roles: int) -> tuple[np.ndarray, np.ndarray]:
-        """Counts and sums per map (row) and role (column), the roles' metrics summed in
-        ``roles``' order."""
-        counts: np.ndarray = np.zeros((len(self.starts), n_roles), np.int64)
-        sums: np.ndarray = np.zeros((len(self.starts), n_roles))
+    def roles(self, roles: dict[int, int], n_roles: int) -> tuple[
+            list[np.ndarray], list[np.ndarray]]:
+        """Counts and sums per role and map, the roles' metrics summed in ``roles``' order
+        (a role of one metric is its row itself: bincount's sums are never -0.0, so 0.0 plus
+        one is that one)."""
+        counts: list[Any] = [None] * n_roles
+        sums: list[Any] = [None] * n_roles
         for code, role in roles.items():
-            counts[:, role] += self.counts[:, self.slots[code]]
-            sums[:, role] += self.sums[:, self.slots[code]]
-        return counts, sums
+            slot = self.slots[code]
+            if counts[role] is None:
+                counts[role], sums[role] = self.counts[slot], self.sums[slot]
+            else:
+                counts[role] = counts[role] + self.counts[slot]
+                sums[role] = sums[role] + self.sums[slot]
+        none = np.zeros(len(self.starts), np.int64)
+        return ([none if c is None else c for c in counts],
+                [none.astype(np.float64) if s is None else s for s in sums])
 
 
 #: The key columns of a check, taken by a mask of the rows ``_row_checks`` returns.
@@ -519,11 +642,12 @@ _Columns = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
 def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
-                maps: _Maps | None = None) -> tuple[np.ndarray, np.ndarray, _Columns] | None:
+                maps: _Maps | None = None) -> tuple[
+        list[np.ndarray], list[np.ndarray], _Columns] | None:
     """Sums and counts per metric map (row key) and role, for checks among its metrics.
 
     ``roles`` maps a metric code to its role (1..n_roles-1); other metrics are left out.
-    Returns counts and sums per key and role (keys no role's metric holds count 0 in
+    Returns counts and sums per role and key (keys no role's metric holds count 0 in
     every role), and a function giving the key columns of the keys a mask keeps (``maps``:
     the frame's metric maps gathered once, in the frame's order).
     """
@@ -547,16 +671,18 @@ def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
                       extra=n_roles)
     cell = keys.key * n_roles + role[rows]
     cells = n_roles * keys.size
-    counts = np.bincount(cell, minlength=cells).reshape(-1, n_roles)
+    counted = np.bincount(cell, minlength=cells).reshape(-1, n_roles)
     values = codes.value[rows].astype(np.float64)
-    sums = np.bincount(cell, weights=values, minlength=cells).reshape(-1, n_roles)
-    present = np.flatnonzero(counts[:, 1:].sum(axis=1))
+    summed = np.bincount(cell, weights=values, minlength=cells).reshape(-1, n_roles)
+    present = np.flatnonzero(counted[:, 1:].sum(axis=1))
     column = dict(zip(_ROW_KEYS, keys.unpack(present), strict=True))
 
     def of_keys(kept: np.ndarray) -> dict[str, np.ndarray]:
         return {name: code[kept] for name, code in column.items()}
 
-    return counts[present], sums[present], of_keys
+    counted, summed = counted[present], summed[present]
+    return ([counted[:, r] for r in range(n_roles)], [summed[:, r] for r in range(n_roles)],
+            of_keys)
 
 
 def _identity_check(codes: _Codes, identity: Identity,
@@ -573,13 +699,13 @@ def _identity_check(codes: _Codes, identity: Identity,
     if found is None:
         return None
     counts, sums, columns = found
-    if (counts[:, 2] > 1).any():
+    if (counts[2] > 1).any():
         raise FrameError(
             f"reconcile: the frame holds a metric map more than once ({identity.name}); it "
             "stacks several responses: keep them apart with a 'source' column")
-    kept = (counts[:, 2] == 1) & (counts[:, 1] > 0)
+    kept = (counts[2] == 1) & (counts[1] > 0)
     column = columns(kept)
-    reported, parts_sum = sums[kept, 2], sums[kept, 1]
+    reported, parts_sum = sums[2][kept], sums[1][kept]
     if codes.value.dtype.kind != "f":
         reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
     return _Checks(
@@ -587,7 +713,7 @@ def _identity_check(codes: _Codes, identity: Identity,
         stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
         metric=np.full(int(kept.sum()), metrics.index(identity.whole), np.int64),
         response=column["response"], reported=reported, parts_sum=parts_sum,
-        parts=counts[kept, 1])
+        parts=counts[1][kept])
 
 
 def _recomputed_check(codes: _Codes, metric: Metric,
@@ -610,13 +736,15 @@ def _recomputed_check(codes: _Codes, metric: Metric,
     if found is None:
         return None
     counts, sums, columns = found
-    if (counts[:, 1:] > 1).any():
+    if any((count > 1).any() for count in counts[1:]):
         raise FrameError(
             f"reconcile: the frame holds a metric map more than once ({metric.name}); it "
             "stacks several responses: keep them apart with a 'source' column")
-    kept = (counts[:, 1:] == 1).all(axis=1)
+    kept = counts[1] == 1
+    for count in counts[2:]:
+        kept &= count == 1
     weights = np.array([*top.values(), *bottom.values()])
-    parts = sums[kept][:, 1:own] * weights
+    parts = np.column_stack([summed[kept] for summed in sums[1:own]]) * weights
     numerator = parts[:, :len(top)].sum(axis=1)
     denominator = parts[:, len(top):].sum(axis=1)
     # where nothing is below, the API shows the metric's no-data value (-1), else 0
@@ -635,19 +763,15 @@ def _recomputed_check(codes: _Codes, metric: Metric,
         relation=relation, level=column["level"], span=column["span"],
         stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
         metric=np.full(int(kept.sum()), metrics.index(metric.name), np.int64),
-        response=column["response"], reported=sums[kept, own], parts_sum=recomputed,
+        response=column["response"], reported=sums[own][kept], parts_sum=recomputed,
         parts=np.full(int(kept.sum()), len(top) + len(bottom), np.int64),
         float_tolerance=allowed)
 
 
-def _metric_checks(codes: _Codes, methods: Sequence[str]) -> list[_Checks]:
+def _metric_checks(codes: _Codes, methods: Sequence[str],
+                   maps: _Maps | None) -> list[_Checks]:
     """The checks among the metrics of one row: identities, averages and ratios."""
     chosen = [METHODS[name] for name in methods if name in METHODS]
-    involved = {m for method in chosen for i in method.identities for m in (i.whole, *i.parts)}
-    involved |= {c for method in chosen for m in method.metrics if m.recomputable
-                 for c in (m.name, *m.formula().components)}
-    names = list(map(str, codes.metrics))
-    maps = _Maps.of(codes, [names.index(m) for m in sorted(involved) if m in names])
     found = []
     for method in chosen:
         for identity in method.identities:
@@ -752,6 +876,11 @@ def reconcile(
     from engframe._reconcile_shapes import layout_allows, shape_checks
 
     held = _response_methods(df, codes)
+    # every metric's sum and count per metric map, once, for the checks among a map's
+    # metrics; the checks between levels read them too (fewer maps than rows)
+    among = any(method.identities or any(m.recomputable for m in method.metrics)
+                for method in (METHODS[name] for name in methods if name in METHODS))
+    maps = _Maps.of(codes, range(len(codes.metrics))) if among else None
     found = []
     for relation in relations:
         implied = np.array([implication(relation, scope) != NOT_IMPLIED
@@ -759,10 +888,10 @@ def reconcile(
                             for scope, method in zip(scopes, held, strict=True)], dtype=bool)
         if not implied.any():
             continue
-        checked = _check(codes, relation, additive, None if implied.all() else implied)
+        checked = _check(codes, relation, additive, None if implied.all() else implied, maps)
         if checked is not None:
             found.append(checked)
-    found.extend(_metric_checks(codes, methods))
+    found.extend(_metric_checks(codes, methods, maps))
     found.extend(shape_checks(df, codes, methods, relations, implied_of=lambda relation: np.array(
         [implication(relation, scope) != NOT_IMPLIED and layout_allows(method, relation.name)
          for scope, method in zip(scopes, held, strict=True)], dtype=bool)))
