@@ -476,19 +476,20 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
     involved = part | whole
     # the key space as the rows' own packing sizes it (see _check): over the involved
     # rows, or over all where they are most
-    n_involved = int(held[involved].sum())
     chosen = np.flatnonzero(involved)
-    sized = chosen if n_involved / len(codes.metric) < 0.6 else slice(None)
-    held_metrics = maps.counts[:, sized].any(axis=1) if n_involved / len(codes.metric) >= 0.6 \
-        else maps.counts[slots][:, chosen].any(axis=1)
-    present_codes = (np.array(list(maps.slots))[held_metrics] if isinstance(sized, slice)
-                     else np.array(metrics, np.int64)[held_metrics])
-    low, high = int(present_codes.min()), int(present_codes.max())
+    sized: np.ndarray | slice
+    if int(held[involved].sum()) / len(codes.metric) < 0.6:
+        sized = chosen
+        sized_codes = np.array(metrics, np.int64)[maps.counts[slots][:, chosen].any(axis=1)]
+    else:
+        sized = slice(None)
+        sized_codes = np.array(list(maps.slots), np.int64)[maps.counts.any(axis=1)]
+    low, high = int(sized_codes.min()), int(sized_codes.max())
     width = high - low + 1
-    # the metrics no involved row holds add nothing
-    metrics, slots = map(list, zip(*[(code, slot) for code, slot in zip(metrics, slots,
-                                                                        strict=True)
-                                     if low <= code <= high], strict=True))
+    # a metric outside them is in no involved row: it adds nothing
+    inside = [(code, slot) for code, slot in zip(metrics, slots, strict=True)
+              if low <= code <= high]
+    metrics, slots = [code for code, _ in inside], [slot for _, slot in inside]
     names = ["response", *relation.keys, "dims"]
     keys = _Keys.pack([(column[name][sized], *codes.dimension(name)[1:]) for name in names],
                       extra=3 * width)
