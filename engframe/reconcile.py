@@ -146,6 +146,7 @@ _OUTPUT: Final = (
     "status", "reason",
 )
 _SPAN: Final = {name: code for code, name in enumerate(SPANS)}
+_NO_STAMP: Final = np.iinfo(np.int64).min  # NaT in epoch ms
 
 
 @dataclass
@@ -171,12 +172,14 @@ class _Codes:
     #: the dimension columns some methods add (state, reason, bucket) as one code
     dims: np.ndarray | None = None
     n_dims: int = 1
+    #: where the runs of equal values of some key columns start (by name)
+    runs: dict[str, np.ndarray] | None = None
 
     @classmethod
     def of(cls, df: pd.DataFrame, response: Sequence[str]) -> _Codes:
-        stamp, stamps = _factorize_stamps(df["timestamp"])
-        skill, skills = _factorize_ids(df["skill"])
-        agent, agents = _factorize_ids(df["agent"])
+        stamp, stamps, stamp_runs = _factorize_stamps(df["timestamp"])
+        skill, skills, skill_runs = _factorize_ids(df["skill"])
+        agent, agents, agent_runs = _factorize_ids(df["agent"])
         metric = df["metric"].astype("category").array
         resp_codes, n_responses = np.zeros(len(df), np.int64), 1 if len(df) else 0
         varying = [c for c in response if not _constant(df[c])]
@@ -202,6 +205,7 @@ class _Codes:
             first_of_response=first, value=value,
             weights=value.astype(np.float64, copy=False) if exact else None,
             dims=dims, n_dims=n_dims,
+            runs={"timestamp": stamp_runs, "skill": skill_runs, "agent": agent_runs},
         )
 
     def varies(self, name: str) -> bool:
@@ -256,16 +260,18 @@ def _run_starts(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarra
     return np.flatnonzero(change)
 
 
-def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of each row, the epoch ms of each code, and where the runs start."""
     ms = epoch_ms(column)
     starts = _run_starts(ms)
     codes, uniques = pd.factorize(ms[starts], sort=True)
     lengths = np.diff(np.append(starts, len(ms)))
     return (np.repeat(codes.astype(np.int64, copy=False), lengths),
-            np.asarray(uniques, np.int64))
+            np.asarray(uniques, np.int64), starts)
 
 
-def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of each row (-1: none), the id of each code, and where the runs start."""
     ids = column.astype("Int64")
     mask: np.ndarray = ids.isna().to_numpy()
     values = ids.to_numpy(np.int64, na_value=0)
@@ -274,7 +280,7 @@ def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(runs)  # <NA> gets -1; first-seen order, as rows'
     lengths = np.diff(np.append(starts, len(values)))
     return (np.repeat(codes.astype(np.int64, copy=False), lengths),
-            np.asarray(uniques, np.int64))
+            np.asarray(uniques, np.int64), starts)
 
 
 #: Above this many cells a key space is counted sparsely (factorized) instead of densely.
@@ -584,7 +590,11 @@ class _Maps:
         change = np.zeros(n, bool)
         change[0] = True
         differs = np.empty(n - 1, bool)
+        runs = codes.runs or {}
         for name in varying:
+            if name in runs:  # equal codes are equal values: their runs, already found
+                change[runs[name]] = True
+                continue
             code = codes.dimension(name)[0]
             np.not_equal(code[1:], code[:-1], out=differs)
             np.logical_or(change[1:], differs, out=change[1:])
@@ -913,14 +923,25 @@ def _frame_methods(df: pd.DataFrame) -> list[str]:
 
     if METHOD_COLUMN in df.columns:
         column = df[METHOD_COLUMN].astype("category").array
-        used = np.unique(np.asarray(column.codes)[np.asarray(column.codes) >= 0])
+        used = _used_codes(np.asarray(column.codes))
         named = [str(column.categories[code]) for code in used]
         if named:
             return [m for m in METHODS if m in named]
     metric = df["metric"].astype("category").array
-    present = metric.categories[np.unique(np.asarray(metric.codes)[np.asarray(metric.codes) >= 0])]
+    present = metric.categories[_used_codes(np.asarray(metric.codes))]
     found = infer(map(str, present))
     return [] if found is None else [found.name]
+
+
+def _used_codes(codes: np.ndarray) -> np.ndarray:
+    """The codes (not -1) a categorical's rows hold, ascending (one, where a frame holds
+    one method: a cheap minimum and maximum)."""
+    held = codes[codes >= 0] if len(codes) and codes.min() < 0 else codes
+    if not len(held):
+        return np.zeros(0, np.int64)
+    if held.min() == held.max():
+        return np.array([held[0]], np.int64)
+    return np.flatnonzero(np.bincount(held.astype(np.intp, copy=False)))
 
 
 def _response_keys(df: pd.DataFrame) -> list[str]:
@@ -996,7 +1017,7 @@ def _additive(codes: _Codes, floats: Collection[str],
                   kind_of(name)) for name in names]
     known = np.array([kind != Kind.UNKNOWN for kind in kinds], bool)
     averaged = np.array([kind not in ADDITIVE and kind != Kind.UNKNOWN for kind in kinds], bool)
-    if codes.value.dtype.kind == "f" and len(codes.value):
+    if codes.value.dtype.kind == "f" and len(codes.value) and not known.all():
         averaged |= np.isin(np.asarray(codes.metrics, dtype=object), list(floats)) & ~known
         fractional = codes.value != np.floor(codes.value)
         if fractional.any():
@@ -1020,6 +1041,21 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         out = np.empty(n, np.result_type(*arrays) if dtype is None else dtype)
         for array, at in zip(arrays, segments, strict=True):
             out[at] = array
+        return out
+
+    def taken(name: str, table: np.ndarray, fill: int) -> np.ndarray:
+        """``table``'s entry at each check's code of column ``name`` (-1: ``fill``)."""
+        # "wrap" reads a code of -1 as the appended last entry
+        within = np.append(table.astype(np.int64, copy=False), fill)
+        out = np.empty(n, np.int64)
+        for check, at in zip(found, segments, strict=True):
+            np.take(within, getattr(check, name), out=out[at], mode="wrap")
+        return out
+
+    def missing(name: str) -> np.ndarray:
+        out = np.empty(n, bool)
+        for check, at in zip(found, segments, strict=True):
+            np.less(getattr(check, name), 0, out=out[at])
         return out
 
     metric = cat("metric")
@@ -1053,9 +1089,9 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         "relation": _categorical(relation, names),
         "level": _categorical(cat("level", np.int8), LEVELS),
         "span": _categorical(cat("span", np.int8), SPANS),
-        "timestamp": _stamps(codes.stamps, cat("stamp")),
-        "skill": _ids(codes.skills, cat("skill")),
-        "agent": _ids(codes.agents, cat("agent")),
+        "timestamp": pd.Series(utc_stamps(taken("stamp", codes.stamps, _NO_STAMP))),
+        "skill": pd.arrays.IntegerArray(taken("skill", codes.skills, 0), missing("skill")),
+        "agent": pd.arrays.IntegerArray(taken("agent", codes.agents, 0), missing("agent")),
         "metric": _categorical(metric, codes.metrics),
         "reported": reported.astype(value_dtype, copy=False),
         "sum_of_parts": parts_sum.astype(value_dtype, copy=False),
@@ -1067,7 +1103,7 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         "status": _categorical(status, pd.CategoricalDtype(list(STATUSES), ordered=True)),
         "reason": _categorical(reason, REASONS),
     }, copy=False)
-    rows = codes.first_of_response[cat("response")]
+    rows = taken("response", codes.first_of_response, 0)
     for column in response:
         out[column] = df[column].array.take(rows)
     for key, column in _NAMED:
@@ -1132,17 +1168,6 @@ def _rounding_bounds(diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
         tolerance = np.where(rounded, np.maximum(parts - 1, 0), 0).astype(np.float64)
         beyond = np.maximum(diff, 0.0) + np.maximum(-diff - tolerance, 0.0)
     return tolerance, beyond
-
-
-def _stamps(stamps: np.ndarray, codes: np.ndarray) -> pd.Series:
-    # a code of -1 reads the appended last entry: NaT
-    ms = np.append(stamps.astype(np.int64, copy=False), np.iinfo(np.int64).min)
-    return pd.Series(utc_stamps(ms.take(codes)))
-
-
-def _ids(ids: np.ndarray, codes: np.ndarray) -> pd.arrays.IntegerArray:
-    values = np.append(ids.astype(np.int64, copy=False), 0).take(codes)  # -1: the last, 0
-    return pd.arrays.IntegerArray(values, codes < 0)
 
 
 def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
