@@ -580,6 +580,7 @@ class _Maps:
     #: every row is in a map's slot and no map holds a metric twice: sums over maps, in the
     #: frame's order, are sums over rows (relations between levels read the maps then)
     whole: bool = False
+    _taken: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
 
     @classmethod
     def of(cls, codes: _Codes, metrics: Sequence[int]) -> _Maps | None:
@@ -629,6 +630,15 @@ class _Maps:
                  and (not counts.size or int(counts.max()) <= 1))
         return cls(starts, slots, counts, sums, columns, whole)
 
+    def taken(self, kept: np.ndarray) -> dict[str, np.ndarray]:
+        """The key columns of the maps ``kept`` selects (the last selection's again when the
+        same: a map's averages are kept alike; the checks only read them)."""
+        last = self._taken
+        if last is None or not np.array_equal(last[0], kept):
+            at = np.flatnonzero(kept)
+            last = self._taken = (kept, {name: self.columns[name][at] for name in _ROW_KEYS})
+        return last[1]
+
     def roles(self, roles: dict[int, int], n_roles: int) -> tuple[
             list[np.ndarray], list[np.ndarray]]:
         """Counts and sums per role and map, the roles' metrics summed in ``roles``' order
@@ -666,8 +676,7 @@ def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
         counts, sums = maps.roles(roles, n_roles)
 
         def of_maps(kept: np.ndarray) -> dict[str, np.ndarray]:
-            at = np.flatnonzero(kept)
-            return {name: maps.columns[name][at] for name in _ROW_KEYS}
+            return maps.taken(kept)
 
         return counts, sums, of_maps
     lookup = np.zeros(len(codes.metrics) + 1, np.int64)
