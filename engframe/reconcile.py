@@ -54,7 +54,8 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import pairwise
 from typing import Any, Final
 
@@ -469,7 +470,7 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
         whole = column["level"] == LEVEL_CODE[relation.whole or ""]
     metrics = [code for code in maps.slots if additive is None or additive[code]]
     slots = [maps.slots[code] for code in metrics]
-    held = maps.counts[slots].sum(axis=0) if slots else np.zeros(len(maps.starts), np.int64)
+    held = maps.held(slots)
     part &= held > 0
     whole &= held > 0
     having = np.bincount(column["response"][whole], minlength=codes.n_responses) > 0
@@ -505,48 +506,53 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
     is_part = part[chosen]
     on_part, on_whole = group[is_part], group[~is_part]
     taken_part, taken_whole = chosen[is_part], chosen[~is_part]
-    shape = (keys.size, width)
+    # a metric's sums are a row (contiguous), the checks' order is the key's then the metric's
+    size = keys.size
+    shape = (width, size)
     part_counts, part_sums = np.zeros(shape, np.int64), np.zeros(shape)
     whole_counts, whole_sums = np.zeros(shape, np.int64), np.zeros(shape)
+    # each map's cell: its key's part, or its key's whole after them, a spare last one where
+    # not involved; the maps are summed in their order, as the rows would be
+    cell = np.full(len(maps.starts), 2 * size, np.int64)
+    cell[taken_part] = on_part
+    cell[taken_whole] = on_whole + size
     for code, slot in zip(metrics, slots, strict=True):
         j = code - low
-        for on, taken, counts, sums in ((on_part, taken_part, part_counts, part_sums),
-                                        (on_whole, taken_whole, whole_counts, whole_sums)):
-            count = maps.counts[slot][taken]
-            counts[:, j] = np.bincount(on, weights=count, minlength=keys.size)
-            sums[:, j] = np.bincount(on, weights=maps.sums[slot][taken], minlength=keys.size)
+        count = np.bincount(cell, weights=maps.counted[slot], minlength=2 * size + 1)
+        summed = np.bincount(cell, weights=maps.sums[slot], minlength=2 * size + 1)
+        part_counts[j], whole_counts[j] = count[:size], count[size:-1]
+        part_sums[j], whole_sums[j] = summed[:size], summed[size:-1]
     if (whole_counts > 1).any():
         raise FrameError(
             f"reconcile: the frame holds a reported total more than once ({relation.name}); "
             "it stacks several responses: keep them apart with a 'source' column "
             "(engframe.load of a folder adds one)")
-    present = np.flatnonzero(part_counts + whole_counts)
+    present = np.flatnonzero((part_counts + whole_counts).T)  # key-major, as _check's
     grouped, metric = np.divmod(present, width)
     found = dict(zip(names, keys.unpack(grouped), strict=True))
     kept = having[found["response"]]
-    present, grouped = present[kept], grouped[kept]
+    grouped, metric = grouped[kept], metric[kept]
     found = {name: code[kept] for name, code in found.items()}
-    n = len(present)
+    at_cell = metric * size + grouped  # the cell of each check in the (metric, key) tables
+    n = len(at_cell)
     if relation.parts is None:
         # a check between spans has the whole's timestamp, else its newest interval's
         stamps = column["timestamp"]
         at = np.full(shape, -1, np.int64)
-        newest = None
         for code, slot in zip(metrics, slots, strict=True):
-            j = code - low
             with_it = maps.counts[slot][taken_whole] > 0
-            at[on_whole[with_it], j] = stamps[taken_whole[with_it]]
-        stamp = at.ravel()[present]
+            at[code - low, on_whole[with_it]] = stamps[taken_whole[with_it]]
+        stamp = at.ravel()[at_cell]
         if (stamp < 0).any():
             newest = np.full(shape, -1, np.int64)
             for code, slot in zip(metrics, slots, strict=True):
                 with_it = maps.counts[slot][taken_part] > 0
-                np.maximum.at(newest[:, code - low], on_part[with_it],
+                np.maximum.at(newest[code - low], on_part[with_it],
                               stamps[taken_part[with_it]])
-            stamp = np.where(stamp < 0, newest.ravel()[present], stamp)
+            stamp = np.where(stamp < 0, newest.ravel()[at_cell], stamp)
     else:
         stamp = found["timestamp"]
-    reported, parts_sum = whole_sums.ravel()[present], part_sums.ravel()[present]
+    reported, parts_sum = whole_sums.ravel()[at_cell], part_sums.ravel()[at_cell]
     if codes.value.dtype.kind != "f":
         reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
     none = np.full(n, -1, np.int64)
@@ -557,8 +563,8 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
         stamp=stamp,
         skill=found.get("skill", none),
         agent=found.get("agent", none),
-        metric=(metric[kept] + low).astype(np.int64), response=found["response"],
-        reported=reported, parts_sum=parts_sum, parts=part_counts.ravel()[present],
+        metric=(metric + low).astype(np.int64), response=found["response"],
+        reported=reported, parts_sum=parts_sum, parts=part_counts.ravel()[at_cell],
     )
 
 
@@ -581,6 +587,7 @@ class _Maps:
     #: frame's order, are sums over rows (relations between levels read the maps then)
     whole: bool = False
     _taken: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+    _held: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def of(cls, codes: _Codes, metrics: Sequence[int]) -> _Maps | None:
@@ -629,6 +636,21 @@ class _Maps:
         whole = (codes.weights is not None and not counted[-1].any()
                  and (not counts.size or int(counts.max()) <= 1))
         return cls(starts, slots, counts, sums, columns, whole)
+
+    @cached_property
+    def counted(self) -> np.ndarray:
+        """The counts as float64, bincount's weights."""
+        return self.counts.astype(np.float64)
+
+    def held(self, slots: Sequence[int]) -> np.ndarray:
+        """How many rows of the metrics in ``slots`` each map holds (kept per set)."""
+        key = tuple(slots)
+        if key not in self._held:
+            held = np.zeros(len(self.starts), np.int64)
+            for slot in slots:
+                held += self.counts[slot]
+            self._held[key] = held
+        return self._held[key]
 
     def taken(self, kept: np.ndarray) -> dict[str, np.ndarray]:
         """The key columns of the maps ``kept`` selects (the last selection's again when the
