@@ -1089,7 +1089,9 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
             np.less(getattr(check, name), 0, out=out[at])
         return out
 
-    metric = cat("metric")
+    # fresh memory costs a page fault per page on first touch: no int64 copy of what a
+    # categorical keeps as int8
+    metric = cat("metric", np.int8 if len(codes.metrics) < 127 else None)
     reported, parts_sum, parts = cat("reported"), cat("parts_sum"), cat("parts")
     diff = parts_sum - reported
     is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))
@@ -1134,7 +1136,8 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         "status": _categorical(status, pd.CategoricalDtype(list(STATUSES), ordered=True)),
         "reason": _categorical(reason, REASONS),
     }, copy=False)
-    rows = taken("response", codes.first_of_response, 0)
+    rows = (taken("response", codes.first_of_response, 0) if codes.n_responses > 1
+            else np.zeros(n, np.intp))  # one response: its first row, 0 (zeroed, not written)
     for column in response:
         out[column] = df[column].array.take(rows)
     for key, column in _NAMED:
