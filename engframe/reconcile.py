@@ -53,8 +53,10 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import pairwise
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -75,7 +77,6 @@ from engframe.schema import (
     SPANS,
     STATE_COLUMN,
     TIMESTAMP_DTYPE,
-    categorical,
     check_frame,
     epoch_ms,
     utc_stamps,
@@ -152,6 +153,7 @@ _OUTPUT: Final = (
     "status", "reason",
 )
 _SPAN: Final = {name: code for code, name in enumerate(SPANS)}
+_NO_STAMP: Final = np.iinfo(np.int64).min  # NaT in epoch ms
 
 
 @dataclass
@@ -177,12 +179,14 @@ class _Codes:
     #: the dimension columns some methods add (state, reason, bucket) as one code
     dims: np.ndarray | None = None
     n_dims: int = 1
+    #: where the runs of equal values of some key columns start (by name)
+    runs: dict[str, np.ndarray] | None = None
 
     @classmethod
     def of(cls, df: pd.DataFrame, response: Sequence[str]) -> _Codes:
-        stamp, stamps = _factorize_stamps(df["timestamp"])
-        skill, skills = _factorize_ids(df["skill"])
-        agent, agents = _factorize_ids(df["agent"])
+        stamp, stamps, stamp_runs = _factorize_stamps(df["timestamp"])
+        skill, skills, skill_runs = _factorize_ids(df["skill"])
+        agent, agents, agent_runs = _factorize_ids(df["agent"])
         metric = df["metric"].astype("category").array
         resp_codes, n_responses = np.zeros(len(df), np.int64), 1 if len(df) else 0
         varying = [c for c in response if not _constant(df[c])]
@@ -208,7 +212,13 @@ class _Codes:
             first_of_response=first, value=value,
             weights=value.astype(np.float64, copy=False) if exact else None,
             dims=dims, n_dims=n_dims,
+            runs={"timestamp": stamp_runs, "skill": skill_runs, "agent": agent_runs},
         )
+
+    def varies(self, name: str) -> bool:
+        """Whether a key column may tell rows apart (one response, no dimension: never)."""
+        return not ((name == "response" and self.n_responses <= 1)
+                    or (name == "dims" and self.dims is None))
 
     def dimension(self, name: str) -> tuple[np.ndarray, int, bool]:
         """The codes of a key column, how many values it has, whether -1 (NA) occurs."""
@@ -257,16 +267,18 @@ def _run_starts(values: np.ndarray, mask: np.ndarray | None = None) -> np.ndarra
     return np.flatnonzero(change)
 
 
-def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of each row, the epoch ms of each code, and where the runs start."""
     ms = epoch_ms(column)
     starts = _run_starts(ms)
     codes, uniques = pd.factorize(ms[starts], sort=True)
     lengths = np.diff(np.append(starts, len(ms)))
     return (np.repeat(codes.astype(np.int64, copy=False), lengths),
-            np.asarray(uniques, np.int64))
+            np.asarray(uniques, np.int64), starts)
 
 
-def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Codes of each row (-1: none), the id of each code, and where the runs start."""
     ids = column.astype("Int64")
     mask: np.ndarray = ids.isna().to_numpy()
     values = ids.to_numpy(np.int64, na_value=0)
@@ -275,7 +287,7 @@ def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     codes, uniques = pd.factorize(runs)  # <NA> gets -1; first-seen order, as rows'
     lengths = np.diff(np.append(starts, len(values)))
     return (np.repeat(codes.astype(np.int64, copy=False), lengths),
-            np.asarray(uniques, np.int64))
+            np.asarray(uniques, np.int64), starts)
 
 
 #: Above this many cells a key space is counted sparsely (factorized) instead of densely.
@@ -371,8 +383,12 @@ class _Checks:
 
 
 def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
-           implied: np.ndarray | None) -> _Checks | None:
+           implied: np.ndarray | None, maps: _Maps | None = None) -> _Checks | None:
     """The checks of ``relation`` in the responses where it is ``implied`` (None: all)."""
+    if maps is not None and maps.whole:
+        found = _map_check(codes, maps, relation, additive, implied)
+        if not isinstance(found, bool):
+            return found
     if relation.parts is None:
         part = codes.span == _SPAN["interval"]
         whole = codes.span == _SPAN["timeframe"]
@@ -450,6 +466,119 @@ def _check(codes: _Codes, relation: Relation, additive: np.ndarray | None,
     )
 
 
+def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndarray | None,
+               implied: np.ndarray | None) -> _Checks | bool | None:
+    """:func:`_check` from the table of metric maps (a map's rows share its keys), in the
+    same order and to the same sums; False where the key space is counted sparsely (checks
+    then come in the rows' first-seen order: the general way)."""
+    column = maps.columns
+    if relation.parts is None:
+        part = column["span"] == _SPAN["interval"]
+        whole = column["span"] == _SPAN["timeframe"]
+    else:
+        part = column["level"] == LEVEL_CODE[relation.parts]
+        whole = column["level"] == LEVEL_CODE[relation.whole or ""]
+    metrics = [code for code in maps.slots if additive is None or additive[code]]
+    slots = [maps.slots[code] for code in metrics]
+    held = maps.held(slots)
+    part &= held > 0
+    whole &= held > 0
+    having = np.bincount(column["response"][whole], minlength=codes.n_responses) > 0
+    if implied is not None:
+        having &= implied
+    if relation.parts is None:
+        having &= np.bincount(column["response"][part], minlength=codes.n_responses) > 0
+    if not having.any():
+        return None
+    involved = part | whole
+    # the key space as the rows' own packing sizes it (see _check): over the involved
+    # rows, or over all where they are most
+    chosen = np.flatnonzero(involved)
+    sized: np.ndarray | slice
+    if int(held[involved].sum()) / len(codes.metric) < 0.6:
+        sized = chosen
+        sized_codes = np.array(metrics, np.int64)[maps.counts[slots][:, chosen].any(axis=1)]
+    else:
+        sized = slice(None)
+        sized_codes = np.array(list(maps.slots), np.int64)[maps.counts.any(axis=1)]
+    low, high = int(sized_codes.min()), int(sized_codes.max())
+    width = high - low + 1
+    # a metric outside them is in no involved row: it adds nothing
+    inside = [(code, slot) for code, slot in zip(metrics, slots, strict=True)
+              if low <= code <= high]
+    metrics, slots = [code for code, _ in inside], [slot for _, slot in inside]
+    names = ["response", *relation.keys, "dims"]
+    keys = _Keys.pack([(column[name][sized], *codes.dimension(name)[1:]) for name in names],
+                      extra=3 * width)
+    if keys.packed is not None:
+        return False
+    group = keys.key if not isinstance(sized, slice) else keys.key[chosen]
+    is_part = part[chosen]
+    on_part, on_whole = group[is_part], group[~is_part]
+    taken_part, taken_whole = chosen[is_part], chosen[~is_part]
+    # a metric's sums are a row (contiguous), the checks' order is the key's then the metric's
+    size = keys.size
+    shape = (width, size)
+    part_counts, part_sums = np.zeros(shape, np.int64), np.zeros(shape)
+    whole_counts, whole_sums = np.zeros(shape, np.int64), np.zeros(shape)
+    # each map's cell: its key's part, or its key's whole after them, a spare last one where
+    # not involved; the maps are summed in their order, as the rows would be
+    cell = np.full(len(maps.starts), 2 * size, np.int64)
+    cell[taken_part] = on_part
+    cell[taken_whole] = on_whole + size
+    for code, slot in zip(metrics, slots, strict=True):
+        j = code - low
+        count = np.bincount(cell, weights=maps.counted[slot], minlength=2 * size + 1)
+        summed = np.bincount(cell, weights=maps.sums[slot], minlength=2 * size + 1)
+        part_counts[j], whole_counts[j] = count[:size], count[size:-1]
+        part_sums[j], whole_sums[j] = summed[:size], summed[size:-1]
+    if (whole_counts > 1).any():
+        raise FrameError(
+            f"reconcile: the frame holds a reported total more than once ({relation.name}); "
+            "it stacks several responses: keep them apart with a 'source' column "
+            "(engframe.load of a folder adds one)")
+    present = np.flatnonzero((part_counts + whole_counts).T)  # key-major, as _check's
+    grouped, metric = np.divmod(present, width)
+    found = dict(zip(names, keys.unpack(grouped), strict=True))
+    kept = having[found["response"]]
+    grouped, metric = grouped[kept], metric[kept]
+    found = {name: code[kept] for name, code in found.items()}
+    at_cell = metric * size + grouped  # the cell of each check in the (metric, key) tables
+    n = len(at_cell)
+    if relation.parts is None:
+        # a check between spans has the whole's timestamp, else its newest interval's
+        stamps = column["timestamp"]
+        at = np.full(shape, -1, np.int64)
+        for code, slot in zip(metrics, slots, strict=True):
+            with_it = maps.counts[slot][taken_whole] > 0
+            at[code - low, on_whole[with_it]] = stamps[taken_whole[with_it]]
+        stamp = at.ravel()[at_cell]
+        if (stamp < 0).any():
+            newest = np.full(shape, -1, np.int64)
+            for code, slot in zip(metrics, slots, strict=True):
+                with_it = maps.counts[slot][taken_part] > 0
+                np.maximum.at(newest[code - low], on_part[with_it],
+                              stamps[taken_part[with_it]])
+            stamp = np.where(stamp < 0, newest.ravel()[at_cell], stamp)
+    else:
+        stamp = found["timestamp"]
+    reported, parts_sum = whole_sums.ravel()[at_cell], part_sums.ravel()[at_cell]
+    if codes.value.dtype.kind != "f":
+        reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
+    none = np.full(n, -1, np.int64)
+    return _Checks(
+        relation=relation.name,
+        level=found.get("level", np.full(n, LEVEL_CODE.get(relation.whole or "", 0))),
+        span=found.get("span", np.full(n, _SPAN["timeframe"])),
+        stamp=stamp,
+        skill=found.get("skill", none),
+        agent=found.get("agent", none),
+        metric=(metric + low).astype(np.int64), response=found["response"],
+        reported=reported, parts_sum=parts_sum, parts=part_counts.ravel()[at_cell],
+        dims=found["dims"] if codes.dims is not None else None,
+    )
+
+
 #: The key columns of a check among the metrics of one row (one metric map).
 _ROW_KEYS: Final = ("response", "level", "span", "timestamp", "skill", "agent", "dims")
 
@@ -462,62 +591,127 @@ class _Maps:
 
     starts: np.ndarray  # the first row of each map
     slots: dict[int, int]  # metric code -> column
-    counts: np.ndarray  # (maps, columns)
+    counts: np.ndarray  # (metrics, maps): a metric's counts are contiguous
     sums: np.ndarray
+    columns: dict[str, np.ndarray]  # each map's key columns (its first row's codes)
+    #: every row is in a map's slot and no map holds a metric twice: sums over maps, in the
+    #: frame's order, are sums over rows (relations between levels read the maps then)
+    whole: bool = False
+    _taken: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
+    _held: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)
 
     @classmethod
     def of(cls, codes: _Codes, metrics: Sequence[int]) -> _Maps | None:
         n = len(codes.metric)
         if not n or not metrics:
             return None
+        varying = [name for name in _ROW_KEYS if codes.varies(name)]
         change = np.zeros(n, bool)
         change[0] = True
-        for name in _ROW_KEYS:
+        differs = np.empty(n - 1, bool)
+        runs = codes.runs or {}
+        for name in varying:
+            if name in runs:  # equal codes are equal values: their runs, already found
+                change[runs[name]] = True
+                continue
             code = codes.dimension(name)[0]
-            change[1:] |= code[1:] != code[:-1]
+            np.not_equal(code[1:], code[:-1], out=differs)
+            np.logical_or(change[1:], differs, out=change[1:])
+        del differs
         starts = np.flatnonzero(change)
-        keys = _Keys.pack([(code[starts], width, missing)
-                           for code, width, missing in map(codes.dimension, _ROW_KEYS)],
+        columns = {name: (codes.dimension(name)[0][starts] if name in varying
+                          else np.zeros(len(starts), np.int64)) for name in _ROW_KEYS}
+        keys = _Keys.pack([(columns[name], *codes.dimension(name)[1:]) for name in _ROW_KEYS],
                           extra=1)
         if keys.packed is None:
             if len(starts) and np.bincount(keys.key, minlength=keys.size).max() > 1:
                 return None  # a map's rows are not contiguous: the general way
         elif keys.size < len(starts):
             return None
-        map_of = np.cumsum(change) - 1
+        # each row's cell: its metric's row of the table (a spare last row for the metrics
+        # no check reads), its map's column; summed in row order, as bincount does
         slots = {code: i for i, code in enumerate(metrics)}
-        lookup = np.full(len(codes.metrics) + 1, -1, np.int64)
-        for metric, column in slots.items():
-            lookup[metric] = column
-        slot_of = lookup[codes.metric]
-        rows = np.flatnonzero(slot_of >= 0)
-        width = len(slots)
-        cell = map_of[rows] * width + slot_of[rows]
-        counts = np.bincount(cell, minlength=len(starts) * width).reshape(-1, width)
-        sums = np.bincount(cell, weights=codes.value[rows].astype(np.float64),
-                           minlength=len(starts) * width).reshape(-1, width)
-        return cls(starts, slots, counts, sums)
+        width, n_maps = len(slots) + 1, len(starts)
+        lookup = np.full(len(codes.metrics) + 1, (width - 1) * n_maps, np.int64)
+        for metric, row in slots.items():
+            lookup[metric] = row * n_maps
+        cell = np.cumsum(change, dtype=np.int64)
+        del change
+        cell -= 1
+        cell += lookup[codes.metric]  # a metric code of -1 reads the spare last entry
+        cells = n_maps * width
+        counted = np.bincount(cell, minlength=cells).reshape(width, n_maps)
+        counts = counted[:-1]
+        values = codes.weights if codes.weights is not None else codes.value.astype(np.float64)
+        sums = np.bincount(cell, weights=values, minlength=cells).reshape(width, n_maps)[:-1]
+        whole = (codes.weights is not None and not counted[-1].any()
+                 and (not counts.size or int(counts.max()) <= 1))
+        return cls(starts, slots, counts, sums, columns, whole)
+
+    @cached_property
+    def counted(self) -> np.ndarray:
+        """The counts as float64, bincount's weights."""
+        return self.counts.astype(np.float64)
+
+    def held(self, slots: Sequence[int]) -> np.ndarray:
+        """How many rows of the metrics in ``slots`` each map holds (kept per set)."""
+        key = tuple(slots)
+        if key not in self._held:
+            held = np.zeros(len(self.starts), np.int64)
+            for slot in slots:
+                held += self.counts[slot]
+            self._held[key] = held
+        return self._held[key]
+
+    def taken(self, kept: np.ndarray) -> dict[str, np.ndarray]:
+        """The key columns of the maps ``kept`` selects (the last selection's again when the
+        same: a map's averages are kept alike; the checks only read them)."""
+        last = self._taken
+        if last is None or not np.array_equal(last[0], kept):
+            at = np.flatnonzero(kept)
+            last = self._taken = (kept, {name: self.columns[name][at] for name in _ROW_KEYS})
+        return last[1]
+
+    def roles(self, roles: dict[int, int], n_roles: int) -> tuple[
+            list[np.ndarray], list[np.ndarray]]:
+        """Counts and sums per role and map, the roles' metrics summed in ``roles``' order
+        (a role of one metric is its row itself: bincount's sums are never -0.0, so 0.0 plus
+        one is that one)."""
+        counts: list[Any] = [None] * n_roles
+        sums: list[Any] = [None] * n_roles
+        for code, role in roles.items():
+            slot = self.slots[code]
+            if counts[role] is None:
+                counts[role], sums[role] = self.counts[slot], self.sums[slot]
+            else:
+                counts[role] = counts[role] + self.counts[slot]
+                sums[role] = sums[role] + self.sums[slot]
+        none = np.zeros(len(self.starts), np.int64)
+        return ([none if c is None else c for c in counts],
+                [none.astype(np.float64) if s is None else s for s in sums])
+
+
+#: The key columns of a check, taken by a mask of the rows ``_row_checks`` returns.
+_Columns = Callable[[np.ndarray], dict[str, np.ndarray]]
 
 
 def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
                 maps: _Maps | None = None) -> tuple[
-        np.ndarray, np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+        list[np.ndarray], list[np.ndarray], _Columns] | None:
     """Sums and counts per metric map (row key) and role, for checks among its metrics.
 
     ``roles`` maps a metric code to its role (1..n_roles-1); other metrics are left out.
-    Returns the present keys' counts and sums per role, and their columns (``maps``: the
-    same from the frame's metric maps gathered once).
+    Returns counts and sums per role and key (keys no role's metric holds count 0 in
+    every role), and a function giving the key columns of the keys a mask keeps (``maps``:
+    the frame's metric maps gathered once, in the frame's order).
     """
     if maps is not None and all(code in maps.slots for code in roles):
-        per_count: np.ndarray = np.zeros((len(maps.starts), n_roles), np.int64)
-        per_sum: np.ndarray = np.zeros((len(maps.starts), n_roles))
-        for code, role in roles.items():
-            per_count[:, role] += maps.counts[:, maps.slots[code]]
-            per_sum[:, role] += maps.sums[:, maps.slots[code]]
-        present = np.flatnonzero(per_count[:, 1:].sum(axis=1))
-        first = maps.starts[present]
-        column = {name: codes.dimension(name)[0][first] for name in _ROW_KEYS}
-        return present, per_count[present], per_sum[present], column
+        counts, sums = maps.roles(roles, n_roles)
+
+        def of_maps(kept: np.ndarray) -> dict[str, np.ndarray]:
+            return maps.taken(kept)
+
+        return counts, sums, of_maps
     lookup = np.zeros(len(codes.metrics) + 1, np.int64)
     for code, role in roles.items():
         lookup[code] = role
@@ -530,12 +724,18 @@ def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
                       extra=n_roles)
     cell = keys.key * n_roles + role[rows]
     cells = n_roles * keys.size
-    counts = np.bincount(cell, minlength=cells).reshape(-1, n_roles)
+    counted = np.bincount(cell, minlength=cells).reshape(-1, n_roles)
     values = codes.value[rows].astype(np.float64)
-    sums = np.bincount(cell, weights=values, minlength=cells).reshape(-1, n_roles)
-    present = np.flatnonzero(counts[:, 1:].sum(axis=1))
+    summed = np.bincount(cell, weights=values, minlength=cells).reshape(-1, n_roles)
+    present = np.flatnonzero(counted[:, 1:].sum(axis=1))
     column = dict(zip(_ROW_KEYS, keys.unpack(present), strict=True))
-    return present, counts[present], sums[present], column
+
+    def of_keys(kept: np.ndarray) -> dict[str, np.ndarray]:
+        return {name: code[kept] for name, code in column.items()}
+
+    counted, summed = counted[present], summed[present]
+    return ([counted[:, r] for r in range(n_roles)], [summed[:, r] for r in range(n_roles)],
+            of_keys)
 
 
 def _identity_check(codes: _Codes, identity: Identity,
@@ -551,14 +751,14 @@ def _identity_check(codes: _Codes, identity: Identity,
     found = _row_checks(codes, roles, 3, maps)
     if found is None:
         return None
-    _, counts, sums, column = found
-    if (counts[:, 2] > 1).any():
+    counts, sums, columns = found
+    if (counts[2] > 1).any():
         raise FrameError(
             f"reconcile: the frame holds a metric map more than once ({identity.name}); it "
             "stacks several responses: keep them apart with a 'source' column")
-    kept = (counts[:, 2] == 1) & (counts[:, 1] > 0)
-    column = {name: code[kept] for name, code in column.items()}
-    reported, parts_sum = sums[kept, 2], sums[kept, 1]
+    kept = (counts[2] == 1) & (counts[1] > 0)
+    column = columns(kept)
+    reported, parts_sum = sums[2][kept], sums[1][kept]
     if codes.value.dtype.kind != "f":
         reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
     return _Checks(
@@ -566,7 +766,7 @@ def _identity_check(codes: _Codes, identity: Identity,
         stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
         metric=np.full(int(kept.sum()), metrics.index(identity.whole), np.int64),
         response=column["response"], reported=reported, parts_sum=parts_sum,
-        parts=counts[kept, 1], dims=column["dims"] if codes.dims is not None else None)
+        parts=counts[1][kept], dims=column["dims"] if codes.dims is not None else None)
 
 
 def _recomputed_check(codes: _Codes, metric: Metric,
@@ -591,19 +791,21 @@ def _recomputed_check(codes: _Codes, metric: Metric,
     found = _row_checks(codes, roles, own + 1, maps)
     if found is None:
         return None
-    _, counts, sums, column = found
-    if (counts[:, 1:] > 1).any():
+    counts, sums, columns = found
+    if any((count > 1).any() for count in counts[1:]):
         raise FrameError(
             f"reconcile: the frame holds a metric map more than once ({metric.name}); it "
             "stacks several responses: keep them apart with a 'source' column")
-    kept = (counts[:, 1:] == 1).all(axis=1)
-    values = sums[kept][:, 1:own]
+    kept = counts[1] == 1
+    for count in counts[2:]:
+        kept &= count == 1
+    values = np.column_stack([summed[kept] for summed in sums[1:own]])
     numerator = values @ np.array([top.get(c, 0.0) for c in components])
     denominator = values @ np.array([bottom.get(c, 0.0) for c in components])
     # where nothing is below, the API shows the metric's no-data value (-1), else 0
     recomputed = np.full(len(numerator), 0.0 if metric.no_data is None else float(metric.no_data))
     np.divide(numerator, denominator, out=recomputed, where=denominator != 0)
-    column = {name: code[kept] for name, code in column.items()}
+    column = columns(kept)
     relation = AVERAGE_RELATION if metric.kind == Kind.AVERAGE else RATIO_RELATION
     allowed = FLOAT32_PRECISION * np.abs(recomputed)
     if metric.step is not None:
@@ -619,19 +821,15 @@ def _recomputed_check(codes: _Codes, metric: Metric,
         relation=relation, level=column["level"], span=column["span"],
         stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
         metric=np.full(int(kept.sum()), metrics.index(metric.name), np.int64),
-        response=column["response"], reported=sums[kept, own], parts_sum=recomputed,
+        response=column["response"], reported=sums[own][kept], parts_sum=recomputed,
         parts=np.full(int(kept.sum()), len(components), np.int64),
         float_tolerance=allowed, dims=column["dims"] if codes.dims is not None else None)
 
 
-def _metric_checks(codes: _Codes, methods: Sequence[str]) -> list[_Checks]:
+def _metric_checks(codes: _Codes, methods: Sequence[str],
+                   maps: _Maps | None) -> list[_Checks]:
     """The checks among the metrics of one row: identities, averages and ratios."""
     chosen = [METHODS[name] for name in methods if name in METHODS]
-    involved = {m for method in chosen for i in method.identities for m in (i.whole, *i.parts)}
-    involved |= {c for method in chosen for m in method.metrics if m.recomputable
-                 for c in (m.name, *m.formula().components)}
-    names = list(map(str, codes.metrics))
-    maps = _Maps.of(codes, [names.index(m) for m in sorted(involved) if m in names])
     found = []
     for method in chosen:
         for identity in method.identities:
@@ -739,6 +937,11 @@ def reconcile(
     from engframe._reconcile_shapes import layout_allows, shape_checks
 
     held = _response_methods(df, codes)
+    # every metric's sum and count per metric map, once, for the checks among a map's
+    # metrics; the checks between levels read them too (fewer maps than rows)
+    among = any(method.identities or any(m.recomputable for m in method.metrics)
+                for method in (METHODS[name] for name in methods if name in METHODS))
+    maps = _Maps.of(codes, range(len(codes.metrics))) if among else None
     found = []
     for relation in relations:
         implied = np.array([implication(relation, scope) != NOT_IMPLIED
@@ -746,10 +949,10 @@ def reconcile(
                             for scope, method in zip(scopes, held, strict=True)], dtype=bool)
         if not implied.any():
             continue
-        checked = _check(codes, relation, additive, None if implied.all() else implied)
+        checked = _check(codes, relation, additive, None if implied.all() else implied, maps)
         if checked is not None:
             found.append(checked)
-    found.extend(_metric_checks(codes, methods))
+    found.extend(_metric_checks(codes, methods, maps))
     found.extend(shape_checks(df, codes, methods, relations, implied_of=lambda relation: np.array(
         [implication(relation, scope) != NOT_IMPLIED and layout_allows(method, relation.name)
          for scope, method in zip(scopes, held, strict=True)], dtype=bool)))
@@ -770,14 +973,25 @@ def _frame_methods(df: pd.DataFrame) -> list[str]:
 
     if METHOD_COLUMN in df.columns:
         column = df[METHOD_COLUMN].astype("category").array
-        used = np.unique(np.asarray(column.codes)[np.asarray(column.codes) >= 0])
+        used = _used_codes(np.asarray(column.codes))
         named = [str(column.categories[code]) for code in used]
         if named:
             return [m for m in METHODS if m in named]
     metric = df["metric"].astype("category").array
-    present = metric.categories[np.unique(np.asarray(metric.codes)[np.asarray(metric.codes) >= 0])]
+    present = metric.categories[_used_codes(np.asarray(metric.codes))]
     found = infer(map(str, present))
     return [] if found is None else [found.name]
+
+
+def _used_codes(codes: np.ndarray) -> np.ndarray:
+    """The codes (not -1) a categorical's rows hold, ascending (one, where a frame holds
+    one method: a cheap minimum and maximum)."""
+    held = codes[codes >= 0] if len(codes) and codes.min() < 0 else codes
+    if not len(held):
+        return np.zeros(0, np.int64)
+    if held.min() == held.max():
+        return np.array([held[0]], np.int64)
+    return np.flatnonzero(np.bincount(held.astype(np.intp, copy=False)))
 
 
 def _response_keys(df: pd.DataFrame) -> list[str]:
@@ -853,7 +1067,7 @@ def _additive(codes: _Codes, floats: Collection[str],
                   kind_of(name)) for name in names]
     known = np.array([kind != Kind.UNKNOWN for kind in kinds], bool)
     averaged = np.array([kind not in ADDITIVE and kind != Kind.UNKNOWN for kind in kinds], bool)
-    if codes.value.dtype.kind == "f" and len(codes.value):
+    if codes.value.dtype.kind == "f" and len(codes.value) and not known.all():
         averaged |= np.isin(np.asarray(codes.metrics, dtype=object), list(floats)) & ~known
         fractional = codes.value != np.floor(codes.value)
         if fractional.any():
@@ -867,66 +1081,84 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
               rounded: Collection[str], rounding: str) -> pd.DataFrame:
     if not found:
         return _empty(df, response)
+    n = sum(len(c.metric) for c in found)
+    bounds = [0, *np.cumsum([len(c.metric) for c in found]).tolist()]
+    segments = [slice(low, high) for low, high in pairwise(bounds)]
 
-    def cat(name: str) -> np.ndarray:
-        return np.concatenate([getattr(c, name) for c in found])
+    def cat(name: str, dtype: Any = None) -> np.ndarray:
+        """The checks' arrays end to end (as ``np.concatenate``, or cast to ``dtype``)."""
+        arrays = [getattr(c, name) for c in found]
+        out = np.empty(n, np.result_type(*arrays) if dtype is None else dtype)
+        for array, at in zip(arrays, segments, strict=True):
+            out[at] = array
+        return out
 
-    lengths = [len(c.metric) for c in found]
-    relation_code = np.repeat(np.arange(len(found)), lengths)
-    metric = cat("metric")
+    def taken(name: str, table: np.ndarray, fill: int) -> np.ndarray:
+        """``table``'s entry at each check's code of column ``name`` (-1: ``fill``)."""
+        # "wrap" reads a code of -1 as the appended last entry
+        within = np.append(table.astype(np.int64, copy=False), fill)
+        out = np.empty(n, np.int64)
+        for check, at in zip(found, segments, strict=True):
+            np.take(within, getattr(check, name), out=out[at], mode="wrap")
+        return out
+
+    def missing(name: str) -> np.ndarray:
+        out = np.empty(n, bool)
+        for check, at in zip(found, segments, strict=True):
+            np.less(getattr(check, name), 0, out=out[at])
+        return out
+
+    # fresh memory costs a page fault per page on first touch: no int64 copy of what a
+    # categorical keeps as int8
+    metric = cat("metric", np.int8 if len(codes.metrics) < 127 else None)
     reported, parts_sum, parts = cat("reported"), cat("parts_sum"), cat("parts")
     diff = parts_sum - reported
-    is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))[metric]
-    tolerance, beyond = _rounding_bounds(diff, parts, is_rounded, rounding)
-    recomputed = np.zeros(len(diff), bool)
-    if any(c.float_tolerance is not None for c in found):
-        # an average or ratio against its sums: within the API's float rounding either way
-        floats = np.concatenate([c.float_tolerance if c.float_tolerance is not None
-                                 else np.full(len(c.metric), np.nan) for c in found])
-        recomputed = ~np.isnan(floats)
-        tolerance = np.where(recomputed, floats, tolerance)
-        beyond = np.where(recomputed, np.maximum(np.abs(diff) - floats, 0.0), beyond)
-    if any(c.bound is not None for c in found):
-        bounds = np.concatenate([c.bound if c.bound is not None
-                                 else np.full(len(c.metric), np.nan) for c in found])
-        own = ~np.isnan(bounds)
-        tolerance = np.where(own, bounds, tolerance)
-        beyond = np.where(own, np.maximum(np.abs(diff) - bounds, 0.0), beyond)
-    reason = np.full(len(diff), _EXACT, np.int8)
+    is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))
+    tolerance, beyond = np.empty(n), np.empty(n)
+    recomputed = np.zeros(n, bool)
+    for check, at in zip(found, segments, strict=True):
+        # each check's own bound where it says one (an average or ratio against its sums:
+        # the API's float rounding either way), else the rounding of its parts
+        _check_bounds(check, diff[at], parts[at], is_rounded[metric[at]], rounding,
+                      tolerance=tolerance[at], beyond=beyond[at], recomputed=recomputed[at])
+    outside = beyond > 0
+    reason = np.zeros(n, np.int8)  # _EXACT
     reason[(diff != 0) & (beyond == 0)] = _ROUNDING
-    reason[(beyond > 0) & (diff > 0)] = _OVER
-    reason[(beyond > 0) & (diff < 0)] = _SHORT
-    reason[(beyond > 0) & recomputed] = _RECOMPUTED
+    reason[outside & (diff > 0)] = _OVER
+    reason[outside & (diff < 0)] = _SHORT
+    reason[outside & recomputed] = _RECOMPUTED
     status = np.array([0, 1, 2, 2, 2], np.int8)[reason]
-    relative = np.full(len(diff), np.nan)
+    relative = np.full(n, np.nan)
     np.divide(diff, reported, out=relative, where=reported != 0)
     relative[(reported == 0) & (diff == 0)] = 0.0
     value_dtype = np.float64 if codes.value.dtype.kind == "f" else np.int64
     dimensions = _dimension_columns(df, codes, found)
     names = [r.name for r in RELATIONS]
     names += sorted({c.relation for c in found} - set(names))
-    relation_code = np.array([names.index(c.relation) for c in found])[relation_code]
+    relation = np.empty(n, np.int8 if len(names) < 128 else np.int64)
+    for check, at in zip(found, segments, strict=True):
+        relation[at] = names.index(check.relation)
     out = pd.DataFrame({
-        "relation": categorical(relation_code, names),
-        "level": categorical(cat("level"), LEVELS),
-        "span": categorical(cat("span"), SPANS),
-        "timestamp": _stamps(codes.stamps, cat("stamp")),
-        "skill": _ids(codes.skills, cat("skill")),
-        "agent": _ids(codes.agents, cat("agent")),
+        "relation": _categorical(relation, names),
+        "level": _categorical(cat("level", np.int8), LEVELS),
+        "span": _categorical(cat("span", np.int8), SPANS),
+        "timestamp": pd.Series(utc_stamps(taken("stamp", codes.stamps, _NO_STAMP))),
+        "skill": pd.arrays.IntegerArray(taken("skill", codes.skills, 0), missing("skill")),
+        "agent": pd.arrays.IntegerArray(taken("agent", codes.agents, 0), missing("agent")),
         **dimensions,
-        "metric": pd.Categorical.from_codes(metric, dtype=pd.CategoricalDtype(codes.metrics)),
-        "reported": reported.astype(value_dtype),
-        "sum_of_parts": parts_sum.astype(value_dtype),
-        "difference": diff.astype(value_dtype),
+        "metric": _categorical(metric, codes.metrics),
+        "reported": reported.astype(value_dtype, copy=False),
+        "sum_of_parts": parts_sum.astype(value_dtype, copy=False),
+        "difference": diff.astype(value_dtype, copy=False),
         "relative_difference": relative,
         "parts": parts,
         "tolerance": tolerance,
         "beyond": beyond,
-        "status": pd.Categorical.from_codes(status, dtype=pd.CategoricalDtype(
-            list(STATUSES), ordered=True)),
-        "reason": categorical(reason, REASONS),
+        "status": _categorical(status, pd.CategoricalDtype(list(STATUSES), ordered=True)),
+        "reason": _categorical(reason, REASONS),
     }, copy=False)
-    rows = codes.first_of_response[cat("response")]
+    rows = (taken("response", codes.first_of_response, 0) if codes.n_responses > 1
+            else np.zeros(n, np.intp))  # one response: its first row, 0 (zeroed, not written)
     for column in response:
         out[column] = df[column].array.take(rows)
     for key, column in _NAMED:
@@ -937,6 +1169,37 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
             rows[key_codes >= 0] = row_of[key_codes[key_codes >= 0]]
             out[column] = df[column].array.take(rows, allow_fill=True)
     return out
+
+
+def _check_bounds(check: _Checks, diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
+                  rounding: str, *, tolerance: np.ndarray, beyond: np.ndarray,
+                  recomputed: np.ndarray) -> None:
+    """Write one check's tolerance and how far beyond it each difference lies (and which
+    rows are averages recomputed from their sums) into the given views."""
+    own = [(check.float_tolerance, True), (check.bound, False)]
+    if any(bound is None or np.isnan(bound).any() for bound, _ in own):
+        tolerance[:], beyond[:] = _rounding_bounds(diff, parts, rounded, rounding)
+    for bound, is_recomputed in own:
+        if bound is None:
+            continue
+        held = ~np.isnan(bound)
+        if is_recomputed:
+            recomputed[:] = held
+        if held.all():
+            tolerance[:] = bound
+            np.maximum(np.abs(diff) - bound, 0.0, out=beyond)
+        else:
+            tolerance[:] = np.where(held, bound, tolerance)
+            beyond[:] = np.where(held, np.maximum(np.abs(diff) - bound, 0.0), beyond)
+
+
+def _categorical(codes: np.ndarray,
+                 categories: Sequence[Any] | pd.Index | pd.CategoricalDtype) -> Any:
+    """A categorical from codes known to be valid (-1 for missing), without a check."""
+    dtype = (categories if isinstance(categories, pd.CategoricalDtype)
+             else pd.CategoricalDtype(categories if isinstance(categories, pd.Index)
+                                      else list(categories)))
+    return pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
 
 
 #: The name columns a named frame (:func:`engframe.names.attach_names`) lends its checks.
@@ -981,17 +1244,6 @@ def _rounding_bounds(diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
         tolerance = np.where(rounded, np.maximum(parts - 1, 0), 0).astype(np.float64)
         beyond = np.maximum(diff, 0.0) + np.maximum(-diff - tolerance, 0.0)
     return tolerance, beyond
-
-
-def _stamps(stamps: np.ndarray, codes: np.ndarray) -> pd.Series:
-    ms = np.where(codes >= 0, stamps[np.maximum(codes, 0)] if len(stamps) else 0,
-                  np.iinfo(np.int64).min)
-    return pd.Series(utc_stamps(ms))
-
-
-def _ids(ids: np.ndarray, codes: np.ndarray) -> pd.arrays.IntegerArray:
-    values = ids[np.maximum(codes, 0)] if len(ids) else np.zeros(len(codes), np.int64)
-    return pd.arrays.IntegerArray(values.astype(np.int64, copy=False), codes < 0)
 
 
 def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:

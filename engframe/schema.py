@@ -314,6 +314,17 @@ def _column_or_missing(frame: pd.DataFrame, name: str, dtype: Any, partial: bool
     return pd.Series(np.full(len(frame), None, dtype=object)).astype(dtype)
 
 
+def _held(column: pd.Series) -> tuple[set[Any], bool]:
+    """The values a column holds (missing ones left out), and whether any is missing (a
+    categorical's codes counted once, not its values compared)."""
+    values = column.array
+    if isinstance(values, pd.Categorical):
+        codes = np.asarray(values.codes).astype(np.intp)
+        seen = np.bincount(codes + 1, minlength=len(values.categories) + 1)
+        return set(values.categories[np.flatnonzero(seen[1:])]), bool(seen[0])
+    return set(column.dropna().unique()), bool(column.isna().any())
+
+
 def check_frame(df: object, *, where: str) -> pd.DataFrame:
     """Raise :class:`FrameError` unless ``df`` is a DataFrame with the tidy columns.
 
@@ -327,14 +338,16 @@ def check_frame(df: object, *, where: str) -> pd.DataFrame:
             f"{where}: the frame lacks the tidy column(s) {', '.join(missing)}; "
             f"it has {', '.join(map(str, df.columns)) or 'no columns'}"
         )
-    bad_levels = set(df["level"].dropna().unique()) - set(LEVELS)
-    if bad_levels or df["level"].isna().any():
+    held, missing_level = _held(df["level"])
+    bad_levels = held - set(LEVELS)
+    if bad_levels or missing_level:
         found = sorted(map(str, bad_levels)) if bad_levels else ["<NA>"]
         raise FrameError(
             f"{where}: column 'level' holds {', '.join(found)}; expected one of {', '.join(LEVELS)}"
         )
-    bad_spans = set(df["span"].dropna().unique()) - set(SPANS)
-    if bad_spans or df["span"].isna().any():
+    held, missing_span = _held(df["span"])
+    bad_spans = held - set(SPANS)
+    if bad_spans or missing_span:
         found = sorted(map(str, bad_spans)) if bad_spans else ["<NA>"]
         raise FrameError(
             f"{where}: column 'span' holds {', '.join(found)}; expected one of {', '.join(SPANS)}"
