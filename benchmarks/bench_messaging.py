@@ -21,10 +21,7 @@ Targets (issue 19): msgconversation flatten within 1.5x ``orjson.loads``, reconc
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -33,20 +30,9 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from responses import SIZES, response_bytes
+from timing import interleaved
 
 import engframe
-
-
-def interleaved(actions: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
-    """Median seconds of each action, the actions taking turns run after run."""
-    times: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(runs):
-        for name, action in actions.items():
-            gc.collect()
-            began = time.perf_counter()
-            action()
-            times[name].append(time.perf_counter() - began)
-    return {name: statistics.median(found) for name, found in times.items()}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -38,11 +38,9 @@ from __future__ import annotations
 
 import argparse
 import gc
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +49,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from responses_ops import METHODS, SIZES, OpsSize, agent_groups, response_bytes
+from timing import interleaved
 
 import engframe
 
@@ -92,18 +91,6 @@ def peak_memory(method: str, data: bytes) -> tuple[int, int]:
                              check=True, capture_output=True, text=True).stdout.split()
     peak, frame = map(int, out)
     return peak, frame
-
-
-def interleaved(actions: dict[str, Callable[[], object]], runs: int) -> dict[str, float]:
-    """Median seconds of each action, the actions taking turns run after run."""
-    times: dict[str, list[float]] = {name: [] for name in actions}
-    for _ in range(runs):
-        for name, action in actions.items():
-            gc.collect()
-            began = time.perf_counter()
-            action()
-            times[name].append(time.perf_counter() - began)
-    return {name: statistics.median(found) for name, found in times.items()}
 
 
 def loads_no_gc(data: bytes) -> object:

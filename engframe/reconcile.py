@@ -1246,21 +1246,22 @@ def _rounding_bounds(diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
     return tolerance, beyond
 
 
-def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
-    value = np.float64 if df["value"].dtype.kind == "f" else np.int64
-    out = pd.DataFrame({
+def empty_checks(value_dtype: type, dimensions: Mapping[str, pd.Series] | None = None
+                 ) -> pd.DataFrame:
+    """The checks frame of no check: its columns and dtypes (``value_dtype`` the values'),
+    with the frame's ``dimensions`` (state, Away reason, bucket) after the ids."""
+    return pd.DataFrame({
         "relation": pd.Categorical([], categories=[r.name for r in RELATIONS]),
         "level": pd.Categorical([], categories=list(LEVELS)),
         "span": pd.Categorical([], categories=list(SPANS)),
         "timestamp": pd.Series([], dtype=TIMESTAMP_DTYPE),
         "skill": pd.array([], dtype="Int64"),
         "agent": pd.array([], dtype="Int64"),
-        **{CHECK_DIMENSIONS[c]: df[c].iloc[:0].reset_index(drop=True)
-           for c in DIMENSION_COLUMNS if c in df.columns},
+        **(dimensions or {}),
         "metric": pd.Categorical([]),
-        "reported": np.zeros(0, value),
-        "sum_of_parts": np.zeros(0, value),
-        "difference": np.zeros(0, value),
+        "reported": np.zeros(0, value_dtype),
+        "sum_of_parts": np.zeros(0, value_dtype),
+        "difference": np.zeros(0, value_dtype),
         "relative_difference": np.zeros(0),
         "parts": np.zeros(0, np.int64),
         "tolerance": np.zeros(0),
@@ -1268,6 +1269,12 @@ def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
         "status": pd.Categorical([], dtype=pd.CategoricalDtype(list(STATUSES), ordered=True)),
         "reason": pd.Categorical([], categories=list(REASONS)),
     })
+
+
+def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
+    out = empty_checks(np.float64 if df["value"].dtype.kind == "f" else np.int64,
+                       {CHECK_DIMENSIONS[c]: df[c].iloc[:0].reset_index(drop=True)
+                        for c in DIMENSION_COLUMNS if c in df.columns})
     for column in response:
         out[column] = df[column].iloc[:0].reset_index(drop=True)
     for _, column in _NAMED:

@@ -36,6 +36,7 @@ from engframe.reconcile import (
     ROUNDINGS,
     STATUSES,
     _rounding_bounds,
+    empty_checks,
 )
 from engframe.reconcile import reconcile as reconcile_frame
 from engframe.schema import (
@@ -406,26 +407,10 @@ class _Collected:
 
 
 def _empty(value_dtype: type, fetched: int | None, method: str | None = None) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "relation": pd.Categorical([], categories=[r.name for r in RELATIONS]),
-        "level": pd.Categorical([], categories=list(LEVELS)),
-        "span": pd.Categorical([], categories=list(SPANS)),
-        "timestamp": pd.Series([], dtype=TIMESTAMP_DTYPE),
-        "skill": pd.array([], dtype="Int64"),
-        "agent": pd.array([], dtype="Int64"),
-        "metric": pd.Categorical([]),
-        "reported": np.zeros(0, value_dtype),
-        "sum_of_parts": np.zeros(0, value_dtype),
-        "difference": np.zeros(0, value_dtype),
-        "relative_difference": np.zeros(0),
-        "parts": np.zeros(0, np.int64),
-        "tolerance": np.zeros(0),
-        "beyond": np.zeros(0),
-        "status": pd.Categorical([], dtype=pd.CategoricalDtype(list(STATUSES), ordered=True)),
-        "reason": pd.Categorical([], categories=list(REASONS)),
-        **({} if method is None else {METHOD_COLUMN: pd.Categorical([], categories=[method])}),
-        "account": pd.Categorical([]),
-    })
+    out = empty_checks(value_dtype)
+    if method is not None:
+        out[METHOD_COLUMN] = pd.Categorical([], categories=[method])
+    out["account"] = pd.Categorical([])
     if fetched is not None:
         out["fetched_at"] = pd.Series([], dtype=TIMESTAMP_DTYPE)
     return out
