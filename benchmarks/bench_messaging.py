@@ -55,7 +55,9 @@ def main(argv: list[str] | None = None) -> None:
         "reconcile": lambda: engframe.reconcile(frame),
         "reconcile (skillIds=all&agentIds=all)": lambda: engframe.reconcile(asked),
         "derive(by='agent')": lambda: engframe.derive(frame, by="agent"),
-        "derive(by=['skill', 'hour'])": lambda: engframe.derive(frame, by=["skill", "hour"]),
+        # hours need 5-minute intervals (the large size's 288); others' periods straddle them
+        **({"derive(by=['skill', 'hour'])": lambda: engframe.derive(frame, by=["skill", "hour"])}
+           if size.intervals == 288 else {}),
         "derive(by=['agent', 'timestamp'])": lambda: engframe.derive(
             frame, by=["agent", "timestamp"]),
         "orjson.loads (engactivity)": lambda: orjson.loads(chat),
