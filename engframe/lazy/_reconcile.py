@@ -35,10 +35,9 @@ from engframe.reconcile import (
     ROUNDED_METRICS,
     ROUNDINGS,
     STATUSES,
-    _rounding_bounds,
-    empty_checks,
 )
 from engframe.reconcile import reconcile as reconcile_frame
+from engframe.reconcile._core import _rounding_bounds, empty_checks
 from engframe.schema import (
     LEVELS,
     METHOD_COLUMN,
@@ -193,7 +192,7 @@ def _by_chunks(scan: Scan, found: _Relations, *, rounded: Collection[str], round
 
     Their relations hold within a period (a level's values against another's, states
     against Logged in, a histogram's running shares), where kinds beyond sums (extremes,
-    values now, -1 for no data) are checked as :mod:`engframe._reconcile_shapes` checks
+    values now, -1 for no data) are checked as :mod:`engframe.reconcile._shapes` checks
     them; a day of agentactivity of 1000 agents is a few million facts. A method stored
     per fetch window (sla) or per snapshot (queuestate) is read at once: a few values a
     window.

@@ -1,55 +1,5 @@
-"""Check that the totals of a response add up, and say where, by how much, and why.
-
-The API warns that "totals may not add up due to rounding differences". Every relation the
-model of :mod:`engframe.scope` implies is checked, at every timestamp and metric:
-
-============================  ================================  ==============================
-relation                      parts                             reported whole
-============================  ================================  ==============================
-skill_agents_vs_skill         ``skill_agent`` rows of a skill    that skill's ``skill`` row
-skills_vs_skills_total        ``skill`` rows                     the ``skills_total`` row
-agents_vs_agents_total        ``agent`` rows                     the ``agents_total`` row
-skill_agents_vs_agent         ``skill_agent`` rows of an agent   that agent's ``agent`` row
-skills_total_vs_agents_total  the ``skills_total`` row           the ``agents_total`` row
-intervals_vs_timeframe        a series' ``interval`` rows        its ``timeframe`` row
-============================  ================================  ==============================
-
-The last two but one hold only for some requests (an agent's values summed over the skills
-asked equal its own values when skills and agents were asked; the two sections' totals agree
-when both asked for all): they are checked where the request is known to imply them, file by
-file in a folder (each file's own request). A skill or agent the API leaves out had no data,
-so a missing part or whole counts as 0. A relation is checked in a response only where that
-response holds the reported level.
-
-**What one check compares.** The values of one period of one response: checks never mix
-two files (``source``) or two accounts. In a history, or in a folder that
-:func:`engframe.load` resolved, each period holds its best values (one per series), and the
-checks compare those, period by period, whatever fetch each value came from; frames that
-stack fetches of the same periods (``pandas.concat`` of two fetches) are checked fetch by
-fetch (``fetched_at``).
-
-**The rounding model.** Each part and each whole is measured finer than it is shown and
-rounded to whole seconds on its own. Rounded to nearest (``rounding="nearest"``, the
-default), each value is off by at most half a second, so n parts may differ from their whole
-by at most (n + 1) / 2 seconds; truncated (``rounding="truncate"``), each loses less than a
-second, so the parts may fall short of their whole by at most n - 1 seconds and never exceed
-it. Counts are exact. ``tolerance`` says the bound, and ``beyond`` how far a difference lies
-outside it.
-
-Statuses: ``ok`` (exact); ``rounding`` (a handling time within the bound); ``mismatch``
-(anything else). Each check says why in ``reason``. No documentation of the API says that a
-total counts chats outside what the request selected (the spec's ``skillIds=all&agentIds=3``
-example shows the skill's total equal to the named agent's values), so a total above its
-named parts is a mismatch, never excused.
-
-Examples
---------
->>> import engframe
->>> from engframe.reconcile import reconcile, summarize
->>> checks = reconcile(engframe.flatten("data/samples/agent_2_intervals.json"))
->>> print(summarize(checks))
-30 checks: 30 ok, 0 rounding, 0 mismatch
-"""
+"""The checks: codes of a tidy frame's keys, sums per relation, metric maps, the checks
+frame (see :mod:`engframe.reconcile` for what is checked and why)."""
 
 from __future__ import annotations
 
@@ -101,8 +51,8 @@ __all__ = [
     "ROUNDINGS",
     "STATUSES",
     "Relation",
+    "empty_checks",
     "reconcile",
-    "summarize",
 ]
 
 #: Metrics the API rounds element by element (handling times, in seconds, of every method of
@@ -934,7 +884,7 @@ def reconcile(
     scopes = _scopes(df, codes)
     methods = _frame_methods(df)
     additive = _additive(codes, df.attrs.get("float_metrics") or (), methods)
-    from engframe._reconcile_shapes import layout_allows, shape_checks
+    from engframe.reconcile._shapes import layout_allows, shape_checks
 
     held = _response_methods(df, codes)
     # every metric's sum and count per metric map, once, for the checks among a map's
@@ -1281,89 +1231,3 @@ def _empty(df: pd.DataFrame, response: list[str]) -> pd.DataFrame:
         if column in df.columns:
             out[column] = df[column].iloc[:0].reset_index(drop=True)
     return out
-
-
-def summarize(checks: pd.DataFrame) -> str:
-    """Say in one line how a reconciliation went: counts per status and the worst drift.
-
-    Parameters
-    ----------
-    checks : pandas.DataFrame
-        The result of :func:`reconcile`.
-
-    Returns
-    -------
-    str
-        For example ``"12 checks: 10 ok, 1 rounding, 1 mismatch; worst:
-        skills_vs_skills_total totalHandlingTime at 2014-10-07 11:20 UTC: parts 15 vs
-        reported 12 (+3, +25.0%, mismatch: parts exceed the whole)"``.
-
-    Raises
-    ------
-    FrameError
-        If ``checks`` lacks the columns :func:`reconcile` writes.
-
-    Examples
-    --------
-    >>> import engframe
-    >>> from engframe.reconcile import reconcile, summarize
-    >>> print(summarize(reconcile(engframe.flatten("data/samples/account.json"))))
-    0 checks: 0 ok, 0 rounding, 0 mismatch
-    """
-    needed = set(_OUTPUT) - {"reason", "beyond"}
-    if not isinstance(checks, pd.DataFrame) or not needed <= set(checks.columns):
-        raise FrameError("summarize: expected the DataFrame reconcile() returns")
-    status = pd.Categorical(checks["status"], categories=list(STATUSES))
-    counts = np.bincount(status.codes[status.codes >= 0], minlength=len(STATUSES))
-    line = f"{len(checks)} checks: " + ", ".join(
-        f"{count} {name}" for count, name in zip(counts, STATUSES, strict=True))
-    drifted = np.flatnonzero(status.codes > 0)
-    if not len(drifted):
-        return line
-    severity = status.codes[drifted]
-    size = np.abs(checks["relative_difference"].to_numpy(np.float64)[drifted])
-    size = np.where(np.isnan(size), np.inf, size)
-    absolute = np.abs(checks["difference"].to_numpy(np.float64)[drifted])
-    worst = drifted[np.lexsort((absolute, size, severity))[-1]]
-    return f"{line}; worst: {_describe(checks.iloc[worst])}"
-
-
-def _describe(row: pd.Series) -> str:
-    where = [str(row["relation"]), str(row["metric"])]
-    for key, column in _NAMED:
-        if pd.isna(row[key]):
-            continue
-        name = row[column] if column in row.index else None
-        if pd.isna(name):
-            where.append(f"{key} {row[key]}")
-        else:
-            shown = str(name)
-            if shown == f"{key} {row[key]}":  # a fallback name (no saved names): the id itself
-                where.append(shown)
-            elif shown.endswith(f"({row[key]})"):  # a name two ids share ends with its id
-                where.append(f"{key} {shown}")
-            else:
-                where.append(f"{key} {shown} ({row[key]})")
-    for column in CHECK_DIMENSIONS.values():  # the state, Away reason or bucket
-        if column in row.index and not pd.isna(row[column]):
-            where.append(f"{column.replace('_', ' ')} {row[column]}")
-    if not pd.isna(row["timestamp"]):
-        where.append(f"at {row['timestamp']:%Y-%m-%d %H:%M} UTC")
-    relative = row["relative_difference"]
-    share = "" if pd.isna(relative) else f", {relative:+.1%}"
-    why = f": {row['reason']}" if "reason" in row.index else ""
-    if "beyond" in row.index and row["tolerance"] > 0 and row["beyond"] > 0:
-        why += (f", {_number(row['beyond'])} beyond the {_number(row['tolerance'])} "
-                "rounding explains")
-    side = "recomputed" if row["relation"] in (AVERAGE_RELATION, RATIO_RELATION) else "parts"
-    return (
-        f"{' '.join(where)}: {side} {_number(row['sum_of_parts'])} vs reported "
-        f"{_number(row['reported'])} ({_number(row['difference'], sign=True)}{share}, "
-        f"{row['status']}{why})"
-    )
-
-
-def _number(value: Any, *, sign: bool = False) -> str:
-    if float(value).is_integer():
-        return f"{int(value):+d}" if sign else f"{int(value)}"
-    return f"{value:+g}" if sign else f"{value:g}"
