@@ -37,7 +37,7 @@ from engframe.reconcile import (
     STATUSES,
 )
 from engframe.reconcile import reconcile as reconcile_frame
-from engframe.reconcile._core import _rounding_bounds, empty_checks
+from engframe.reconcile._checks import _rounding_bounds, empty_checks
 from engframe.schema import (
     LEVELS,
     METHOD_COLUMN,

@@ -53,20 +53,19 @@ Examples
 
 from __future__ import annotations
 
-from engframe.reconcile._core import (
+from engframe.reconcile._core import reconcile
+from engframe.reconcile._summary import summarize
+from engframe.reconcile._terms import (
     AVERAGE_RELATION,
     RATIO_RELATION,
     REASONS,
     RELATION_LABELS,
-    RELATIONS,
     RESPONSE_KEYS,
     ROUNDED_METRICS,
     ROUNDINGS,
     STATUSES,
-    Relation,
-    reconcile,
 )
-from engframe.reconcile._summary import summarize
+from engframe.scope import RELATIONS, Relation
 
 __all__ = [
     "AVERAGE_RELATION",

@@ -36,7 +36,9 @@ import numpy as np
 import pandas as pd
 
 from engframe.methods import FLOAT32_PRECISION, METHODS, Breakdown, Kind, Metric, Running
-from engframe.reconcile._core import _SPAN, _Checks, _Codes, _Keys
+from engframe.reconcile._checks import _Checks
+from engframe.reconcile._codes import _Codes, _Keys
+from engframe.reconcile._terms import _SPAN
 from engframe.schema import BUCKET_COLUMN, LEVEL_CODE
 from engframe.scope import Relation
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from engframe.errors import FrameError
-from engframe.reconcile._core import (
+from engframe.reconcile._terms import (
     _NAMED,
     _OUTPUT,
     AVERAGE_RELATION,
