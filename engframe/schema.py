@@ -52,6 +52,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
+from engframe._keys import code_counts
 from engframe.errors import FrameError
 from engframe.methods import SECTIONS
 from engframe.methods.engactivity import METHOD as ENGACTIVITY
@@ -207,8 +208,7 @@ def epoch_ms(column: pd.Series) -> np.ndarray:
     >>> epoch_ms(pd.Series(pd.to_datetime(["1970-01-01T00:00:01Z", None]))).tolist()
     [1000, -9223372036854775808]
     """
-    if isinstance(column.dtype, pd.DatetimeTZDtype):
-        column = column.dt.tz_convert("UTC").dt.tz_localize(None)
+    # a zoned column's values are UTC instants already: read as they are (no copy in ms)
     ms: np.ndarray = column.to_numpy("datetime64[ms]").view(np.int64)
     return ms
 
@@ -319,9 +319,8 @@ def _held(column: pd.Series) -> tuple[set[Any], bool]:
     categorical's codes counted once, not its values compared)."""
     values = column.array
     if isinstance(values, pd.Categorical):
-        codes = np.asarray(values.codes).astype(np.intp)
-        seen = np.bincount(codes + 1, minlength=len(values.categories) + 1)
-        return set(values.categories[np.flatnonzero(seen[1:])]), bool(seen[0])
+        seen = code_counts(np.asarray(values.codes), len(values.categories))
+        return set(values.categories[np.flatnonzero(seen[:-1])]), bool(seen[-1])
     return set(column.dropna().unique()), bool(column.isna().any())
 
 

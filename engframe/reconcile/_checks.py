@@ -26,22 +26,31 @@ from engframe.reconcile._terms import (
 from engframe.schema import DIMENSION_COLUMNS, LEVELS, SPANS, TIMESTAMP_DTYPE, utc_stamps
 from engframe.scope import RELATIONS
 
+#: A column of checks: an array, or one value for all of them.
+Column = np.ndarray | int
+
 
 @dataclass
 class _Checks:
-    """The checks of one relation as flat arrays, before statuses."""
+    """The checks of one relation as flat arrays, before statuses.
+
+    The key columns (``level``, ``span``, ``stamp``, ``skill``, ``agent``, ``response``,
+    ``dims``) hold each check's code (-1 for none), or, where ``at`` is given, each metric
+    map's (a table the checks among a map's metrics share): check ``i``'s is then the
+    column's entry ``at[i]``, read once into the checks frame, never copied per check.
+    """
 
     relation: str
-    level: np.ndarray
-    span: np.ndarray
+    level: Column
+    span: Column
     stamp: np.ndarray
-    skill: np.ndarray
-    agent: np.ndarray
-    metric: np.ndarray
+    skill: Column
+    agent: Column
+    metric: Column
     response: np.ndarray
     reported: np.ndarray
     parts_sum: np.ndarray
-    parts: np.ndarray
+    parts: Column
     #: for an average or ratio checked against its sums: the float rounding allowed
     float_tolerance: np.ndarray | None = None
     #: the most the parts may differ from the whole, where the relation says so itself
@@ -50,15 +59,19 @@ class _Checks:
     #: where the frame has dimension columns (state, reason, bucket): the code
     #: (:attr:`_Codes.dims`) of the values checked, -1 for none
     dims: np.ndarray | None = None
+    #: the map of each check, where the key columns are the maps' (see above)
+    at: np.ndarray | None = None
 
+    def __len__(self) -> int:
+        return len(self.reported)
 
 
 def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: list[str], *,
               rounded: Collection[str], rounding: str) -> pd.DataFrame:
     if not found:
         return _empty(df, response)
-    n = sum(len(c.metric) for c in found)
-    bounds = [0, *np.cumsum([len(c.metric) for c in found]).tolist()]
+    n = sum(map(len, found))
+    bounds = [0, *np.cumsum([len(c) for c in found]).tolist()]
     segments = [slice(low, high) for low, high in pairwise(bounds)]
 
     def cat(name: str, dtype: Any = None) -> np.ndarray:
@@ -69,25 +82,10 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
             out[at] = array
         return out
 
-    def taken(name: str, table: np.ndarray, fill: int) -> np.ndarray:
-        """``table``'s entry at each check's code of column ``name`` (-1: ``fill``)."""
-        # "wrap" reads a code of -1 as the appended last entry
-        within = np.append(table.astype(np.int64, copy=False), fill)
-        out = np.empty(n, np.int64)
-        for check, at in zip(found, segments, strict=True):
-            np.take(within, getattr(check, name), out=out[at], mode="wrap")
-        return out
-
-    def missing(name: str) -> np.ndarray:
-        out = np.empty(n, bool)
-        for check, at in zip(found, segments, strict=True):
-            np.less(getattr(check, name), 0, out=out[at])
-        return out
-
     # fresh memory costs a page fault per page on first touch: no int64 copy of what a
     # categorical keeps as int8
-    metric = cat("metric", np.int8 if len(codes.metrics) < 127 else None)
-    reported, parts_sum, parts = cat("reported"), cat("parts_sum"), cat("parts")
+    metric = cat("metric", np.int8 if len(codes.metrics) < 127 else np.int64)
+    reported, parts_sum, parts = cat("reported"), cat("parts_sum"), cat("parts", np.int64)
     diff = parts_sum - reported
     is_rounded = np.isin(np.asarray(codes.metrics, dtype=object), list(rounded))
     tolerance, beyond = np.empty(n), np.empty(n)
@@ -116,11 +114,12 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         relation[at] = names.index(check.relation)
     out = pd.DataFrame({
         "relation": _categorical(relation, names),
-        "level": _categorical(cat("level", np.int8), LEVELS),
-        "span": _categorical(cat("span", np.int8), SPANS),
-        "timestamp": pd.Series(utc_stamps(taken("stamp", codes.stamps, _NO_STAMP))),
-        "skill": pd.arrays.IntegerArray(taken("skill", codes.skills, 0), missing("skill")),
-        "agent": pd.arrays.IntegerArray(taken("agent", codes.agents, 0), missing("agent")),
+        "level": _categorical(_keyed(found, segments, "level", np.int8), LEVELS),
+        "span": _categorical(_keyed(found, segments, "span", np.int8), SPANS),
+        "timestamp": pd.Series(utc_stamps(_keyed(found, segments, "stamp", np.int64,
+                                                 np.append(codes.stamps, _NO_STAMP)))),
+        "skill": _ids(found, segments, "skill", codes.skills),
+        "agent": _ids(found, segments, "agent", codes.agents),
         **dimensions,
         "metric": _categorical(metric, codes.metrics),
         "reported": reported.astype(value_dtype, copy=False),
@@ -133,18 +132,62 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
         "status": _categorical(status, pd.CategoricalDtype(list(STATUSES), ordered=True)),
         "reason": _categorical(reason, REASONS),
     }, copy=False)
-    rows = (taken("response", codes.first_of_response, 0) if codes.n_responses > 1
-            else np.zeros(n, np.intp))  # one response: its first row, 0 (zeroed, not written)
-    for column in response:
-        out[column] = df[column].array.take(rows)
+    if codes.n_responses > 1:
+        rows = _keyed(found, segments, "response", np.intp, codes.first_of_response)
+        for column in response:
+            out[column] = df[column].array.take(rows)
+    else:  # one response: its first row's values, repeated
+        for column in response:
+            out[column] = _repeated(df[column].array, n)
     for key, column in _NAMED:
         if column in df.columns:
-            key_codes = cat(key)
+            key_codes = _keyed(found, segments, key, np.int64)
             row_of = first_rows(getattr(codes, key), len(getattr(codes, key + "s")))
             rows = np.full(len(key_codes), -1, np.int64)  # -1: no id, no name
             rows[key_codes >= 0] = row_of[key_codes[key_codes >= 0]]
             out[column] = df[column].array.take(rows, allow_fill=True)
     return out
+
+
+def _keyed(found: list[_Checks], segments: list[slice], name: str, dtype: Any,
+           table: np.ndarray | None = None) -> np.ndarray:
+    """Each check's code of key column ``name`` end to end, or ``table``'s entry at it (a
+    code of -1 reads its last entry); -1 where a check has no such column."""
+    within = None if table is None else table.astype(dtype, copy=False)
+    out = np.empty(sum(s.stop - s.start for s in segments), dtype)
+    per_map: dict[int, np.ndarray] = {}  # a maps' column read through the table, once
+    for check, at in zip(found, segments, strict=True):
+        column = getattr(check, name)
+        if column is None or np.ndim(column) == 0:
+            code = -1 if column is None else int(column)
+            out[at] = code if within is None else within[code]
+        elif check.at is not None:
+            if id(column) not in per_map:
+                per_map[id(column)] = (column if within is None else np.take(
+                    within, column, mode="wrap")).astype(dtype, copy=False)
+            np.take(per_map[id(column)], check.at, out=out[at])
+        elif within is None:
+            out[at] = column
+        else:
+            np.take(within, column, out=out[at], mode="wrap")
+    return out
+
+
+def _ids(found: list[_Checks], segments: list[slice], name: str, ids: np.ndarray) -> Any:
+    """The ids of each check's skill or agent, missing where it has none."""
+    values = _keyed(found, segments, name, np.int64, np.append(ids, 0))
+    missing = _keyed(found, segments, name, np.bool_,
+                     np.append(np.zeros(len(ids), bool), True))
+    return pd.arrays.IntegerArray(values, missing)
+
+
+def _repeated(values: Any, n: int) -> Any:
+    """The first of ``values``, ``n`` times (a categorical's code, not a take of n rows)."""
+    if isinstance(values, pd.Categorical):
+        code = np.asarray(values.codes)[:1]
+        return pd.Categorical.from_codes(np.repeat(code, n), dtype=values.dtype,
+                                         validate=False)
+    return values.take(np.zeros(n, np.intp))
 
 
 def _check_bounds(check: _Checks, diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
@@ -154,7 +197,7 @@ def _check_bounds(check: _Checks, diff: np.ndarray, parts: np.ndarray, rounded: 
     rows are averages recomputed from their sums) into the given views."""
     own = [(check.float_tolerance, True), (check.bound, False)]
     if any(bound is None or np.isnan(bound).any() for bound, _ in own):
-        tolerance[:], beyond[:] = _rounding_bounds(diff, parts, rounded, rounding)
+        _rounding_bounds(diff, parts, rounded, rounding, tolerance=tolerance, beyond=beyond)
     for bound, is_recomputed in own:
         if bound is None:
             continue
@@ -188,8 +231,9 @@ def _dimension_columns(df: pd.DataFrame, codes: _Codes,
     present = [c for c in DIMENSION_COLUMNS if c in df.columns]
     if not present or codes.dims is None:
         return {}
-    dims = np.concatenate([c.dims if c.dims is not None else np.full(len(c.metric), -1)
-                           for c in found])
+    bounds = [0, *np.cumsum([len(c) for c in found]).tolist()]
+    dims = _keyed(found, [slice(low, high) for low, high in pairwise(bounds)], "dims",
+                  np.int64)
     row_of = first_rows(codes.dims, codes.n_dims)
     rows = np.full(len(dims), -1, np.int64)
     rows[dims >= 0] = row_of[dims[dims >= 0]]
@@ -197,8 +241,10 @@ def _dimension_columns(df: pd.DataFrame, codes: _Codes,
 
 
 def _rounding_bounds(diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
-                    rounding: str) -> tuple[np.ndarray, np.ndarray]:
-    """The most rounding explains [s], and how far each difference lies beyond it.
+                     rounding: str, *, tolerance: np.ndarray | None = None,
+                     beyond: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The most rounding explains [s], and how far each difference lies beyond it (written
+    into ``tolerance`` and ``beyond`` where given: float64 arrays of ``diff``'s length).
 
     To the nearest, each of the n parts and the whole is within half a second of what it
     measures, so the parts' sum differs from the whole by less than (n + 1) / 2: at most
@@ -206,12 +252,24 @@ def _rounding_bounds(diff: np.ndarray, parts: np.ndarray, rounded: np.ndarray,
     falls short by less than n (at most ``n - 1``) and never exceeds the whole.
     """
     diff = np.asarray(diff, np.float64)
+    tolerance = np.empty(len(diff)) if tolerance is None else tolerance
+    beyond = np.empty(len(diff)) if beyond is None else beyond
+    # in place: a temporary of every check's length is fresh memory, a page fault a page
     if rounding == "nearest":
-        tolerance = np.where(rounded, parts // 2, 0).astype(np.float64)
-        beyond = np.maximum(np.abs(diff) - tolerance, 0.0)
+        np.floor_divide(parts, 2, out=tolerance, casting="unsafe")
     else:
-        tolerance = np.where(rounded, np.maximum(parts - 1, 0), 0).astype(np.float64)
-        beyond = np.maximum(diff, 0.0) + np.maximum(-diff - tolerance, 0.0)
+        np.subtract(parts, 1, out=tolerance, casting="unsafe")
+        np.maximum(tolerance, 0.0, out=tolerance)
+    np.multiply(tolerance, rounded, out=tolerance)  # 0 where not rounded
+    if rounding == "nearest":
+        np.abs(diff, out=beyond)
+        beyond -= tolerance
+        np.maximum(beyond, 0.0, out=beyond)
+    else:
+        np.negative(diff, out=beyond)
+        beyond -= tolerance
+        np.maximum(beyond, 0.0, out=beyond)
+        beyond += np.maximum(diff, 0.0)
     return tolerance, beyond
 
 

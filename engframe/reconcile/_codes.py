@@ -9,14 +9,20 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from engframe._keys import first_rows, group_ids
+from engframe._keys import BLOCK, first_rows, group_ids
 from engframe.errors import FrameError
 from engframe.schema import DIMENSION_COLUMNS, LEVELS, MAX_EXACT_INT, SPANS, epoch_ms
 
 
 @dataclass
 class _Codes:
-    """The frame's columns as dense integer codes (-1 for missing), computed once."""
+    """The frame's columns as dense integer codes (-1 for missing), computed once.
+
+    Each in the narrowest integer type its codes fit (a categorical's own codes, uncopied):
+    eleven million rows of int64 codes would be 600 MB of fresh memory. Readers widen where
+    they compute (:meth:`_Keys.pack` packs into int64); a key column that tells nothing
+    apart (one response, no dimension) is a read-only zero of no memory.
+    """
 
     level: np.ndarray
     span: np.ndarray
@@ -46,11 +52,11 @@ class _Codes:
         skill, skills, skill_runs = _factorize_ids(df["skill"])
         agent, agents, agent_runs = _factorize_ids(df["agent"])
         metric = df["metric"].astype("category").array
-        resp_codes, n_responses = np.zeros(len(df), np.int64), 1 if len(df) else 0
+        resp_codes, n_responses = _nothing_apart(len(df)), 1 if len(df) else 0
         varying = [c for c in response if not _constant(df[c])]
         if varying and len(df):
             found, resp_uniques = pd.factorize(group_ids([df[c] for c in varying])[0])
-            resp_codes, n_responses = found.astype(np.int64, copy=False), len(resp_uniques)
+            resp_codes, n_responses = _narrow(found, len(resp_uniques)), len(resp_uniques)
         first = (first_rows(resp_codes, n_responses) if n_responses > 1
                  else np.zeros(n_responses, np.int64))
         value = df["value"].to_numpy()
@@ -60,12 +66,12 @@ class _Codes:
         dims, n_dims = None, 1
         if present and len(df):
             found_dims, uniques = pd.factorize(group_ids([df[c] for c in present])[0])
-            dims, n_dims = found_dims.astype(np.int64, copy=False), max(len(uniques), 1)
+            dims, n_dims = _narrow(found_dims, len(uniques)), max(len(uniques), 1)
         return cls(
             level=_fixed_codes(df["level"], LEVELS),
             span=_fixed_codes(df["span"], SPANS),
             stamp=stamp, stamps=stamps, skill=skill, skills=skills, agent=agent, agents=agents,
-            metric=np.asarray(metric.codes, np.int64), metrics=metric.categories,
+            metric=np.asarray(metric.codes), metrics=metric.categories,
             response=resp_codes, n_responses=n_responses,
             first_of_response=first, value=value,
             weights=value.astype(np.float64, copy=False) if exact else None,
@@ -88,17 +94,31 @@ class _Codes:
             "skill": (self.skill, len(self.skills), True),
             "agent": (self.agent, len(self.agents), True),
             "metric": (self.metric, len(self.metrics), True),
-            "dims": (np.zeros(len(self.metric), np.int64) if self.dims is None else self.dims,
+            "dims": (_nothing_apart(len(self.metric)) if self.dims is None else self.dims,
                      self.n_dims, False),
         }[name]
 
 
+def _narrow(codes: np.ndarray, n: int) -> np.ndarray:
+    """``codes`` (-1 .. n-1) in the narrowest signed integer type that holds them."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if n <= np.iinfo(dtype).max:
+            return codes.astype(dtype, copy=False)
+    return codes.astype(np.int64, copy=False)
+
+
+def _nothing_apart(n: int) -> np.ndarray:
+    """The codes of a key column that tells no row apart: a read-only zero per row, of no
+    memory."""
+    return np.broadcast_to(np.int8(0), (n,))
+
+
 def _fixed_codes(column: pd.Series, categories: Sequence[str]) -> np.ndarray:
-    """Codes of ``column`` against ``categories`` (cheap for the tidy categorical dtype)."""
+    """Codes of ``column`` against ``categories`` (the tidy categorical dtype's own)."""
     values = column.array
     if isinstance(values, pd.Categorical) and list(values.categories) == list(categories):
-        return np.asarray(values.codes, np.int64)
-    return np.asarray(pd.Categorical(column, categories=list(categories)).codes, np.int64)
+        return np.asarray(values.codes)
+    return np.asarray(pd.Categorical(column, categories=list(categories)).codes)
 
 
 def _constant(column: pd.Series) -> bool:
@@ -131,20 +151,32 @@ def _factorize_stamps(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.nda
     starts = _run_starts(ms)
     codes, uniques = pd.factorize(ms[starts], sort=True)
     lengths = np.diff(np.append(starts, len(ms)))
-    return (np.repeat(codes.astype(np.int64, copy=False), lengths),
+    return (np.repeat(_narrow(codes, len(uniques)), lengths),
             np.asarray(uniques, np.int64), starts)
 
 
 def _factorize_ids(column: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Codes of each row (-1: none), the id of each code, and where the runs start."""
-    ids = column.astype("Int64")
-    mask: np.ndarray = ids.isna().to_numpy()
-    values = ids.to_numpy(np.int64, na_value=0)
-    starts = _run_starts(values, mask)
-    runs: Any = pd.arrays.IntegerArray(values[starts], mask[starts])
+    ids = column.astype("Int64").array
+    # a block at a time, each overlapping the next by a row: no copy of every row's id
+    found, values, missing = [], [], []
+    for start in range(0, len(ids), BLOCK):
+        block = ids[max(start - 1, 0):start + BLOCK]
+        mask: np.ndarray = block.isna()
+        held = block.to_numpy(np.int64, na_value=0)
+        at = _run_starts(held, mask)
+        if start:
+            at = at[1:] - 1  # the overlapping row's run was found in the block before
+        found.append(at + start)
+        values.append(held[at + (1 if start else 0)])
+        missing.append(mask[at + (1 if start else 0)])
+    starts = np.concatenate(found) if found else np.zeros(0, np.int64)
+    runs: Any = pd.arrays.IntegerArray(
+        np.concatenate(values) if values else np.zeros(0, np.int64),
+        np.concatenate(missing) if missing else np.zeros(0, bool))
     codes, uniques = pd.factorize(runs)  # <NA> gets -1; first-seen order, as rows'
-    lengths = np.diff(np.append(starts, len(values)))
-    return (np.repeat(codes.astype(np.int64, copy=False), lengths),
+    lengths = np.diff(np.append(starts, len(ids)))
+    return (np.repeat(_narrow(codes, len(uniques)), lengths),
             np.asarray(uniques, np.int64), starts)
 
 

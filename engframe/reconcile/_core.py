@@ -132,6 +132,7 @@ def reconcile(
         if checked is not None:
             found.append(checked)
     found.extend(_metric_checks(codes, methods, maps))
+    del maps  # its tables (the checks keep its key columns): memory for the checks frame
     found.extend(shape_checks(df, codes, methods, relations, implied_of=lambda relation: np.array(
         [implication(relation, scope) != NOT_IMPLIED and layout_allows(method, relation.name)
          for scope, method in zip(scopes, held, strict=True)], dtype=bool)))

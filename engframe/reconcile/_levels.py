@@ -122,17 +122,12 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
         having &= np.bincount(column["response"][part], minlength=codes.n_responses) > 0
     if not having.any():
         return None
-    involved = part | whole
-    # the key space as the rows' own packing sizes it (see _check): over the involved
-    # rows, or over all where they are most
-    chosen = np.flatnonzero(involved)
-    sized: np.ndarray | slice
-    if int(held[involved].sum()) / len(codes.metric) < 0.6:
-        sized = chosen
-        sized_codes = np.array(metrics, np.int64)[maps.counts[slots][:, chosen].any(axis=1)]
-    else:
-        sized = slice(None)
-        sized_codes = np.array(list(maps.slots), np.int64)[maps.counts.any(axis=1)]
+    # only the maps involved are read (the totals of a level, say, few of them); the
+    # metrics any map holds size the key space: the checks' order is the keys' and the
+    # metrics' own, whatever the space's size
+    chosen = np.flatnonzero(part | whole)
+    every = len(chosen) == len(maps.starts)
+    sized_codes = maps.held_codes
     low, high = int(sized_codes.min()), int(sized_codes.max())
     width = high - low + 1
     # a metric outside them is in no involved row: it adds nothing
@@ -140,56 +135,57 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
               if low <= code <= high]
     metrics, slots = [code for code, _ in inside], [slot for _, slot in inside]
     names = ["response", *relation.keys, "dims"]
-    keys = _Keys.pack([(column[name][sized], *codes.dimension(name)[1:]) for name in names],
-                      extra=3 * width)
+    keys = _Keys.pack([(column[name] if every else column[name][chosen],
+                        *codes.dimension(name)[1:]) for name in names], extra=3 * width)
     if keys.packed is not None:
         return False
-    group = keys.key if not isinstance(sized, slice) else keys.key[chosen]
+    group = keys.key
     is_part = part[chosen]
     on_part, on_whole = group[is_part], group[~is_part]
     taken_part, taken_whole = chosen[is_part], chosen[~is_part]
-    # a metric's sums are a row (contiguous), the checks' order is the key's then the metric's
+    # the tables are key-major (a key's metrics side by side), the checks' order: the key's
+    # then the metric's
     size = keys.size
-    shape = (width, size)
+    shape = (size, width)
     part_counts, part_sums = np.zeros(shape, np.int64), np.zeros(shape)
     whole_counts, whole_sums = np.zeros(shape, np.int64), np.zeros(shape)
-    # each map's cell: its key's part, or its key's whole after them, a spare last one where
-    # not involved; the maps are summed in their order, as the rows would be
-    cell = np.full(len(maps.starts), 2 * size, np.int64)
-    cell[taken_part] = on_part
-    cell[taken_whole] = on_whole + size
+    # each involved map's cell: its key's part, or its key's whole after them; the maps are
+    # summed in their order, as the rows would be
+    cell = np.where(is_part, group, group + size)
     for code, slot in zip(metrics, slots, strict=True):
         j = code - low
-        count = np.bincount(cell, weights=maps.counted[slot], minlength=2 * size + 1)
-        summed = np.bincount(cell, weights=maps.sums[slot], minlength=2 * size + 1)
-        part_counts[j], whole_counts[j] = count[:size], count[size:-1]
-        part_sums[j], whole_sums[j] = summed[:size], summed[size:-1]
+        counted, summed = ((maps.counts[slot], maps.sums[slot]) if every
+                           else (maps.counts[slot][chosen], maps.sums[slot][chosen]))
+        count = np.bincount(cell, weights=counted, minlength=2 * size)
+        total = np.bincount(cell, weights=summed, minlength=2 * size)
+        part_counts[:, j], whole_counts[:, j] = count[:size], count[size:]
+        part_sums[:, j], whole_sums[:, j] = total[:size], total[size:]
     if (whole_counts > 1).any():
         raise FrameError(
             f"reconcile: the frame holds a reported total more than once ({relation.name}); "
             "it stacks several responses: keep them apart with a 'source' column "
             "(engframe.load of a folder adds one)")
-    present = np.flatnonzero((part_counts + whole_counts).T)  # key-major, as _check's
-    grouped, metric = np.divmod(present, width)
+    at_cell = np.flatnonzero((part_counts != 0) | (whole_counts != 0))
+    grouped, metric = np.divmod(at_cell, width)
     found = dict(zip(names, keys.unpack(grouped), strict=True))
-    kept = having[found["response"]]
-    grouped, metric = grouped[kept], metric[kept]
-    found = {name: code[kept] for name, code in found.items()}
-    at_cell = metric * size + grouped  # the cell of each check in the (metric, key) tables
-    n = len(at_cell)
+    if not having.all():  # the checks of the responses that hold both sides
+        kept = having[found["response"]]
+        at_cell, metric = at_cell[kept], metric[kept]
+        found = {name: code[kept] for name, code in found.items()}
+    n = len(at_cell)  # at_cell: each check's cell in the (key, metric) tables
     if relation.parts is None:
         # a check between spans has the whole's timestamp, else its newest interval's
         stamps = column["timestamp"]
         at = np.full(shape, -1, np.int64)
         for code, slot in zip(metrics, slots, strict=True):
             with_it = maps.counts[slot][taken_whole] > 0
-            at[code - low, on_whole[with_it]] = stamps[taken_whole[with_it]]
+            at[on_whole[with_it], code - low] = stamps[taken_whole[with_it]]
         stamp = at.ravel()[at_cell]
         if (stamp < 0).any():
             newest = np.full(shape, -1, np.int64)
             for code, slot in zip(metrics, slots, strict=True):
                 with_it = maps.counts[slot][taken_part] > 0
-                np.maximum.at(newest[code - low], on_part[with_it],
+                np.maximum.at(newest[:, code - low], on_part[with_it],
                               stamps[taken_part[with_it]])
             stamp = np.where(stamp < 0, newest.ravel()[at_cell], stamp)
     else:

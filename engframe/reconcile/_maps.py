@@ -9,6 +9,7 @@ from typing import Any, Final
 
 import numpy as np
 
+from engframe._keys import BLOCK
 from engframe.reconcile._codes import _Codes, _Keys
 
 #: The key columns of a check among the metrics of one row (one metric map).
@@ -29,7 +30,6 @@ class _Maps:
     #: every row is in a map's slot and no map holds a metric twice: sums over maps, in the
     #: frame's order, are sums over rows (relations between levels read the maps then)
     whole: bool = False
-    _taken: tuple[np.ndarray, dict[str, np.ndarray]] | None = None
     _held: dict[tuple[int, ...], np.ndarray] = field(default_factory=dict)
 
     @classmethod
@@ -67,6 +67,10 @@ class _Maps:
         lookup = np.full(len(codes.metrics) + 1, (width - 1) * n_maps, np.int64)
         for metric, row in slots.items():
             lookup[metric] = row * n_maps
+        if codes.weights is not None:
+            placed = _placed(change, codes.metric, codes.weights, lookup, width, n_maps)
+            if placed is not None:
+                return cls(starts, slots, *placed, columns, whole=True)
         cell = np.cumsum(change, dtype=np.int64)
         del change
         cell -= 1
@@ -81,9 +85,9 @@ class _Maps:
         return cls(starts, slots, counts, sums, columns, whole)
 
     @cached_property
-    def counted(self) -> np.ndarray:
-        """The counts as float64, bincount's weights."""
-        return self.counts.astype(np.float64)
+    def held_codes(self) -> np.ndarray:
+        """The codes of the metrics some map holds."""
+        return np.array(list(self.slots), np.int64)[self.counts.any(axis=1)]
 
     def held(self, slots: Sequence[int]) -> np.ndarray:
         """How many rows of the metrics in ``slots`` each map holds (kept per set)."""
@@ -94,15 +98,6 @@ class _Maps:
                 held += self.counts[slot]
             self._held[key] = held
         return self._held[key]
-
-    def taken(self, kept: np.ndarray) -> dict[str, np.ndarray]:
-        """The key columns of the maps ``kept`` selects (the last selection's again when the
-        same: a map's averages are kept alike; the checks only read them)."""
-        last = self._taken
-        if last is None or not np.array_equal(last[0], kept):
-            at = np.flatnonzero(kept)
-            last = self._taken = (kept, {name: self.columns[name][at] for name in _ROW_KEYS})
-        return last[1]
 
     def roles(self, roles: dict[int, int], n_roles: int) -> tuple[
             list[np.ndarray], list[np.ndarray]]:
@@ -122,3 +117,31 @@ class _Maps:
         return ([none if c is None else c for c in counts],
                 [none.astype(np.float64) if s is None else s for s in sums])
 
+
+def _placed(change: np.ndarray, metric: np.ndarray, values: np.ndarray, lookup: np.ndarray,
+            width: int, n_maps: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The table of a frame whose every row is one metric of one map, no metric twice (a
+    flattened response): each value placed in its cell, a block of rows at a time, and a
+    count of 1 (int8) where one was placed; None for any other frame (then summed).
+
+    Placing is summing where each cell holds at most one value: the same table as
+    ``bincount``'s, bit for bit (``+ 0.0`` turns a -0.0 into the 0.0 a sum gives), without
+    a cell number of every row or a table of int64 counts (fresh memory costs a page fault
+    a page).
+    """
+    counts = np.zeros((width, n_maps), np.int8)
+    sums = np.zeros((width, n_maps))
+    flat_counts, flat_sums = counts.reshape(-1), sums.reshape(-1)
+    before = 0  # maps begun before the block
+    for start in range(0, len(metric), BLOCK):
+        stop = min(start + BLOCK, len(metric))
+        cell = np.cumsum(change[start:stop], dtype=np.int64)
+        cell += before - 1
+        before = int(cell[-1]) + 1
+        cell += lookup[metric[start:stop]]  # a metric code of -1 reads the spare last entry
+        flat_counts[cell] = 1
+        flat_sums[cell] = values[start:stop]
+    if counts[-1].any() or int(np.count_nonzero(counts)) != len(metric):
+        return None  # a row of no slot, or two values in one cell
+    sums += 0.0
+    return counts[:-1], sums[:-1]

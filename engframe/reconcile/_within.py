@@ -3,7 +3,7 @@ ratios against the sums behind them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Final
 
 import numpy as np
@@ -19,27 +19,19 @@ from engframe.reconcile._terms import AVERAGE_RELATION, RATIO_RELATION, ROUNDED_
 _STEP_EPSILON: Final = 1e-9
 
 
-#: The key columns of a check, taken by a mask of the rows ``_row_checks`` returns.
-_Columns = Callable[[np.ndarray], dict[str, np.ndarray]]
-
-
 def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
                 maps: _Maps | None = None) -> tuple[
-        list[np.ndarray], list[np.ndarray], _Columns] | None:
+        list[np.ndarray], list[np.ndarray], dict[str, np.ndarray]] | None:
     """Sums and counts per metric map (row key) and role, for checks among its metrics.
 
     ``roles`` maps a metric code to its role (1..n_roles-1); other metrics are left out.
     Returns counts and sums per role and key (keys no role's metric holds count 0 in
-    every role), and a function giving the key columns of the keys a mask keeps (``maps``:
-    the frame's metric maps gathered once, in the frame's order).
+    every role), and the key columns of each key (``maps``: the frame's metric maps
+    gathered once, in the frame's order, whose keys are its maps).
     """
     if maps is not None and all(code in maps.slots for code in roles):
         counts, sums = maps.roles(roles, n_roles)
-
-        def of_maps(kept: np.ndarray) -> dict[str, np.ndarray]:
-            return maps.taken(kept)
-
-        return counts, sums, of_maps
+        return counts, sums, maps.columns
     lookup = np.zeros(len(codes.metrics) + 1, np.int64)
     for code, role in roles.items():
         lookup[code] = role
@@ -58,12 +50,9 @@ def _row_checks(codes: _Codes, roles: dict[int, int], n_roles: int,
     present = np.flatnonzero(counted[:, 1:].sum(axis=1))
     column = dict(zip(_ROW_KEYS, keys.unpack(present), strict=True))
 
-    def of_keys(kept: np.ndarray) -> dict[str, np.ndarray]:
-        return {name: code[kept] for name, code in column.items()}
-
     counted, summed = counted[present], summed[present]
     return ([counted[:, r] for r in range(n_roles)], [summed[:, r] for r in range(n_roles)],
-            of_keys)
+            column)
 
 
 def _identity_check(codes: _Codes, identity: Identity,
@@ -85,16 +74,16 @@ def _identity_check(codes: _Codes, identity: Identity,
             f"reconcile: the frame holds a metric map more than once ({identity.name}); it "
             "stacks several responses: keep them apart with a 'source' column")
     kept = (counts[2] == 1) & (counts[1] > 0)
-    column = columns(kept)
-    reported, parts_sum = sums[2][kept], sums[1][kept]
+    at = np.flatnonzero(kept)
+    reported, parts_sum = sums[2][at], sums[1][at]
     if codes.value.dtype.kind != "f":
         reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
     return _Checks(
-        relation=identity.name, level=column["level"], span=column["span"],
-        stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
-        metric=np.full(int(kept.sum()), metrics.index(identity.whole), np.int64),
-        response=column["response"], reported=reported, parts_sum=parts_sum,
-        parts=counts[1][kept], dims=column["dims"] if codes.dims is not None else None)
+        relation=identity.name, level=columns["level"], span=columns["span"],
+        stamp=columns["timestamp"], skill=columns["skill"], agent=columns["agent"],
+        metric=metrics.index(identity.whole), response=columns["response"],
+        reported=reported, parts_sum=parts_sum, parts=counts[1][at],
+        dims=columns["dims"] if codes.dims is not None else None, at=at)
 
 
 def _recomputed_check(codes: _Codes, metric: Metric,
@@ -127,13 +116,13 @@ def _recomputed_check(codes: _Codes, metric: Metric,
     kept = counts[1] == 1
     for count in counts[2:]:
         kept &= count == 1
-    values = np.column_stack([summed[kept] for summed in sums[1:own]])
+    at = np.flatnonzero(kept)
+    values = np.column_stack([summed[at] for summed in sums[1:own]])
     numerator = values @ np.array([top.get(c, 0.0) for c in components])
     denominator = values @ np.array([bottom.get(c, 0.0) for c in components])
     # where nothing is below, the API shows the metric's no-data value (-1), else 0
     recomputed = np.full(len(numerator), 0.0 if metric.no_data is None else float(metric.no_data))
     np.divide(numerator, denominator, out=recomputed, where=denominator != 0)
-    column = columns(kept)
     relation = AVERAGE_RELATION if metric.kind == Kind.AVERAGE else RATIO_RELATION
     allowed = FLOAT32_PRECISION * np.abs(recomputed)
     if metric.step is not None:
@@ -146,12 +135,12 @@ def _recomputed_check(codes: _Codes, metric: Metric,
         half = metric.step / 2 * (1 + _STEP_EPSILON)
         allowed = np.maximum(allowed, half + (slack if rounded_top else 0.0))
     return _Checks(
-        relation=relation, level=column["level"], span=column["span"],
-        stamp=column["timestamp"], skill=column["skill"], agent=column["agent"],
-        metric=np.full(int(kept.sum()), metrics.index(metric.name), np.int64),
-        response=column["response"], reported=sums[own][kept], parts_sum=recomputed,
-        parts=np.full(int(kept.sum()), len(components), np.int64),
-        float_tolerance=allowed, dims=column["dims"] if codes.dims is not None else None)
+        relation=relation, level=columns["level"], span=columns["span"],
+        stamp=columns["timestamp"], skill=columns["skill"], agent=columns["agent"],
+        metric=metrics.index(metric.name), response=columns["response"],
+        reported=sums[own][at], parts_sum=recomputed, parts=len(components),
+        float_tolerance=allowed, dims=columns["dims"] if codes.dims is not None else None,
+        at=at)
 
 
 def _metric_checks(codes: _Codes, methods: Sequence[str],
