@@ -123,11 +123,11 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
     if not having.any():
         return None
     # only the maps involved are read (the totals of a level, say, few of them); the
-    # metrics any map holds size the key space: the checks' order is the keys' and the
-    # metrics' own, whatever the space's size
+    # relation's metrics that any map holds size the key space: the checks' order is the
+    # keys' and the metrics' own, whatever the space's size
     chosen = np.flatnonzero(part | whole)
     every = len(chosen) == len(maps.starts)
-    sized_codes = maps.held_codes
+    sized_codes = np.intersect1d(maps.held_codes, metrics)
     low, high = int(sized_codes.min()), int(sized_codes.max())
     width = high - low + 1
     # a metric outside them is in no involved row: it adds nothing
@@ -147,8 +147,10 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
     # then the metric's
     size = keys.size
     shape = (size, width)
-    part_counts, part_sums = np.zeros(shape, np.int64), np.zeros(shape)
-    whole_counts, whole_sums = np.zeros(shape, np.int64), np.zeros(shape)
+    # counts in the narrowest type that holds them (a whole's: 0, 1 or "more", which is an
+    # error): the tables are fresh memory, a page fault a page
+    part_counts, part_sums = np.zeros(shape, np.int32), np.zeros(shape)
+    whole_counts, whole_sums = np.zeros(shape, np.int8), np.zeros(shape)
     # each involved map's cell: its key's part, or its key's whole after them; the maps are
     # summed in their order, as the rows would be
     cell = np.where(is_part, group, group + size)
@@ -158,7 +160,7 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
                            else (maps.counts[slot][chosen], maps.sums[slot][chosen]))
         count = np.bincount(cell, weights=counted, minlength=2 * size)
         total = np.bincount(cell, weights=summed, minlength=2 * size)
-        part_counts[:, j], whole_counts[:, j] = count[:size], count[size:]
+        part_counts[:, j], whole_counts[:, j] = count[:size], np.minimum(count[size:], 2)
         part_sums[:, j], whole_sums[:, j] = total[:size], total[size:]
     if (whole_counts > 1).any():
         raise FrameError(
