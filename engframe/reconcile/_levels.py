@@ -169,12 +169,17 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
             "(engframe.load of a folder adds one)")
     at_cell = np.flatnonzero((part_counts != 0) | (whole_counts != 0))
     grouped, metric = np.divmod(at_cell, width)
-    found = dict(zip(names, keys.unpack(grouped), strict=True))
+    # where keys are fewer than checks (a key's several metrics), the key columns are read
+    # per key and each check reads its key's (a check between spans has its own timestamp)
+    by_key = relation.parts is not None and keys.size <= len(grouped)
+    found = dict(zip(names, keys.unpack(np.arange(keys.size) if by_key else grouped),
+                     strict=True))
     if not having.all():  # the checks of the responses that hold both sides
-        kept = having[found["response"]]
-        at_cell, metric = at_cell[kept], metric[kept]
-        found = {name: code[kept] for name, code in found.items()}
-    n = len(at_cell)  # at_cell: each check's cell in the (key, metric) tables
+        kept = having[found["response"][grouped] if by_key else found["response"]]
+        at_cell, metric, grouped = at_cell[kept], metric[kept], grouped[kept]
+        if not by_key:
+            found = {name: code[kept] for name, code in found.items()}
+    # at_cell: each check's cell in the (key, metric) tables
     if relation.parts is None:
         # a check between spans has the whole's timestamp, else its newest interval's
         stamps = column["timestamp"]
@@ -195,16 +200,16 @@ def _map_check(codes: _Codes, maps: _Maps, relation: Relation, additive: np.ndar
     reported, parts_sum = whole_sums.ravel()[at_cell], part_sums.ravel()[at_cell]
     if codes.value.dtype.kind != "f":
         reported, parts_sum = reported.astype(np.int64), parts_sum.astype(np.int64)
-    none = np.full(n, -1, np.int64)
     return _Checks(
         relation=relation.name,
-        level=found.get("level", np.full(n, LEVEL_CODE.get(relation.whole or "", 0))),
-        span=found.get("span", np.full(n, _SPAN["timeframe"])),
+        level=found.get("level", LEVEL_CODE.get(relation.whole or "", 0)),
+        span=found.get("span", _SPAN["timeframe"]),
         stamp=stamp,
-        skill=found.get("skill", none),
-        agent=found.get("agent", none),
-        metric=(metric + low).astype(np.int64), response=found["response"],
+        skill=found.get("skill", -1),
+        agent=found.get("agent", -1),
+        metric=metric + low, response=found["response"],
         reported=reported, parts_sum=parts_sum, parts=part_counts.ravel()[at_cell],
         dims=found["dims"] if codes.dims is not None else None,
+        at=grouped if by_key else None,
     )
 
