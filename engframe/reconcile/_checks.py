@@ -35,9 +35,10 @@ class _Checks:
     """The checks of one relation as flat arrays, before statuses.
 
     The key columns (``level``, ``span``, ``stamp``, ``skill``, ``agent``, ``response``,
-    ``dims``) hold each check's code (-1 for none), or, where ``at`` is given, each metric
-    map's (a table the checks among a map's metrics share): check ``i``'s is then the
-    column's entry ``at[i]``, read once into the checks frame, never copied per check.
+    ``dims``) hold each check's code (-1 for none), or, where ``at`` is given, a table of
+    them (each metric map's, which the checks among a map's metrics share; each key's, which
+    a key's several metrics share): check ``i``'s is then the table's entry ``at[i]``, read
+    once into the checks frame, never copied per check.
     """
 
     relation: str
@@ -59,7 +60,7 @@ class _Checks:
     #: where the frame has dimension columns (state, reason, bucket): the code
     #: (:attr:`_Codes.dims`) of the values checked, -1 for none
     dims: np.ndarray | None = None
-    #: the map of each check, where the key columns are the maps' (see above)
+    #: each check's entry in the key columns, where they are a table (see above)
     at: np.ndarray | None = None
 
     def __len__(self) -> int:
@@ -106,7 +107,7 @@ def _assemble(df: pd.DataFrame, codes: _Codes, found: list[_Checks], response: l
     np.divide(diff, reported, out=relative, where=reported != 0)
     relative[(reported == 0) & (diff == 0)] = 0.0
     value_dtype = np.float64 if codes.value.dtype.kind == "f" else np.int64
-    dimensions = _dimension_columns(df, codes, found)
+    dimensions = _dimension_columns(df, codes, found, segments)
     names = [r.name for r in RELATIONS]
     names += sorted({c.relation for c in found} - set(names))
     relation = np.empty(n, np.int8 if len(names) < 128 else np.int64)
@@ -223,17 +224,15 @@ def _categorical(codes: np.ndarray,
 
 
 
-def _dimension_columns(df: pd.DataFrame, codes: _Codes,
-                       found: list[_Checks]) -> dict[str, Any]:
+def _dimension_columns(df: pd.DataFrame, codes: _Codes, found: list[_Checks],
+                       segments: list[slice]) -> dict[str, Any]:
     """The frame's dimension columns (state, Away reason, bucket) at each check, named as
     :data:`CHECK_DIMENSIONS` says: where it was found (agentactivity's Online, sla's bucket
     30), missing where a check has none."""
     present = [c for c in DIMENSION_COLUMNS if c in df.columns]
     if not present or codes.dims is None:
         return {}
-    bounds = [0, *np.cumsum([len(c) for c in found]).tolist()]
-    dims = _keyed(found, [slice(low, high) for low, high in pairwise(bounds)], "dims",
-                  np.int64)
+    dims = _keyed(found, segments, "dims", np.int64)
     row_of = first_rows(codes.dims, codes.n_dims)
     rows = np.full(len(dims), -1, np.int64)
     rows[dims >= 0] = row_of[dims[dims >= 0]]
