@@ -304,6 +304,11 @@ def _query_options(parser: argparse.ArgumentParser, *, interval: int | None,
                       help="answer from the HTTP cache only; send nothing")
     conn.add_argument("--save-raw", metavar="DIR",
                       help="also save every raw response (no secrets) into DIR")
+    conn.add_argument("--max-bytes", type=_byte_count, default=MAX_RESPONSE_BYTES,
+                      metavar="N",
+                      help="the most bytes an answer may inflate to (a 24-hour "
+                           "msgconversation answer of 1000 agents is about 500M); K, M, G "
+                           f"for KiB, MiB, GiB (default: {MAX_RESPONSE_BYTES // 2**20}M)")
 
 
 def _reading_options(parser: argparse.ArgumentParser, *, names: bool) -> None:
@@ -323,7 +328,8 @@ def _reading_options(parser: argparse.ArgumentParser, *, names: bool) -> None:
 
 
 def _client_options(args: argparse.Namespace) -> dict[str, Any]:
-    options: dict[str, Any] = {"offline": args.offline, "save_raw": args.save_raw}
+    options: dict[str, Any] = {"offline": args.offline, "save_raw": args.save_raw,
+                               "max_bytes": args.max_bytes}
     if args.no_cache:
         options["cache"] = False
     if args.domain:

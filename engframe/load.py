@@ -90,7 +90,9 @@ def load(
         puts them), or, when none are saved, fallback names and one warning. Or a
         :class:`~engframe.names.Names`, or the path of saved names.
     max_bytes : int, default engframe.limits.MAX_RESPONSE_BYTES (256 MiB)
-        The most bytes of JSON a file may hold, or a ``.json.gz`` file inflate to.
+        The most bytes of JSON a file may hold, or a ``.json.gz`` file inflate to; for a live
+        fetch, the most bytes an answer may inflate to (a 24-hour msgconversation answer of
+        1000 agents in 5-minute intervals is about 500 MB).
     **client_options
         Other options of :class:`engframe.Client` for a live fetch (``domain``, ``cache``,
         ``offline``, ``save_raw``, ``timeout``, ...).
@@ -155,7 +157,7 @@ def load(
                          skills=skills, agents=agents, groups=groups, histogram=histogram,
                          auth=auth, refresh=refresh, names=names,
                          method=DEFAULT_METHOD if method is None else method,
-                         **client_options)
+                         max_bytes=max_bytes, **client_options)
     max_bytes = _files.check_max_bytes(max_bytes, where="engframe.load")
     if client_options or auth is not None or interval is not None or skills is not None or (
         agents is not None or method is not None or groups is not None

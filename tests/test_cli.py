@@ -834,3 +834,29 @@ def test_a_0_1_dataset_tells_export_to_run_engframe_repair(legacy, samples_dir, 
     code, _, err = run(capsys, "export", str(path), "--root", str(root))
     assert code == cli.EXIT_ERROR
     assert f"engframe repair {root}" in one_line(err)
+
+
+# -- --max-bytes of the commands that fetch ---------------------------------------------------
+
+@pytest.mark.parametrize("command", ["fetch", "sync"])
+def test_max_bytes_bounds_a_live_answer_naming_the_option(command, credentials, tmp_path,
+                                                          capsys):
+    where = (["-o", str(tmp_path / "day.parquet")] if command == "fetch"
+             else ["--root", str(tmp_path / "h")])
+    common = ["--csds-url", credentials.base_url, "--no-cache", "--timeframe", "60", *where]
+    code, _, err = run(capsys, command, *common, "--max-bytes", "2K")
+    assert code == cli.EXIT_ERROR
+    line = one_line(err)
+    assert line.startswith(f"engframe {command}: error: ")
+    assert "2,048 bytes (--max-bytes; 256M by default)" in line and "max_bytes=" not in line
+    assert not (tmp_path / "day.parquet").exists()
+    assert not (tmp_path / "h").exists() or not engframe.read_dataset(tmp_path / "h").shape[0]
+    assert run(capsys, command, *common, "--max-bytes", "64M")[0] == 0
+
+
+def test_a_live_load_takes_max_bytes(credentials, tmp_path):
+    query = {"csds_url": credentials.base_url, "cache": False, "timeframe": 60,
+             "skills": "all", "agents": "all"}
+    with pytest.raises(engframe.ResponseError, match="at most 2,048 bytes"):
+        engframe.load(max_bytes=2048, **query)
+    assert len(engframe.load(max_bytes=64 * 2**20, **query)) > 0
