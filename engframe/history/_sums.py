@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final
 
 import numpy as np
 import pyarrow as pa
@@ -51,9 +51,12 @@ from engframe.history._manifest import Manifest, read_manifest, write_manifest
 from engframe.methods import DEFAULT_METHOD, METHODS
 from engframe.schema import DIMENSION_COLUMNS, LEVEL_HAS
 
-__all__ = ["Staged", "Verifier", "digest", "not_regular", "publish", "read_regular", "stage"]
+__all__ = ["Staged", "Verifier", "digest", "digest_regular", "not_regular", "publish",
+           "read_regular", "stage"]
 
 _ALGORITHM: Final = "sha256"
+#: Bytes hashed at a time where a file is checked without being kept.
+_HASH_BLOCK: Final = 1 << 20
 _KINDS: Final = ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"),
                  (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
                  (stat.S_ISSOCK, "a socket"))
@@ -83,6 +86,28 @@ def read_regular(path: Path) -> bytes:
     Opened without blocking (a FIFO must not wait for a writer) and checked once open, so
     that what is read is what was checked.
     """
+    with _open_regular(path) as handle:
+        try:
+            return handle.read()
+        except OSError as exc:
+            raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def digest_regular(path: Path) -> str:
+    """The checksum of the regular file at ``path`` (:func:`digest`'s form), read a block at
+    a time (a DatasetError for anything but a regular file)."""
+    found = hashlib.new(_ALGORITHM)
+    with _open_regular(path) as handle:
+        try:
+            while block := handle.read(_HASH_BLOCK):
+                found.update(block)
+        except OSError as exc:
+            raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return f"{_ALGORITHM}:{found.hexdigest()}"
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` open for reading if it is a regular file (checked once open)."""
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
@@ -95,11 +120,7 @@ def read_regular(path: Path) -> bytes:
         if fd >= 0:
             os.close(fd)
         raise not_regular(path, mode)
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            return handle.read()
-        except OSError as exc:
-            raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    return os.fdopen(fd, "rb")
 
 
 @cache
@@ -152,20 +173,35 @@ class Verifier:
             If ``path`` is not a regular file, or its checksum is not one recorded for it.
         """
         data = read_regular(path)
+        self._verify(path, lambda: digest(data), what)
+        return data
+
+    def check(self, path: Path, *, what: str = "partition") -> None:
+        """Verify ``path``'s checksum, read a block at a time and not kept (for an engine
+        that reads the file itself).
+
+        Raises
+        ------
+        DatasetError
+            As :meth:`read` does.
+        """
+        self._verify(path, lambda: digest_regular(path), what)
+
+    def _verify(self, path: Path, digested: Callable[[], str], what: str) -> None:
         rel = path.relative_to(self.base).as_posix()
         accepted = self._accepted(rel)
         if accepted is None and not self._recorded():
-            return data  # a history from before checksums: its schema is still checked
-        found = digest(data)
+            return  # a history from before checksums: its schema is still checked
+        found = digested()
         if accepted is not None and found in accepted:
-            return data
+            return
         with self._lock:  # a writer may have published since this manifest was read
             if not self._fresh:
                 self._manifest = read_manifest(self.base, legacy=True)
                 self._fresh = True
         accepted = self._accepted(rel)
         if accepted is None or found in accepted:
-            return data  # not recorded (written before checksums were), or now published
+            return  # not recorded (written before checksums were), or now published
         raise DatasetError(
             f"{path}: a damaged {what}: its checksum is not the one recorded when it was written "
             "(bit rot, a partial copy, or another program changed it); nothing was written. "

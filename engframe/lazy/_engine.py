@@ -128,8 +128,9 @@ def select_facts(scan: Scan, level: str, *, stamp: Any, source: str) -> str:
 class DuckDBEngine:
     """DuckDB, in-process: reads the partition files as they are, spills to disk if it must.
 
-    The files' checksums (the manifest's SHA-256, parquet's page checksums) are not verified
-    on this path; :func:`engframe.read_dataset` verifies them.
+    The scan verifies each file against the SHA-256 its writer recorded before the engine
+    reads it (:func:`engframe.scan`'s ``verify``); parquet's page checksums, which DuckDB does
+    not read, are covered by it.
     """
 
     name = "duckdb"

@@ -24,6 +24,7 @@ from engframe.errors import OptionError, SourceError
 from engframe.history._export import timestamp_ms
 from engframe.history._manifest import MANIFEST_NAME, Manifest, Tables, read_manifest
 from engframe.history._store import partition_files, tables
+from engframe.history._sums import Verifier
 from engframe.methods import DEFAULT_METHOD, METHODS, get_method
 from engframe.query import IdsLike
 from engframe.schema import DIMENSION_COLUMNS, LEVEL_HAS
@@ -60,6 +61,12 @@ class Scan:
     #: how agentactivity's states are read (:func:`engframe.derive._states.states_mode`):
     #: None as stored; "whole", "state" or "reason" as ``derive`` reads them
     states: str | None = None
+    #: whether each file's checksum is verified before an engine reads it
+    verify: bool = True
+    #: the files verified, with the size and time of change they had then (shared by the
+    #: scans made from this one: a file is hashed again only if it changed)
+    verified: dict[Path, tuple[int, int]] = field(default_factory=dict, compare=False,
+                                                  repr=False)
 
     def methods(self) -> list[str]:
         """The methods the scan covers, in the catalogue's order."""
@@ -122,7 +129,7 @@ class Scan:
         return [level for level in found
                 if not (self.skills is not None and not LEVEL_HAS[level][0])
                 and not (self.agents is not None and not LEVEL_HAS[level][1])
-                and self.files(level)]
+                and self._listed(level)]
 
     def days(self) -> tuple[str | None, str | None]:
         """The first and last partition day (``YYYY-MM-DD``) that can hold the facts asked."""
@@ -131,10 +138,39 @@ class Scan:
         return first, last
 
     def files(self, level: str) -> list[Path]:
-        """The partition files of ``level`` that can hold the facts asked."""
+        """The partition files of ``level`` that can hold the facts asked, each verified
+        against the checksum its writer recorded (unless the scan was made with
+        ``verify=False``).
+
+        Raises
+        ------
+        DatasetError
+            If a file is not a regular file or is not what was written (named).
+        """
+        found = self._listed(level)
+        if self.verify:
+            self._verify(found)
+        return found
+
+    def _listed(self, level: str) -> list[Path]:
         first, last = self.days()
         return partition_files(self.root, level, first_day=first, last_day=last,
                                method=self.current)
+
+    def _verify(self, paths: Sequence[Path]) -> None:
+        checker = None
+        for path in paths:
+            try:
+                seen = os.stat(path)
+            except OSError:
+                seen = None
+            state = None if seen is None else (seen.st_size, seen.st_mtime_ns)
+            if state is not None and self.verified.get(path) == state:
+                continue
+            checker = checker or Verifier(self.root, self.manifest)
+            checker.check(path)  # any damage is a DatasetError naming the file
+            if state is not None:
+                self.verified[path] = state
 
     def read(self, *, levels: Sequence[str] | None = None, metrics: Sequence[str] | None = None,
              columns: Sequence[str] | None = None, names: Any = False) -> pd.DataFrame:
@@ -204,6 +240,7 @@ def scan(
     agents: int | Iterable[int] | None = None,
     engine: Any = None,
     method: str | None = None,
+    verify: bool = True,
 ) -> Scan:
     """A lazy handle on the history at ``root``: derive and reconcile it out of core.
 
@@ -228,6 +265,12 @@ def scan(
     method : str, optional
         Keep this method's facts only (default: every method the history holds, each
         computed on its own tables; the results say which in their ``method`` column).
+    verify : bool, default True
+        Verify each file the engine will read against the SHA-256 its writer recorded in
+        the manifest (as :func:`engframe.read_dataset` does), once per scan and file until
+        the file changes: a damaged file is a :class:`~engframe.errors.DatasetError` naming
+        it, not numbers read from it. It reads each file once more (about a second a
+        gigabyte); ``False`` skips it for a history you trust.
 
     Returns
     -------
@@ -240,7 +283,8 @@ def scan(
     OptionError
         If a time or an id is not usable, or ``engine`` is of an unknown kind.
     DatasetError
-        If the history was written by engframe 0.1 or its manifest is damaged.
+        If the history was written by engframe 0.1 or its manifest is damaged; later, when
+        a result is computed, if a file is damaged (``verify=True``).
 
     Examples
     --------
@@ -258,8 +302,10 @@ def scan(
     accounts = None if account is None else tuple(
         str(a) for a in ([account] if isinstance(account, str | int) else account))
     chosen = None if method is None else get_method(method, parameter="scan: method").name
+    if not isinstance(verify, bool):
+        raise OptionError(f"{where}: verify must be True or False, found {verify!r}")
     made = Scan(base, read_manifest(base), lower, upper, accounts, _ids(skills, "skills"),
-                _ids(agents, "agents"), engine, chosen)
+                _ids(agents, "agents"), engine, chosen, verify=verify)
     if engine is not None:
         made.runner()  # an unknown engine fails here, not at the first result
     return made

@@ -51,6 +51,7 @@ class SparkEngine:
         self.session = session
 
     def facts(self, scan: Scan, level: str) -> str:
+        scan.files(level)  # verified here, on the driver (scan(..., verify=False) skips it)
         folder = str(method_folder(scan.root, scan.current) / level)
         raw = relation_name(f"{level}_files")
         self.session.read.parquet(folder).createOrReplaceTempView(raw)
