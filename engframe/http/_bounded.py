@@ -6,9 +6,10 @@ A server can answer slowly on purpose, or answer gigabytes: engframe reads every
   most until the retry budget's end (``RetryPolicy.max_total``). When that passes, the
   answer's socket is shut for reading (urllib3's ``HTTPResponse.shutdown``, made to stop a
   read from another thread), so the worker stops too, and the caller goes on at once with
-  "no complete answer". A server dripping its body a byte at a time therefore costs the
-  budget, not hours; one dripping its status line and headers costs the budget to the
-  caller, and its worker ends with that server's next pause of ``timeout`` seconds.
+  "no complete answer". Before the headers have come, the connection the attempt was
+  handed (:class:`WatchedPool` registers it) is shut instead. A server dripping its body,
+  or its status line and headers, a byte at a time therefore costs the budget, not hours,
+  and leaves no worker behind.
 - **against a limit on decoded bytes**: the body is streamed (requests' ``iter_content``)
   into one buffer and refused once it passes ``limit`` bytes; a declared ``Content-Length``
   above it is refused before anything is read. urllib3 inflates gzip, deflate, brotli and
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import contextvars
 import io
+import socket
 import threading
 from collections.abc import Callable
 from contextlib import suppress
@@ -39,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import requests
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from engframe.errors import EngframeError, ResponseError
 from engframe.limits import MAX_DEPTH
@@ -52,6 +55,8 @@ __all__ = [
     "Reader",
     "RefusedError",
     "Watch",
+    "WatchedHTTPPool",
+    "WatchedHTTPSPool",
     "run_bounded",
 ]
 
@@ -92,7 +97,13 @@ class Watch:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._raw: Any = None
+        self._connection: Any = None
         self.expired = False
+
+    def using(self, connection: Any) -> None:
+        """Register the connection the attempt sends on (before any answer has come)."""
+        with self._lock:
+            self._connection = connection
 
     def reading(self, raw: Any) -> bool:
         """Register ``raw`` as being read; False when the budget has already run out."""
@@ -105,18 +116,53 @@ class Watch:
     def done(self) -> None:
         """The body has been read (or given up): nothing to shut any more."""
         with self._lock:
-            self._raw = None
+            self._raw = self._connection = None
 
     def expire(self) -> None:
-        """The budget ran out: stop the body being read, now and later."""
+        """The budget ran out: stop the body being read, now and later (or, before the
+        headers came, the connection they are awaited on)."""
         with self._lock:
             self.expired = True
             raw, self._raw = self._raw, None
+            connection, self._connection = self._connection, None
         if raw is not None:
             # Not every raw response can be shut (a released connection, a test double):
             # then the worker ends at its next read timeout, and the caller has gone on.
             with suppress(ValueError, RuntimeError, OSError, AttributeError):
                 raw.shutdown()
+        elif connection is not None:
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                with suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+
+#: The attempt's watch, in its worker's context (see :func:`run_bounded`).
+CURRENT: contextvars.ContextVar[Watch | None] = contextvars.ContextVar(
+    "engframe_attempt_watch", default=None)
+
+
+def _registered(connection: Any) -> Any:
+    """``connection``, registered with the current attempt's watch (if any)."""
+    watch = CURRENT.get()
+    if watch is not None:
+        watch.using(connection)
+    return connection
+
+
+class WatchedHTTPPool(HTTPConnectionPool):
+    """urllib3's pool, registering each connection it hands out with the current attempt's
+    :class:`Watch`, so that a budget run out before the headers came can shut it."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _registered(super()._get_conn(timeout))
+
+
+class WatchedHTTPSPool(HTTPSConnectionPool):
+    """:class:`WatchedHTTPPool` for HTTPS."""
+
+    def _get_conn(self, timeout: float | None = None) -> Any:
+        return _registered(super()._get_conn(timeout))
 
 
 class Reader:
@@ -234,9 +280,13 @@ def run_bounded(call: Callable[[], Any], *, seconds: float, watch: Watch) -> Fin
     done = threading.Event()
     context = contextvars.copy_context()
 
+    def watched() -> Any:
+        CURRENT.set(watch)  # in the worker's context only
+        return call()
+
     def work() -> None:
         try:
-            box["value"] = context.run(call)
+            box["value"] = context.run(watched)
         except BaseException as error:  # handed to the caller, who decides
             box["error"] = error
         finally:

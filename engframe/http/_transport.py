@@ -39,7 +39,16 @@ from engframe.errors import (
     QueryError,
     RateLimitError,
 )
-from engframe.http._bounded import Check, OverrunError, Reader, RefusedError, Watch, run_bounded
+from engframe.http._bounded import (
+    Check,
+    OverrunError,
+    Reader,
+    RefusedError,
+    Watch,
+    WatchedHTTPPool,
+    WatchedHTTPSPool,
+    run_bounded,
+)
 from engframe.http._cachefile import damaged_cache, set_aside_if_damaged
 from engframe.http._hosts import clear_text_allowed
 from engframe.limits import BYTES_CEILING, MAX_RESPONSE_BYTES
@@ -265,6 +274,18 @@ def default_cache_path(*, environ: Mapping[str, str] | None = None) -> Path:
     return base / "engframe" / CACHE_FILE_NAME
 
 
+class _WatchedAdapter(requests.adapters.HTTPAdapter):
+    """requests' adapter whose pools register each connection they hand out with the
+    attempt's watch (:class:`engframe.http._bounded.WatchedHTTPPool`): a budget that runs
+    out before a server's headers came shuts the connection, and the attempt's worker ends
+    then, not when the server stops dripping."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": WatchedHTTPPool,
+                                                   "https": WatchedHTTPSPool}
+
+
 def make_session(
     cache: CacheOption = True, *, expire_after: float = DEFAULT_EXPIRE_AFTER
 ) -> requests.Session:
@@ -333,6 +354,8 @@ def make_session(
             cache_control=False,
             stale_if_error=False,
         )
+    for prefix in ("https://", "http://"):
+        session.mount(prefix, _WatchedAdapter())
     session.headers["User-Agent"] = f"engframe/{_version()} {requests.utils.default_user_agent()}"
     session.headers["Accept"] = "application/json"
     return session

@@ -44,7 +44,7 @@ from engframe.errors import (
 from engframe.names._endpoints import ENDPOINTS
 from engframe.transport import RetryPolicy, Transport, make_session
 from tests.clocks import FakeClock
-from tests.hostile.servers import Answer, Dripping, Scripted, Seen
+from tests.hostile.servers import Answer, Dripping, Scripted, Seen, wait_until
 
 ACCOUNT = "56072331"
 CLIENT_ID, CLIENT_SECRET = "the-client", "s3cr3t-client-secret"
@@ -251,6 +251,27 @@ def test_a_dripping_server_costs_the_budget_not_its_pace(drip_head: bool) -> Non
     assert took < ENDS_WITHIN
     assert str(caught.value) == (f"no complete answer from {server.url.split('/')[2]}: the "
                                  "2 s budget (max_total) ran out")
+
+
+@pytest.mark.parametrize("drip_head", [False, True], ids=["body", "headers"])
+def test_a_dripping_server_leaves_no_worker_behind(drip_head: bool) -> None:
+    """Once the budget ran out the attempt's worker ends too, whether the server drips its
+    body (its socket is shut) or its headers (the connection it was handed is shut): it
+    used to live on for as long as the server kept dripping (at a byte per 0.05 s, this
+    server's 400-byte header and body take 20 s each; 5 s of socket timeout never
+    passes)."""
+    head = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"y" * 400 + b"\r\n"
+    head += f"Content-Length: {len(DRIP_BODY)}\r\n\r\n".encode()
+    transport = Transport(make_session(False), timeout=5.0, retry=RetryPolicy(max_total=1.0))
+
+    def workers() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "engframe-attempt"]
+
+    before = set(workers())  # any other test's, if one lingers
+    with Dripping(head=head, body=DRIP_BODY, pause=0.05, drip_head=drip_head) as server:
+        with pytest.raises(APIError, match="budget"):
+            transport.get(server.url)
+        assert wait_until(lambda: not set(workers()) - before, seconds=3.0), workers()
 
 
 def test_a_dripping_token_server_cannot_hang_a_client() -> None:
