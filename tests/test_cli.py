@@ -37,6 +37,10 @@ def server() -> Iterator[sim.SimServer]:
 @pytest.fixture
 def credentials(server: sim.SimServer, monkeypatch: pytest.MonkeyPatch) -> sim.SimServer:
     """The simulator's account and OAuth 2.0 credentials in the environment."""
+    return _in_environment(server, monkeypatch)
+
+
+def _in_environment(server: sim.SimServer, monkeypatch: pytest.MonkeyPatch) -> sim.SimServer:
     for name in list(os.environ):
         if name.startswith("LP_"):
             monkeypatch.delenv(name)
@@ -680,7 +684,20 @@ def test_flatten_names_without_saved_names_shows_ids_and_says_how_to_save_them(
     assert json.loads(stdout)["names"][0]["failed"]
 
 
-def test_reconcile_names_names_the_checks_and_the_worst_drift(credentials, tmp_path, capsys):
+@pytest.fixture
+def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[sim.SimServer]:
+    """:func:`credentials` of a simulator whose clock stands still at a moment whose worst
+    drift is a skill's (on the wall clock, the worst is a total's at some minutes)."""
+    with sim.serve(seed=3, now=FROZEN_AT) as running:
+        yield _in_environment(running, monkeypatch)
+
+
+#: 2026-11-25 09:07:31 UTC.
+FROZEN_AT = 1_795_600_451_000
+
+
+def test_reconcile_names_names_the_checks_and_the_worst_drift(frozen, tmp_path, capsys):
+    credentials = frozen
     raw = tmp_path / "raw"
     code, _, _ = _fetch(credentials, capsys, "--names", "--save-raw", str(raw), "-o",
                         str(tmp_path / "f.parquet"))
