@@ -37,10 +37,11 @@ def server() -> Iterator[sim.SimServer]:
 @pytest.fixture
 def credentials(server: sim.SimServer, monkeypatch: pytest.MonkeyPatch) -> sim.SimServer:
     """The simulator's account and OAuth 2.0 credentials in the environment."""
-    return _in_environment(server, monkeypatch)
+    return in_environment(server, monkeypatch)
 
 
-def _in_environment(server: sim.SimServer, monkeypatch: pytest.MonkeyPatch) -> sim.SimServer:
+def in_environment(server: sim.SimServer, monkeypatch: pytest.MonkeyPatch) -> sim.SimServer:
+    """``server``'s account and credentials as the only ``LP_`` variables of the environment."""
     for name in list(os.environ):
         if name.startswith("LP_"):
             monkeypatch.delenv(name)
@@ -689,7 +690,7 @@ def frozen(monkeypatch: pytest.MonkeyPatch) -> Iterator[sim.SimServer]:
     """:func:`credentials` of a simulator whose clock stands still at a moment whose worst
     drift is a skill's (on the wall clock, the worst is a total's at some minutes)."""
     with sim.serve(seed=3, now=FROZEN_AT) as running:
-        yield _in_environment(running, monkeypatch)
+        yield in_environment(running, monkeypatch)
 
 
 #: 2026-11-25 09:07:31 UTC.

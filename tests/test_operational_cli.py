@@ -9,7 +9,6 @@ the history it wrote, the rows against the raw answers it saved), and a method's
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ import pytest
 
 import engframe
 from engframe import cli, sim
+from tests.test_cli import in_environment
 
 
 @pytest.fixture(scope="module")
@@ -30,13 +30,7 @@ def server() -> Iterator[sim.SimServer]:
 @pytest.fixture
 def credentials(server: sim.SimServer, monkeypatch: pytest.MonkeyPatch) -> sim.SimServer:
     """The simulator's account and OAuth 2.0 credentials in the environment."""
-    for name in list(os.environ):
-        if name.startswith("LP_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("LP_ACCOUNT", server.account)
-    monkeypatch.setenv("LP_CLIENT_ID", server.client_id)
-    monkeypatch.setenv("LP_CLIENT_SECRET", server.client_secret)
-    return server
+    return in_environment(server, monkeypatch)
 
 
 def run(capsys: pytest.CaptureFixture[str], server: sim.SimServer,
